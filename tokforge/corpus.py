@@ -1,0 +1,121 @@
+"""Reading text corpora: FLORES-200 (parallel, 204 languages), text files, folders of ``LANG.txt``.
+
+The shared FLORES-200 copy lives beside the repo in ``../shared/data/flores200``; it is read in
+place, never copied. ``flores_dir()`` finds it (``$TOKFORGE_FLORES`` overrides) or returns None.
+
+>>> parse_spec("flores200:/data/f")
+('flores200', '/data/f')
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import InputError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SPLITS = ("dev", "devtest")
+
+
+def shared_data_dir() -> Path | None:
+    """``../shared/data`` beside the repository (or ``$TOKFORGE_SHARED_DATA``), if present."""
+    env = os.environ.get("TOKFORGE_SHARED_DATA")
+    for p in ([Path(env)] if env else []) + [REPO_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]:
+        if p.is_dir():
+            return p
+    return None
+
+
+def flores_dir() -> Path | None:
+    env = os.environ.get("TOKFORGE_FLORES")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    d = shared_data_dir()
+    return d / "flores200" if d and (d / "flores200" / "devtest").is_dir() else None
+
+
+def tinyshakespeare_path() -> Path | None:
+    d = shared_data_dir()
+    p = d / "english" / "tinyshakespeare.txt" if d else None
+    return p if p and p.is_file() else None
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """``flores200:DIR`` -> ("flores200", DIR); anything else is a path -> ("path", spec)."""
+    if spec.startswith("flores200:"):
+        return "flores200", spec.split(":", 1)[1]
+    return "path", spec
+
+
+def flores_languages(root: str | os.PathLike, split: str = "devtest") -> list[str]:
+    d = _split_dir(Path(root), split)
+    return sorted(p.name.rsplit(".", 1)[0] for p in d.glob(f"*.{split}"))
+
+
+def _split_dir(root: Path, split: str) -> Path:
+    if split not in SPLITS:
+        raise InputError(f"unknown FLORES split {split!r}", fix="use dev or devtest")
+    d = root / split
+    if not d.is_dir():
+        raise InputError("FLORES-200 folder not found", where=str(d), fix="pass flores200:DIR where DIR holds dev/ and devtest/")
+    return d
+
+
+def read_flores(root: str | os.PathLike, split: str = "devtest", langs: list[str] | None = None,
+                limit: int | None = None) -> dict[str, list[str]]:
+    """Sentences per FLORES code (``eng_Latn``...), in the shared order; ``limit`` keeps the first N."""
+    d = _split_dir(Path(root), split)
+    langs = langs or flores_languages(root, split)
+    out = {}
+    for lang in langs:
+        f = d / f"{lang}.{split}"
+        if not f.is_file():
+            raise InputError(f"FLORES has no {split} file for language {lang!r}", where=str(f),
+                             fix="use FLORES-200 codes such as eng_Latn, rus_Cyrl, zho_Hans")
+        lines = read_text(f).split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        out[lang] = lines[:limit] if limit else lines
+    return out
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """A UTF-8 text file; a clear error names the first bad byte's offset."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read text file ({e.strerror})", where=str(path)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"file is not UTF-8 (bad byte at offset {e.start})", where=str(path),
+                         fix="convert it to UTF-8, e.g. iconv -t UTF-8") from None
+
+
+def read_corpus(spec: str, split: str = "devtest", langs: list[str] | None = None,
+                limit: int | None = None) -> dict[str, list[str]]:
+    """Read ``flores200:DIR``, a text file (one language, named by its stem), or a folder of ``LANG.txt``.
+
+    Returns lines (documents) per language."""
+    kind, where = parse_spec(spec)
+    if kind == "flores200":
+        return read_flores(where, split, langs, limit)
+    p = Path(where)
+    if p.is_dir():
+        files = sorted(p.glob("*.txt"))
+        if not files:
+            raise InputError("corpus folder has no LANG.txt files", where=str(p), fix="add files named like eng_Latn.txt")
+    elif p.is_file():
+        files = [p]
+    else:
+        raise InputError("corpus not found", where=where, fix="pass a text file, a folder of LANG.txt, or flores200:DIR")
+    out = {}
+    for f in files:
+        lang = f.stem
+        if langs and lang not in langs:
+            continue
+        lines = [ln for ln in read_text(f).split("\n") if ln.strip()]
+        out[lang] = lines[:limit] if limit else lines
+    return out
