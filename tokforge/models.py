@@ -239,6 +239,8 @@ def pull(name: str, part: str = "model") -> Path:
         if spec["kind"] != "causal_lm" or part == "file":
             return raw / spec["file"]
         if part == "tokenizer":
+            if (root / "hf" / "tokenizer.json").exists():  # the model conversion wrote the same files
+                return root / "hf"
             out = root / "tokenizer"
             if not (out / "tokenizer.json").exists():
                 _convert(raw / spec["file"], out, with_model=False)

@@ -160,6 +160,15 @@ class Vocab:
         """Byte value -> id of its byte-fallback token (empty if the tokenizer has none)."""
         return {self.tokens[i][0]: int(i) for i in self.ids_with(TokenKind.BYTE_FALLBACK)}
 
+    def missing_bytes(self) -> set[int]:
+        """Byte values no single token stands for (neither a 1-byte token nor byte fallback).
+
+        A byte-level BPE tokenizer silently drops such bytes (SmolLM2 has no token for
+        0x04, 0xF1, ...), so texts containing them do not round-trip.
+        """
+        have = {t[0] for t, k in zip(self.tokens, self.kinds.tolist()) if len(t) == 1 and not k & TokenKind.SPECIAL}
+        return set(range(256)) - have
+
     def duplicates(self) -> dict[bytes, list[int]]:
         """Byte strings held by more than one id."""
         seen: dict[bytes, list[int]] = {}

@@ -157,6 +157,9 @@ def build_vocab(spec: dict, backend, name: str, config: dict | None = None) -> V
 
 def from_backend(backend, spec: dict, name: str, config: dict | None = None, source: str = "") -> Tokenizer:
     vocab = build_vocab(spec, backend, name, config)
+    # Encode whole texts exactly: a saved padding/truncation setting (MiniLM pads to 128) is not encoding.
+    backend.no_padding()
+    backend.no_truncation()
 
     def encode(text: str, add_special: bool) -> list[int]:
         return backend.encode(text, add_special_tokens=add_special).ids

@@ -36,7 +36,7 @@ def read_ranks(path: Path) -> dict[bytes, int]:
         try:
             if len(parts) != 2:
                 raise ValueError
-            tok, rank = base64.b64decode(parts[0], validate=True), int(parts[1])
+            tok, rank = base64.b64decode(parts[0]), int(parts[1])  # lenient, as tiktoken
         except (ValueError, binascii.Error):
             raise LoadError(f"bad line {lineno} in tiktoken file (expected '<base64> <rank>')", where=str(path),
                             fix="fix or re-download the file") from None
@@ -70,7 +70,8 @@ def from_ranks(ranks: dict[bytes, int], *, name: str, pattern: str = GPT2_PATTER
     kinds = [TokenKind.UNUSED] * size
     for t, r in ranks.items():
         tokens[r + id_offset] = t
-        kinds[r + id_offset] = TokenKind.NORMAL
+        # an empty rank (whisper's multilingual file has one) can never be produced
+        kinds[r + id_offset] = TokenKind.NORMAL if t else TokenKind.UNUSED
     for s, i in specials.items():
         tokens[i] = s.encode("utf-8")
         kinds[i] = TokenKind.SPECIAL
