@@ -1,0 +1,88 @@
+"""``tokforge supertokens train|report``: tokenizers whose tokens may span several words."""
+
+from __future__ import annotations
+
+import click
+
+from tokforge.errors import InputError
+
+
+def _filter(spec: str | None):
+    """``module:function`` -> the callable (a per-merge hook ``f(left: bytes, right: bytes) -> bool``)."""
+    if not spec:
+        return None
+    import importlib
+
+    mod, _, fn = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(mod), fn)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise InputError(f"cannot import merge filter ({e.__class__.__name__})", where=spec,
+                         fix="pass --filter module:function with the module on PYTHONPATH") from None
+
+
+def _heldout_lines(paths) -> list[str]:
+    from tokforge.supertokens.pretok import iter_lines
+
+    return [ln for ln in iter_lines(paths) if ln.strip()]
+
+
+def _print_rows(rows) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("tokenizer", "vocab", "tokens", "ratio", "B/tok", "tok/word", "multi-word")
+    for r in rows:
+        t.add_row(r["name"], f"{r['vocab']:,}", f"{r['tokens']:,}", f"{r['tokens_vs_first']:.3f}", f"{r['bytes_per_token']:.3f}",
+                  f"{r['tokens_per_word']:.3f}", f"{r['multiword_share']:.1%}")
+    Console(width=max(Console().width, 100)).print(t)
+
+
+@click.group("supertokens")
+def command():
+    """Train, extend and measure supertoken (multi-word) tokenizers."""
+
+
+@command.command("train")
+@click.argument("corpus", nargs=-1, required=True)
+@click.option("--vocab-size", type=int, required=True, help="Final vocabulary size (with specials).")
+@click.option("--transition", type=int, default=None, help="SuperBPE stage-1 size t (default 0.8 x vocab size).")
+@click.option("--method", type=click.Choice(["superbpe", "chunked"]), default="superbpe", show_default=True)
+@click.option("--max-words", type=int, default=4, show_default=True, help="Most words in one supertoken.")
+@click.option("--inner-punct", default=None, help="Punctuation allowed inside supertokens (default ,;:'-; '' for none).")
+@click.option("--base", default=None, help="Extend this byte-level BPE tokenizer (file, folder or built-in name) instead of training stage 1.")
+@click.option("--filter", "filter_", default=None, help="Per-merge hook module:function(left_bytes, right_bytes) -> bool.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", required=True, help="Output folder (tokenizer.json + tokenizer_config.json).")
+@click.option("--force", is_flag=True, help="Replace an existing --out folder.")
+@click.option("--heldout", multiple=True, help="Held-out text file(s): print a compression report vs plain BPE of the same size.")
+def train(corpus, vocab_size, transition, method, max_words, inner_punct, base, filter_, seed, out, force, heldout):
+    """Train a supertoken tokenizer on CORPUS text files (streamed) and write it to --out."""
+    from tokforge.supertokens import train_supertokens
+
+    base_path = None
+    if base:
+        from tokforge import load_tokenizer
+
+        base_path = load_tokenizer(base).source
+    tok = train_supertokens(list(corpus), vocab_size, transition=transition, method=method, max_words=max_words,
+                            inner_punct=inner_punct, merge_filter=_filter(filter_), seed=seed, base=base_path, out=out, force=force)
+    click.echo(f"wrote {out}: {len(tok.vocab):,} tokens ({method}{', extending ' + base if base else ''})")
+    if heldout:
+        from tokforge import load_tokenizer
+        from tokforge.supertokens.report import compare, plain_bpe
+
+        ref = load_tokenizer(base_path) if base_path else plain_bpe(corpus, vocab_size)
+        _print_rows(compare({f"base {base}" if base else "plain BPE": ref, str(out): tok}, _heldout_lines(heldout)))
+
+
+@command.command("report")
+@click.argument("tokenizers", nargs=-1, required=True)
+@click.option("--heldout", multiple=True, required=True, help="Held-out text file(s).")
+def report(tokenizers, heldout):
+    """Compression of TOKENIZERS (folders, files, built-in names) on --heldout text; ratios vs the first."""
+    from tokforge import load_tokenizer
+    from tokforge.supertokens.report import compare
+
+    toks = {t: load_tokenizer(t) for t in tokenizers}
+    _print_rows(compare(toks, _heldout_lines(heldout)))
