@@ -1,0 +1,148 @@
+"""Comparing a model before and after a tokenizer change: bits per byte, tokens per byte.
+
+Per-token perplexity cannot compare two tokenizers; bits per byte can: the total negative
+log-likelihood of the same text, in bits, divided by its UTF-8 byte count.
+
+Context convention (the same for every model, so ratios are fair): `evaluate_languages` joins
+the texts of a language with newlines into one document (``join=True``, the default: FLORES
+sentences are consecutive, so later ones get context), then each text is encoded on its own with ``tokenizer.encode(text)`` (no specials added) and prefixed with the tokenizer's BOS id
+(else its EOS id) as context; every text token is scored. A tokenizer with neither scores from
+its second token on and leaves the first token's bytes out of the byte count. Texts longer than
+``max_tokens`` are cut into windows of that many tokens, each with the same one-token context.
+
+>>> stats = {"bits": 100.0, "bytes": 50, "tokens": 10}
+>>> summarise(stats)["bits_per_byte"], summarise(stats)["tokens_per_byte"]
+(2.0, 0.2)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+
+DEFAULT_LANGS = ("eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans")
+# Used when FLORES is absent: a few plain sentences (written for tokforge, not from any corpus).
+EMBEDDED_SAMPLE = [
+    "The library opens at nine in the morning and closes at six in the evening.",
+    "She bought three apples, two oranges and a loaf of bread at the market.",
+    "Rain is expected over the mountains tomorrow, with snow above two thousand metres.",
+    "The committee will publish its report after the summer holidays.",
+    "He fixed the bicycle chain in ten minutes and rode to the station.",
+    "Many small towns along the river depend on fishing and tourism.",
+]
+
+
+def _windows(ids: list[int], ctx: int | None, max_tokens: int) -> list[tuple[list[int], int]]:
+    """(input ids, number of leading ids not scored) per window."""
+    out = []
+    step = max_tokens
+    for s in range(0, max(len(ids), 1), step):
+        chunk = ids[s:s + step]
+        if not chunk:
+            break
+        out.append(([ctx] + chunk, 1) if ctx is not None else (chunk, 1))
+    return out
+
+
+def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None, batch_size: int = 8,
+              max_tokens: int = 512) -> dict:
+    """{"bits", "bytes", "tokens"} summed over ``texts`` (see the module docstring for the convention)."""
+    import torch
+    import torch.nn.functional as F
+
+    if not texts:
+        raise InputError("no evaluation texts", fix="pass a non-empty list of texts")
+    dev = torch.device(device) if device else next(model.parameters()).device
+    ctx = tokenizer.bos_id if tokenizer.bos_id is not None else tokenizer.eos_id
+    encoded = tokenizer.encode_batch(list(texts))
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    if ctx is None:  # first token of each text is context, not scored
+        n_bytes -= sum(len(tokenizer.decode_bytes(ids[:1])) for ids in encoded)
+    items = [w for ids in encoded for w in _windows(ids, ctx, max_tokens)]
+    items.sort(key=lambda x: len(x[0]))
+    total, n_tok = 0.0, 0
+    with torch.no_grad():
+        for b in range(0, len(items), batch_size):
+            batch = items[b:b + batch_size]
+            L = max(len(x) for x, _ in batch)
+            inp = torch.zeros(len(batch), L, dtype=torch.long)
+            mask = torch.zeros(len(batch), L, dtype=torch.long)
+            target = torch.full((len(batch), L), -100, dtype=torch.long)
+            for r, (ids, skip) in enumerate(batch):
+                inp[r, :len(ids)] = torch.tensor(ids)
+                mask[r, :len(ids)] = 1
+                target[r, skip - 1:len(ids) - 1] = torch.tensor(ids[skip:])
+            logits = model(input_ids=inp.to(dev), attention_mask=mask.to(dev)).logits.float()
+            nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.to(dev).reshape(-1),
+                                  ignore_index=-100, reduction="sum")
+            total += float(nll)
+            n_tok += int((target != -100).sum())
+    return {"bits": total / math.log(2), "bytes": n_bytes, "tokens": n_tok}
+
+
+def summarise(stats: dict) -> dict:
+    b = max(stats["bytes"], 1)
+    return {**stats, "bits_per_byte": round(stats["bits"] / b, 4), "tokens_per_byte": round(stats["tokens"] / b, 4)}
+
+
+def bits_per_byte(model, tokenizer, texts: Sequence[str], device: str | None = None, batch_size: int = 8) -> float:
+    """Total NLL in bits over the UTF-8 bytes of ``texts`` (BOS context, see module docstring)."""
+    s = nll_stats(model, tokenizer, texts, device, batch_size)
+    return s["bits"] / max(s["bytes"], 1)
+
+
+def evaluate_languages(model, tokenizer, texts_by_lang: dict[str, list[str]], device: str | None = None,
+                       batch_size: int = 8, progress: bool = False, join: bool = True) -> dict[str, dict]:
+    """Per language: bits, bytes, tokens, bits_per_byte, tokens_per_byte (texts joined by newlines
+    into one document when ``join``)."""
+    out = {}
+    for lang, texts in texts_by_lang.items():
+        texts = ["\n".join(texts)] if join else texts
+        out[lang] = summarise(nll_stats(model, tokenizer, texts, device, batch_size))
+        if progress:
+            import sys
+
+            print(f"tokforge: {lang}: {out[lang]['bits_per_byte']:.4f} bits/byte", file=sys.stderr, flush=True)
+    return out
+
+
+def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
+    """Per language: original vs new bits/byte and their ratio, tokens/byte old vs new.
+
+    >>> o = {"x": {"bits_per_byte": 1.0, "tokens_per_byte": 0.25}}
+    >>> n = {"x": {"bits_per_byte": 1.2, "tokens_per_byte": 0.2}}
+    >>> compare(o, n)["x"]["bpb_ratio"], compare(o, n)["x"]["length_ratio"]
+    (1.2, 0.8)
+    """
+    rows = {}
+    for lang in old:
+        if lang not in new:
+            continue
+        o, n = old[lang], new[lang]
+        rows[lang] = {
+            "bpb_original": o["bits_per_byte"], "bpb_new": n["bits_per_byte"],
+            "bpb_ratio": round(n["bits_per_byte"] / o["bits_per_byte"], 4),
+            "tokens_per_byte_original": o["tokens_per_byte"], "tokens_per_byte_new": n["tokens_per_byte"],
+            "length_ratio": round(n["tokens_per_byte"] / o["tokens_per_byte"], 4),
+        }
+    if rows:
+        rows["mean"] = {k: round(float(np.mean([r[k] for r in rows.values()])), 4)
+                        for k in next(iter(rows.values()))}
+    return rows
+
+
+def default_texts(spec: str | None = None, langs: Sequence[str] | None = None, limit: int = 40) -> dict[str, list[str]]:
+    """Evaluation texts: ``spec`` (``flores200:DIR``, a file, a folder of LANG.txt) or FLORES devtest
+    when present (``DEFAULT_LANGS``), else the embedded English sample."""
+    from .. import corpus
+
+    if spec:
+        return corpus.read_corpus(spec, split="devtest", langs=list(langs) if langs else None, limit=limit)
+    d = corpus.flores_dir()
+    if d is None:
+        return {"embedded_en": list(EMBEDDED_SAMPLE)}
+    return corpus.read_flores(d, "devtest", list(langs or DEFAULT_LANGS), limit)

@@ -1,0 +1,290 @@
+"""Training a hypernetwork against a frozen causal LM on tokenizers sampled on the fly.
+
+One step: draw a batch of text windows (seeded by ``(seed, step)``), add it to the sampler's
+window, sample a UnigramLM tokenizer, encode the batch with it, predict input/output rows for
+the batch's tokens plus random negatives from the sampled vocabulary, and minimise
+
+    cross-entropy of the frozen LM (softmax over those rows)
+    + aux_weight * mean squared error to the original rows (tokens the original vocabulary has),
+
+with AdamW, linear warm-up + cosine decay and gradient clipping. Every random draw is seeded by
+``(seed, step)``, so a run resumed from ``checkpoint.pt`` continues exactly as if uninterrupted.
+Per-step losses go to ``log.jsonl``; the result is saved with :mod:`.io`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io as _io
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from tokforge.errors import InputError
+from tokforge.io import atomic_write_bytes
+
+from . import io as hio
+from . import lm
+from .decompose import DecompositionCache, _index
+from .model import HyperNet, HyperNetConfig, source_matrices
+from .sampler import SamplerConfig, TokenizerSampler
+
+CHECKPOINT = "checkpoint.pt"
+LOG = "log.jsonl"
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    steps: int = 300
+    batch_size: int = 8
+    seq_len: int = 64
+    lr: float = 3e-4
+    weight_decay: float = 0.01
+    warmup: int = 20
+    grad_clip: float = 1.0
+    negatives: int = 1024
+    aux_weight: float = 0.1
+    save_every: int = 50
+    seed: int = 0
+
+    def check(self) -> "TrainConfig":
+        for k in ("steps", "batch_size", "seq_len", "save_every"):
+            if getattr(self, k) < 1:
+                raise InputError(f"training option {k} must be at least 1", where=f"{k}={getattr(self, k)}")
+        if self.seq_len < 2:
+            raise InputError("seq_len must be at least 2 (next-token prediction)", where=f"seq_len={self.seq_len}")
+        return self
+
+
+class TextWindows:
+    """Random windows of ~``chars`` characters from a corpus, starting at a word boundary."""
+
+    def __init__(self, texts: Sequence[str], chars: int):
+        self.text = "\n".join(t for t in texts if t.strip())
+        if len(self.text) < 2 * chars:
+            raise InputError("training corpus is too small", where=f"{len(self.text)} characters",
+                             fix=f"give at least {2 * chars} characters of text")
+        self.chars = chars
+
+    def draw(self, rng: np.random.Generator, n: int) -> list[str]:
+        out = []
+        for s in rng.integers(0, len(self.text) - self.chars, size=n).tolist():
+            b = self.text.find(" ", s, s + 64)
+            s = s if b < 0 else b + 1
+            out.append(self.text[s:s + self.chars])
+        return out
+
+
+def _lr_lambda(cfg: TrainConfig) -> Callable[[int], float]:
+    def f(step: int) -> float:
+        if step < cfg.warmup:
+            return (step + 1) / cfg.warmup
+        t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+    return f
+
+
+def _pad(seqs: list[list[int]], seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.zeros((len(seqs), seq_len), dtype=np.int64)
+    mask = np.zeros((len(seqs), seq_len), dtype=np.int64)
+    for r, s in enumerate(seqs):
+        s = s[:seq_len]
+        ids[r, :len(s)] = s
+        mask[r, :len(s)] = 1
+    return ids, mask
+
+
+def _with_context(net: HyperNet, old_id: int, pred_in, pred_out, ids: np.ndarray, mask: np.ndarray):
+    """Append the original row ``old_id`` to the predicted rows and put it in front of every sequence."""
+    ctx_in = net.src_in[old_id][None]
+    pred_in2 = torch.cat([pred_in, ctx_in])
+    pred_out2 = pred_in2 if net.cfg.tied else torch.cat([pred_out, net.src_out[old_id][None]])
+    col = np.full((ids.shape[0], 1), pred_in.shape[0], dtype=ids.dtype)
+    return pred_in2, pred_out2, np.concatenate([col, ids], 1), np.concatenate([np.ones_like(col), mask], 1)
+
+
+class Trainer:
+    """Holds the frozen model, the hypernetwork, the sampler and the optimiser for one run."""
+
+    def __init__(self, model, tokenizer, texts: Sequence[str], cfg: TrainConfig, net_cfg: dict | None = None,
+                 sampler_cfg: SamplerConfig | None = None, device: str = "cpu"):
+        self.cfg, self.device = cfg.check(), device
+        self.model, self.tokenizer = model.to(device), tokenizer
+        lm.freeze(self.model)
+        emb, head, tied = source_matrices(self.model)
+        self.net = HyperNet(HyperNetConfig(d_model=emb.shape[1], tied=tied, **(net_cfg or {})), emb, head).to(device)
+        self.windows = TextWindows(texts, chars=cfg.seq_len * 6)
+        self.sampler = TokenizerSampler(sampler_cfg or SamplerConfig())
+        self.decomp = DecompositionCache(tokenizer, self.net.cfg.max_len)
+        self.old_index = _index(tokenizer.vocab)
+        self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
+        self.step = 0
+        roles = tokenizer.vocab.roles
+        self.context_id = roles.get("bos", roles.get("eos"))
+
+    # -- data -------------------------------------------------------------------------------
+    def batch_text(self, step: int) -> list[str]:
+        return self.windows.draw(np.random.default_rng([self.cfg.seed, 0, step]), self.cfg.batch_size)
+
+    def prefill(self, upto: int) -> None:
+        """Fill the sampler's window as it stood before step ``upto`` (fresh start or resume)."""
+        w = self.sampler.cfg.window
+        warm = [self.windows.draw(np.random.default_rng([self.cfg.seed, 1, k]), self.cfg.batch_size) for k in range(w)]
+        for t in (warm + [self.batch_text(s) for s in range(max(0, upto - w), upto)])[-w:]:
+            self.sampler.add_text(t)
+
+    def predict(self, pieces: Sequence[bytes]) -> tuple[torch.Tensor, torch.Tensor]:
+        ids, lens = self.decomp(pieces)
+        return self.net(torch.from_numpy(ids).to(self.device), torch.from_numpy(lens).to(self.device))
+
+    # -- one step ---------------------------------------------------------------------------
+    def losses(self, step: int) -> dict:
+        text = self.batch_text(step)
+        self.sampler.add_text(text)
+        tok = self.sampler.sample([self.cfg.seed, 2, step])
+        ids, mask = _pad(tok.encode_batch(text), self.cfg.seq_len)
+        used = np.unique(ids[mask.astype(bool)])
+        rng = np.random.default_rng([self.cfg.seed, 3, step])
+        neg = rng.choice(len(tok), size=min(self.cfg.negatives, len(tok)), replace=False)
+        cand = np.concatenate([used, np.setdiff1d(neg, used)])
+        local = np.zeros(len(tok), dtype=np.int64)
+        local[cand] = np.arange(len(cand))
+        pieces = [tok.pieces[i] for i in cand.tolist()]
+        pred_in, pred_out = self.predict(pieces)
+        ids = local[ids]
+        if self.context_id is not None:  # the original BOS (else EOS) row as context, as evaluation does
+            pred_in, pred_out, ids, mask = _with_context(self.net, self.context_id, pred_in, pred_out, ids, mask)
+        t_ids = torch.from_numpy(ids).to(self.device)
+        t_mask = torch.from_numpy(mask).to(self.device)
+        lm_loss = lm.next_token_loss(self.model, pred_in, pred_out, t_ids, t_mask)
+        aux = self.aux_loss(pieces, pred_in, pred_out)
+        return {"loss": lm_loss + self.cfg.aux_weight * aux, "lm": lm_loss, "aux": aux, "vocab": len(tok),
+                "rows": len(cand)}
+
+    def aux_loss(self, pieces: Sequence[bytes], pred_in: torch.Tensor, pred_out: torch.Tensor) -> torch.Tensor:
+        """MSE (in units of the matrices' RMS) to the original rows of tokens both vocabularies share."""
+        pairs = [(n, self.old_index[p]) for n, p in enumerate(pieces) if p in self.old_index]
+        if not pairs:
+            return pred_in.sum() * 0.0
+        rows = torch.tensor([a for a, _ in pairs], device=self.device)
+        old = torch.tensor([b for _, b in pairs], device=self.device)
+        net = self.net
+        loss = ((pred_in[rows] - net.src_in[old]) / net.rms_in).pow(2).mean()
+        if not net.cfg.tied:
+            loss = loss + ((pred_out[rows] - net.src_out[old]) / net.rms_out).pow(2).mean()
+        return loss
+
+    def train_step(self) -> dict:
+        self.net.train()
+        t0 = time.perf_counter()
+        out = self.losses(self.step)
+        self.opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        self.sched.step()
+        rec = {"step": self.step, "loss": out["loss"].item(), "lm": out["lm"].item(), "aux": out["aux"].item(),
+               "lr": self.sched.get_last_lr()[0], "grad_norm": float(gnorm), "vocab": out["vocab"],
+               "rows": out["rows"], "seconds": round(time.perf_counter() - t0, 3)}
+        self.step += 1
+        return rec
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"step": self.step, "net": self.net.state_dict(), "opt": self.opt.state_dict(),
+                "sched": self.sched.state_dict(), "cfg": dataclasses.asdict(self.cfg),
+                "hypernet": dataclasses.asdict(self.net.cfg), "sampler": dataclasses.asdict(self.sampler.cfg)}
+
+    def save_checkpoint(self, path: Path) -> None:
+        buf = _io.BytesIO()
+        torch.save(self.state(), buf)
+        atomic_write_bytes(path, buf.getvalue())
+
+    def load_checkpoint(self, path: Path) -> None:
+        st = torch.load(path, map_location=self.device, weights_only=False)
+        for key, mine in (("cfg", dataclasses.asdict(self.cfg)), ("hypernet", dataclasses.asdict(self.net.cfg)),
+                          ("sampler", dataclasses.asdict(self.sampler.cfg))):
+            if st[key] != mine:
+                raise InputError(f"checkpoint was written with other {key} settings", where=str(path),
+                                 fix="resume with the same options, or choose another --out")
+        self.net.load_state_dict(st["net"])
+        self.opt.load_state_dict(st["opt"])
+        self.sched.load_state_dict(st["sched"])
+        self.step = int(st["step"])
+
+
+def _trim_log(path: Path, upto: int) -> None:
+    """Keep log lines of steps before ``upto`` (a resumed run rewrites what follows)."""
+    if path.exists():
+        keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", -1) < upto]
+        path.write_text("".join(ln + "\n" for ln in keep))
+
+
+def train(model, tokenizer, texts: Sequence[str], out_dir, cfg: TrainConfig | None = None,
+          net_cfg: dict | None = None, sampler_cfg: SamplerConfig | None = None, device: str = "cpu",
+          resume: bool = False, force: bool = False, progress: bool = True,
+          on_step: Callable[[dict], None] | None = None) -> Path:
+    """Train, checkpointing every ``save_every`` steps into ``out_dir``; save the result there.
+
+    ``resume`` continues from ``out_dir/checkpoint.pt``; an existing finished folder is refused
+    unless ``force``."""
+    cfg = cfg or TrainConfig()
+    out = Path(out_dir)
+    ckpt = out / CHECKPOINT
+    if (out / hio.CONFIG).exists() and not (force or resume):
+        raise InputError("output folder already holds a trained hypernetwork", where=str(out),
+                         fix="choose another --out, or pass --force to overwrite")
+    if ckpt.exists() and not (resume or force):
+        raise InputError("output folder holds an unfinished run's checkpoint", where=str(out),
+                         fix="pass --resume to continue it, or --force to start over")
+    tr = Trainer(model, tokenizer, texts, cfg, net_cfg, sampler_cfg, device)
+    if resume and ckpt.exists():
+        tr.load_checkpoint(ckpt)
+    out.mkdir(parents=True, exist_ok=True)
+    _trim_log(out / LOG, tr.step) if tr.step else (out / LOG).write_text("")
+    tr.prefill(tr.step)
+    last = _run(tr, out, progress, on_step)
+    training = {**dataclasses.asdict(cfg), "sampler": dataclasses.asdict(tr.sampler.cfg), "device": str(device),
+                "final": last}
+    return hio.save(out, tr.net, hio.base_identity(tr.model, tokenizer), training)
+
+
+def _run(tr: Trainer, out: Path, progress: bool, on_step) -> dict:
+    from tqdm.auto import tqdm
+
+    last: dict = {}
+    bar = tqdm(total=tr.cfg.steps, initial=tr.step, disable=not progress, desc="hypernet", unit="step")
+    with open(out / LOG, "a", encoding="utf-8") as log:
+        while tr.step < tr.cfg.steps:
+            last = tr.train_step()
+            log.write(json.dumps(last) + "\n")
+            log.flush()
+            bar.update(1)
+            bar.set_postfix(lm=f"{last['lm']:.3f}", aux=f"{last['aux']:.3f}", V=last["vocab"])
+            if on_step:
+                on_step(last)
+            if tr.step % tr.cfg.save_every == 0 or tr.step == tr.cfg.steps:
+                tr.save_checkpoint(out / CHECKPOINT)
+    bar.close()
+    return last
+
+
+@torch.no_grad()
+def held_out_loss(net: HyperNet, model, old_tokenizer, pieces: Sequence[bytes], encoded: list[list[int]],
+                  seq_len: int) -> float:
+    """Next-token cross-entropy (nats/token) of ``model`` on ``encoded`` (ids into ``pieces``) with the
+    rows ``net`` predicts for the whole vocabulary ``pieces`` (full softmax)."""
+    device = next(net.parameters()).device
+    dec = DecompositionCache(old_tokenizer, net.cfg.max_len)
+    ids, lens = dec(list(pieces))
+    net.eval()
+    pred_in, pred_out = net(torch.from_numpy(ids).to(device), torch.from_numpy(lens).to(device))
+    x, m = _pad(encoded, seq_len)
+    return float(lm.next_token_loss(model, pred_in, pred_out, torch.from_numpy(x).to(device),
+                                    torch.from_numpy(m).to(device)))
