@@ -70,6 +70,21 @@ def test_learner_matches_exported_encoding(tmp_path):
     assert any(pretok.word_count(learner.tokens[i]) > 1 for s in learner.seqs for i in s)
 
 
+def test_stage1_agreement_catches_merges_across_space_runs(tmp_path):
+    """Stage 1 sees "ab", "   ", " ab" (3-space run, then a word); merged as one string the four
+    spaces pair up as ĠĠ ĠĠ and Ġab never forms. The chunk pre-tokenizer keeps stage 1 intact."""
+    from tokforge.supertokens.report import stage1_agreement
+
+    f = write(tmp_path, "c.txt", "ab    ab\n" * 10)
+    stage1 = train_bpe(checked_lines([f]), 261, pretok.stage1_pretokenizer(), show_progress=False)
+    spec = json.loads(stage1.to_str())
+    spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer().__getstate__())
+    n = len(spec["model"]["merges"])
+    assert stage1_agreement(spec, n, stage1, ["ab    ab", "ab ab"]) == 1.0
+    spec["pre_tokenizer"] = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
+    assert stage1_agreement(spec, n, stage1, ["ab    ab", "ab ab"]) == 0.5
+
+
 def test_merge_learner_doc_example_and_frozen():
     m = MergeLearner([[0, 1, 0, 1]], [3], [b"a", b"b"], frozen={1})
     assert m.learn(1) == []  # every pair touches the frozen id
