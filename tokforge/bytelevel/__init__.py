@@ -1,0 +1,21 @@
+"""Exact byte-level probabilities from tokenized LMs (see docs/bytelevel.md).
+
+``ByteLM`` and ``Ensemble`` need torch; they are imported on first use so that
+``tokforge.bytelevel.cover`` stays torch-free.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ByteLM", "Ensemble", "Leaves", "proxy_tune"]
+
+
+def __getattr__(name):
+    if name in ("ByteLM", "Leaves"):
+        from . import bytelm
+
+        return getattr(bytelm, name)
+    if name in ("Ensemble", "proxy_tune"):
+        from . import ensemble
+
+        return getattr(ensemble, name)
+    raise AttributeError(name)

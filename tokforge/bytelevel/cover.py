@@ -1,0 +1,278 @@
+"""Covers of a byte string and the canonicality rule, over a `Vocab` (no torch in here).
+
+A *node* is a token sequence that decodes to exactly ``data[:j]`` and passes the canonicality
+rule; a *cover* of ``x`` is a node at ``j <= len(x)`` followed by one token whose bytes start
+with ``x[j:]``. Summing model probabilities over covers gives the byte-level probability
+(Phan et al. 2024, the Byte-Token Representation Lemma).
+
+Canonicality rule (:meth:`Canon.valid`): appending token ``t`` to a sequence ``s`` is valid when,
+for some probe ``y`` in ``PROBES`` (or a UTF-8 completion of a cut character), the tokenizer's
+own encoding of ``bytes(window) + y`` keeps ``s[-1]`` and ``t`` as tokens at their byte offsets;
+``window`` is the last ``WINDOW`` tokens of ``s`` plus ``t`` (left context for pretokenizers).
+Windows no probe can turn into valid UTF-8 are accepted (the tokenizer cannot be asked).
+
+>>> from tokforge.vocab import Vocab
+>>> ix = TokenIndex(Vocab([b"a", b"b", b"ab", b"<s>"], [0, 0, 0, 1], family="byte_bpe"))
+>>> ix.ids_of(b"ab"), ix.maxlen, ix.prefix_range(b"a")
+([2], 2, (0, 2))
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..vocab import TokenKind, Vocab
+
+SUPPORTED = ("byte_bpe", "tiktoken", "sentencepiece", "bpe")
+PROBES = (b"", b"a", b".", b" ", b"0", b"\n")
+WINDOW = 6
+
+
+def check_family(vocab: Vocab, where: str = "") -> None:
+    """Raise a clear error for tokenizer families the byte-level layer cannot treat exactly."""
+    if vocab.family not in SUPPORTED:
+        raise InputError(f"byte-level probabilities need a BPE tokenizer (byte-level BPE or SentencePiece-BPE "
+                         f"with byte fallback), got family {vocab.family or '?'!r}", where=where or vocab.name,
+                         fix="use a causal LM with a byte-level BPE or SentencePiece tokenizer")
+
+
+class TokenIndex:
+    """Text tokens by bytes: exact lookup, and contiguous ranges of tokens sharing a prefix."""
+
+    def __init__(self, vocab: Vocab):
+        bad = int(TokenKind.SPECIAL | TokenKind.UNUSED)
+        ids = [i for i in range(len(vocab)) if not (int(vocab.kinds[i]) & bad) and vocab.tokens[i]]
+        ids.sort(key=lambda i: (vocab.tokens[i], i))
+        self.order = np.asarray(ids, dtype=np.int64)  # position in sorted order -> token id
+        self.keys = [vocab.tokens[i] for i in ids]
+        self.by_bytes: dict[bytes, list[int]] = {}
+        for i in ids:
+            self.by_bytes.setdefault(vocab.tokens[i], []).append(i)
+        self.maxlen = max((len(k) for k in self.keys), default=0)
+        self._bounds: dict[bytes, np.ndarray] = {}
+
+    def ids_of(self, b: bytes) -> list[int]:
+        return self.by_bytes.get(b, [])
+
+    def prefix_range(self, r: bytes) -> tuple[int, int]:
+        """Sorted positions ``[lo, hi)`` of tokens whose bytes start with ``r``."""
+        lo = bisect.bisect_left(self.keys, r)
+        return lo, self._upper(r)
+
+    def _upper(self, r: bytes) -> int:
+        s = r.rstrip(b"\xff")
+        if not s:
+            return len(self.keys)
+        succ = s[:-1] + bytes([s[-1] + 1])
+        return bisect.bisect_left(self.keys, succ)
+
+    def byte_bounds(self, r: bytes) -> np.ndarray:
+        """257 sorted positions: tokens starting with ``r + bytes([b])`` are ``[out[b], out[b+1])``."""
+        got = self._bounds.get(r)
+        if got is None:
+            got = np.asarray([bisect.bisect_left(self.keys, r + bytes([b])) for b in range(256)]
+                             + [self._upper(r)], dtype=np.int64)
+            if len(self._bounds) < 200_000:
+                self._bounds[r] = got
+        return got
+
+
+def _utf8_ok(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _cut_tail(b: bytes) -> int:
+    """How many continuation bytes the last (cut) UTF-8 character still needs; 0 if none."""
+    for back in range(1, min(4, len(b)) + 1):
+        c = b[-back]
+        if c & 0xC0 == 0x80:
+            continue
+        need = 1 if c >= 0xC0 and c < 0xE0 else 2 if c >= 0xE0 and c < 0xF0 else 3 if c >= 0xF0 else 0
+        return max(0, need - (back - 1))
+    return 0
+
+
+def completions(b: bytes, limit: int = 64) -> list[bytes]:
+    """Valid-UTF-8 versions of ``b`` whose last character was cut: append the missing bytes.
+
+    >>> completions("é".encode()[:1])[:1]
+    [b'\\xc3\\x80']
+    """
+    need = _cut_tail(b)
+    if not need:
+        return [b] if _utf8_ok(b) else []
+    out = []
+    for first in range(0x80, 0xC0):
+        c = b + bytes([first]) + b"\x80" * (need - 1)
+        if _utf8_ok(c):
+            out.append(c)
+            if len(out) >= limit:
+                break
+    return out
+
+
+class Canon:
+    """The canonicality rule, backed by the real encoder, with caching."""
+
+    def __init__(self, tokenizer, window: int = WINDOW, probes: tuple[bytes, ...] = PROBES):
+        self.tok = tokenizer
+        self.vocab = tokenizer.vocab
+        self.dummy = bool(tokenizer.dummy_prefix)
+        self.window, self.probes = window, probes
+        self._cache: dict = {}
+        self._enc_cache: dict[bytes, list[int] | None] = {}
+
+    # -- encoding of stream bytes ----------------------------------------------------------
+    def stream_prefix(self) -> bytes:
+        """Bytes the token stream has before the text (SentencePiece dummy prefix: a space)."""
+        return b" " if self.dummy else b""
+
+    def encode_stream(self, b: bytes, at_start: bool = True) -> tuple[list[int], int] | None:
+        """(ids, shift): the tokenizer's encoding of stream bytes ``b``; the ids cover
+        ``shift`` extra leading bytes (a dummy space the encoder added). None if not UTF-8."""
+        shift = 0
+        if self.dummy:
+            if b.startswith(b" "):
+                b = b[1:]
+            elif at_start:
+                return None
+            else:
+                shift = 1
+        try:
+            text = b.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        ids = self._enc_cache.get(text) if len(text) < 64 else None
+        if ids is None:
+            ids = self.tok.encode(text)
+            if len(text) < 64 and len(self._enc_cache) < 500_000:
+                self._enc_cache[text] = ids
+        return ids, shift
+
+    def canonical(self, data: bytes) -> list[int] | None:
+        """The canonical token sequence of stream bytes ``data`` (None if not UTF-8)."""
+        got = self.encode_stream(data, at_start=True)
+        return None if got is None else got[0]
+
+    # -- the rule ----------------------------------------------------------------------------
+    def valid(self, seq: tuple[int, ...], t: int) -> bool:
+        """May token ``t`` follow the (valid) sequence ``seq``? Depends on ``seq[-WINDOW:]`` only."""
+        ctx = seq[-self.window:]
+        at_start = len(seq) <= self.window
+        key = (ctx, t, at_start)
+        got = self._cache.get(key)
+        if got is None:
+            got = self._check(ctx, t, at_start)
+            if len(self._cache) < 2_000_000:
+                self._cache[key] = got
+        return got
+
+    def _check(self, ctx: tuple[int, ...], t: int, at_start: bool) -> bool:
+        toks = self.vocab.tokens
+        wb = b"".join(toks[i] for i in ctx) + toks[t]
+        t_off = len(wb) - len(toks[t])
+        s_off = t_off - len(toks[ctx[-1]]) if ctx else None
+        strip = 0
+        if not at_start:  # a window may start inside a character: drop its continuation bytes
+            while strip < min(3, len(wb)) and wb[strip] & 0xC0 == 0x80:
+                strip += 1
+        if s_off is not None and s_off < strip:
+            s_off = None
+        want = {t_off - strip: t}
+        if s_off is not None:
+            want[s_off - strip] = ctx[-1]
+        asked = False
+        for y in self.probes:
+            for cand in completions(wb[strip:] + y, limit=64 if y == b"" else 1):
+                got = self.encode_stream(cand, at_start=at_start and strip == 0)
+                if got is None:
+                    continue
+                asked = True
+                if _keeps(toks, got[0], got[1], want):
+                    return True
+        return not asked
+
+
+def _keeps(toks: list[bytes], ids: list[int], shift: int, want: dict[int, int]) -> bool:
+    """Does the encoding ``ids`` have token ``want[o]`` starting at byte offset ``o`` (all o)?"""
+    pos = -shift
+    found = 0
+    for i in ids:
+        w = want.get(pos)
+        if w is not None:
+            if i != w:
+                return False
+            found += 1
+            if found == len(want):
+                return True
+        pos += len(toks[i])
+    return False
+
+
+@dataclass
+class Node:
+    """A valid token sequence decoding to ``data[:j]``: its last token, parent node and depth."""
+
+    tok: int
+    parent: int
+    j: int
+    depth: int
+    window: tuple[int, ...] = field(default=())
+
+
+def build_nodes(data: bytes, index: TokenIndex, canon: Canon, max_nodes: int = 200_000) -> list[Node]:
+    """All nodes over ``data`` in topological order; ``nodes[0]`` is the root (empty sequence).
+
+    >>> from tokforge.vocab import Vocab
+    >>> class T:  # a toy encoder: greedy longest match over {a, b, ab}
+    ...     vocab = Vocab([b"a", b"b", b"ab"], family="byte_bpe"); dummy_prefix = False
+    ...     def encode(self, s): return [2] if s == "ab" else [0 if c == "a" else 1 for c in s]
+    >>> [(n.tok, n.j) for n in build_nodes(b"ab", TokenIndex(T.vocab), Canon(T()))]
+    [(-1, 0), (0, 1), (2, 2)]
+    """
+    nodes = [Node(-1, -1, 0, 0, ())]
+    by_j: list[list[int]] = [[] for _ in range(len(data) + 1)]
+    by_j[0].append(0)
+    w = canon.window
+    for j in range(len(data) + 1):
+        for k in by_j[j]:
+            node = nodes[k]
+            for L in range(1, min(index.maxlen, len(data) - j) + 1):
+                piece = data[j:j + L]
+                lo, hi = index.prefix_range(piece)
+                if lo >= hi:
+                    break
+                for t in index.ids_of(piece):
+                    if canon.valid(_seq_for(node, w), t):
+                        nodes.append(Node(t, k, j + L, node.depth + 1, (node.window + (t,))[-(w + 1):]))
+                        by_j[j + L].append(len(nodes) - 1)
+                        if len(nodes) > max_nodes:
+                            raise InputError("too many cover nodes", where=f"{len(nodes)} nodes at byte {j}",
+                                             fix="score shorter texts")
+    return nodes
+
+
+def _seq_for(node: Node, w: int) -> tuple[int, ...]:
+    """The sequence view the rule sees: the last ``w`` tokens, padded in length so that
+    ``len(seq) <= w`` exactly when the sequence is that short (the window reaches the start)."""
+    win = node.window[-w:]
+    if node.depth > w:
+        return (-1,) + win  # longer than the window: only the last w tokens count
+    return win
+
+
+def node_tokens(nodes: list[Node], k: int) -> list[int]:
+    """The full token sequence of node ``k`` (walks the parents)."""
+    out = []
+    while k > 0:
+        out.append(nodes[k].tok)
+        k = nodes[k].parent
+    return out[::-1]
