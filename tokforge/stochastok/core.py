@@ -109,7 +109,7 @@ class StochasTok:
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         flat = check_ids(np.concatenate(arrays) if offsets[-1] else np.zeros(0, np.int64), len(self.tokenizer.vocab),
-                         "batch")
+                         "batch", offsets)
         out, new_off, src = expand_flat(self.table, flat, offsets, idx, p, seed, True)
         outs = [_like(batch[e], out[new_off[e]:new_off[e + 1]]) for e in range(len(arrays))]
         if masks is None:

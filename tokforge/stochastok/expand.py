@@ -50,8 +50,10 @@ def check_p(p) -> float:
     return p
 
 
-def check_ids(flat: np.ndarray, vocab_size: int, where: str = "ids") -> np.ndarray:
-    """Validate token ids (integers in ``[0, vocab_size)``); returns them as an int64 array."""
+def check_ids(flat: np.ndarray, vocab_size: int, where: str = "ids", offsets: np.ndarray | None = None) -> np.ndarray:
+    """Validate token ids (integers in ``[0, vocab_size)``); returns them as an int64 array.
+
+    With ``offsets`` (a flat batch), an error names the example and position: ``batch[e][j]``."""
     a = np.asarray(flat)
     if a.size == 0:
         return a.astype(np.int64).reshape(0)
@@ -65,7 +67,12 @@ def check_ids(flat: np.ndarray, vocab_size: int, where: str = "ids") -> np.ndarr
     if lo < 0 or hi >= vocab_size:
         bad = lo if lo < 0 else hi
         at = int(np.flatnonzero(a == bad)[0])
-        raise InputError(f"token id {bad} out of range for a vocabulary of {vocab_size}", where=f"{where}[{at}]",
+        if offsets is not None:
+            e = int(np.searchsorted(offsets, at, side="right")) - 1
+            loc = f"{where}[{e}][{at - int(offsets[e])}]"
+        else:
+            loc = f"{where}[{at}]"
+        raise InputError(f"token id {bad} out of range for a vocabulary of {vocab_size}", where=loc,
                          fix="use ids from the same tokenizer the StochasTok table was built for")
     return a.astype(np.int64, copy=False)
 

@@ -52,7 +52,7 @@ class MapFn:
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         flat = check_ids(np.concatenate(arrays) if offsets[-1] else np.zeros(0, np.int64), self.table.vocab_size,
-                         self.column)
+                         self.column, offsets)
         out, new_off, src = expand_flat(self.table, flat, offsets, np.asarray(indices), self.p, self.seed, True)
         split = _splitter(new_off)
         result = {self.column: split(out)}
