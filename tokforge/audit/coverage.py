@@ -1,0 +1,76 @@
+"""Language coverage of a vocabulary, measured with the ``wordfreq`` package's word lists.
+
+For each language, take its ``top`` most frequent words (``wordfreq.top_n_list``; lower-case).
+
+* ``vocab_share``: share of the vocabulary's text tokens that are one of those words, after
+  stripping one leading space and lower-casing; tokens shorter than 2 characters are ignored
+  (``a``/``i`` are words in too many languages). A token can count for several languages, so the
+  shares do not add up to 100 %.
+* ``word_coverage``: share of those words that are a single token (with or without a leading
+  space): how many of the language's common words the tokenizer never has to split.
+
+>>> vocab_words([b" the", b"The", b"x", b"\\xe2"])
+{'the'}
+>>> coverage_row({"the", "cat"}, {"the", "of", "dog"}, 10)
+{'vocab_share': 0.1, 'word_coverage': 0.333333}
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..vocab import Vocab
+
+DEFAULT_TOP = 5000
+
+
+def available_languages() -> list[str]:
+    import wordfreq
+
+    return sorted(wordfreq.available_languages(wordlist="best"))
+
+
+@lru_cache(maxsize=None)
+def _words(lang: str, top: int) -> frozenset[str]:
+    import wordfreq
+
+    return frozenset(w for w in wordfreq.top_n_list(lang, top) if len(w) >= 2)
+
+
+def vocab_words(tokens) -> set[str]:
+    """Normalised forms (one leading space stripped, lower-case) of tokens of 2+ characters."""
+    out = set()
+    for b in tokens:
+        try:
+            s = b.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        s = s[1:] if s.startswith(" ") else s
+        if len(s) >= 2:
+            out.add(s.lower())
+    return out
+
+
+def coverage_row(vwords: set[str], lang_words: frozenset[str] | set[str], n_text: int) -> dict:
+    hit = vwords & lang_words
+    return {"vocab_share": round(len(hit) / n_text, 6) if n_text else 0.0,
+            "word_coverage": round(len(hit) / len(lang_words), 6) if lang_words else 0.0}
+
+
+def coverage(vocab: Vocab, langs: list[str] | None = None, top: int = DEFAULT_TOP) -> dict[str, dict]:
+    """``{lang: {"vocab_share", "word_coverage"}}`` for wordfreq languages (all by default).
+
+    ``word_coverage`` checks the exact token bytes ``word`` / `` word``; ``vocab_share`` uses the
+    case-folded forms."""
+    ids = vocab.text_ids().tolist()
+    toks = [vocab.tokens[i] for i in ids]
+    vwords = vocab_words(toks)
+    exact = set(toks)
+    out = {}
+    for lang in langs or available_languages():
+        words = _words(lang, top)
+        row = coverage_row(vwords, words, len(ids))
+        whole = sum(1 for w in words if w.encode() in exact or b" " + w.encode() in exact)
+        row["word_coverage"] = round(whole / len(words), 6) if words else 0.0
+        out[lang] = row
+    return out

@@ -1,0 +1,214 @@
+"""`AuditReport`: the result of an audit as plain data, pandas tables, files and a terminal table.
+
+``report.json`` schema (``format: "tokforge.audit"``, ``version: 1``; NaN is written as null):
+
+* ``tokenizers``: list of ``{name, source, qtok, census, coverage, corpus?}``
+    * ``qtok``: ``counts``/``percent`` of Qtok's 12 categories, ``alpha_scripts``, ``total``, ``examples``
+    * ``census``: ``vocab_size, family, n_text, n_special, n_added, n_unused, n_byte_fallback,
+      byte_coverage, n_partial_utf8, n_duplicate_ids, byte_length_hist, mean_token_bytes,
+      max_token_bytes, longest_tokens, scripts, reachability{tested, unreachable, untested, examples}``
+    * ``coverage``: ``{wordfreq language: {vocab_share, word_coverage}}``
+    * ``corpus``: totals over the whole corpus: ``tokens, bytes, bytes_per_token, utilisation,
+      renyi_efficiency, unk_rate``
+* ``languages``: one row per (tokenizer, language): ``tokens, bytes, chars, words, lines,
+  bytes_per_token, chars_per_token, fertility, fertility_unit, split_word_share, unk_rate,
+  utilisation, renyi_efficiency, parity?``
+* ``overlap``: ``jaccard[A][B]`` and ``share[A][B]`` (share of A's text tokens also in B)
+* ``diff``: ``{a, b, only_a, only_b, n_only_a, n_only_b, n_common}`` or null
+* ``corpus``: ``{name, parallel, baseline, languages, split}`` or null; ``warnings``: list of str
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FORMAT = "tokforge.audit"
+VERSION = 1
+SUMMARY_COLUMNS = ["tokenizer", "family", "vocab", "text", "special", "byte_fb", "partial_utf8", "dups",
+                   "unreachable", "mean_bytes", "bytes/token", "parity_mean", "parity_max", "worst_lang",
+                   "utilisation", "renyi"]
+
+
+def _clean(x):
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python, tuples -> lists."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+@dataclass
+class AuditReport:
+    tokenizers: list[dict]
+    languages: list[dict] = field(default_factory=list)
+    overlap: dict = field(default_factory=dict)
+    diff: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+    corpus: dict | None = None
+    seconds: float = 0.0
+
+    @property
+    def names(self) -> list[str]:
+        return [t["name"] for t in self.tokenizers]
+
+    # -- data ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        from .. import __version__
+
+        return _clean({"format": FORMAT, "version": VERSION, "tokforge_version": __version__,
+                       "corpus": self.corpus, "tokenizers": self.tokenizers, "languages": self.languages,
+                       "overlap": self.overlap, "diff": self.diff, "warnings": self.warnings,
+                       "seconds": self.seconds})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AuditReport":
+        from ..errors import LoadError
+
+        if d.get("format") != FORMAT or d.get("version") != VERSION:
+            raise LoadError("not a tokforge audit report of a version this tokforge reads",
+                            where=f"format={d.get('format')} version={d.get('version')}")
+        return cls(d["tokenizers"], d["languages"], d["overlap"], d.get("diff"), d.get("warnings", []),
+                   d.get("corpus"), d.get("seconds", 0.0))
+
+    # -- tables ---------------------------------------------------------------------------------
+    def summary_table(self):
+        """One row per tokenizer: the numbers a reader looks at first."""
+        import pandas as pd
+
+        rows = []
+        for t in self.tokenizers:
+            c, r = t["census"], t["census"].get("reachability") or {}
+            corp = t.get("corpus") or {}
+            par = self.parity_table()
+            p = par[t["name"]].drop(self.corpus["baseline"], errors="ignore").dropna() if t["name"] in par else None
+            rows.append({
+                "tokenizer": t["name"], "family": c["family"], "vocab": c["vocab_size"], "text": c["n_text"],
+                "special": c["n_special"], "byte_fb": c["n_byte_fallback"], "partial_utf8": c["n_partial_utf8"],
+                "dups": c["n_duplicate_ids"],
+                "unreachable": f"{r['unreachable']}/{r['tested']}" if r.get("tested") else "n/a",
+                "mean_bytes": c["mean_token_bytes"], "bytes/token": corp.get("bytes_per_token"),
+                "parity_mean": float(p.mean()) if p is not None and len(p) else None,
+                "parity_max": float(p.max()) if p is not None and len(p) else None,
+                "worst_lang": str(p.idxmax()) if p is not None and len(p) else None,
+                "utilisation": corp.get("utilisation"), "renyi": corp.get("renyi_efficiency"),
+            })
+        return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+    def qtok_table(self, percent: bool = True):
+        """Tokenizers x Qtok's 12 categories (percent of classified strings, or counts)."""
+        import pandas as pd
+
+        from .qtok import CATEGORIES
+
+        key = "percent" if percent else "counts"
+        return pd.DataFrame({t["name"]: t["qtok"][key] for t in self.tokenizers}).T[list(CATEGORIES)]
+
+    def script_table(self):
+        """Tokenizers x Unicode scripts (token counts)."""
+        import pandas as pd
+
+        df = pd.DataFrame({t["name"]: t["census"]["scripts"] for t in self.tokenizers}).T.fillna(0).astype(int)
+        return df[df.sum().sort_values(ascending=False).index]
+
+    def language_table(self):
+        """Long table: one row per (tokenizer, language)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.languages)
+
+    def _wide(self, col: str):
+        import pandas as pd
+
+        df = self.language_table()
+        if df.empty or col not in df:
+            return pd.DataFrame()
+        return df.pivot(index="language", columns="tokenizer", values=col)[[n for n in self.names if n in set(df.tokenizer)]]
+
+    def parity_table(self):
+        """Languages x tokenizers: tokens relative to the baseline language (empty if not parallel)."""
+        return self._wide("parity")
+
+    def fertility_table(self):
+        return self._wide("fertility")
+
+    def coverage_table(self, col: str = "word_coverage"):
+        import pandas as pd
+
+        return pd.DataFrame({t["name"]: {k: v[col] for k, v in t["coverage"].items()} for t in self.tokenizers})
+
+    def overlap_table(self, kind: str = "jaccard"):
+        import pandas as pd
+
+        return pd.DataFrame(self.overlap.get(kind, {})).T
+
+    # -- output ---------------------------------------------------------------------------------
+    def save(self, out_dir: str | Path, html: bool = True) -> Path:
+        """Write report.json, CSV tables and report.html into ``out_dir`` (built aside, then moved)."""
+        from ..errors import InputError
+        from ..io import atomic_dir
+
+        out = Path(out_dir)
+        if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "report.json").exists())):
+            raise InputError("output path exists and is not an earlier audit report", where=str(out),
+                             fix="choose another --out")
+        with atomic_dir(out, force=True) as tmp:
+            (tmp / "report.json").write_text(self.to_json(), encoding="utf-8")
+            tables = {"summary": self.summary_table(), "qtok_percent": self.qtok_table(True),
+                      "qtok_counts": self.qtok_table(False), "scripts": self.script_table(),
+                      "languages": self.language_table(), "coverage": self.coverage_table(),
+                      "overlap_jaccard": self.overlap_table("jaccard"), "overlap_share": self.overlap_table("share")}
+            for name, df in tables.items():
+                if not df.empty:
+                    df.to_csv(tmp / f"{name}.csv", index=name not in ("summary", "languages"))
+            if self.diff:
+                d = self.diff
+                (tmp / "diff.txt").write_text(
+                    f"# only in {d['a']} ({d['n_only_a']})\n" + "\n".join(map(repr, d["only_a"])) +
+                    f"\n# only in {d['b']} ({d['n_only_b']})\n" + "\n".join(map(repr, d["only_b"])) + "\n",
+                    encoding="utf-8")
+            if html:
+                from .html import render_html
+
+                (tmp / "report.html").write_text(render_html(self), encoding="utf-8")
+        return out
+
+    def print(self, console=None) -> None:
+        """Compact rich table on the terminal, then the warnings."""
+        from rich.console import Console
+        from rich.table import Table
+
+        con = console or Console()
+        df = self.summary_table()
+        cols = {"tokenizer": "tokenizer", "vocab": "vocab", "unreachable": "unreach.", "bytes/token": "B/tok",
+                "parity_mean": "parity", "worst_lang": "worst", "parity_max": "worst x", "renyi": "Rényi"}
+        t = Table(*cols.values(), title=f"tokforge audit ({self.corpus['name'] if self.corpus else 'no corpus'})")
+        for _, row in df.iterrows():
+            t.add_row(*[_fmt(row[c], 2) for c in cols])
+        con.print(t)
+        if self.diff:
+            d = self.diff
+            con.print(f"diff: {d['n_only_a']:,} tokens only in {d['a']}, {d['n_only_b']:,} only in {d['b']}, "
+                      f"{d['n_common']:,} shared")
+        for w in self.warnings:
+            con.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
+
+
+def _fmt(x, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)

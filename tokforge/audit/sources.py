@@ -1,0 +1,143 @@
+"""Text for corpus metrics: FLORES-200, files/folders, and a built-in parallel default.
+
+A :class:`Corpus` holds lines per language plus, for parallel corpora, an alignment key per
+line, so parity compares each language with the baseline on the same content only.
+
+Default corpus (no ``--corpus``): the translations that ship inside the ``pycountry`` package
+(ISO 3166 country names, ISO 4217 currency names, ISO 15924 script names, translated by the
+Debian iso-codes project into ~150 languages). Every translated string is aligned with its English
+source string, so the corpus is parallel: short real phrases, not running prose. Languages get
+FLORES-style codes (``rus_Cyrl``) through ``langcodes``.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+
+DOMAINS = ("iso3166-1", "iso4217", "iso15924")
+MIN_LINES = 150  # locales with fewer translated strings are left out of the default corpus
+
+
+@dataclass
+class Corpus:
+    """Lines per language; ``keys[lang][i]`` aligns line i across languages (parallel corpora)."""
+
+    name: str
+    texts: dict[str, list[str]]
+    keys: dict[str, list[str]] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def parallel(self) -> bool:
+        return self.keys is not None
+
+    def languages(self) -> list[str]:
+        return list(self.texts)
+
+
+def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | None = None,
+                limit: int | None = None) -> Corpus:
+    """``None`` -> the built-in default; ``flores200:DIR``; a text file; a folder of ``LANG.txt``."""
+    from .. import corpus as tc
+
+    if spec is None:
+        return default_corpus(langs, limit)
+    kind, where = tc.parse_spec(spec)
+    if kind == "flores200":
+        available = tc.flores_languages(where, split)
+        if not available:
+            raise InputError("FLORES-200 folder has no files", where=f"{where}/{split}",
+                             fix="expected files such as eng_Latn.devtest")
+        missing = [x for x in (langs or []) if x not in available]
+        use = [x for x in (langs or available) if x in available]
+        texts = tc.read_flores(where, split, use, limit)
+        c = Corpus(f"FLORES-200 {split}", texts, {k: [str(i) for i in range(len(v))] for k, v in texts.items()})
+        c.warnings += [f"FLORES-200 has no {split} file for language {m!r}; skipped" for m in missing]
+        return _drop_empty(c)
+    texts = tc.read_corpus(spec, split, langs, limit)
+    return _drop_empty(Corpus(Path(where).name, texts))
+
+
+def _drop_empty(c: Corpus) -> Corpus:
+    for lang in [k for k, v in c.texts.items() if not any(s.strip() for s in v)]:
+        c.warnings.append(f"language {lang!r} has no text; skipped")
+        del c.texts[lang]
+        if c.keys:
+            del c.keys[lang]
+    if not c.texts:
+        raise InputError("corpus has no text", where=c.name, fix="pass a non-empty file, folder or flores200:DIR")
+    return c
+
+
+def _locale_dir() -> Path:
+    try:
+        import pycountry
+    except ImportError:
+        raise InputError("the built-in corpus needs the pycountry package",
+                         fix="pip install pycountry, or pass --corpus flores200:DIR / a text folder") from None
+    return Path(os.path.dirname(pycountry.__file__)) / "locales"
+
+
+def _catalog(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    with open(path, "rb") as f:
+        cat = gettext.GNUTranslations(f)._catalog  # the .mo file's msgid -> msgstr table
+    return {k: v for k, v in cat.items() if isinstance(k, str) and k and isinstance(v, str) and v.strip()}
+
+
+def flores_code(locale: str) -> str | None:
+    """``pycountry`` locale -> FLORES-style code (``sr@latin`` -> ``srp_Latn``, ``zh_TW`` -> ``zho_Hant``).
+
+    >>> flores_code("ru"), flores_code("sr@latin"), flores_code("zh_CN")
+    ('rus_Cyrl', 'srp_Latn', 'zho_Hans')
+    """
+    import langcodes
+
+    tag = locale.replace("_", "-")
+    if "@" in tag:
+        base, variant = tag.split("@", 1)
+        tag = base + {"latin": "-Latn", "iqtelif": "-Latn"}.get(variant, "")
+    try:
+        lang = langcodes.Language.get(tag).maximize()
+        return f"{lang.to_alpha3()}_{lang.script}" if lang.script else None
+    except (ValueError, LookupError, AttributeError):
+        return None
+
+
+def default_corpus(langs: list[str] | None = None, limit: int | None = None) -> Corpus:
+    """Parallel country/currency/script names in ~150 languages, from ``pycountry``'s catalogs."""
+    root = _locale_dir()
+    english: dict[str, str] = {}
+    by_code: dict[str, dict[str, str]] = {}
+    for loc in sorted(os.listdir(root)):
+        merged: dict[str, str] = {}
+        for dom in DOMAINS:
+            cat = _catalog(root / loc / "LC_MESSAGES" / f"{dom}.mo")
+            for k, v in cat.items():
+                english.setdefault(k, k)
+                if v != k:
+                    merged[k] = v
+        code = flores_code(loc)
+        if code and len(merged) >= MIN_LINES and len(merged) > len(by_code.get(code, {})):
+            by_code[code] = merged
+    by_code["eng_Latn"] = english
+    codes = sorted(by_code)
+    warnings = []
+    if langs:
+        warnings = [f"built-in corpus has no language {x!r}; skipped" for x in langs if x not in by_code]
+        codes = [x for x in langs if x in by_code]
+        if not codes:
+            raise InputError("none of the requested languages is in the built-in corpus",
+                             where=", ".join(langs), fix="known: " + ", ".join(sorted(by_code)))
+    texts, keys = {}, {}
+    for code in codes:
+        items = sorted(by_code[code].items())[:limit] if limit else sorted(by_code[code].items())
+        keys[code] = [k for k, _ in items]
+        texts[code] = [v for _, v in items]
+    return Corpus("pycountry iso-codes translations", texts, keys, warnings)
