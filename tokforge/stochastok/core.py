@@ -79,10 +79,11 @@ class StochasTok:
         p, seed = self._args(p, seed)
         a = _as_array(ids, "ids")
         flat = check_ids(a, len(self.tokenizer.vocab))
-        out, _, src = expand_flat(self.table, flat, np.array([0, len(flat)]), np.array([index]), p, seed, True)
-        out = out.astype(a.dtype if a.dtype.kind in "iu" else np.int64, copy=False)
+        res = expand_flat(self.table, flat, np.array([0, len(flat)]), (index,), p, seed, mask is not None)
+        out = res[0].astype(a.dtype if a.dtype.kind in "iu" else np.int64, copy=False)
         if mask is None:
             return _like(ids, out)
+        src = res[2]
         m = _as_array(mask, "mask")
         if len(m) != len(flat):
             raise InputError("mask must have one value per token", where=f"{len(m)} values for {len(flat)} ids")

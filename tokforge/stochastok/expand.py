@@ -120,14 +120,14 @@ def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
 
 def _split_tree(table: SplitTable, tok: int, draws: list[int], rnd: int) -> list[int]:
     """Pure-Python version of the rounds for one token and its pending attempts (same draws)."""
-    v = [rng.stream_int(d, rnd, _SALT_ROUND) for d in draws]
+    v = [rng.stream_int(d, rnd, _SALT_ROUND) for d in draws] if rnd else list(draws)
     ns = int(table.n_splits[tok])
     if ns == 0:
         return [tok]
-    pick = int(table.offsets[tok]) + rng.below_int(v[0], ns)
+    pick = int(table.offsets[tok]) + rng.below_low_int(v[0], ns)
     a, b = int(table.left[pick]), int(table.right[pick])
-    to_a = [d for d, x in zip(draws[1:], v[1:]) if not x & 1]
-    to_b = [d for d, x in zip(draws[1:], v[1:]) if x & 1]
+    to_a = [d for d, x in zip(draws[1:], v[1:]) if not rng.below_low_int(x, 2)]
+    to_b = [d for d, x in zip(draws[1:], v[1:]) if rng.below_low_int(x, 2)]
     return ((_split_tree(table, a, to_a, rnd + 1) if to_a else [a])
             + (_split_tree(table, b, to_b, rnd + 1) if to_b else [b]))
 
@@ -163,12 +163,14 @@ def _leaves(table: SplitTable, flat: np.ndarray, h: np.ndarray, pos: np.ndarray)
     nsplit, offs = table.n_splits, table.offsets
     rnd = 0
     while True:
-        v = rng.stream(h, rnd, _SALT_ROUND)
+        # round 0 reuses the attempt's own draw (its high bits chose the position, the low bits
+        # choose the split or the side); later rounds hash (draw, round) afresh
+        v = rng.stream(h, rnd, _SALT_ROUND) if rnd else h
         wl = leaf[first]
         ns = nsplit[tok[wl]]
         can = ns > 0
         wl = wl[can]
-        pick = offs[tok[wl]] + rng.below(v[first][can], ns[can]).astype(np.int64)
+        pick = offs[tok[wl]] + rng.below_low(v[first][can], ns[can]).astype(np.int64)
         rep = np.ones(len(tok), dtype=np.int64)
         rep[wl] = 2
         start = np.cumsum(rep) - rep
@@ -182,7 +184,7 @@ def _leaves(table: SplitTable, flat: np.ndarray, h: np.ndarray, pos: np.ndarray)
         n_rest = int(np.count_nonzero(rest))
         if n_rest == 0:
             return tok, owner
-        leaf = start[leaf[rest]] + (v[rest] & np.uint64(1)).astype(np.int64)
+        leaf = start[leaf[rest]] + rng.below_low(v[rest], 2).astype(np.int64)
         h = h[rest]
         rnd += 1
         if n_rest <= SMALL:  # grouping keeps each leaf's attempts in order, no sort needed
@@ -203,7 +205,7 @@ def expand_flat(table: SplitTable, flat: np.ndarray, offsets: np.ndarray, indice
     offsets = np.asarray(offsets, dtype=np.int64)
     if len(offsets) == 2:  # one example: scalar bookkeeping in Python, same draws
         n = int(offsets[1] - offsets[0])
-        key = rng.example_key(seed, int(np.asarray(indices).reshape(-1)[0]))
+        key = rng.example_key(seed, int(indices[0]))
         h, pos = _targets_one(key, n, _attempts_one(key, n, p) if n else 0)
         pos += int(offsets[0])
     else:

@@ -103,6 +103,19 @@ def below(draws: np.ndarray, n: np.ndarray) -> np.ndarray:
     return ((draws >> _S32) * np.asarray(n).astype(np.uint64)) >> _S32
 
 
+_LOW = np.uint64(0xFFFFFFFF)
+_S31 = np.uint64(31)
+
+
+def below_low(draws: np.ndarray, n) -> np.ndarray:
+    """Like `below` but from the low 32 bits (so one draw can serve two independent uses)."""
+    return ((draws & _LOW) * np.asarray(n).astype(np.uint64)) >> _S32
+
+
+def below_low_int(draw: int, n: int) -> int:
+    return ((draw & 0xFFFFFFFF) * n) >> 32
+
+
 def unit(draws: np.ndarray) -> np.ndarray:
     """Map draws to floats in ``[0, 1)`` (53 bits)."""
     return (draws >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
