@@ -108,6 +108,14 @@ def test_chunk_edges_are_stage1_edges():
     assert chunk[:3] == ["FirstĠCitizen:", "Ċ", "We're"] and "Ġ'TisĠwell-known" in chunk and "!" in chunk
 
 
+def test_end_punct_closes_but_never_opens_a_chunk():
+    pre = pretok.chunk_pretokenizer(end_punct=".!?", byte_level=False, digits=False)
+    got = [p for p, _ in pre.pre_tokenize_str("Aye, my lord.' Go?! now. 3.5")]
+    assert got == ["Aye, my lord.'", " Go?!", " now.", " 3", ".", "5"]
+    with pytest.raises(InputError):
+        pretok.chunk_regex(inner_punct=" ")
+
+
 def test_chunked_method_is_seeded(tmp_path):
     f = write(tmp_path, "c.txt", "the cat sat on the mat and the dog sat on the log\n" * 30)
     a = train_supertokens([f], 320, method="chunked", seed=1, show_progress=False)

@@ -50,13 +50,14 @@ def command():
 @click.option("--method", type=click.Choice(["superbpe", "chunked"]), default="superbpe", show_default=True)
 @click.option("--max-words", type=int, default=4, show_default=True, help="Most words in one supertoken.")
 @click.option("--inner-punct", default=None, help="Punctuation allowed inside supertokens (default ,;:'-; '' for none).")
+@click.option("--end-punct", default=None, help="Sentence punctuation that may close a supertoken, e.g. '.!?' (default none).")
 @click.option("--base", default=None, help="Extend this byte-level BPE tokenizer (file, folder or built-in name) instead of training stage 1.")
 @click.option("--filter", "filter_", default=None, help="Per-merge hook module:function(left_bytes, right_bytes) -> bool.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", required=True, help="Output folder (tokenizer.json + tokenizer_config.json).")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 @click.option("--heldout", multiple=True, help="Held-out text file(s): print a compression report vs plain BPE of the same size.")
-def train(corpus, vocab_size, transition, method, max_words, inner_punct, base, filter_, seed, out, force, heldout):
+def train(corpus, vocab_size, transition, method, max_words, inner_punct, end_punct, base, filter_, seed, out, force, heldout):
     """Train a supertoken tokenizer on CORPUS text files (streamed) and write it to --out."""
     from tokforge.supertokens import train_supertokens
 
@@ -66,7 +67,7 @@ def train(corpus, vocab_size, transition, method, max_words, inner_punct, base, 
 
         base_path = load_tokenizer(base).source
     tok = train_supertokens(list(corpus), vocab_size, transition=transition, method=method, max_words=max_words,
-                            inner_punct=inner_punct, merge_filter=_filter(filter_), seed=seed, base=base_path, out=out, force=force)
+                            inner_punct=inner_punct, end_punct=end_punct, merge_filter=_filter(filter_), seed=seed, base=base_path, out=out, force=force)
     click.echo(f"wrote {out}: {len(tok.vocab):,} tokens ({method}{', extending ' + base if base else ''})")
     if heldout:
         from tokforge import load_tokenizer

@@ -28,7 +28,6 @@ def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str 
     if not corpus:
         raise InputError("no corpus files given", fix="pass one or more UTF-8 text files")
     if base is not None:
-        cfg.check() if cfg.method is Method.CHUNKED else None
         if Method(cfg.method) is not Method.SUPERBPE:
             raise InputError("extending a tokenizer works with method superbpe only", fix="drop --method chunked or --base")
         return extend_tokenizer(str(base), list(corpus), cfg)
@@ -39,25 +38,26 @@ def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str 
 
 def train_supertokens(corpus: Sequence[str | os.PathLike], vocab_size: int, *, transition: int | None = None,
                       method: str | Method = Method.SUPERBPE, max_words: int = 4, inner_punct: str | None = None,
-                      merge_filter: MergeFilter | None = None, seed: int = 0, base: str | os.PathLike | None = None,
+                      end_punct: str | None = None, merge_filter: MergeFilter | None = None, seed: int = 0, base: str | os.PathLike | None = None,
                       out: str | os.PathLike | None = None, force: bool = False, show_progress: bool = True):
     """Train (or extend ``base`` with) supertokens; write ``out`` if given; return a tokforge `Tokenizer`."""
     import json
 
     from ..loaders.hf_json import from_backend
     from . import export
-    from .pretok import DEFAULT_INNER_PUNCT
+    from .pretok import DEFAULT_END_PUNCT, DEFAULT_INNER_PUNCT
 
     try:
         method = Method(method)
     except ValueError:
         raise InputError(f"unknown method {method!r}", fix="known: " + ", ".join(m.value for m in Method)) from None
     cfg = SuperConfig(vocab_size, transition, method, max_words,
-                      DEFAULT_INNER_PUNCT if inner_punct is None else inner_punct, merge_filter, seed,
-                      show_progress=show_progress)
+                      DEFAULT_INNER_PUNCT if inner_punct is None else inner_punct,
+                      DEFAULT_END_PUNCT if end_punct is None else end_punct, merge_filter, seed, show_progress=show_progress)
     spec = train_spec(corpus, cfg, base)
     meta = {k: v for k, v in asdict(cfg).items() if k not in ("merge_filter",)}
-    meta.update(method=method.value, transition=cfg.transition_size if base is None else None, base=str(base) if base else None,
+    meta.update(method=method.value, transition=cfg.transition_size if base is None and method is Method.SUPERBPE else None,
+                base=str(base) if base else None, stage1_size=cfg.stage1_size,
                 corpus=[str(p) for p in corpus], custom_filter=merge_filter is not None,
                 vocab_size_actual=len(spec["model"]["vocab"]) + sum(1 for a in spec.get("added_tokens") or []
                                                                    if a["content"] not in spec["model"]["vocab"]))

@@ -26,34 +26,42 @@ WORD = r" ?\p{L}+"
 GPT2_TAIL = r" ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 DEFAULT_INNER_PUNCT = ",;:'-"
 SENTENCE_PUNCT = ".!?"
+DEFAULT_END_PUNCT = ""
 
 
 def _escape_class(chars: str) -> str:
     return "".join("\\" + c if c in "\\]^-[" else c for c in chars)
 
 
-def chunk_regex(inner_punct: str = DEFAULT_INNER_PUNCT) -> str:
+def chunk_regex(inner_punct: str = DEFAULT_INNER_PUNCT, end_punct: str = "") -> str:
     """The stage-2 pattern: chunks of word pieces first, then GPT-2's other alternatives.
 
-    An inner-punctuation run joins a chunk only when the whole stage-1 punctuation run is made of
-    ``inner_punct`` characters (the negative lookahead), so chunk edges stay stage-1 edges.
+    A punctuation run joins a chunk only when the whole stage-1 run is made of ``inner_punct``
+    characters (the negative lookahead), so chunk edges stay stage-1 edges. ``end_punct`` (e.g.
+    ``.!?``) may *close* a chunk (``" my lord."``) but nothing follows it in the same chunk.
     """
     bad = set(inner_punct) & set(SENTENCE_PUNCT + "\n\r\t ")
-    if bad or any(c.isalnum() for c in inner_punct):
+    if bad or any(c.isalnum() or c.isspace() for c in inner_punct + end_punct):
         raise InputError(f"inner punctuation may not hold letters, digits, spaces or sentence punctuation ({''.join(sorted(bad))!r})",
                          where=repr(inner_punct), fix="use characters like ,;: only")
+    not_punct = r"(?![^\s\p{L}\p{N}])"
     unit = f"{CONTRACTION}|{WORD}"
     if inner_punct:
-        unit += rf"| ?[{_escape_class(inner_punct)}]+(?![^\s\p{{L}}\p{{N}}])"
-    return f"(?:{unit})+|{CONTRACTION}|{WORD}|{GPT2_TAIL}"
+        unit += rf"| ?[{_escape_class(inner_punct)}]+{not_punct}"
+    end = ""
+    if end_punct:
+        both = _escape_class(inner_punct + end_punct)
+        end = rf"(?: ?[{both}]*[{_escape_class(end_punct)}][{both}]*{not_punct})?"
+    return f"(?:{unit})+{end}|{CONTRACTION}|{WORD}|{GPT2_TAIL}"
 
 
-def chunk_pretokenizer(inner_punct: str = DEFAULT_INNER_PUNCT, digits: bool = True, byte_level: bool = True):
+def chunk_pretokenizer(inner_punct: str = DEFAULT_INNER_PUNCT, digits: bool = True, byte_level: bool = True,
+                       end_punct: str = ""):
     """The inference pre-tokenizer of a supertoken tokenizer (a stock ``tokenizers`` object)."""
     from tokenizers import Regex
     from tokenizers import pre_tokenizers as pt
 
-    steps = [pt.Split(Regex(chunk_regex(inner_punct)), behavior="isolated")]
+    steps = [pt.Split(Regex(chunk_regex(inner_punct, end_punct)), behavior="isolated")]
     if digits:
         steps.append(pt.Digits(individual_digits=True))
     if byte_level:

@@ -40,29 +40,32 @@ class SuperConfig:
     method: Method = Method.SUPERBPE
     max_words: int = 4
     inner_punct: str = pretok.DEFAULT_INNER_PUNCT
+    end_punct: str = pretok.DEFAULT_END_PUNCT
     merge_filter: MergeFilter | None = None
     seed: int = 0
     min_frequency: int = 2
     special_tokens: list[str] = field(default_factory=lambda: list(SPECIALS))
     max_unique_chunks: int = 2_000_000
     show_progress: bool = True
+    stage1_size: int | None = None  # set by training: the stage-1 vocabulary actually reached
 
     @property
     def transition_size(self) -> int:
         return self.transition if self.transition is not None else int(self.vocab_size * DEFAULT_TRANSITION)
 
-    def check(self) -> None:
+    def check(self, stage1: bool = True) -> None:
+        """Validate; ``stage1=False`` when extending a tokenizer (no transition size then)."""
         self.method = Method(self.method)
         floor = 256 + len(self.special_tokens)
         if self.vocab_size <= floor + 1:
             raise InputError(f"vocab size {self.vocab_size} is too small", fix=f"use more than {floor + 1} (256 bytes + specials + merges)")
         t = self.transition_size
-        if self.method is Method.SUPERBPE and not floor < t < self.vocab_size:
+        if stage1 and self.method is Method.SUPERBPE and not floor < t < self.vocab_size:
             raise InputError(f"transition size {t} must be above {floor} and below the vocab size {self.vocab_size}",
                              fix="pass --transition T with T < --vocab-size")
         if self.max_words < 1:
             raise InputError(f"max words per supertoken must be at least 1, got {self.max_words}")
-        pretok.chunk_regex(self.inner_punct)  # validates the characters
+        pretok.chunk_regex(self.inner_punct, self.end_punct)  # validates the characters
 
 
 DEFAULT_TRANSITION = 0.8
@@ -131,7 +134,7 @@ def stage2_learn(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig, d
 
     from ..vocab import unbytelevel
 
-    counter = pretok.chunk_pretokenizer(cfg.inner_punct, digits=digits, byte_level=False)
+    counter = pretok.chunk_pretokenizer(cfg.inner_punct, digits=digits, byte_level=False, end_punct=cfg.end_punct)
     counts = pretok.count_pretokens(lines, counter, cfg.max_unique_chunks)
     chunks = list(counts)
     seqs = [e.ids for e in base_tok.encode_batch(chunks, add_special_tokens=False)]
@@ -158,10 +161,10 @@ def stage2(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig) -> dict
     bl = pretok.to_bytelevel
     new_tokens = [bl(b) for b in learner.tokens[size:]]
     new_merges = [[bl(learner.tokens[a]), bl(learner.tokens[b])] for a, b in merges]
-    return assemble(spec, new_tokens, new_merges, cfg.inner_punct, digits)
+    return assemble(spec, new_tokens, new_merges, cfg, digits)
 
 
-def assemble(base_spec: dict, new_tokens: list[str], new_merges: list[list[str]], inner_punct: str, digits: bool) -> dict:
+def assemble(base_spec: dict, new_tokens: list[str], new_merges: list[list[str]], cfg: SuperConfig, digits: bool) -> dict:
     """A tokenizer.json dict: base vocab + new tokens, base merges + new merges, chunk pre-tokenizer."""
     spec = json.loads(json.dumps(base_spec))
     model = spec["model"]
@@ -172,7 +175,7 @@ def assemble(base_spec: dict, new_tokens: list[str], new_merges: list[list[str]]
             nxt += 1
     model["merges"] = [m.split(" ", 1) if isinstance(m, str) else list(m) for m in model["merges"]] + new_merges
     model["ignore_merges"] = False
-    spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer(inner_punct, digits=digits).__getstate__())
+    spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer(cfg.inner_punct, digits, end_punct=cfg.end_punct).__getstate__())
     return spec
 
 
@@ -181,15 +184,20 @@ def train_superbpe(paths, cfg: SuperConfig) -> dict:
     cfg.check()
     t = cfg.transition_size
     base = train_bpe(checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency, cfg.show_progress)
-    return stage2(base, checked_lines(paths), cfg.vocab_size - base.get_vocab_size(with_added_tokens=True), cfg)
+    cfg.stage1_size = base.get_vocab_size(with_added_tokens=True)  # below t when stage 1 runs out of pairs
+    return stage2(base, checked_lines(paths), cfg.vocab_size - cfg.stage1_size, cfg)
 
 
 def extend_tokenizer(base_json: str, paths, cfg: SuperConfig) -> dict:
     """Add ``cfg.vocab_size - len(base)`` supertokens to an existing tokenizer.json (its merges kept)."""
     from ..loaders import load_tokenizer
 
+    cfg.check(stage1=False)
     base = load_tokenizer(base_json).backend
-    n = base.get_vocab_size(with_added_tokens=True)
+    if not hasattr(base, "to_str"):
+        raise InputError("can only extend an HF tokenizer.json (byte-level BPE)", where=str(base_json),
+                         fix="convert the tokenizer to tokenizer.json first or train from scratch")
+    n = cfg.stage1_size = base.get_vocab_size(with_added_tokens=True)
     if cfg.vocab_size <= n:
         raise InputError(f"vocab size {cfg.vocab_size} is not above the base tokenizer's {n}", where=str(base_json),
                          fix="pass --vocab-size larger than the base vocabulary")
@@ -218,12 +226,12 @@ def train_chunked(paths, cfg: SuperConfig) -> dict:
     from tokenizers import pre_tokenizers as pt
 
     cfg.check()
-    pre = pretok.chunk_pretokenizer(cfg.inner_punct, digits=True, byte_level=False)
+    pre = pretok.chunk_pretokenizer(cfg.inner_punct, digits=True, byte_level=False, end_punct=cfg.end_punct)
     pieces = random_chunks(checked_lines(paths), pre, cfg.max_words, cfg.seed)
     tok = train_bpe(pieces, cfg.vocab_size, pt.ByteLevel(add_prefix_space=False, use_regex=False),
                     cfg.special_tokens, cfg.min_frequency, cfg.show_progress)
     spec = json.loads(tok.to_str())
-    spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer(cfg.inner_punct, digits=True).__getstate__())
+    spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer(cfg.inner_punct, True, end_punct=cfg.end_punct).__getstate__())
     return spec
 
 
