@@ -27,6 +27,19 @@ from .tree import tree_logprobs
 END = 256
 
 
+def segment_sums(sp: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Sums of ``sp[bounds[b]:bounds[b+1]]`` for every b, each summed directly (no cumulative
+    sums: a difference of two cumulative sums loses tiny ranges to cancellation).
+
+    >>> segment_sums(np.array([1., 2., 3., 0.]), np.array([0, 0, 2, 3]))
+    array([0., 3., 3.])
+    """
+    starts = np.minimum(bounds, len(sp) - 1)  # sp ends with a 0 pad, so the last start is harmless
+    out = np.add.reduceat(sp, starts)[:-1]
+    out[bounds[1:] <= bounds[:-1]] = 0.0
+    return out
+
+
 class Leaves(enum.Enum):
     """Which covers count. ``MODEL``: the canonicality rule applies to every token that lies
     inside the prefix; the last, boundary-crossing token is any token (as in Phan et al.).
@@ -94,14 +107,13 @@ class ByteLM:
             self._masks[seq] = got
         return got
 
-    def _sorted_cumsum(self, nodes, k: int, lp: torch.Tensor) -> np.ndarray:
+    def _sorted_probs(self, nodes, k: int, lp: torch.Tensor) -> np.ndarray:
+        """Next-token probabilities in byte-sorted token order (leaf mask applied), plus a 0 pad."""
         probs = lp.detach().to("cpu", torch.float64).exp()[self._order]
         if self.leaves is Leaves.CANONICAL:
             probs = probs * self._leaf_mask(nodes, k)
-        c = np.empty(len(probs) + 1)
-        c[0] = 0.0
-        np.cumsum(probs.numpy(), out=c[1:])
-        return c
+        return np.concatenate([probs.numpy(), [0.0]])
+
 
     def _pass(self, data: bytes, last_only: bool, keep_tail: bool = False):
         """Masses for every prefix of ``data`` (or only the whole), in log space, plus nodes."""
@@ -135,7 +147,7 @@ class ByteLM:
             hi = min(N, j + maxlen)
             if lo > hi:
                 continue
-            c = self._sorted_cumsum(nodes, k, lp)
+            c = self._sorted_probs(nodes, k, lp)
             if keep_tail and N - j <= maxlen:
                 tail.append((k, float(L[k]), lp, c))
             for i in range(lo, hi + 1):
@@ -146,7 +158,7 @@ class ByteLM:
                         break
                 bounds = self.index.byte_bounds(r)
                 vec = np.zeros(257)
-                vec[:256] = c[bounds[1:]] - c[bounds[:-1]]
+                vec[:256] = segment_sums(c, bounds)
                 if i == j and self.eos_id is not None and i >= P:
                     vec[END] = self._end_mass(nodes, k, stream, enc_cache, lp)
                 add(i, float(L[k]), np.maximum(vec, 0.0))
@@ -206,7 +218,7 @@ class ByteLM:
             raise InputError("token-level scoring needs valid UTF-8 text", where=repr(bytes(data)[:40]))
         seq = self.start_ids + ids + ([self.eos_id] if end and self.eos_id is not None else [])
         with torch.no_grad():
-            logits = self.model(input_ids=torch.tensor([seq], device=self.device)).logits[0].float()
+            logits = self.model(input_ids=torch.tensor([seq], device=self.device)).logits[0].double()
         lp = torch.log_softmax(logits, -1)
         S = len(self.start_ids)
         tgt = torch.tensor(seq[S:], device=lp.device)

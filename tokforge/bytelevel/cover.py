@@ -232,9 +232,10 @@ def build_nodes(data: bytes, index: TokenIndex, canon: Canon, max_nodes: int = 2
     """All nodes over ``data`` in topological order; ``nodes[0]`` is the root (empty sequence).
 
     >>> from tokforge.vocab import Vocab
-    >>> class T:  # a toy encoder: greedy longest match over {a, b, ab}
+    >>> import re
+    >>> class T:  # a toy encoder: greedy "ab", else single letters (other characters dropped)
     ...     vocab = Vocab([b"a", b"b", b"ab"], family="byte_bpe"); dummy_prefix = False
-    ...     def encode(self, s): return [2] if s == "ab" else [0 if c == "a" else 1 for c in s]
+    ...     def encode(self, s): return [{"a": 0, "b": 1, "ab": 2}[m] for m in re.findall("ab|a|b", s)]
     >>> [(n.tok, n.j) for n in build_nodes(b"ab", TokenIndex(T.vocab), Canon(T()))]
     [(-1, 0), (0, 1), (2, 2)]
     """

@@ -52,8 +52,10 @@ def tiny_tokenizer(kind: str = "byte_bpe", vocab_size: int = 300, fim: bool = Fa
     return _TOK[key]
 
 
-def tiny_lm(kind: str = "byte_bpe", seed: int = 0, vocab_size: int = 300, fim: bool = False, extra_rows: int = 0):
-    """``(model, tokenizer)``: a 2-layer random Llama over :func:`tiny_tokenizer`."""
+def tiny_lm(kind: str = "byte_bpe", seed: int = 0, vocab_size: int = 300, fim: bool = False, extra_rows: int = 0,
+            dtype=None):
+    """``(model, tokenizer)``: a 2-layer random Llama over :func:`tiny_tokenizer` (float64 by default,
+    so brute-force comparisons are not limited by float32 rounding)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -66,4 +68,4 @@ def tiny_lm(kind: str = "byte_bpe", seed: int = 0, vocab_size: int = 300, fim: b
     with torch.no_grad():  # sharper than the default init, so probabilities are not all alike
         model.model.embed_tokens.weight.normal_(0, 1.0, generator=torch.Generator().manual_seed(seed))
     model.eval()
-    return model, tok
+    return model.to(dtype or torch.float64), tok

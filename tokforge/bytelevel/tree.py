@@ -43,7 +43,7 @@ def tree_logprobs(model, start_ids: list[int], parents: list[int], tokens: list[
     """Yield ``(k, logprobs)`` for every node ``k`` (node 0 is the root = start context).
 
     ``parents[k]``/``tokens[k]``/``depth[k]`` describe node ``k >= 1``; parents come first.
-    ``logprobs`` is the float32 log-softmax of the next token after node ``k``'s sequence.
+    ``logprobs`` is the float32 (float64 for a float64 model) log-softmax of the next token after node ``k``'s sequence.
     """
     from transformers import DynamicCache
 
@@ -55,7 +55,8 @@ def tree_logprobs(model, start_ids: list[int], parents: list[int], tokens: list[
     with torch.no_grad():
         ids = torch.tensor([start_ids], device=dev)
         out, cache = _forward(model, cache, input_ids=ids, position_ids=torch.arange(S, device=dev)[None])
-        yield 0, torch.log_softmax(out.logits[0, -1].float(), -1)
+        up = torch.float64 if dtype == torch.float64 else torch.float32
+        yield 0, torch.log_softmax(out.logits[0, -1].to(up), -1)
         n = len(tokens)
         if n <= 1:
             return
@@ -77,6 +78,6 @@ def tree_logprobs(model, start_ids: list[int], parents: list[int], tokens: list[
                 mask = {"full_attention": mask, "sliding_attention": _additive(allowed & near, dtype)}
             out, cache = _forward(model, cache, input_ids=torch.tensor([tokens[a:b]], device=dev),
                                   position_ids=pos_all[a:b][None], attention_mask=mask)
-            lps = torch.log_softmax(out.logits[0].float(), -1)
+            lps = torch.log_softmax(out.logits[0].to(up), -1)
             for i in range(b - a):
                 yield a + i, lps[i]
