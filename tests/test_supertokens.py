@@ -85,6 +85,52 @@ def test_stage1_agreement_catches_merges_across_space_runs(tmp_path):
     assert stage1_agreement(spec, n, stage1, ["ab    ab", "ab ab"]) == 0.5
 
 
+def naive_merges(seqs, counts, tokens, n_new):
+    """Reference: recount every pair before each merge; ties go to the smaller (left, right) ids;
+    a merge whose bytes already name a token reuses that id (as MergeLearner does)."""
+    seqs, tokens, out, added = [list(x) for x in seqs], list(tokens), [], 0
+    while added < n_new:
+        pc = {}
+        for s, c in zip(seqs, counts):
+            for q in zip(s, s[1:]):
+                pc[q] = pc.get(q, 0) + c
+        best = min((q for q in pc if pc[q] >= 2), key=lambda q: (-pc[q], q), default=None)
+        if best is None:
+            break
+        b = tokens[best[0]] + tokens[best[1]]
+        if b in tokens:
+            new = tokens.index(b)
+        else:
+            new, added = len(tokens), added + 1
+            tokens.append(b)
+        for k, s in enumerate(seqs):
+            r, j = [], 0
+            while j < len(s):
+                if j + 1 < len(s) and (s[j], s[j + 1]) == best:
+                    r.append(new)
+                    j += 2
+                else:
+                    r.append(s[j])
+                    j += 1
+            seqs[k] = r
+        out.append(best)
+    return out, seqs
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_incremental_learner_equals_naive_recount(seed):
+    import random
+
+    rng = random.Random(seed)
+    seqs = [[rng.randrange(4) for _ in range(rng.randint(1, 12))] for _ in range(40)]
+    counts = [rng.randint(1, 5) for _ in seqs]
+    tokens = [b"a", b"b", b"ab", b"c"]  # "a"+"b" names an existing token: the id is reused
+    m = MergeLearner([list(x) for x in seqs], counts, tokens)
+    got = m.learn(25)
+    want, want_seqs = naive_merges(seqs, counts, tokens, 25)
+    assert got == want and m.seqs == want_seqs and len(got) >= 10
+
+
 def test_merge_learner_doc_example_and_frozen():
     m = MergeLearner([[0, 1, 0, 1]], [3], [b"a", b"b"], frozen={1})
     assert m.learn(1) == []  # every pair touches the frozen id

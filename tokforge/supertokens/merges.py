@@ -61,26 +61,28 @@ class MergeLearner:
         return None
 
     def _apply(self, p: tuple[int, int], new: int) -> None:
+        """Merge ``p`` in place, left to right; only the neighbours of each merge change count."""
         a, b = p
         touched: dict[tuple[int, int], int] = defaultdict(int)
-        for i in list(self.where.pop(p, ())):
+        for i in self.where.pop(p, ()):
             s, c = self.seqs[i], self.counts[i]
-            for q in zip(s, s[1:]):
-                touched[q] -= c
-            out, j = [], 0
-            while j < len(s):
-                if j + 1 < len(s) and s[j] == a and s[j + 1] == b:
-                    out.append(new)
-                    j += 2
-                else:
-                    out.append(s[j])
-                    j += 1
-            self.seqs[i] = out
-            for q in zip(out, out[1:]):
-                touched[q] += c
-                self.where[q].add(i)
+            j = 0
+            while j < len(s) - 1:
+                if s[j] == a and s[j + 1] == b:
+                    if j > 0:
+                        touched[(s[j - 1], a)] -= c
+                        touched[(s[j - 1], new)] += c
+                    if j + 2 < len(s):
+                        touched[(b, s[j + 2])] -= c
+                        touched[(new, s[j + 2])] += c
+                    s[j:j + 2] = [new]
+                    if j > 0:
+                        self.where[(s[j - 1], new)].add(i)
+                    if j + 1 < len(s):
+                        self.where[(new, s[j + 1])].add(i)
+                j += 1
         for q, d in touched.items():
-            if d == 0:
+            if d == 0 or q == p:
                 continue
             self.pair_count[q] += d
             if d > 0:
