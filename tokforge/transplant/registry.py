@@ -6,8 +6,8 @@ context; model weights are only needed by builders that predict vectors (``ctx.m
 To add a method, add one entry to ``METHODS`` (``lazy("pkg.module:function")`` keeps heavy
 imports out until the method is used).
 
->>> sorted(METHODS)[:2]
-['fvt', 'mean']
+>>> sorted(METHODS)[:3]
+['fvt', 'hybrid', 'mean']
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ def lazy(target: str) -> Builder:
 METHODS: dict[str, Builder] = {
     "mean": lazy("tokforge.transplant.baseline:build_mean"),
     "fvt": lazy("tokforge.transplant.baseline:build_fvt"),
+    "tokenadapt-local": lazy("tokforge.transplant.tokenadapt:build_local"),
+    "tokenadapt-global": lazy("tokforge.transplant.tokenadapt:build_global"),
+    "hybrid": lazy("tokforge.transplant.tokenadapt:build_hybrid"),
+    "hypernet": lazy("tokforge.transplant.hypernet.plan:build"),
 }
 
 
