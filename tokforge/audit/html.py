@@ -17,7 +17,7 @@ header{background:#1d2330;color:#fff;padding:18px 32px}header h1{margin:0 0 4px;
 header p{margin:0;color:#c5cad6;font-size:14px}main{padding:16px 32px;max-width:1500px}
 h2{margin:28px 0 8px;font-size:19px;border-bottom:2px solid #d8dce4;padding-bottom:4px}
 p.note{color:#555;font-size:13px;margin:4px 0 10px;max-width:1100px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(275px,1fr));gap:12px}
 .card{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 .card h3{margin:0 0 6px;font-size:16px;word-break:break-all}.card .fam{color:#667;font-size:12px}
 .card table{width:100%;font-size:13px;border-collapse:collapse}.card td{padding:1px 0}
@@ -144,10 +144,10 @@ def render_html(rep: AuditReport) -> str:
         sec.append("<h2>Fertility</h2><p class='note'>Tokens per whitespace word; for text without spaces "
                    f"({_e(', '.join(unspaced)) or 'none here'}) tokens per character (marked *).</p>")
         fert.index = [f"{x}*" if x in unspaced else x for x in fert.index]
-        sec.append(_img(plots.language_chart(fert, "fertility")))
+        sec.append(_img(plots.language_chart(fert, "fertility (log scale)", log=True)))
     if len(rep.tokenizers) > 1:
-        sec.append("<h2>Vocabulary overlap</h2><p class='note'>Left: Jaccard similarity of the text-token byte sets. "
-                   "Right: share of the row tokenizer's tokens that the column tokenizer also has.</p>")
+        sec.append("<h2>Vocabulary overlap</h2><p class='note'>First: Jaccard similarity of the text-token byte sets. "
+                   "Second: share of the row tokenizer's tokens that the column tokenizer also has.</p>")
         sec.append(_img(plots.overlap_heatmaps(rep.overlap_table("jaccard"), rep.overlap_table("share"))))
     cov = rep.coverage_table()
     if not cov.empty:
@@ -168,7 +168,7 @@ def render_html(rep: AuditReport) -> str:
         for col in ("bytes_per_token", "split_word_share", "renyi_efficiency"):
             sec.append(f"<details><summary>{_e(col)} per language</summary>{_table(rep._wide(col).sort_index())}</details>")
     sec.append("<p class='note'>Full data: report.json (schema in the tokforge docs) and the CSV files beside this page.</p>")
-    title = "tokforge audit: " + ", ".join(rep.names)
+    title = "tokforge audit: " + (", ".join(rep.names) if len(rep.names) <= 4 else f"{len(rep.names)} tokenizers")
     head = (f"<header><h1>{_e(title)}</h1><p>{len(rep.tokenizers)} tokenizers · corpus: {_e(corpus.get('name', 'none'))}"
             f"{' · ' + str(len(corpus.get('languages', []))) + ' languages' if corpus else ''} · {rep.seconds:.1f} s</p></header>")
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"

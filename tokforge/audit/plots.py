@@ -85,7 +85,7 @@ def length_lines(hists: dict[str, dict[str, int]]):
     ax.set_xticks(range(len(longest)), list(longest), fontsize=8)
     ax.set_xlabel("token length in bytes")
     ax.set_ylabel("% of text tokens")
-    ax.legend(fontsize=8, ncol=max(1, len(hists) // 8 + 1))
+    ax.legend(fontsize=8, ncol=max(1, len(hists) // 8 + 1), loc="upper right")
     ax.grid(alpha=0.3)
     return fig
 
@@ -95,22 +95,31 @@ def language_chart(wide, ylabel: str, baseline: str | None = None, log: bool = F
     plt = _plt()
     wide = wide.loc[wide.mean(axis=1).sort_values().index]
     n_lang, n_tok = wide.shape
-    fig, ax = plt.subplots(figsize=(max(10, 0.13 * n_lang + 2), 4.6))
-    x = np.arange(n_lang)
-    for (name, col), c, m in zip(wide.items(), _colors(n_tok), MARKERS * 3):
-        ax.plot(x, col.to_numpy(dtype=float), m, color=c, ms=4 if n_tok > 5 else 5, alpha=0.85, label=name, lw=0)
-    if log:
-        ax.set_yscale("log")
-        ax.axhline(1.0, color="gray", lw=0.8, ls="--")
-    if baseline is not None and baseline in wide.index:
-        b = list(wide.index).index(baseline)
-        ax.axvline(b, color="red", lw=1, alpha=0.6)
-        ax.annotate(f"baseline {baseline}", (b, 1.0), xytext=(4, 8), textcoords="offset points", color="red", fontsize=8)
-    ax.set_xticks(x, wide.index, rotation=90, fontsize=6.5 if n_lang > 60 else 8)
-    ax.set_xlim(-1, n_lang)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8, ncol=min(n_tok, 8), loc="upper left")
+    per = 70  # languages per panel: long lists wrap into stacked panels instead of scrolling sideways
+    n_pan = max(1, -(-n_lang // per))
+    width = 13 if n_pan > 1 else max(8, 0.19 * n_lang + 2.5)
+    fig, axes = plt.subplots(n_pan, 1, figsize=(width, 3.6 * n_pan + 0.5), squeeze=False, sharey=True)
+    vals = wide.to_numpy(dtype=float)
+    lo, hi = np.nanmin(vals), np.nanmax(vals)
+    for p, ax in enumerate(axes[:, 0]):
+        part = wide.iloc[p * per:(p + 1) * per]
+        x = np.arange(len(part))
+        for (name, col), c, m in zip(part.items(), _colors(n_tok), MARKERS * 3):
+            ax.plot(x, col.to_numpy(dtype=float), m, color=c, ms=4 if n_tok > 5 else 5, alpha=0.85, label=name, lw=0)
+        if log:
+            ax.set_yscale("log")
+            ax.axhline(1.0, color="gray", lw=0.8, ls="--")
+        if baseline is not None and baseline in part.index:
+            b = list(part.index).index(baseline)
+            ax.axvline(b, color="red", lw=1, alpha=0.6)
+            ax.annotate(f"baseline {baseline}", (b, 1.0), xytext=(4, 8), textcoords="offset points", color="red", fontsize=8)
+        ax.set_xticks(x, part.index, rotation=90, fontsize=7.5)
+        ax.set_xlim(-1, per if n_pan > 1 else len(part))
+        ax.set_ylim(lo / 1.15 if log else 0, hi * 1.15)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0, 0].legend(fontsize=8, ncol=min(n_tok, 5), loc="lower left", bbox_to_anchor=(0, 1.01), frameon=False)
+    fig.tight_layout()
     return fig
 
 
@@ -118,7 +127,9 @@ def overlap_heatmaps(jac, share):
     plt = _plt()
     n = len(jac)
     size = max(3.5, 0.55 * n + 1.5)
-    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size))
+    stacked = n > 6  # side by side gets too wide for many tokenizers
+    fig, axes = plt.subplots(2 if stacked else 1, 1 if stacked else 2,
+                             figsize=(size + 1, 2 * size + 1) if stacked else (2 * size + 1, size))
     for ax, df, title in ((axes[0], jac, "Jaccard (bytes)"), (axes[1], share, "share of row in column")):
         _heat(ax, df.to_numpy(dtype=float), list(df.index), list(df.columns), fmt="{:.2f}", cmap="Greens", vmax=1)
         ax.set_title(title, fontsize=10)
