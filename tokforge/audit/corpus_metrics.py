@@ -95,13 +95,15 @@ def word_starts(stream: np.ndarray, line_bytes: np.ndarray) -> np.ndarray:
 
 
 def split_word_share(stream: np.ndarray, token_bytes: np.ndarray, line_bytes: np.ndarray,
-                     shift: np.ndarray | None = None) -> float:
+                     shift: np.ndarray | None = None, starts: np.ndarray | None = None) -> float:
     """Share of words with a token boundary inside them.
 
     ``token_bytes``: byte length of every token, in order; ``shift[k]``: bytes the decoded text has
-    before token k's end that the input text does not (dummy-prefix spaces), or None.
+    before token k's end that the input text does not (dummy-prefix spaces), or None;
+    ``starts``: :func:`word_starts` of the stream, if already computed.
     """
-    starts = word_starts(stream, line_bytes)
+    if starts is None:
+        starts = word_starts(stream, line_bytes)
     n_words = int(starts.sum())
     if n_words == 0:
         return float("nan")
@@ -109,9 +111,12 @@ def split_word_share(stream: np.ndarray, token_bytes: np.ndarray, line_bytes: np
     if shift is not None:
         ends = ends - shift
     ends = ends[(ends > 0) & (ends < len(stream))]
-    inside = ends[~_WS[stream[ends]] & ~starts[ends] & ~_WS[stream[ends - 1]]]
+    nonws = ~_WS[stream]
+    inside = ends[nonws[ends] & ~starts[ends] & nonws[ends - 1]]
     word_id = np.cumsum(starts) - 1
-    return float(len(np.unique(word_id[inside])) / n_words)
+    split = np.zeros(n_words, dtype=bool)
+    split[word_id[inside]] = True
+    return float(split.sum() / n_words)
 
 
 def parity(counts: np.ndarray, keys: list[str], base_counts: np.ndarray, base_keys: list[str]) -> float:
@@ -137,6 +142,7 @@ class TextStats:
     line_bytes: np.ndarray
     n_chars: int
     n_words: int
+    starts: np.ndarray  # word_starts(stream, line_bytes)
 
     @property
     def n_bytes(self) -> int:
@@ -151,8 +157,8 @@ def text_stats(lines: list[str]) -> TextStats:
     enc = [s.encode("utf-8") for s in lines]
     stream = np.frombuffer(b"".join(enc), dtype=np.uint8)
     line_bytes = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
-    n_words = int(word_starts(stream, line_bytes).sum()) if len(stream) else 0
-    return TextStats(lines, stream, line_bytes, sum(map(len, lines)), n_words)
+    starts = word_starts(stream, line_bytes)
+    return TextStats(lines, stream, line_bytes, sum(map(len, lines)), int(starts.sum()), starts)
 
 
 # -- encoding ----------------------------------------------------------------------------------
@@ -206,4 +212,4 @@ def _split_share(tok: Tokenizer, st: TextStats, ids: np.ndarray, counts: np.ndar
     if not np.array_equal(per_line, st.line_bytes + extra):
         return float("nan")
     shift = np.repeat(np.cumsum(extra), counts) if tok.dummy_prefix else None
-    return split_word_share(st.stream, tb, st.line_bytes, shift)
+    return split_word_share(st.stream, tb, st.line_bytes, shift, st.starts)

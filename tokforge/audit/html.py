@@ -37,9 +37,6 @@ code.tok{background:#eef0f4;border-radius:3px;padding:0 3px;margin:1px;display:i
 def _img(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return f'<div class="fig"><img alt="chart" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"></div>'
 
 

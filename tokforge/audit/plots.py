@@ -8,18 +8,29 @@ import numpy as np
 MARKERS = "osD^vP*Xhp<>d8H"
 
 
-def _plt():
-    import matplotlib
+class _Plt:
+    """Figures built without pyplot: no global backend switch (notebooks keep theirs), no leaks."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    @staticmethod
+    def subplots(nrows: int = 1, ncols: int = 1, figsize=None, **kw):
+        from matplotlib.figure import Figure
 
-    return plt
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(nrows, ncols, **kw)
+
+    @staticmethod
+    def get_cmap(name: str):
+        import matplotlib
+
+        return matplotlib.colormaps[name]
+
+
+def _plt() -> _Plt:
+    return _Plt()
 
 
 def _colors(n: int):
-    plt = _plt()
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
+    cmap = _plt().get_cmap("tab10" if n <= 10 else "tab20")
     return [cmap(i % cmap.N) for i in range(n)]
 
 

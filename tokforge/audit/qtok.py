@@ -8,7 +8,8 @@ Qtok string of a token (:func:`qtok_string`)
   * special/added tokens: their literal text;
   * byte-fallback ``<0xNN>``: GPT-2's byte-to-unicode character for byte NN (one character);
   * byte-level vocabularies (byte_bpe, tiktoken): the token's bytes read as UTF-8; bytes that
-    are not valid UTF-8 give ``"<0y" + raw + ">"`` (Qtok's "unicode flank" marker);
+    are not valid UTF-8, or text holding U+FFFD, give ``"<0y" + raw + ">"`` (Qtok's "unicode
+    flank" marker);
   * other vocabularies (SentencePiece...): the piece with a leading ``▁`` turned into a space
     (inner ``▁`` kept); a single-character piece whose character is in GPT-2's byte alphabet
     becomes its hex byte, upper-cased (``"a"`` -> ``"0X61"``), exactly as Qtok does.
@@ -89,9 +90,11 @@ def qtok_string(b: bytes, kind: int, family: str) -> str:
         return _BYTE_CHAR[b[0]]
     if family in BYTE_LEVEL_FAMILIES:
         try:
-            return b.decode("utf-8")
+            s = b.decode("utf-8")
         except UnicodeDecodeError:
-            return "<0y" + b.decode("latin-1") + ">"
+            s = "\ufffd"
+        # Qtok marks any token whose decoded text holds U+FFFD (even a real one) as a flank
+        return "<0y" + b.decode("latin-1") + ">" if "\ufffd" in s else s
     s = b.decode("utf-8", errors="replace")
     if s.startswith(" ") and len(s) > 1:
         return " " + s[1:].replace(" ", _SPM_SPACE)
