@@ -151,6 +151,29 @@ def _finish_in_python(table, tok, owner, leaf, h, rnd):
 SMALL = 24  # pending attempts below which the remaining rounds run in Python
 
 
+def _leaves_few_collisions(table: SplitTable, tok, owner, h, first):
+    """Round 0 without rebuilding arrays, then the few later attempts in Python (same process)."""
+    ns = table.n_splits[tok]
+    can = ns > 0
+    pick = table.offsets[tok[can]] + rng.below_low(h[first][can], ns[can]).astype(np.int64)
+    m = len(pick)
+    leaves = np.empty(2 * m, dtype=tok.dtype)
+    leaves[0::2] = table.left[pick]
+    leaves[1::2] = table.right[pick]
+    owners = np.repeat(owner[can], 2)
+    if len(first) == len(tok):  # no token was hit twice
+        return leaves, owners
+    leaf = (np.cumsum(first) - 1)[~first]  # the hit token of each later attempt
+    hl = h[~first]
+    alive = can[leaf]
+    rank = (np.cumsum(can) - 1)[leaf[alive]]
+    hl = hl[alive]
+    child = 2 * rank + rng.below_low(hl, 2).astype(np.int64)  # round 0's draw picks the side
+    if len(child) == 0:
+        return leaves, owners
+    return _finish_in_python(table, leaves, owners, child, hl, 1)
+
+
 def _leaves(table: SplitTable, flat: np.ndarray, h: np.ndarray, pos: np.ndarray):
     """Run the attempts; returns (leaf tokens, their source positions), sorted by position."""
     if len(pos) == 0:
@@ -158,6 +181,8 @@ def _leaves(table: SplitTable, flat: np.ndarray, h: np.ndarray, pos: np.ndarray)
     new = _group_starts(pos)
     owner = pos[new]
     tok = flat[owner]
+    if len(pos) - len(owner) <= SMALL:
+        return _leaves_few_collisions(table, tok, owner, h, new)
     leaf = np.cumsum(new) - 1  # leaf of each attempt; attempts stay sorted by (leaf, attempt)
     first = new
     nsplit, offs = table.n_splits, table.offsets
