@@ -71,6 +71,20 @@ def test_partial_failures_become_warnings(gpt2, tmp_path):
     assert any("not parallel" in w for w in rep.warnings)
 
 
+def test_bad_file_in_a_folder_is_a_warning(tmp_path):
+    (tmp_path / "eng_Latn.txt").write_text("Hello there.\n")
+    (tmp_path / "fra_Latn.txt").write_bytes(b"caf\xe9\n")  # Latin-1, not UTF-8
+    (tmp_path / "deu_Latn.txt").write_text("\n\n")
+    c = load_corpus(str(tmp_path))
+    assert list(c.texts) == ["eng_Latn"]
+    assert any("not UTF-8" in w and "fra_Latn" in w for w in c.warnings)
+    assert any("'deu_Latn' has no text" in w for w in c.warnings)
+    (tmp_path / "eng_Latn.txt").write_bytes(b"\xff")
+    (tmp_path / "deu_Latn.txt").unlink()
+    with pytest.raises(InputError, match="no readable text"):
+        load_corpus(str(tmp_path))
+
+
 def test_total_failures_are_one_line_errors(tmp_path):
     with pytest.raises(LoadError, match="no tokenizer could be loaded"):
         audit([str(tmp_path / "nope.json")], False, progress=False)

@@ -59,8 +59,30 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
         c = Corpus(f"FLORES-200 {split}", texts, {k: [str(i) for i in range(len(v))] for k, v in texts.items()})
         c.warnings += [f"FLORES-200 has no {split} file for language {m!r}; skipped" for m in missing]
         return _drop_empty(c)
+    p = Path(where)
+    if p.is_dir() and any(p.glob("*.txt")):
+        return _read_folder(p, langs, limit)
     texts = tc.read_corpus(spec, split, langs, limit)
-    return _drop_empty(Corpus(Path(where).name, texts))
+    return _drop_empty(Corpus(p.name, texts))
+
+
+def _read_folder(p: Path, langs: list[str] | None, limit: int | None) -> Corpus:
+    """A folder of ``LANG.txt``: an unreadable or non-UTF-8 file is a warning, not a failure."""
+    from .. import corpus as tc
+
+    c = Corpus(p.name, {})
+    for f in sorted(p.glob("*.txt")):
+        if langs and f.stem not in langs:
+            continue
+        try:
+            lines = [ln for ln in tc.read_text(f).split("\n") if ln.strip()]
+        except InputError as e:
+            c.warnings.append(f"{e}; language {f.stem!r} skipped")
+            continue
+        c.texts[f.stem] = lines[:limit] if limit else lines
+    if not c.texts and c.warnings:
+        raise InputError("no readable text in the corpus folder", where=str(p), fix=c.warnings[0])
+    return _drop_empty(c)
 
 
 def _drop_empty(c: Corpus) -> Corpus:
