@@ -22,7 +22,7 @@ import torch
 
 from ..errors import InputError
 from .cover import Canon, TokenIndex, build_nodes, check_family, node_tokens
-from .tree import tree_logprobs
+from .tree import MAX_NODES, TreeSession
 
 END = 256
 
@@ -87,7 +87,9 @@ class ByteLM:
         self.prefix = self.canon.stream_prefix()
         self._order = torch.from_numpy(self.index.order)
         self._masks: dict = {}
-        self.forwards = 0  # tree positions computed so far (forward passes per byte = forwards / bytes)
+        self._session: TreeSession | None = None
+        self._stream = b""
+        self.forwards = 0  # tree positions run so far (forward positions per byte = forwards / bytes)
 
     def __repr__(self) -> str:
         return f"ByteLM({self.name}, leaves={self.leaves.value})"
@@ -115,20 +117,36 @@ class ByteLM:
         return np.concatenate([probs.numpy(), [0.0]])
 
 
+    def _session_for(self, stream: bytes, reuse: bool):
+        """The tree session to use: the last one if ``stream`` extends its stream, else a new one."""
+        s = self._session
+        if not (reuse and s is not None and stream.startswith(self._stream) and len(s) < MAX_NODES):
+            s = self._session = TreeSession(self.model, self.start_ids)
+            s.j = {0: 0}
+        self._stream = stream
+        return s
+
     def _pass(self, data: bytes, last_only: bool, keep_tail: bool = False):
         """Masses for every prefix of ``data`` (or only the whole), in log space, plus nodes."""
         stream = self.prefix + data
         P, N = len(self.prefix), len(stream)
         nodes = build_nodes(stream, self.index, self.canon)
-        kids: list[list[int]] = [[] for _ in nodes]
-        for c in range(1, len(nodes)):
-            kids[nodes[c].parent].append(c)
+        maxlen = self.index.maxlen
+        for attempt in (0, 1):
+            s = self._session_for(stream, reuse=last_only and attempt == 0)
+            sid = [0]
+            for n in nodes[1:]:
+                sid.append(s.node(sid[n.parent], n.tok))
+                s.j[sid[-1]] = n.j
+            old = [k for k in range(len(nodes)) if sid[k] < s.computed]
+            if all(sid[k] in s.lp for k in old if N - nodes[k].j <= maxlen):
+                break
+            s.pending = []  # a needed distribution was forgotten: start over with a fresh session
+        local = {v: k for k, v in enumerate(sid)}
         ref = np.full(N + 1, -np.inf)
         acc = np.zeros((N + 1, 257))
-        L = np.zeros(len(nodes))
         tail = []
         enc_cache: dict[int, list[int] | None] = {}
-        maxlen = self.index.maxlen
 
         def add(i: int, logw: float, vec: np.ndarray) -> None:
             if logw > ref[i]:
@@ -136,32 +154,34 @@ class ByteLM:
                 ref[i] = logw
             acc[i] += math.exp(logw - ref[i]) * vec
 
-        gen = tree_logprobs(self.model, self.start_ids, [n.parent for n in nodes], [n.tok for n in nodes],
-                            [n.depth for n in nodes])
-        for k, lp in gen:
-            self.forwards += 1
-            for c in kids[k]:
-                L[c] = L[k] + float(lp[nodes[c].tok])
-            j = nodes[k].j
+        def visit(k: int, lp: torch.Tensor) -> None:
+            j, L = nodes[k].j, s.L[sid[k]]
             lo = N if last_only else max(j, P)
             hi = min(N, j + maxlen)
             if lo > hi:
-                continue
+                return
             c = self._sorted_probs(nodes, k, lp)
-            if keep_tail and N - j <= maxlen:
-                tail.append((k, float(L[k]), lp, c))
+            if keep_tail:
+                tail.append((k, L, lp, c))
             for i in range(lo, hi + 1):
                 r = stream[j:i]
                 if i > j:
                     a, b = self.index.prefix_range(r)
                     if a >= b:
                         break
-                bounds = self.index.byte_bounds(r)
                 vec = np.zeros(257)
-                vec[:256] = segment_sums(c, bounds)
+                vec[:256] = segment_sums(c, self.index.byte_bounds(r))
                 if i == j and self.eos_id is not None and i >= P:
                     vec[END] = self._end_mass(nodes, k, stream, enc_cache, lp)
-                add(i, float(L[k]), np.maximum(vec, 0.0))
+                add(i, L, np.maximum(vec, 0.0))
+
+        for k in old:
+            if sid[k] in s.lp:
+                visit(k, s.lp[sid[k]])
+        before = s.positions
+        s.run(lambda kk, lp: visit(local[kk], lp) if kk in local else None)
+        self.forwards += s.positions - before
+        s.forget(lambda kk: s.j.get(kk, -1) >= N - maxlen)
         with np.errstate(divide="ignore"):
             logm = np.log(acc) + ref[:, None]
         return logm, nodes, tail

@@ -1,18 +1,20 @@
-"""One forward pass over a whole tree of token sequences (tree attention + KV cache).
+"""A growing tree of token sequences run through the model with tree attention and one KV cache.
 
-The tree's tokens are laid out in topological order after the start context; each token
-attends to the start context and to its own ancestors only, at position = its depth. This
-gives every node's next-token distribution with about one forward position per node, in
-chunks that extend one KV cache, instead of one full forward per branch.
+Tree tokens are laid out in the order they are added, after the start context; each token
+attends to the start context and to its own ancestors only, at position = its depth. So every
+node's next-token distribution costs about one forward position, branches share their prefix's
+keys/values, and a later call that extends the byte prefix only runs the new nodes.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+import inspect
+from typing import Callable
 
 import torch
 
 CHUNK = 64
+MAX_NODES = 6000  # a session holding more tree tokens than this is restarted by its owner
 
 
 def _sliding_window(model) -> int | None:
@@ -25,8 +27,6 @@ def _sliding_window(model) -> int | None:
 
 def _forward(model, cache, **kw):
     """One forward that extends ``cache`` (the kwarg is ``cache`` in new transformers)."""
-    import inspect
-
     params = inspect.signature(model.forward).parameters
     key = "cache" if "cache" in params else "past_key_values"
     out = model(**kw, **{key: cache}, use_cache=True)
@@ -38,46 +38,87 @@ def _additive(allowed: torch.Tensor, dtype) -> torch.Tensor:
     return m.masked_fill(~allowed, torch.finfo(dtype).min)[None, None]
 
 
-def tree_logprobs(model, start_ids: list[int], parents: list[int], tokens: list[int], depth: list[int],
-                  chunk: int = CHUNK) -> Iterator[tuple[int, torch.Tensor]]:
-    """Yield ``(k, logprobs)`` for every node ``k`` (node 0 is the root = start context).
+class TreeSession:
+    """Nodes ``1..`` are (parent, token) pairs; node 0 is the start context.
 
-    ``parents[k]``/``tokens[k]``/``depth[k]`` describe node ``k >= 1``; parents come first.
-    ``logprobs`` is the float32 (float64 for a float64 model) log-softmax of the next token after node ``k``'s sequence.
+    ``lp[k]``: next-token log-probs after node ``k`` (kept only while a caller may need them,
+    see :meth:`forget`); ``L[k]``: log-probability of node ``k``'s token path under the model.
     """
-    from transformers import DynamicCache
 
-    dev = next(model.parameters()).device
-    dtype = next(model.parameters()).dtype
-    S = len(start_ids)
-    window = _sliding_window(model)
-    cache = DynamicCache()
-    with torch.no_grad():
-        ids = torch.tensor([start_ids], device=dev)
-        out, cache = _forward(model, cache, input_ids=ids, position_ids=torch.arange(S, device=dev)[None])
-        up = torch.float64 if dtype == torch.float64 else torch.float32
-        yield 0, torch.log_softmax(out.logits[0, -1].to(up), -1)
-        n = len(tokens)
-        if n <= 1:
+    def __init__(self, model, start_ids: list[int], chunk: int = CHUNK):
+        from transformers import DynamicCache
+
+        self.model, self.chunk = model, chunk
+        self.dev = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype
+        self.up = torch.float64 if self.dtype == torch.float64 else torch.float32
+        self.S = len(start_ids)
+        self.window = _sliding_window(model)
+        self.parent, self.tok, self.depth, self.L = [-1], [-1], [0], [0.0]
+        self.key: dict[tuple[int, int], int] = {}
+        self.pending: list[int] = []
+        self.computed = 1
+        self.positions = 0  # forward positions run so far (start context excluded)
+        with torch.no_grad():
+            out, self.cache = _forward(model, DynamicCache(), input_ids=torch.tensor([start_ids], device=self.dev),
+                                       position_ids=torch.arange(self.S, device=self.dev)[None])
+        self.lp: dict[int, torch.Tensor] = {0: torch.log_softmax(out.logits[0, -1].to(self.up), -1)}
+
+    def __len__(self) -> int:
+        return len(self.tok)
+
+    def node(self, parent: int, tok: int) -> int:
+        """Index of the node (parent, tok), queued for the next :meth:`run` if new."""
+        k = self.key.get((parent, tok))
+        if k is None:
+            k = len(self.tok)
+            self.key[(parent, tok)] = k
+            self.parent.append(parent)
+            self.tok.append(tok)
+            self.depth.append(self.depth[parent] + 1)
+            self.L.append(float("nan"))
+            self.pending.append(k)
+        return k
+
+    def _allowed(self, a: int, b: int) -> torch.Tensor:
+        """Bool [b - a, S + b - 1]: which cached positions nodes a..b-1 attend to."""
+        allowed = torch.zeros(b - a, self.S + b - 1, dtype=torch.bool)
+        allowed[:, : self.S] = True
+        for row, k in enumerate(range(a, b)):
+            while k > 0:
+                allowed[row, self.S + k - 1] = True
+                k = self.parent[k]
+        return allowed
+
+    def run(self, on_node: Callable[[int, torch.Tensor], None] | None = None) -> None:
+        """Forward every queued node (chunks, one growing KV cache); ``on_node(k, lp)`` for each."""
+        pend, self.pending = self.pending, []
+        if not pend:
             return
-        # anc[k]: nodes whose tokens node k attends to (its ancestors and itself), as a bool row
-        anc = torch.zeros(n, n, dtype=torch.bool)
-        for k in range(1, n):
-            p = parents[k]
-            if p > 0:
-                anc[k] = anc[p]
-            anc[k, k] = True
-        pos_all = torch.tensor([S + d - 1 for d in depth], device=dev)
-        for a in range(1, n, chunk):
-            b = min(n, a + chunk)
-            allowed = torch.cat([torch.ones(b - a, S, dtype=torch.bool), anc[a:b, 1:b]], 1).to(dev)
-            mask = _additive(allowed, dtype)
-            if window is not None:
-                kpos = torch.cat([torch.arange(S, device=dev), pos_all[1:b]])
-                near = (pos_all[a:b, None] - kpos[None, :]) < window
-                mask = {"full_attention": mask, "sliding_attention": _additive(allowed & near, dtype)}
-            out, cache = _forward(model, cache, input_ids=torch.tensor([tokens[a:b]], device=dev),
-                                  position_ids=pos_all[a:b][None], attention_mask=mask)
-            lps = torch.log_softmax(out.logits[0].to(up), -1)
-            for i in range(b - a):
-                yield a + i, lps[i]
+        assert pend[0] == self.computed and pend[-1] == len(self.tok) - 1
+        pos = torch.tensor([self.S + d - 1 for d in self.depth], device=self.dev)
+        with torch.no_grad():
+            for a in range(pend[0], pend[-1] + 1, self.chunk):
+                b = min(pend[-1] + 1, a + self.chunk)
+                allowed = self._allowed(a, b).to(self.dev)
+                mask = _additive(allowed, self.dtype)
+                if self.window is not None:
+                    kpos = torch.cat([torch.arange(self.S, device=self.dev), pos[1:b]])
+                    near = (pos[a:b, None] - kpos[None, :]) < self.window
+                    mask = {"full_attention": mask, "sliding_attention": _additive(allowed & near, self.dtype)}
+                out, self.cache = _forward(self.model, self.cache, input_ids=torch.tensor([self.tok[a:b]], device=self.dev),
+                                           position_ids=pos[a:b][None], attention_mask=mask)
+                lps = torch.log_softmax(out.logits[0].to(self.up), -1)
+                self.positions += b - a
+                for i, k in enumerate(range(a, b)):
+                    p = self.parent[k]
+                    self.L[k] = self.L[p] + float(self.lp[p][self.tok[k]])
+                    self.lp[k] = lps[i]
+                    if on_node is not None:
+                        on_node(k, lps[i])
+                self.computed = b
+
+    def forget(self, keep: Callable[[int], bool]) -> None:
+        """Drop stored distributions of nodes for which ``keep(k)`` is false."""
+        for k in [k for k in self.lp if not keep(k)]:
+            del self.lp[k]
