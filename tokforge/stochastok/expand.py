@@ -104,7 +104,7 @@ def _targets(keys, starts, lengths, k):
 
 
 def _targets_one(key: int, n: int, k: int):
-    h = rng.stream(key, np.arange(k), _SALT_ATTEMPT)
+    h = rng.stream_range(key, k, _SALT_ATTEMPT)
     pos = rng.below(h, n).astype(np.int64)
     order = np.argsort(pos, kind="stable")
     return h[order], pos[order]

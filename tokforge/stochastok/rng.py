@@ -11,6 +11,8 @@ arrays (multiplication wraps modulo 2**64 by design).
 True
 >>> int(stream(np.array([5], dtype=np.uint64), 2, salt(1))[0]) == stream_int(5, 2, salt(1))
 True
+>>> stream_range(5, 3, salt(1)).tolist() == stream(5, np.arange(3), salt(1)).tolist()
+True
 """
 
 from __future__ import annotations
@@ -87,6 +89,24 @@ def salt(n: int) -> np.uint64:
     return mix(np.array([n], dtype=np.uint64))[0]
 
 
+_STEPS = np.zeros(0, dtype=np.uint64)
+
+
+def counter_steps(k: int) -> np.ndarray:
+    """``(arange(k) + 1) * GOLDEN`` (wrapping), from a cache that grows as needed: read-only."""
+    global _STEPS
+    if len(_STEPS) < k:
+        steps = (np.arange(max(k, 2 * len(_STEPS), 1024), dtype=np.uint64) + np.uint64(1)) * GOLDEN
+        steps.setflags(write=False)
+        _STEPS = steps
+    return _STEPS[:k]
+
+
+def stream_range(key: int, k: int, salt_value: np.uint64) -> np.ndarray:
+    """``stream(key, arange(k), salt)`` for one key, with the counter products cached."""
+    return mix((counter_steps(k) + np.uint64(key)) ^ salt_value)
+
+
 def stream(keys, counters, salt_value: np.uint64) -> np.ndarray:
     """Draws ``hash(key, counter, salt)`` elementwise; one of ``keys``/``counters`` is an array."""
     if isinstance(counters, np.ndarray):
@@ -100,7 +120,8 @@ def stream(keys, counters, salt_value: np.uint64) -> np.ndarray:
 
 def below(draws: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Map draws to integers in ``[0, n)`` with the high 32 bits (multiply-shift; ``n`` < 2**32)."""
-    return ((draws >> _S32) * np.asarray(n).astype(np.uint64)) >> _S32
+    n = np.uint64(n) if isinstance(n, int) else np.asarray(n).astype(np.uint64)
+    return ((draws >> _S32) * n) >> _S32
 
 
 _LOW = np.uint64(0xFFFFFFFF)
@@ -109,7 +130,8 @@ _S31 = np.uint64(31)
 
 def below_low(draws: np.ndarray, n) -> np.ndarray:
     """Like `below` but from the low 32 bits (so one draw can serve two independent uses)."""
-    return ((draws & _LOW) * np.asarray(n).astype(np.uint64)) >> _S32
+    n = np.uint64(n) if isinstance(n, int) else np.asarray(n).astype(np.uint64)
+    return ((draws & _LOW) * n) >> _S32
 
 
 def below_low_int(draw: int, n: int) -> int:
