@@ -74,6 +74,9 @@ def test_collator_expands_per_epoch(st, ds):
         ids = b1["input_ids"][r, :n].tolist()
         assert st.tokenizer.decode_bytes(ids) == st.tokenizer.decode_bytes(feats[r]["input_ids"])
         assert (b1["labels"][r, n:] == -100).all()
+    as_tensors = [{"input_ids": torch.tensor(f["input_ids"]), "labels": torch.tensor(f["labels"]), "idx": f["idx"]}
+                  for f in feats[:6]]
+    assert torch.equal(col(as_tensors)["input_ids"], b1["input_ids"])
     short = Collator(st, max_length=4)(feats[:3])
     assert short["input_ids"].shape[1] <= 4
 

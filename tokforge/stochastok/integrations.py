@@ -139,12 +139,12 @@ class Collator:
     def __call__(self, features: Sequence[dict[str, Any]]) -> dict[str, Any]:
         import torch
 
-        ids = [list(f["input_ids"]) for f in features]
+        ids = [np.asarray(f["input_ids"]).reshape(-1) for f in features]  # lists, arrays or tensors
         idx = [int(f[self.index_key]) if self.index_key in f else self._seen + k for k, f in enumerate(features)]
         self._seen += len(features)
         seed = self._epoch_seed()
         if all("labels" in f for f in features) and features:
-            masks = [labels_to_mask(a, list(f["labels"])) for a, f in zip(ids, features)]
+            masks = [labels_to_mask(a, np.asarray(f["labels"]).reshape(-1)) for a, f in zip(ids, features)]
             new, keep = self.st.expand_batch(ids, seed=seed, indices=idx, p=self.p, masks=masks)
             labels = [np.where(np.asarray(k, dtype=bool), np.asarray(n), IGNORE_INDEX) for n, k in zip(new, keep)]
         else:
