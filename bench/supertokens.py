@@ -81,9 +81,24 @@ def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[d
     return rows
 
 
+def run_extend(train: Path, held: list[str], extra: int) -> list[dict]:
+    """SmolLM2's 49,152-token tokenizer vs the same plus ``extra`` supertokens (its merges kept)."""
+    from tokforge import models
+
+    base_dir = models.pull("smollm2-135m")
+    base = models.load_tokenizer("smollm2-135m")
+    tok, s = timed(lambda: train_supertokens([train], len(base.vocab) + extra, base=base_dir, show_progress=False))
+    rows = [{"name": "smollm2", "vocab": len(base.vocab), **compression(base, held)},
+            {"name": f"smollm2+{extra}_supertokens", "vocab": len(tok.vocab), "train_s": round(s, 2), **compression(tok, held)}]
+    for r in rows:
+        r["tokens_vs_plain"] = round(r["tokens"] / rows[0]["tokens"], 4)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="8000,16000,32000")
+    ap.add_argument("--extend", type=int, default=2048, help="supertokens added to SmolLM2 (0: skip)")
     ap.add_argument("--fracs", default="0.5,0.7,0.8,0.9", help="transition sizes as fractions of the vocab size")
     a = ap.parse_args()
     fracs = [float(x) for x in a.fracs.split(",")]
@@ -98,6 +113,12 @@ def main() -> None:
                 print(f"{v:>6} {r['name']:<26} vocab={r['vocab']:>6} tokens={r['tokens']:>7} x{r['tokens_vs_plain']:.3f} "
                       f"B/tok={r['bytes_per_token']:.3f} multi={r['multiword_share']:.1%} train={r['train_s']:.1f}s "
                       f"(x{r['train_time_vs_plain']:.1f})", flush=True)
+        if a.extend:
+            rows = run_extend(train, held, a.extend)
+            results["extend_smollm2"] = rows
+            for r in rows:
+                print(f"extend {r['name']:<28} vocab={r['vocab']:>6} tokens={r['tokens']:>7} x{r['tokens_vs_plain']:.3f} "
+                      f"B/tok={r['bytes_per_token']:.3f} multi={r['multiword_share']:.1%}", flush=True)
     results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "rayon_threads": os.environ["RAYON_NUM_THREADS"]}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
