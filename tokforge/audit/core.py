@@ -32,7 +32,10 @@ def _load_all(tokenizers: Sequence, warnings: list[str]) -> list[Tokenizer]:
             out.append(t)
             continue
         try:
-            out.append(load_tokenizer(str(t)))
+            tok = load_tokenizer(str(t))
+            tok.audit_spec = str(t)  # what the user typed, so --diff can name it either way
+            tok.name = _display_name(tok.name, str(t))
+            out.append(tok)
         except TokforgeError as e:
             errors.append(f"tokenizer {t!r} failed to load: {e}")
         except Exception as e:  # a broken third-party file: report, keep the others
@@ -46,6 +49,19 @@ def _load_all(tokenizers: Sequence, warnings: list[str]) -> list[Tokenizer]:
         if names.count(t.name) > 1:
             t.name = f"{t.name}#{i + 1}"
     return out
+
+
+GENERIC_STEMS = {"tokenizer", "tokenizer_config", "model", "tokenizer.model", "vocab", "tekken"}
+
+
+def _display_name(name: str, spec: str) -> str:
+    """``.../smollm2/tokenizer.json`` is called ``smollm2``, not ``tokenizer``."""
+    from pathlib import Path
+
+    p = Path(spec)
+    if name in GENERIC_STEMS and p.exists() and p.is_file() and p.parent.name:
+        return p.parent.name
+    return name
 
 
 def _as_corpus(corpus, split: str, langs, limit) -> Corpus:
@@ -157,11 +173,13 @@ def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", spli
     sets = {t.name: text_set(t.vocab) for t in good}
     d = None
     if diff:
-        by = {t.name: t for t in good}
+        by = {getattr(t, "audit_spec", t.name): t for t in good}
+        by.update({t.name: t for t in good})
         miss = [x for x in diff if x not in by]
         if miss:
-            raise InputError(f"--diff names a tokenizer that is not audited: {miss[0]!r}", fix="audited: " + ", ".join(by))
-        d = {"a": diff[0], "b": diff[1], **vocab_diff(by[diff[0]].vocab, by[diff[1]].vocab)}
+            raise InputError(f"--diff names a tokenizer that is not audited: {miss[0]!r}",
+                             fix="audited: " + ", ".join(t.name for t in good))
+        d = {"a": by[diff[0]].name, "b": by[diff[1]].name, **vocab_diff(by[diff[0]].vocab, by[diff[1]].vocab)}
     return AuditReport(
         tokenizers=entries, languages=rows, overlap=overlap_tables(sets), diff=d, warnings=warnings,
         corpus=None if corp is None else {"name": corp.name, "parallel": corp.parallel, "baseline": baseline,

@@ -165,13 +165,24 @@ def text_stats(lines: list[str]) -> TextStats:
 def encode_lines(tok: Tokenizer, lines: list[str], chunk: int = 32768) -> tuple[np.ndarray, np.ndarray]:
     """(all ids flattened, tokens per line) from batched calls of the tokenizer's own encoder.
 
-    Batches of ``chunk`` lines keep memory flat (backends return heavy per-line objects)."""
-    all_ids, all_counts = [], []
-    for s in range(0, len(lines), chunk):
-        enc = tok.encode_batch(lines[s:s + chunk])
-        counts = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
-        all_ids.append(np.fromiter(chain.from_iterable(enc), dtype=np.int64, count=int(counts.sum())))
-        all_counts.append(counts)
+    Batches of ``chunk`` lines keep memory flat (backends return heavy per-line objects). The
+    cyclic garbage collector is paused meanwhile: the backends build hundreds of thousands of
+    small lists (no cycles), and collections triggered by them cost ~40 % extra CPU time."""
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        all_ids, all_counts = [], []
+        for s in range(0, len(lines), chunk):
+            enc = tok.encode_batch(lines[s:s + chunk])
+            counts = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
+            all_ids.append(np.fromiter(chain.from_iterable(enc), dtype=np.int64, count=int(counts.sum())))
+            all_counts.append(counts)
+            del enc
+    finally:
+        if was_enabled:
+            gc.enable()
     if not all_ids:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(all_ids), np.concatenate(all_counts)

@@ -87,10 +87,10 @@ class AuditReport:
         import pandas as pd
 
         rows = []
+        par = self.parity_table()
         for t in self.tokenizers:
             c, r = t["census"], t["census"].get("reachability") or {}
             corp = t.get("corpus") or {}
-            par = self.parity_table()
             p = par[t["name"]].drop(self.corpus["baseline"], errors="ignore").dropna() if t["name"] in par else None
             rows.append({
                 "tokenizer": t["name"], "family": c["family"], "vocab": c["vocab_size"], "text": c["n_text"],
