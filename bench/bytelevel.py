@@ -32,7 +32,7 @@ def naive_continuation(lm, prompt: bytes, cont: bytes) -> float:
     return float(sum(lp[start - 1 + i, t] for i, t in enumerate(c_ids)))
 
 
-def token_forward_seconds(lm, data: bytes, reps: int = 3) -> float:
+def token_forward_seconds(lm, data: bytes, reps: int = 2) -> float:
     ids = lm.start_ids + lm.canon.canonical(lm.prefix + data)
     best = math.inf
     for _ in range(reps):
@@ -89,8 +89,11 @@ def main() -> None:
             t_tok += token_forward_seconds(lm, b)
             bytes_done += len(b)
             dists[name].append(d)
-            cont = b[cut:cut + a.cont]
-            byte_lp = float(d[torch.arange(cut, cut + a.cont), torch.tensor(list(cont))].sum())
+            end = cut + a.cont
+            while end < len(b) and (b[end] & 0xC0) == 0x80:  # extend to a character boundary
+                end += 1
+            cont = b[cut:end]
+            byte_lp = float(d[torch.arange(cut, end), torch.tensor(list(cont))].sum())
             trunc[name]["byte"].append(byte_lp)
             trunc[name]["naive"].append(naive_continuation(lm, b[:cut], cont))
         speed[name] = {"byte_level_seconds": t_byte, "token_level_seconds": t_tok,
@@ -108,15 +111,34 @@ def main() -> None:
     bits = {n: bpb(dists[n]) for n in names}
     for k, e in ens.items():
         bits[f"{k}(0.5,0.5)"] = bpb([e.combine([dists[n][i] for n in names]) for i in range(len(items))])
+    # weight sweep (weight of the first model); chosen on even-indexed sentences, reported on odd ones
+    sweep, held = {}, {}
+    halves = {"select": [i for i in range(len(items)) if i % 2 == 0], "heldout": [i for i in range(len(items)) if i % 2]}
+
+    def bpb_on(ds_all, idx) -> float:
+        nats = -sum(float(ds_all[i][torch.arange(len(items[i][1])), torch.tensor(list(items[i][1]))].sum()) for i in idx)
+        return nats / sum(len(items[i][1]) for i in idx) / math.log(2)
+
+    for mode in ("mixture", "product"):
+        for w in (0.1, 0.2, 0.3, 0.4, 0.5):
+            e = Ensemble(list(lms.values()), [w, 1 - w], mode)
+            comb = [e.combine([dists[n][i] for n in names]) for i in range(len(items))]
+            sweep[f"{mode}({w:.1f},{1 - w:.1f})"] = {h: bpb_on(comb, idx) for h, idx in halves.items()}
+    best = min(sweep, key=lambda k: sweep[k]["select"])
+    singles = {n: {h: bpb_on(dists[n], idx) for h, idx in halves.items()} for n in names}
+    held = {"chosen_on_select_half": best, "heldout_bpb": sweep[best]["heldout"],
+            "heldout_bpb_single": {n: v["heldout"] for n, v in singles.items()}}
     out = {
         "setup": {"split": "devtest", "langs": langs, "sentences": len(items), "per_lang": a.per_lang,
-                  "continuation_bytes": a.cont, "max_bytes_per_sentence": a.max_bytes, "cut": "random character boundary, seed %d" % a.seed,
+                  "continuation_bytes": f"{a.cont} (extended to the next character boundary)", "max_bytes_per_sentence": a.max_bytes, "cut": "random character boundary, seed %d" % a.seed,
                   "leaves": "model", "threads": 2, "device": "cpu"},
         "truncated_prompts": {n: {"mean_logprob_naive_token": sum(v["naive"]) / len(items),
                                   "mean_logprob_byte_level": sum(v["byte"]) / len(items),
                                   "byte_level_better_fraction": sum(x > y for x, y in zip(v["byte"], v["naive"])) / len(items)}
                               for n, v in trunc.items()},
         "bits_per_byte": bits,
+        "ensemble_weight_sweep_bpb": sweep,
+        "ensemble_selected": held,
         "speed": speed,
     }
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -143,3 +143,14 @@ def test_token_index_ranges():
         bounds = ix.byte_bounds(r)
         for b in (ord("h"), ord("e"), 0xA9):
             assert ix.keys[bounds[b]:bounds[b + 1]] == [k for k in ix.keys if k.startswith(r + bytes([b]))]
+
+
+def test_kv_cache_is_reused_across_calls_that_extend_the_prefix():
+    text = "the cat, thé  two".encode()
+    inc = ByteLM(*tiny_lm("spm", seed=0))
+    chain = [inc.next_byte_logprobs(text[:i]) for i in range(len(text) + 1)]
+    full = ByteLM(*tiny_lm("spm", seed=0))
+    d = full.distributions(text)
+    assert inc.forwards == full.forwards <= len(text) + 3  # about one forward position per byte
+    for i, lp in enumerate(chain):
+        assert torch.allclose(lp.exp(), d[i].exp(), atol=1e-12)
