@@ -24,6 +24,10 @@ from ..vocab import TokenKind, Vocab
 
 NEUTRAL = frozenset({"Common", "Inherited", "Unknown"})
 _SCRIPT_PATTERNS: list | None = None
+FALLBACK_SCRIPTS = """Common Inherited Latin Greek Cyrillic Armenian Hebrew Arabic Syriac Thaana Devanagari Bengali
+Gurmukhi Gujarati Oriya Tamil Telugu Kannada Malayalam Sinhala Thai Lao Tibetan Myanmar Georgian Hangul
+Ethiopic Cherokee Khmer Mongolian Hiragana Katakana Bopomofo Han Yi Tifinagh Nko Javanese Balinese
+Sundanese Ol_Chiki Canadian_Aboriginal Coptic Glagolitic Runic Ogham Vai Bamum Adlam Braille""".split()
 _CHAR_SCRIPT: dict[str, str] = {}
 
 
@@ -32,9 +36,13 @@ def _script_patterns() -> list:
     global _SCRIPT_PATTERNS
     if _SCRIPT_PATTERNS is None:
         import regex
-        from regex import _regex_core
 
-        values = _regex_core.PROPERTIES["SCRIPT"][1]  # long and short aliases -> id
+        try:  # every script the installed regex module knows (its property table)
+            from regex import _regex_core
+
+            values = _regex_core.PROPERTIES["SCRIPT"][1]  # long and short aliases -> id
+        except (ImportError, AttributeError, KeyError):  # table moved: fall back to the major scripts
+            values = {name.upper(): i for i, name in enumerate(FALLBACK_SCRIPTS)}
         names = {}
         for alias, sid in values.items():
             if len(alias) != 4 or alias in ("LAOO", "YIII", "NKOO", "VAII"):  # prefer long names
@@ -47,8 +55,11 @@ def _script_patterns() -> list:
 
 
 def _display(alias: str) -> str:
-    special = {"HANI": "Han", "LAOO": "Lao", "YIII": "Yi", "NKOO": "Nko", "VAII": "Vai", "ZZZZ": "Unknown"}
-    return special.get(alias, alias.title())
+    special = {"HANI": "Han", "LAOO": "Lao", "YIII": "Yi", "NKOO": "Nko", "VAII": "Vai", "ZZZZ": "Unknown",
+               "CANADIANABORIGINAL": "Canadian Aboriginal", "OLCHIKI": "Ol Chiki", "MEETEIMAYEK": "Meetei Mayek",
+               "EGYPTIANHIEROGLYPHS": "Egyptian Hieroglyphs", "OLDTURKIC": "Old Turkic", "TAILE": "Tai Le",
+               "TAIVIET": "Tai Viet", "NEWTAILUE": "New Tai Lue", "TAITHAM": "Tai Tham", "OLDITALIC": "Old Italic"}
+    return special.get(alias, alias.replace("_", " ").title())
 
 
 def char_scripts(text_or_chars: Iterable[str]) -> dict[str, str]:
