@@ -17,7 +17,8 @@ scaled back by the RMS. The heads start at zero, so at step 0 the prediction IS 
 >>> pred_in.tolist(), pred_out is pred_in
 ([[0.5, 0.5], [3.0, 3.0]], True)
 
-A token with no decomposition (length 0) gets the mean of all original rows.
+A token with no decomposition (length 0) gets the mean of all original rows. Spellings longer
+than ``max_len`` are averaged in full; the transformer reads their first ``max_len`` ids.
 """
 
 from __future__ import annotations
@@ -97,12 +98,9 @@ class HyperNet(nn.Module):
             return mean_in, mean_in
         return mean_in, self._fill_empty(_masked_mean(self.src_out[safe], mask), lengths, self.src_out)
 
-    def _mask(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        L = ids.shape[1]
-        if L > self.cfg.max_len:
-            raise InputError("decomposition longer than the hypernetwork's max_len",
-                             where=f"{L} > {self.cfg.max_len}")
-        mask = torch.arange(L, device=ids.device)[None, :] < lengths.to(ids.device)[:, None]
+    @staticmethod
+    def _mask(ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths.to(ids.device)[:, None]
         return mask, ids.clamp_min(0)
 
     @staticmethod
@@ -113,11 +111,12 @@ class HyperNet(nn.Module):
         return mean
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``ids`` [N, L] original ids (-1 = padding), ``lengths`` [N] -> (input rows, output rows) [N, d].
+        """``ids`` [N, L] original ids (-1 = padding, any L), ``lengths`` [N] -> (input rows, output rows) [N, d].
 
         For a tied model the second tensor is the first."""
+        base_in, base_out = self.fvt(ids, lengths)  # the mean uses the whole spelling
+        ids, lengths = ids[:, : self.cfg.max_len], lengths.clamp_max(self.cfg.max_len)
         mask, safe = self._mask(ids, lengths)
-        base_in, base_out = self.fvt(ids, lengths)
         x = self.src_in[safe] / self.rms_in
         if not self.cfg.tied:
             x = torch.cat([x, self.src_out[safe] / self.rms_out], dim=-1)

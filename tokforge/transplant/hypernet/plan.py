@@ -18,7 +18,8 @@ from tokforge.surgery import EmbeddingPlan
 from tokforge.surgery.plan import match_by_bytes
 from tokforge.vocab import TokenKind
 
-from .decompose import decompose
+from .decompose import to_padded
+from tokforge.transplant.decompose import decompose
 
 METHOD = "hypernet"
 
@@ -52,18 +53,23 @@ def build_plan(model, old_tokenizer, new_tokenizer, hypernet_dir, device: str = 
     plan = EmbeddingPlan(old_tokenizer.vocab, new_tokenizer.vocab)
     ids = _to_predict(plan, copy_overlap)
     pieces = [new_tokenizer.vocab.tokens[i] for i in ids.tolist()]
-    dec, lens = decompose(pieces, old_tokenizer, net.cfg.max_len)
-    if ids.size and not (lens > 0).any():
+    indptr, ind, ok = decompose(old_tokenizer, pieces)
+    lens = np.where(ok, np.diff(indptr), 0)
+    if ids.size and not ok.any():
         raise InputError("new tokenizer has no token the original tokenizer can spell (nothing to predict from)",
                          where=new_tokenizer.name, fix="check that both tokenizers cover the same bytes/scripts")
-    spell = lens > 0
+    spell = ok
     rows_in, rows_out = [], []
     net.eval()
     with torch.no_grad():
-        for s in range(0, int(spell.sum()), batch):
-            d = torch.from_numpy(dec[spell][s:s + batch]).to(dev)
-            n = torch.from_numpy(lens[spell][s:s + batch]).to(dev)
-            p_in, p_out = net(d, n)
+        for s in range(0, len(pieces), batch):
+            sl = slice(s, s + batch)
+            keep = ok[sl]
+            if not keep.any():
+                continue
+            sub_ptr = indptr[s:s + batch + 1]
+            dec, n = to_padded(sub_ptr - sub_ptr[0], ind[sub_ptr[0]:sub_ptr[-1]], keep)
+            p_in, p_out = net(torch.from_numpy(dec[keep]).to(dev), torch.from_numpy(n[keep]).to(dev))
             rows_in.append(p_in.float().cpu().numpy())
             rows_out.append(p_out.float().cpu().numpy())
     if spell.any():
@@ -77,3 +83,16 @@ def build_plan(model, old_tokenizer, new_tokenizer, hypernet_dir, device: str = 
     plan.notes.update({"hypernet": str(hypernet_dir), "predicted": int(spell.sum()),
                        "unspellable": int((~spell).sum()), "copy_overlap": bool(copy_overlap)})
     return plan
+
+
+def build(ctx) -> EmbeddingPlan:
+    """Registry entry (``METHODS["hypernet"]``): options ``hypernet`` (folder, required) and
+    ``copy_overlap`` (default True); needs ``ctx.model`` (the original causal LM)."""
+    where = ctx.opt("hypernet", None)
+    if not where:
+        raise InputError("method hypernet needs a trained hypernetwork folder",
+                         fix="pass --hypernet DIR (made by `tokforge hypernet train MODEL`)")
+    if ctx.model is None:
+        raise InputError("method hypernet needs the original model's weights", fix="pass the model, not only its tokenizer")
+    return build_plan(ctx.model, ctx.old_tokenizer, ctx.new_tokenizer, where, device=ctx.device,
+                      copy_overlap=bool(ctx.opt("copy_overlap", True)))

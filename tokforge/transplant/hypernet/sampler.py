@@ -13,8 +13,8 @@ vocabulary rather than one. Recipe (after ZeTT):
 >>> s = TokenizerSampler(SamplerConfig(min_vocab=260, max_vocab=260, noise=0.0))
 >>> s.add_text(["the cat the cat the hat"])
 >>> tok = s.sample(seed=0)
->>> len(tok), tok.pieces[256:]  # scores: "the" 3x3=9, " cat" 2x4=8, " the" 2x4=8, "th" 3x2=6
-(260, [b'the', b' cat', b' the', b'th'])
+>>> len(tok), tok.pieces[256:]  # scores: "the" 3x3=9, " cat" 2x4=8, " the" 2x4=8, "at"/"he"/"th" 3x2=6
+(260, [b'the', b' cat', b' the', b'at'])
 >>> [tok.pieces[i] for i in tok.encode_batch(["the cat"])[0]]
 [b'the', b' cat']
 """
@@ -129,7 +129,7 @@ class TokenizerSampler:
         rng = np.random.default_rng(seed)
         cand, chars = self.counts()
         size = int(rng.integers(self.cfg.min_vocab, self.cfg.max_vocab + 1))
-        names = list(cand)
+        names = sorted(cand)  # independent of the order text came in (resumed runs draw the same)
         freq = np.fromiter((cand[n] for n in names), dtype=np.float64, count=len(names))
         lens = np.fromiter((len(n) for n in names), dtype=np.float64, count=len(names))
         score = np.log(freq) + np.log(lens)

@@ -30,7 +30,7 @@ from tokforge.io import atomic_write_bytes
 
 from . import io as hio
 from . import lm
-from .decompose import DecompositionCache, _index
+from .decompose import DecompositionCache, text_index
 from .model import HyperNet, HyperNetConfig, source_matrices
 from .sampler import SamplerConfig, TokenizerSampler
 
@@ -51,9 +51,15 @@ class TrainConfig:
     aux_weight: float = 0.1
     save_every: int = 50
     seed: int = 0
+    recon_steps: int = 0  # optional warm-up steps of the reconstruction objective (see .recon)
+    recon_batch: int = 256
 
     def check(self) -> "TrainConfig":
-        for k in ("steps", "batch_size", "seq_len", "save_every"):
+        if self.recon_steps < 0:
+            raise InputError("recon_steps must be >= 0", where=f"recon_steps={self.recon_steps}")
+        if self.steps < 0 or self.steps + self.recon_steps < 1:
+            raise InputError("training needs at least one step", where=f"steps={self.steps}, recon_steps={self.recon_steps}")
+        for k in ("batch_size", "seq_len", "save_every", "recon_batch"):
             if getattr(self, k) < 1:
                 raise InputError(f"training option {k} must be at least 1", where=f"{k}={getattr(self, k)}")
         if self.seq_len < 2:
@@ -81,11 +87,18 @@ class TextWindows:
 
 
 def _lr_lambda(cfg: TrainConfig) -> Callable[[int], float]:
-    def f(step: int) -> float:
+    """Linear warm-up, then cosine down to 10%; the reconstruction warm-up and the LM phase each
+    get their own schedule."""
+    def phase(step: int, n: int) -> float:
         if step < cfg.warmup:
             return (step + 1) / cfg.warmup
-        t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+        t = (step - cfg.warmup) / max(1, n - cfg.warmup)
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+
+    def f(step: int) -> float:
+        if step < cfg.recon_steps:
+            return phase(step, cfg.recon_steps)
+        return phase(step - cfg.recon_steps, cfg.steps)
     return f
 
 
@@ -117,14 +130,18 @@ class Trainer:
         self.model, self.tokenizer = model.to(device), tokenizer
         lm.freeze(self.model)
         emb, head, tied = source_matrices(self.model)
-        self.net = HyperNet(HyperNetConfig(d_model=emb.shape[1], tied=tied, **(net_cfg or {})), emb, head).to(device)
+        with torch.random.fork_rng(devices=[]):  # seeded init, global RNG state left as it was
+            torch.manual_seed(cfg.seed)
+            net = HyperNet(HyperNetConfig(d_model=emb.shape[1], tied=tied, **(net_cfg or {})), emb, head)
+        self.net = net.to(device)
         self.windows = TextWindows(texts, chars=cfg.seq_len * 6)
         self.sampler = TokenizerSampler(sampler_cfg or SamplerConfig())
-        self.decomp = DecompositionCache(tokenizer, self.net.cfg.max_len)
-        self.old_index = _index(tokenizer.vocab)
+        self.decomp = DecompositionCache(tokenizer)
+        self.old_index = text_index(tokenizer.vocab)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
         self.step = 0
+        self._recon = None
         roles = tokenizer.vocab.roles
         self.context_id = roles.get("bos", roles.get("eos"))
 
@@ -180,10 +197,26 @@ class Trainer:
             loss = loss + ((pred_out[rows] - net.src_out[old]) / net.rms_out).pow(2).mean()
         return loss
 
+    @property
+    def total_steps(self) -> int:
+        return self.cfg.recon_steps + self.cfg.steps
+
+    def recon_losses(self, step: int) -> dict:
+        from .recon import recon_loss, self_spellings
+
+        if self._recon is None:
+            self._recon = [torch.from_numpy(a).to(self.device) for a in self_spellings(self.tokenizer.vocab)]
+        ids, spell, lens = self._recon
+        pick = torch.from_numpy(np.random.default_rng([self.cfg.seed, 4, step]).integers(
+            0, len(ids), size=self.cfg.recon_batch)).to(self.device)
+        loss = recon_loss(self.net, ids[pick], spell[pick], lens[pick])
+        zero = loss.detach() * 0.0
+        return {"loss": loss, "lm": zero, "aux": loss, "vocab": 0, "rows": int(pick.numel()), "phase": "recon"}
+
     def train_step(self) -> dict:
         self.net.train()
         t0 = time.perf_counter()
-        out = self.losses(self.step)
+        out = self.recon_losses(self.step) if self.step < self.cfg.recon_steps else self.losses(self.step)
         self.opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.grad_clip)
@@ -191,7 +224,7 @@ class Trainer:
         self.sched.step()
         rec = {"step": self.step, "loss": out["loss"].item(), "lm": out["lm"].item(), "aux": out["aux"].item(),
                "lr": self.sched.get_last_lr()[0], "grad_norm": float(gnorm), "vocab": out["vocab"],
-               "rows": out["rows"], "seconds": round(time.perf_counter() - t0, 3)}
+               "rows": out["rows"], "phase": out.get("phase", "lm"), "seconds": round(time.perf_counter() - t0, 3)}
         self.step += 1
         return rec
 
@@ -208,7 +241,10 @@ class Trainer:
 
     def load_checkpoint(self, path: Path) -> None:
         st = torch.load(path, map_location=self.device, weights_only=False)
-        for key, mine in (("cfg", dataclasses.asdict(self.cfg)), ("hypernet", dataclasses.asdict(self.net.cfg)),
+        free = ("steps", "recon_steps", "save_every")  # a run may be extended or cut short on resume
+        cfg = {k: v for k, v in dataclasses.asdict(self.cfg).items() if k not in free}
+        st["cfg"] = {k: v for k, v in st["cfg"].items() if k not in free}
+        for key, mine in (("cfg", cfg), ("hypernet", dataclasses.asdict(self.net.cfg)),
                           ("sampler", dataclasses.asdict(self.sampler.cfg))):
             if st[key] != mine:
                 raise InputError(f"checkpoint was written with other {key} settings", where=str(path),
@@ -259,9 +295,9 @@ def _run(tr: Trainer, out: Path, progress: bool, on_step) -> dict:
     from tqdm.auto import tqdm
 
     last: dict = {}
-    bar = tqdm(total=tr.cfg.steps, initial=tr.step, disable=not progress, desc="hypernet", unit="step")
+    bar = tqdm(total=tr.total_steps, initial=tr.step, disable=not progress, desc="hypernet", unit="step")
     with open(out / LOG, "a", encoding="utf-8") as log:
-        while tr.step < tr.cfg.steps:
+        while tr.step < tr.total_steps:
             last = tr.train_step()
             log.write(json.dumps(last) + "\n")
             log.flush()
@@ -269,7 +305,7 @@ def _run(tr: Trainer, out: Path, progress: bool, on_step) -> dict:
             bar.set_postfix(lm=f"{last['lm']:.3f}", aux=f"{last['aux']:.3f}", V=last["vocab"])
             if on_step:
                 on_step(last)
-            if tr.step % tr.cfg.save_every == 0 or tr.step == tr.cfg.steps:
+            if tr.step % tr.cfg.save_every == 0 or tr.step == tr.total_steps:
                 tr.save_checkpoint(out / CHECKPOINT)
     bar.close()
     return last
@@ -281,7 +317,7 @@ def held_out_loss(net: HyperNet, model, old_tokenizer, pieces: Sequence[bytes], 
     """Next-token cross-entropy (nats/token) of ``model`` on ``encoded`` (ids into ``pieces``) with the
     rows ``net`` predicts for the whole vocabulary ``pieces`` (full softmax)."""
     device = next(net.parameters()).device
-    dec = DecompositionCache(old_tokenizer, net.cfg.max_len)
+    dec = DecompositionCache(old_tokenizer)
     ids, lens = dec(list(pieces))
     net.eval()
     pred_in, pred_out = net(torch.from_numpy(ids).to(device), torch.from_numpy(lens).to(device))

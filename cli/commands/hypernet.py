@@ -1,0 +1,83 @@
+"""``tokforge hypernet train|info``: a ZeTT-style hypernetwork that predicts embeddings for any tokenizer.
+
+Apply a trained one with ``tokforge transplant MODEL --tokenizer NEW --method hypernet --hypernet DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.group("hypernet")
+def command():
+    """Train and inspect embedding hypernetworks (zero-shot tokenizer transfer)."""
+
+
+def _device(name: str) -> str:
+    import torch
+
+    from tokforge.errors import InputError
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("--device cuda requested but no CUDA device is available", fix="use --device cpu or auto")
+    return name
+
+
+@command.command("train")
+@click.argument("model")
+@click.option("--corpus", "corpus_spec", required=True,
+              help="Training text: a text file, a folder of LANG.txt, or flores200:DIR (its --split).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the hypernetwork.")
+@click.option("--steps", default=300, show_default=True, type=click.IntRange(1))
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--seq-len", default=64, show_default=True, type=click.IntRange(2))
+@click.option("--lr", default=1e-3, show_default=True, type=float)
+@click.option("--negatives", default=1024, show_default=True, type=click.IntRange(0),
+              help="Extra vocabulary rows per step besides the batch's tokens (softmax over both).")
+@click.option("--aux-weight", default=0.1, show_default=True, type=float)
+@click.option("--hidden", default=256, show_default=True, type=click.IntRange(1))
+@click.option("--layers", default=2, show_default=True, type=click.IntRange(1))
+@click.option("--heads", default=4, show_default=True, type=click.IntRange(1))
+@click.option("--max-len", default=8, show_default=True, type=click.IntRange(1), help="Pieces the network reads per token.")
+@click.option("--min-vocab", default=8000, show_default=True, type=int, help="Smallest sampled vocabulary.")
+@click.option("--max-vocab", default=32000, show_default=True, type=int, help="Largest sampled vocabulary.")
+@click.option("--split", default="dev", show_default=True, help="FLORES split for flores200:DIR corpora.")
+@click.option("--langs", default=None, help="Comma-separated languages of the corpus to use (default: all).")
+@click.option("--save-every", default=50, show_default=True, type=click.IntRange(1))
+@click.option("--resume", is_flag=True, help="Continue from --out/checkpoint.pt.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out.")
+def train(model, corpus_spec, out_dir, steps, device, seed, batch_size, seq_len, lr, negatives, aux_weight, hidden,
+          layers, heads, max_len, min_vocab, max_vocab, split, langs, save_every, resume, force):
+    """Train a hypernetwork for MODEL (a built-in causal LM name or an HF folder), base model frozen."""
+    from tokforge import corpus, models
+    from tokforge.transplant.hypernet.sampler import SamplerConfig
+    from tokforge.transplant.hypernet.train import TrainConfig
+    from tokforge.transplant.hypernet.train import train as run
+
+    texts = [t for lines in corpus.read_corpus(corpus_spec, split=split, langs=langs.split(",") if langs else None)
+             .values() for t in lines]
+    dev = _device(device)
+    lm, tok = models.load_causal_lm(model, device=dev)
+    cfg = TrainConfig(steps=steps, batch_size=batch_size, seq_len=seq_len, lr=lr, negatives=negatives,
+                      aux_weight=aux_weight, save_every=save_every, seed=seed)
+    out = run(lm, tok, texts, out_dir, cfg, dict(hidden=hidden, layers=layers, heads=heads, max_len=max_len),
+              SamplerConfig(min_vocab=min_vocab, max_vocab=max_vocab), device=dev, resume=resume, force=force)
+    click.echo(f"hypernetwork for {tok.name} saved to {out}")
+
+
+@command.command("info")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+def info(path):
+    """Show a trained hypernetwork's sizes, base model identity and last training step."""
+    from tokforge.transplant.hypernet.io import read_config
+
+    cfg = read_config(path)
+    last = cfg.get("training", {}).get("final", {})
+    click.echo(json.dumps({"hypernet": cfg["hypernet"], "base": cfg["base"],
+                           "steps": cfg.get("training", {}).get("steps"), "final_step": last}, indent=2))
