@@ -69,8 +69,12 @@ def main() -> None:
     for lang in langs:
         for s in data[lang][: a.per_lang]:
             b = s.encode("utf-8")[: a.max_bytes]
-            while b and (b[-1] & 0xC0) == 0x80 or (b and b[-1] >= 0xC0):  # end on a character boundary
-                b = b[:-1]
+            while b:  # end on a character boundary
+                try:
+                    b.decode("utf-8")
+                    break
+                except UnicodeDecodeError:
+                    b = b[:-1]
             cuts = [i for i in range(4, len(b) - a.cont) if (b[i] & 0xC0) != 0x80]  # character boundaries
             items.append((lang, b, rng.choice(cuts)))
     lms = {}

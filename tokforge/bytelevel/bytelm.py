@@ -105,7 +105,7 @@ class ByteLM:
         seq = _seq_for(nodes[k], self.canon.window)
         got = self._masks.get(seq)
         if got is None:
-            got = torch.tensor([self.canon.valid(seq, int(t)) for t in self.index.order], dtype=torch.float64)
+            got = torch.from_numpy(self.canon.valid_many(seq, self.index.order).astype(np.float64))
             self._masks[seq] = got
         return got
 

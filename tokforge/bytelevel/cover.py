@@ -175,9 +175,69 @@ class Canon:
                 self._cache[key] = got
         return got
 
+    def valid_many(self, seq: tuple[int, ...], ids) -> np.ndarray:
+        """``[valid(seq, t) for t in ids]``, with the encoder called in batches (one per probe)."""
+        ctx = seq[-self.window:]
+        at_start = len(seq) <= self.window
+        out = np.zeros(len(ids), dtype=bool)
+        todo: dict[int, tuple] = {}
+        toks = self.vocab.tokens
+        cb = b"".join(toks[i] for i in ctx)
+        for n, t in enumerate(int(i) for i in ids):
+            got = self._cache.get((ctx, t, at_start))
+            if got is not None:
+                out[n] = got
+                continue
+            wb = cb + toks[t]
+            strip = 0
+            if not at_start:
+                while strip < min(3, len(wb)) and wb[strip] & 0xC0 == 0x80:
+                    strip += 1
+            if _cut_tail(wb) or strip > len(cb) - (len(toks[ctx[-1]]) if ctx else 0) or not _utf8_ok(wb[strip:]):
+                out[n] = self.valid(seq, t)  # cut characters: the slow path tries completions
+                continue
+            t_off = len(wb) - len(toks[t])
+            want = {t_off - strip: t}
+            if ctx:
+                want[t_off - len(toks[ctx[-1]]) - strip] = ctx[-1]
+            todo[n] = (t, wb[strip:], want, at_start and strip == 0)
+        for y in self.probes:
+            if not todo:
+                break
+            keys = list(todo)
+            texts = [self._text(todo[n][1] + y, todo[n][3]) for n in keys]
+            ok = [n for n, tx in zip(keys, texts) if tx is not None]
+            encs = self.tok.encode_batch([texts[keys.index(n)][0] for n in ok]) if ok else []
+            for n, ids_ in zip(ok, encs):
+                t, _, want, _ = todo[n]
+                if _keeps(toks, ids_, texts[keys.index(n)][1], want):
+                    out[n] = True
+                    self._cache[(ctx, t, at_start)] = True
+                    del todo[n]
+        for n, (t, _, _, _) in todo.items():
+            self._cache[(ctx, t, at_start)] = False
+        return out
+
+    def _text(self, b: bytes, at_start: bool) -> tuple[str, int] | None:
+        """(text to encode, shift) for stream bytes ``b``, as :meth:`encode_stream` does."""
+        shift = 0
+        if self.dummy:
+            if b.startswith(b" "):
+                b = b[1:]
+            elif at_start:
+                return None
+            else:
+                shift = 1
+        try:
+            return b.decode("utf-8"), shift
+        except UnicodeDecodeError:
+            return None
+
     def _check(self, ctx: tuple[int, ...], t: int, at_start: bool) -> bool:
         toks = self.vocab.tokens
         wb = b"".join(toks[i] for i in ctx) + toks[t]
+        if self.dummy and at_start and not wb.startswith(b" "):
+            return False  # the stream of a dummy-prefix tokenizer starts with its space
         t_off = len(wb) - len(toks[t])
         s_off = t_off - len(toks[ctx[-1]]) if ctx else None
         strip = 0
