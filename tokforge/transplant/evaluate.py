@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 
-DEFAULT_LANGS = ("eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans")
+DEFAULT_LANGS = ("eng_Latn", "fra_Latn", "deu_Latn")
 # Used when FLORES is absent: a few plain sentences (written for tokforge, not from any corpus).
 EMBEDDED_SAMPLE = [
     "The library opens at nine in the morning and closes at six in the evening.",
