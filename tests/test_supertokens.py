@@ -201,3 +201,18 @@ def test_cli_train_report_and_errors(tmp_path):
     assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "320", "--out", str(tmp_path / "x")]) == 2
     assert main(["supertokens", "train", str(tmp_path / "nope.txt"), "--vocab-size", "320", "--out", str(tmp_path / "y")]) == 2
     assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--out", str(out)]) == 2  # exists, no --force
+
+
+def test_cli_filter_hook(tmp_path, monkeypatch):
+    from cli.main import main
+
+    (tmp_path / "stfilter.py").write_text("def no_lord(a, b):\n    return b'lord' not in a + b\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    f = write(tmp_path, "c.txt", "my good lord, my good lord. I pray you, my lord\n" * 20)
+    out = tmp_path / "st"
+    assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "290", "--out", str(out),
+                 "--filter", "stfilter:no_lord"]) == 0
+    multi = [t for t in load_tokenizer(out).vocab.tokens if pretok.word_count(t) > 1]
+    assert multi and not any(b"lord" in t for t in multi)
+    assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--out", str(tmp_path / "z"),
+                 "--filter", "stfilter:nope"]) == 2

@@ -69,13 +69,13 @@ def test_extend_smollm2_keeps_its_merges(tmp_path, texts, smollm2_tok):
     f = tmp_path / "t.txt"
     f.write_text("\n".join(texts[0][:3000]) + "\n", encoding="utf-8")
     base_dir = models.pull("smollm2-135m")
-    tok = train_supertokens([f], 49152 + 200, base=base_dir, out=tmp_path / "ext", show_progress=False)
+    tok = train_supertokens([f], 49152 + 200, base="smollm2-135m", out=tmp_path / "ext", show_progress=False)
     base_spec = json.loads((base_dir / "tokenizer.json").read_text(encoding="utf-8"))
     spec = json.loads((tmp_path / "ext" / "tokenizer.json").read_text(encoding="utf-8"))
     n = len(base_spec["model"]["merges"])
     assert spec["model"]["merges"][:n] == base_spec["model"]["merges"] and len(spec["model"]["merges"]) >= n + 200
     assert tok.vocab.tokens[:49152] == smollm2_tok.vocab.tokens and len(tok.vocab) == 49352
-    assert tok.vocab.roles == smollm2_tok.vocab.roles
+    assert tok.vocab.roles == smollm2_tok.vocab.roles and tok.vocab.roles  # from the base's tokenizer_config.json
     held = texts[1][:400] + ODD
     assert stage1_agreement(spec, n, smollm2_tok.backend, held) == 1.0
     for t in held:

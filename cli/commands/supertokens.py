@@ -61,16 +61,13 @@ def train(corpus, vocab_size, transition, method, max_words, inner_punct, end_pu
     """Train a supertoken tokenizer on CORPUS text files (streamed) and write it to --out."""
     from tokforge.supertokens import train_supertokens
 
-    base_path = None
-    if base:
-        from tokforge import load_tokenizer
+    from tokforge import load_tokenizer
 
-        base_path = load_tokenizer(base).source
+    base_path = load_tokenizer(base).source if base else None
     tok = train_supertokens(list(corpus), vocab_size, transition=transition, method=method, max_words=max_words,
                             inner_punct=inner_punct, end_punct=end_punct, merge_filter=_filter(filter_), seed=seed, base=base_path, out=out, force=force)
     click.echo(f"wrote {out}: {len(tok.vocab):,} tokens ({method}{', extending ' + base if base else ''})")
     if heldout:
-        from tokforge import load_tokenizer
         from tokforge.supertokens.report import compare, plain_bpe
 
         ref = load_tokenizer(base_path) if base_path else plain_bpe(corpus, vocab_size)

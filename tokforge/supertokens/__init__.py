@@ -54,6 +54,10 @@ def train_supertokens(corpus: Sequence[str | os.PathLike], vocab_size: int, *, t
     cfg = SuperConfig(vocab_size, transition, method, max_words,
                       DEFAULT_INNER_PUNCT if inner_punct is None else inner_punct,
                       DEFAULT_END_PUNCT if end_punct is None else end_punct, merge_filter, seed, show_progress=show_progress)
+    if base is not None:  # a built-in name or hub id -> the path it was loaded from
+        from ..loaders import load_tokenizer
+
+        base = load_tokenizer(base).source
     spec = train_spec(corpus, cfg, base)
     meta = {k: v for k, v in asdict(cfg).items() if k not in ("merge_filter",)}
     meta.update(method=method.value, transition=cfg.transition_size if base is None and method is Method.SUPERBPE else None,
