@@ -155,6 +155,9 @@ def stage2(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig) -> dict
     spec = json.loads(base_tok.to_str())
     if (spec.get("model") or {}).get("type") != "BPE":
         raise InputError("the base tokenizer is not BPE", fix="extend a byte-level BPE tokenizer.json")
+    if spec["model"].get("ignore_merges"):
+        raise InputError("the base BPE has ignore_merges set (whole pre-tokens looked up first); its segmentation "
+                         "inside a multi-word chunk would change", fix="extend a GPT-2/SmolLM2-style tokenizer.json")
     digits = base_digits(spec)
     learner, _, merges = stage2_learn(base_tok, lines, n_new, cfg, digits)
     size = base_tok.get_vocab_size(with_added_tokens=True)
