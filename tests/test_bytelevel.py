@@ -154,3 +154,38 @@ def test_kv_cache_is_reused_across_calls_that_extend_the_prefix():
     assert inc.forwards == full.forwards <= len(text) + 3  # about one forward position per byte
     for i, lp in enumerate(chain):
         assert torch.allclose(lp.exp(), d[i].exp(), atol=1e-12)
+
+
+def _brute_marginal(lm, prefix: bytes) -> torch.Tensor:
+    """Every segmentation, every boundary token, plain forwards (no rule, no beam)."""
+    from bytelevel_brute import _path
+
+    stream = lm.prefix + prefix
+    toks, mass = lm.vocab.tokens, [0.0] * 257
+    frontier, segs = [((), 0)], [((), 0)]
+    while frontier:
+        frontier = [(q + (t,), j + len(toks[t])) for q, j in frontier for t in lm.index.order.tolist()
+                    if stream.startswith(toks[t], j)]
+        segs += frontier
+    for seq, j in segs:
+        logp, nxt = _path(lm, seq)
+        rest = stream[j:]
+        for t in lm.index.order.tolist():
+            if len(toks[t]) > len(rest) and toks[t].startswith(rest):
+                mass[toks[t][len(rest)]] += math.exp(logp + float(nxt[t]))
+        if j == len(stream):
+            mass[256] += math.exp(logp + float(nxt[lm.eos_id]))
+    m = torch.tensor(mass, dtype=torch.float64)
+    return m / m.sum()
+
+
+@pytest.mark.parametrize("prefix", [b"th", b"the c", "thé".encode()[:-1]])
+def test_marginal_mode_exact_without_pruning_and_labelled(prefix):
+    from tokforge.bytelevel.marginal import MarginalByteLM
+
+    m = MarginalByteLM(*tiny_lm("byte_bpe", seed=0), beam=10_000)
+    got = m.next_byte_logprobs(prefix).exp()
+    assert m.pruned == 0 and m.approximate
+    assert float((got - _brute_marginal(m, prefix)).abs().max()) < 1e-9
+    small = MarginalByteLM(*tiny_lm("byte_bpe", seed=0), beam=1)
+    assert abs(float(small.next_byte_logprobs(prefix).exp().sum()) - 1) < 1e-9

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ByteLM", "Ensemble", "Leaves", "proxy_tune"]
+__all__ = ["ByteLM", "Ensemble", "Leaves", "MarginalByteLM", "proxy_tune"]
 
 
 def __getattr__(name):
@@ -14,6 +14,10 @@ def __getattr__(name):
         from . import bytelm
 
         return getattr(bytelm, name)
+    if name == "MarginalByteLM":
+        from .marginal import MarginalByteLM
+
+        return MarginalByteLM
     if name in ("Ensemble", "proxy_tune"):
         from . import ensemble
 
