@@ -137,15 +137,12 @@ def _finish_in_python(table, tok, owner, leaf, h, rnd):
     groups: dict[int, list[int]] = {}
     for lf, d in zip(leaf.tolist(), h.tolist()):
         groups.setdefault(lf, []).append(d)
-    where = np.fromiter(groups, dtype=np.int64, count=len(groups))
-    pieces = [_split_tree(table, int(tok[lf]), ds, rnd) for lf, ds in groups.items()]
-    rep = np.ones(len(tok), dtype=np.int64)
-    rep[where] = [len(x) for x in pieces]
-    start = np.cumsum(rep) - rep
-    tok, owner = np.repeat(tok, rep), np.repeat(owner, rep)
-    at = np.concatenate([np.arange(s, s + len(x)) for s, x in zip(start[where].tolist(), pieces)])
-    tok[at] = [t for x in pieces for t in x]
-    return tok, owner
+    toks, owners = tok.tolist(), owner.tolist()
+    for lf in sorted(groups, reverse=True):  # from the back, so earlier indices stay valid
+        pieces = _split_tree(table, toks[lf], groups[lf], rnd)
+        toks[lf: lf + 1] = pieces
+        owners[lf: lf + 1] = [owners[lf]] * len(pieces)
+    return np.array(toks, dtype=tok.dtype), np.array(owners, dtype=np.int64)
 
 
 SMALL = 24  # pending attempts below which the remaining rounds run in Python
