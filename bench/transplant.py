@@ -129,6 +129,7 @@ def main():
     ap.add_argument("--loop-sample", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--merge", action="store_true", help="update the targets of an existing results file")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     flores = corpus.flores_dir()
@@ -141,16 +142,15 @@ def main():
                      "convention": "texts of a language joined by newlines, BOS context; bits per UTF-8 byte",
                      "threads": a.threads, "machine": platform.platform(), "torch": torch.__version__},
            "original": {}, "targets": {}, "loop_vs_vectorised": {}}
+    if a.merge and OUT.is_file():
+        old = json.loads(OUT.read_text())
+        res["targets"], res["loop_vs_vectorised"] = old.get("targets", {}), old.get("loop_vs_vectorised", {})
+        res["setup"]["eval"] = old["setup"]["eval"] + f" | merged run: {langs} / {g_langs}"
     say("original model")
     base = evaluate_languages(model, tok, texts)
-    res["original"] = base
+    res["original"] = {**(json.loads(OUT.read_text())["original"] if a.merge and OUT.is_file() else {}), **base}
     save(res)
     targets = a.targets.split(",")
-    if "bpe32k" in targets:
-        new_tok = load_tokenizer(bpe32k(flores), name="bpe32k-flores-dev")
-        sub = {k: texts[k] for k in langs}
-        ctx = run_methods(res, "bpe32k", model, tok, new_tok, methods, sub, {k: base[k] for k in langs})
-        loop_vs_vectorised(res, "bpe32k", ctx, model, a.loop_sample, a.seed)
     if "gemma3" in targets:
         new_tok = models.load_tokenizer("gemma3-270m")
         donor = models.load_causal_lm("gemma3-270m") if "omp" in methods else None
@@ -158,7 +158,14 @@ def main():
         ctx = run_methods(res, "gemma3", model, tok, new_tok, methods, sub, {k: base[k] for k in g_langs}, donor)
         del donor
         gc.collect()
-        loop_vs_vectorised(res, "gemma3", ctx, model, a.loop_sample, a.seed)
+        if a.loop_sample > 0:
+            loop_vs_vectorised(res, "gemma3", ctx, model, a.loop_sample, a.seed)
+    if "bpe32k" in targets:
+        new_tok = load_tokenizer(bpe32k(flores), name="bpe32k-flores-dev")
+        sub = {k: texts[k] for k in langs}
+        ctx = run_methods(res, "bpe32k", model, tok, new_tok, methods, sub, {k: base[k] for k in langs})
+        if a.loop_sample > 0:
+            loop_vs_vectorised(res, "bpe32k", ctx, model, a.loop_sample, a.seed)
     say(f"wrote {OUT}")
 
 
