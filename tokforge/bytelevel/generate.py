@@ -42,6 +42,8 @@ def _sample_cover(lm, prompt: bytes, rng: np.random.Generator):
     N = len(stream)
     _, nodes, tail = lm._pass(prompt, last_only=True, keep_tail=True)
     options, weights = [], []
+    if not tail:
+        raise InputError("no token sequence of this model covers the prompt", where=repr(prompt[-40:]))
     ref = max(L for _, L, _, _ in tail)
     for k, L, lp, c in tail:
         j = nodes[k].j
@@ -57,6 +59,8 @@ def _sample_cover(lm, prompt: bytes, rng: np.random.Generator):
             if end > 0:
                 options.append(("end", k, 0, 0, lp, c))
                 weights.append(np.exp(L - ref) * end)
+    if not weights or not np.isfinite(np.sum(weights)) or np.sum(weights) <= 0:
+        raise InputError("the model gives the prompt no probability", where=repr(prompt[-40:]))
     w = np.asarray(weights) / np.sum(weights)
     kind, k, a, b, lp, c = options[int(rng.choice(len(options), p=w))]
     if kind == "end":
