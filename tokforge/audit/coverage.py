@@ -30,11 +30,42 @@ def available_languages() -> list[str]:
     return sorted(wordfreq.available_languages(wordlist="best"))
 
 
-@lru_cache(maxsize=None)
-def _words(lang: str, top: int) -> frozenset[str]:
+_DISK: dict[int, dict[str, list[str]]] = {}
+
+
+def _cache_file(top: int):
     import wordfreq
 
-    return frozenset(w for w in wordfreq.top_n_list(lang, top) if len(w) >= 2)
+    from ..models import cache_dir
+
+    return cache_dir() / "audit" / f"wordfreq-{getattr(wordfreq, '__version__', 'x')}-top{top}.json"
+
+
+@lru_cache(maxsize=None)
+def _words(lang: str, top: int) -> frozenset[str]:
+    """The language's ``top`` most frequent words (2+ characters). wordfreq's lists take ~0.1 s
+    each to read, so the lists are kept in one JSON file in the tokforge cache folder."""
+    import json
+
+    if top not in _DISK:
+        f = _cache_file(top)
+        try:
+            _DISK[top] = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            _DISK[top] = {}
+    words = _DISK[top].get(lang)
+    if words is None:
+        import wordfreq
+
+        from ..io import atomic_write_text
+
+        words = [w for w in wordfreq.top_n_list(lang, top) if len(w) >= 2]
+        _DISK[top][lang] = words
+        try:
+            atomic_write_text(_cache_file(top), json.dumps(_DISK[top], ensure_ascii=False))
+        except OSError:
+            pass  # a read-only cache folder only costs time
+    return frozenset(words)
 
 
 def vocab_words(tokens) -> set[str]:
