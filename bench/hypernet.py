@@ -1,0 +1,191 @@
+"""Evidence for the ZeTT-style hypernetwork: train against frozen SmolLM2-135M on CPU, then transplant
+SmolLM2 to tokenizers NOT seen in training and compare bits/byte on FLORES devtest English.
+
+    python bench/hypernet.py train   # resumable; writes $TOKFORGE_CACHE/bench/hypernet-smollm2
+    python bench/hypernet.py eval    # writes bench/results/hypernet.json
+    python bench/hypernet.py         # both
+
+Training text: FLORES-200 *dev* English + the first 300 kB of tinyshakespeare (the evaluation uses
+*devtest*). Unseen tokenizers: a 32k byte-level BPE trained here on tinyshakespeare + FLORES dev of
+French/German/Spanish (other text), Gemma-3's 262k SentencePiece vocabulary, and a supertoken
+tokenizer when the supertokens feature is present. Methods side by side: original, mean, fvt,
+TokenAdapt hybrid (when registered), hypernet. Threads: 2 (shared machine); step time is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from tokforge import corpus, models
+from tokforge.io import atomic_write_text
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "hypernet.json"
+CACHE = Path(os.environ.get("TOKFORGE_CACHE", Path.home() / ".cache" / "tokforge")) / "bench"
+RECON_DIR, FULL_DIR = CACHE / "hypernet-smollm2-recon", CACHE / "hypernet-smollm2"
+RECON_STEPS = int(os.environ.get("HYPERNET_RECON_STEPS", "300"))
+LM_STEPS = int(os.environ.get("HYPERNET_STEPS", "12"))
+TRAIN = dict(batch_size=4, seq_len=48, lr=1e-3, warmup=20, negatives=512, aux_weight=0.1, save_every=5, seed=0,
+             recon_batch=256)
+NET = dict(hidden=128, layers=2, heads=4, max_len=8)
+SAMPLER = dict(min_vocab=4000, max_vocab=32000, window=32)
+
+
+def training_texts() -> list[str]:
+    fl = corpus.flores_dir()
+    texts = corpus.read_flores(fl, "dev", ["eng_Latn"])["eng_Latn"] if fl else []
+    sh = corpus.tinyshakespeare_path()
+    if sh:
+        texts += [ln for ln in corpus.read_text(sh)[:300_000].split("\n\n") if ln.strip()]
+    return texts
+
+
+def train() -> dict:
+    """Phase 1: reconstruction warm-up only (no LM forward). Phase 2: resume it with the ZeTT LM objective."""
+    import shutil
+
+    from tokforge.transplant.hypernet.sampler import SamplerConfig
+    from tokforge.transplant.hypernet.train import CHECKPOINT, TrainConfig
+    from tokforge.transplant.hypernet.train import train as run
+
+    torch.set_num_threads(2)
+    model, tok = models.load_causal_lm("smollm2-135m")
+    texts, times = training_texts(), {}
+    cfg = dict(net_cfg=NET, sampler_cfg=SamplerConfig(**SAMPLER), progress=True)
+    t0 = time.time()
+    run(model, tok, texts, RECON_DIR, TrainConfig(steps=0, recon_steps=RECON_STEPS, **TRAIN), resume=True, **cfg)
+    times["recon_s"] = time.time() - t0
+    if not (FULL_DIR / CHECKPOINT).exists():
+        FULL_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copy(RECON_DIR / CHECKPOINT, FULL_DIR / CHECKPOINT)
+        shutil.copy(RECON_DIR / "log.jsonl", FULL_DIR / "log.jsonl")
+    t0 = time.time()
+    run(model, tok, texts, FULL_DIR, TrainConfig(steps=LM_STEPS, recon_steps=RECON_STEPS, **TRAIN), resume=True, **cfg)
+    times["lm_s"] = time.time() - t0
+    print(f"trained: {times}", file=sys.stderr)
+    return times
+
+
+def bpe32k() -> Path:
+    """32k byte-level BPE trained with HF tokenizers on FLORES dev of 8 languages (the same recipe and
+    cache folder as bench/transplant.py, so the numbers line up)."""
+    from tokenizers import Tokenizer, decoders, models as tm, pre_tokenizers, trainers
+
+    out = models.cache_dir() / "bench" / "bpe32k-flores-dev"
+    if (out / "tokenizer.json").is_file():
+        return out
+    langs = ["eng_Latn", "fra_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "arb_Arab", "hin_Deva"]
+    texts = [s for v in corpus.read_flores(corpus.flores_dir(), "dev", langs).values() for s in v]
+    hf = Tokenizer(tm.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    hf.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=32000, special_tokens=["<|endoftext|>", "<s>", "</s>"], show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    out.mkdir(parents=True, exist_ok=True)
+    hf.save(str(out / "tokenizer.json"))
+    return out
+
+
+def targets() -> dict:
+    """Tokenizers the hypernetwork never saw in training."""
+    from tokforge.loaders import load_tokenizer
+
+    out = {"bpe32k-flores-dev": load_tokenizer(bpe32k(), name="bpe32k-flores-dev"),
+           "gemma3-262k": models.load_tokenizer("gemma3-270m")}
+    st = models.cache_dir() / "bench" / "supertokens-smollm2-ext"
+    if (st / "tokenizer.json").is_file():  # made with tokforge.supertokens (SmolLM2 + multi-word tokens)
+        out["supertokens-smollm2-ext"] = load_tokenizer(st, name="supertokens-smollm2-ext")
+    return out
+
+
+def _row(base: dict, after: dict, t: float) -> dict:
+    b, a = base["eng_Latn"], after["eng_Latn"]
+    return {"bits_per_byte": a["bits_per_byte"], "vs_original": round(a["bits_per_byte"] / b["bits_per_byte"], 4),
+            "tokens_per_byte": a["tokens_per_byte"], "plan_s": round(t, 1)}
+
+
+def evaluate(limit: int = 40) -> dict:
+    import copy
+    import gc
+
+    from tokforge.surgery.apply import apply_plan
+    from tokforge.transplant.evaluate import evaluate_languages
+    from tokforge.transplant.registry import METHODS, TransplantContext, get_method
+
+    torch.set_num_threads(2)
+    model, tok = models.load_causal_lm("smollm2-135m")
+    texts = {"eng_Latn": corpus.read_flores(corpus.flores_dir(), "devtest", ["eng_Latn"], limit)["eng_Latn"]}
+    base = evaluate_languages(model, tok, texts)
+    _merge(lambda res: res.update({
+        "setup": {"model": "smollm2-135m", "eval": f"FLORES devtest eng_Latn, first {limit} sentences, joined by "
+                  "newlines, BOS context (tokforge.transplant.evaluate)", "threads": 2,
+                  "train": _trained_with(),
+                  "train_log": _train_summary()},
+        "original": base["eng_Latn"]}))
+    methods = ["mean", "fvt", "hypernet-recon", "hypernet"] + (["hybrid"] if "hybrid" in METHODS else [])
+    only = os.environ.get("HYPERNET_METHODS")
+    methods = [m for m in methods if not only or m in only.split(",")]
+    for key, new in targets().items():
+        for name in methods:
+            opts = {"hypernet": str(RECON_DIR if name == "hypernet-recon" else FULL_DIR)}
+            ctx = TransplantContext(tok, new, model=model, options=opts, progress=False)
+            t = time.perf_counter()
+            plan = get_method("hypernet" if name.startswith("hypernet") else name)(ctx)
+            t = time.perf_counter() - t
+            m = copy.deepcopy(model)
+            apply_plan(m, plan, new)
+            row = _row(base, evaluate_languages(m, new, texts), t)
+            print(f"{key} {name}: {row}", file=sys.stderr, flush=True)
+            _merge(lambda res: res.setdefault("targets", {}).setdefault(key, {"vocab_size": len(new.vocab)})
+                   .update({name: row}))
+            del m, plan
+            gc.collect()
+
+
+def _merge(update) -> None:
+    """Re-read the results file, apply ``update`` and write it back (several eval runs may share it)."""
+    res = json.loads(RESULT.read_text()) if RESULT.is_file() else {}
+    update(res)
+    atomic_write_text(RESULT, json.dumps(res, indent=1) + "\n")
+
+
+def _trained_with() -> dict:
+    """The options the evaluated hypernetwork was really trained with (from its config.json)."""
+    from tokforge.transplant.hypernet.io import read_config
+
+    for d in (FULL_DIR, RECON_DIR):
+        if (d / "config.json").is_file():
+            cfg = read_config(d)
+            return {**cfg["training"], "net": cfg["hypernet"], "folder": d.name}
+    return {}
+
+
+def _train_summary() -> dict:
+    """First/last losses of both training phases and the mean step time, from the training logs."""
+    out = {}
+    for name, d in (("recon", RECON_DIR), ("lm", FULL_DIR)):
+        p = d / "log.jsonl"
+        if not p.is_file():
+            continue
+        rows = [json.loads(ln) for ln in p.read_text().splitlines() if ln]
+        rows = [r for r in rows if r.get("phase", "lm") == name]
+        if rows:
+            key = "aux" if name == "recon" else "lm"
+            out[name] = {"steps": len(rows), f"first_{key}": rows[0][key], f"last_{key}": rows[-1][key],
+                         "mean_step_s": round(sum(r["seconds"] for r in rows) / len(rows), 2)}
+    return out
+
+
+if __name__ == "__main__":
+    stage = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if stage in ("train", "all"):
+        train()
+    if stage in ("eval", "all"):
+        evaluate()
