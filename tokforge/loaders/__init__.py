@@ -91,6 +91,7 @@ def load_tokenizer(source, format: str | None = None, name: str | None = None) -
     path = Path(src).expanduser()
     if path.exists():
         fmt = format or detect_format(path)
+        name = name or _artifact_name(path)
         loader = lookup(LOADERS, fmt, "tokenizer format")
         try:
             return loader(_resolve(path, fmt), name=name)
@@ -108,8 +109,41 @@ def load_tokenizer(source, format: str | None = None, name: str | None = None) -
     return _from_hub(src, name)
 
 
+def _hub_resolvable() -> bool:
+    """False at once when offline (no DNS for the hub), instead of transformers' minute of retries.
+
+    A local cache still works offline when ``HF_HUB_OFFLINE=1`` is set, so then we let it try."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return True
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.getaddrinfo(host, 443)
+        return True
+    except OSError:
+        return False
+
+
+def _artifact_name(path: Path) -> str | None:
+    """A path inside the artifact cache is named after its artifact (not "hf" or "raw")."""
+    from ..models import cache_dir
+
+    try:
+        rel = path.resolve().relative_to((cache_dir() / "artifacts").resolve())
+    except ValueError:
+        return None
+    return rel.parts[0] if rel.parts else None
+
+
 def _from_hub(repo_id: str, name: str | None) -> Tokenizer:
     """An HF hub id through transformers (online only)."""
+    from .. import models
+
+    if not _hub_resolvable():
+        raise LoadError("not a file, not a built-in artifact, and the HF hub is unreachable (offline)", where=repo_id,
+                        fix="pass a local path, one of: " + ", ".join(models.ARTIFACTS) + "; or go online for hub ids")
     try:
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -118,7 +152,6 @@ def _from_hub(repo_id: str, name: str | None) -> Tokenizer:
         tok = AutoTokenizer.from_pretrained(repo_id)
     except Exception as e:  # transformers raises OSError/ValueError/HTTP errors for missing or offline
         first = (str(e).strip().splitlines() or [e.__class__.__name__])[0][:140]
-        from .. import models
 
         raise LoadError(f"not a file, not a built-in artifact, and the HF hub could not provide it ({first})",
                         where=repo_id,
