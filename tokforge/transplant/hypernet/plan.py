@@ -94,5 +94,7 @@ def build(ctx) -> EmbeddingPlan:
                          fix="pass --hypernet DIR (made by `tokforge hypernet train MODEL`)")
     if ctx.model is None:
         raise InputError("method hypernet needs the original model's weights", fix="pass the model, not only its tokenizer")
+    flag = ctx.opt("copy_overlap", True)
+    copy_overlap = flag.strip().lower() not in ("0", "false", "no", "off") if isinstance(flag, str) else bool(flag)
     return build_plan(ctx.model, ctx.old_tokenizer, ctx.new_tokenizer, where, device=ctx.device,
-                      copy_overlap=bool(ctx.opt("copy_overlap", True)))
+                      copy_overlap=copy_overlap)
