@@ -132,7 +132,10 @@ def evaluate(limit: int = 40) -> dict:
     methods = ["mean", "fvt", "hypernet-recon", "hypernet"] + (["hybrid"] if "hybrid" in METHODS else [])
     only = os.environ.get("HYPERNET_METHODS")
     methods = [m for m in methods if not only or m in only.split(",")]
+    keep = os.environ.get("HYPERNET_TARGETS")
     for key, new in targets().items():
+        if keep and key not in keep.split(","):
+            continue
         for name in methods:
             opts = {"hypernet": str(RECON_DIR if name == "hypernet-recon" else FULL_DIR)}
             ctx = TransplantContext(tok, new, model=model, options=opts, progress=False)
