@@ -12,7 +12,7 @@ pytest.importorskip("tokforge.transplant.hypernet.train")
 from cli.main import main  # noqa: E402
 from tokforge import models  # noqa: E402
 
-TINY = ["--steps", "2", "--batch-size", "2", "--seq-len", "16", "--hidden", "32", "--layers", "1", "--heads", "2",
+TINY = ["--steps", "2", "--recon-steps", "1", "--batch-size", "2", "--seq-len", "16", "--hidden", "32", "--layers", "1", "--heads", "2",
         "--min-vocab", "600", "--max-vocab", "1000", "--negatives", "64", "--device", "cpu"]
 
 
@@ -58,11 +58,11 @@ def test_cli_train_info_transplant(tiny_dirs, shakespeare, capsys):
     a, b, root = tiny_dirs
     out = root / "hn"
     assert main(["hypernet", "train", str(a), "--corpus", str(shakespeare), "--out", str(out), *TINY]) == 0
-    assert (out / "hypernet.safetensors").is_file() and len((out / "log.jsonl").read_text().splitlines()) == 2
+    assert (out / "hypernet.safetensors").is_file() and len((out / "log.jsonl").read_text().splitlines()) == 3
     capsys.readouterr()
     assert main(["hypernet", "info", str(out)]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["base"]["tied"] is False and info["steps"] == 2 and info["final_step"]["step"] == 1
+    assert info["base"]["tied"] is False and info["steps"] == 2 and info["final_step"]["step"] == 2
     moved = root / "moved"
     assert main(["transplant", str(a), "--tokenizer", str(root / "bpe2k"), "--method", "hypernet",
                  "--option", f"hypernet={out}", "--eval", "none", "--out", str(moved)]) == 0

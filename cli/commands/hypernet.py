@@ -32,7 +32,7 @@ def _device(name: str) -> str:
 @click.option("--corpus", "corpus_spec", required=True,
               help="Training text: a text file, a folder of LANG.txt, or flores200:DIR (its --split).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the hypernetwork.")
-@click.option("--steps", default=300, show_default=True, type=click.IntRange(1))
+@click.option("--steps", default=300, show_default=True, type=click.IntRange(0), help="LM (ZeTT) steps.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 ...")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1))
@@ -49,11 +49,13 @@ def _device(name: str) -> str:
 @click.option("--max-vocab", default=32000, show_default=True, type=int, help="Largest sampled vocabulary.")
 @click.option("--split", default="dev", show_default=True, help="FLORES split for flores200:DIR corpora.")
 @click.option("--langs", default=None, help="Comma-separated languages of the corpus to use (default: all).")
+@click.option("--recon-steps", default=0, show_default=True, type=click.IntRange(0),
+              help="Warm-up steps rebuilding original rows from their parts (no LM forward; cheap on CPU).")
 @click.option("--save-every", default=50, show_default=True, type=click.IntRange(1))
 @click.option("--resume", is_flag=True, help="Continue from --out/checkpoint.pt.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out.")
 def train(model, corpus_spec, out_dir, steps, device, seed, batch_size, seq_len, lr, negatives, aux_weight, hidden,
-          layers, heads, max_len, min_vocab, max_vocab, split, langs, save_every, resume, force):
+          layers, heads, max_len, min_vocab, max_vocab, split, langs, recon_steps, save_every, resume, force):
     """Train a hypernetwork for MODEL (a built-in causal LM name or an HF folder), base model frozen."""
     from tokforge import corpus, models
     from tokforge.transplant.hypernet.sampler import SamplerConfig
@@ -65,7 +67,7 @@ def train(model, corpus_spec, out_dir, steps, device, seed, batch_size, seq_len,
     dev = _device(device)
     lm, tok = models.load_causal_lm(model, device=dev)
     cfg = TrainConfig(steps=steps, batch_size=batch_size, seq_len=seq_len, lr=lr, negatives=negatives,
-                      aux_weight=aux_weight, save_every=save_every, seed=seed)
+                      aux_weight=aux_weight, save_every=save_every, seed=seed, recon_steps=recon_steps)
     out = run(lm, tok, texts, out_dir, cfg, dict(hidden=hidden, layers=layers, heads=heads, max_len=max_len),
               SamplerConfig(min_vocab=min_vocab, max_vocab=max_vocab), device=dev, resume=resume, force=force)
     click.echo(f"hypernetwork for {tok.name} saved to {out}")

@@ -7,7 +7,9 @@ the batch's tokens plus random negatives from the sampled vocabulary, and minimi
     cross-entropy of the frozen LM (softmax over those rows)
     + aux_weight * mean squared error to the original rows (tokens the original vocabulary has),
 
-with AdamW, linear warm-up + cosine decay and gradient clipping. Every random draw is seeded by
+with AdamW, linear warm-up + cosine decay and gradient clipping. Optionally ``recon_steps`` steps of
+the reconstruction objective (:mod:`.recon`, no LM forward) come first, with their own schedule.
+Every random draw is seeded by
 ``(seed, step)``, so a run resumed from ``checkpoint.pt`` continues exactly as if uninterrupted.
 Per-step losses go to ``log.jsonl``; the result is saved with :mod:`.io`.
 """
