@@ -173,3 +173,15 @@ def test_registry_requires_hypernet_folder(smol_tok, gpt2):
 
     with pytest.raises(InputError, match="--hypernet DIR"):
         get_method("hypernet")(TransplantContext(smol_tok, gpt2, model=tiny_llama(len(smol_tok.vocab), True)))
+
+
+def test_recon_spellings_exclude_the_token_and_keep_identity(smol_tok):
+    from tokforge.transplant.hypernet.recon import self_spellings
+
+    ids, spell, lens = self_spellings(smol_tok.vocab, identity=True)
+    toks = smol_tok.vocab.tokens
+    multi = lens > 1
+    assert multi.sum() > 40_000 and (lens == 1).sum() > 40_000
+    for r in np.flatnonzero(multi)[::5000].tolist():  # spelled by other tokens, bytes intact
+        parts = [int(i) for i in spell[r, :lens[r]]]
+        assert ids[r] not in parts and b"".join(toks[i] for i in parts) == toks[ids[r]]

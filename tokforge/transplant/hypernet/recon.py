@@ -4,7 +4,8 @@ Every multi-byte text token of the original vocabulary is spelled by OTHER origi
 (greedy longest match, the token itself excluded), and the hypernetwork learns to predict the
 token's own input (and output) row from that spelling. This is the Mimick/FOCUS-style signal the
 original vocabulary gives for free: thousands of examples per second on a CPU, against a few LM
-tokens per second for the ZeTT objective. It is a warm start only; the LM objective follows.
+tokens per second for the ZeTT objective. It is a warm start only; the LM objective follows. The
+trainer mixes in identity examples (a token spelled by itself), so shared tokens stay put.
 
 >>> from tokforge.vocab import Vocab
 >>> ids, spell, lens = self_spellings(Vocab([b"a", b"b", b"ab", b"abb"]))
@@ -38,11 +39,17 @@ def _spell_without(t: bytes, index: dict[bytes, int], longest: int) -> list[int]
     return out
 
 
-def self_spellings(vocab: Vocab, max_len: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(token ids, spellings [N, L] padded with -1, lengths)`` for every spellable multi-byte token."""
+def self_spellings(vocab: Vocab, max_len: int = 16, identity: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(token ids, spellings [N, L] padded with -1, lengths)`` for every spellable multi-byte token.
+
+    ``identity`` adds every text token spelled by itself (length 1), so the warm-up also keeps the
+    prediction for tokens both vocabularies share at their original rows (fvt's answer)."""
     index = text_index(vocab)
     longest = max((len(t) for t in index), default=1)
     ids, rows = [], []
+    if identity:
+        ids += list(index.values())
+        rows += [[i] for i in index.values()]
     for t, i in index.items():
         if len(t) < 2:
             continue

@@ -207,7 +207,7 @@ class Trainer:
         from .recon import recon_loss, self_spellings
 
         if self._recon is None:
-            self._recon = [torch.from_numpy(a).to(self.device) for a in self_spellings(self.tokenizer.vocab)]
+            self._recon = [torch.from_numpy(a).to(self.device) for a in self_spellings(self.tokenizer.vocab, identity=True)]
         ids, spell, lens = self._recon
         pick = torch.from_numpy(np.random.default_rng([self.cfg.seed, 4, step]).integers(
             0, len(ids), size=self.cfg.recon_batch)).to(self.device)
