@@ -32,6 +32,7 @@ from tokforge.transplant.evaluate import compare, evaluate_languages
 from tokforge.transplant.registry import TransplantContext, get_method
 
 OUT = Path(__file__).parent / "results" / "transplant.json"
+RUN = time.strftime("%Y-%m-%dT%H:%M:%S")
 BPE_LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "arb_Arab", "hin_Deva"]
 
 
@@ -74,7 +75,7 @@ def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=N
         apply_s = time.perf_counter() - t
         after = evaluate_languages(m, new_tok, texts)
         cmp = compare(base, after)
-        rows["methods"][name] = {"comparison": cmp, "plan_s": round(plan_s, 2), "apply_s": round(apply_s, 2),
+        rows["methods"][name] = {"run": RUN, "comparison": cmp, "plan_s": round(plan_s, 2), "apply_s": round(apply_s, 2),
                                  "sources": plan.summary()["input"]["sources"],
                                  "methods": plan.summary()["input"]["methods"],
                                  "notes": {k: v for k, v in plan.notes.items() if k in ("tokenadapt", "omp")}}
@@ -90,10 +91,16 @@ def loop_vs_vectorised(res, key, ctx, model, n_sample: int, seed: int):
     from tokforge.surgery import Source
     from tokforge.transplant.reference import hybrid_rows_loop
 
-    ctx.options["_memo"] = {"aux": ctx.options["_memo"]["aux"]}  # keep aux embeddings, drop neighbours
-    t = time.perf_counter()
-    plan = get_method("hybrid")(ctx)
-    vec_s = time.perf_counter() - t
+    done = res["targets"].get(key, {}).get("methods", {}).get("hybrid", {})
+    if "plan_s" in done and ctx.options.get("_memo", {}).get("aux") is not None and done.get("run") == RUN:
+        vec_s = done["plan_s"]  # timed by run_methods in this run; rebuild (memoised) only for the rows
+        plan = get_method("hybrid")(ctx)
+    else:
+        memo = ctx.options.get("_memo", {})
+        ctx.options["_memo"] = {"aux": memo["aux"]} if "aux" in memo else {}  # keep aux, drop neighbours
+        t = time.perf_counter()
+        plan = get_method("hybrid")(ctx)
+        vec_s = time.perf_counter() - t
     todo = np.flatnonzero(plan.input.source != Source.COPY)
     sample = np.sort(np.random.default_rng(seed).choice(todo, size=min(n_sample, todo.size), replace=False))
     E = model.get_input_embeddings().weight.detach()
@@ -103,14 +110,18 @@ def loop_vs_vectorised(res, key, ctx, model, n_sample: int, seed: int):
     m = copy.deepcopy(model)
     apply_plan(m, plan, ctx.new_tokenizer)
     got = m.get_input_embeddings().weight.detach()
-    diff = max(float((got[i] - (r if r is not None else E.mean(0))).abs().max()) for i, r in rows.items())
+    diffs = np.array([float((got[i] - (r if r is not None else E.mean(0))).abs().max()) for i, r in rows.items()])
+    diff = float(diffs.max())
     per_token = loop_s / sample.size
     res["loop_vs_vectorised"][key] = {
         "tokens_to_fill": int(todo.size), "vectorised_s_all_tokens": round(vec_s, 2),
         "loop_sample_tokens": int(sample.size), "loop_s_sample": round(loop_s, 2),
         "loop_s_extrapolated_all_tokens": round(per_token * todo.size, 1),
         "speedup": round(per_token * todo.size / vec_s, 1), "max_abs_row_difference": diff,
-        "note": "both exclude auxiliary-embedding computation (cached on disk and shared)"}
+        "rows_differing_over_1e-4": int((diffs > 1e-4).sum()),
+        "note": "both exclude auxiliary-embedding computation (cached on disk and shared); rows can differ "
+                "where faiss breaks exact similarity ties (identical MiniLM inputs such as 'the'/' The') "
+                "differently for one query than for a batch"}
     say(f"  loop vs vectorised: {res['loop_vs_vectorised'][key]['speedup']}x")
     save(res)
 
@@ -120,6 +131,7 @@ def save(res):
 
 
 def main():
+    global OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--langs", default="eng_Latn,fra_Latn", help="languages for the 32k BPE target")
     ap.add_argument("--gemma-langs", default="eng_Latn", help="languages for the Gemma-3 target (262k logits: slow)")
@@ -130,7 +142,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--merge", action="store_true", help="update the targets of an existing results file")
+    ap.add_argument("--out", default=str(OUT), help="results file")
     a = ap.parse_args()
+    OUT = Path(a.out)
     torch.set_num_threads(a.threads)
     flores = corpus.flores_dir()
     if flores is None:
