@@ -69,6 +69,15 @@ def test_cli_train_info_transplant(tiny_dirs, shakespeare, capsys):
     assert json.loads((moved / "config.json").read_text())["vocab_size"] >= 2000
     report = json.loads((moved / "transplant_report.json").read_text())
     assert "hypernet" in json.dumps(report["plan"])
+    # the spelling: --hypernet DIR; same rows as --option hypernet=DIR
+    again = root / "moved2"
+    assert main(["transplant", str(a), "--tokenizer", str(root / "bpe2k"), "--method", "hypernet",
+                 "--hypernet", str(out), "--eval", "none", "--out", str(again)]) == 0
+    assert (again / "model.safetensors").read_bytes() == (moved / "model.safetensors").read_bytes()
+    capsys.readouterr()
+    assert main(["transplant", str(a), "--tokenizer", str(root / "bpe2k"), "--hypernet", str(out),
+                 "--eval", "none", "--out", str(root / "moved3")]) == 2
+    assert "--hypernet only applies to the hypernet method" in capsys.readouterr().err
 
 
 def test_cli_errors(tiny_dirs, shakespeare, capsys):

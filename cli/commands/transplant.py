@@ -31,20 +31,30 @@ def _options(pairs: tuple[str, ...]) -> dict:
 @click.option("--langs", default=None, help="Comma-separated languages to evaluate (FLORES codes).")
 @click.option("--limit", default=40, show_default=True, help="Sentences/lines per language to evaluate.")
 @click.option("--option", "opts", multiple=True, help="Method option NAME=VALUE (w, k, temperature, threshold...).")
+@click.option("--hypernet", "hypernet_dir", default=None, type=click.Path(),
+              help="Trained hypernetwork folder (tokforge hypernet train), for --method hypernet.")
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(["cpu", "cuda"]))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing --out directory.")
-def command(model, new, out, method, donor, eval_spec, langs, limit, opts, device, seed, force):
+def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hypernet_dir, device, seed, force):
     """Rewrite MODEL's embeddings for the tokenizer NEW; save to OUT with transplant_report.json."""
     from rich.console import Console
     from rich.table import Table
 
+    from tokforge.errors import InputError
     from tokforge.transplant.api import transplant
+
+    options = _options(opts)
+    if hypernet_dir is not None:
+        if method != "hypernet":
+            raise InputError("--hypernet only applies to the hypernet method", where=f"--method {method}",
+                             fix="add --method hypernet")
+        options["hypernet"] = hypernet_dir
 
     evaluate = (eval_spec or "").lower() != "none"
     _, report = transplant(model, new, method=method, donor=donor, eval_spec=eval_spec if evaluate else None,
                            eval_langs=langs.split(",") if langs else None, eval_limit=limit, evaluate=evaluate,
-                           device=device, options=_options(opts), seed=seed, out=out, force=force)
+                           device=device, options=options, seed=seed, out=out, force=force)
     con = Console()
     p = report["plan"]["input"]
     con.print(f"[bold]{report['method']}[/]: {report['plan']['n_old']:,} -> {report['plan']['n_new']:,} rows; "
@@ -53,7 +63,7 @@ def command(model, new, out, method, donor, eval_spec, langs, limit, opts, devic
     if ev:
         t = Table("language", "bits/byte original", "bits/byte new", "ratio", "tokens/byte old", "tokens/byte new")
         for lang, r in ev["comparison"].items():
-            t.add_row(lang, f"{r['bpb_original']:.4f}", f"{r['bpb_new']:.4f}", f"{r['bpb_ratio']:.3f}",
+            t.add_row("mean of languages" if lang == "mean" else lang, f"{r['bpb_original']:.4f}", f"{r['bpb_new']:.4f}", f"{r['bpb_ratio']:.3f}",
                       f"{r['tokens_per_byte_original']:.4f}", f"{r['tokens_per_byte_new']:.4f}")
         con.print(t)
     click.echo(f"saved {out} (report: {out}/transplant_report.json)")
