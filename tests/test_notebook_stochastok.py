@@ -1,28 +1,14 @@
 """Execute notebooks/stochastok_langgame.ipynb in its small CI setting (STOCHASTOK_NB_SMALL=1)."""
 
-from __future__ import annotations
-
-import os
-from pathlib import Path
-
 import pytest
 
-NB = Path(__file__).resolve().parents[1] / "notebooks" / "stochastok_langgame.ipynb"
+from notebook_run import NOTEBOOKS, run_notebook
 
 
 @pytest.mark.slow
-def test_notebook_runs_small(tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("STOCHASTOK_NB_SMALL", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    nb = nbformat.read(NB, as_version=4)
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": str(NB.parents[1])}}).execute()
-    assert os.environ["STOCHASTOK_NB_SMALL"] == "1"
-    texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    log = "".join(texts)
+def test_notebook_runs_small():
+    nb, outputs, _ = run_notebook("stochastok_langgame.ipynb", {"STOCHASTOK_NB_SMALL": "1", "MPLBACKEND": "Agg"}, cwd=NOTEBOOKS.parent)
+    log = "".join(o.get("text", "") for o in outputs)
     assert "small {" in log  # ran in the CI setting
     for task in ("langgame", "addition"):
         for arm in ("baseline", "stochastok"):

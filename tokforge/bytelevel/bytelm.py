@@ -57,7 +57,27 @@ def _model_rows(model) -> int:
     return int(model.config.vocab_size)
 
 
-class ByteLM:
+class ByteScoring:
+    """``score`` and ``logprob`` from ``distributions`` (shared by `ByteLM` and `Ensemble`)."""
+
+    def distributions(self, data: bytes) -> torch.Tensor:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def score(self, data: bytes) -> torch.Tensor:
+        """float64 ``[len(data)]``: log P(data[i] | data[:i]) for every byte."""
+        data = bytes(data)
+        d = self.distributions(data)
+        return d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)]
+
+    def logprob(self, data: bytes, end: bool = False) -> float:
+        """log P(the byte stream starts with ``data``) (and ends right there if ``end``)."""
+        data = bytes(data)
+        d = self.distributions(data)
+        s = float(d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)].sum())
+        return s + float(d[-1, END]) if end else s
+
+
+class ByteLM(ByteScoring):
     """Byte-level view of ``model`` (a transformers causal LM) with its tokforge ``tokenizer``."""
 
     def __init__(self, model, tokenizer, start_ids: list[int] | None = None, leaves: str | Leaves = "model",
@@ -217,19 +237,6 @@ class ByteLM:
         from one pass over the cover tree (row ``i`` = after ``data[:i]``)."""
         logm, _, _ = self._pass(bytes(data), last_only=False)
         return self._normalise(logm[len(self.prefix):])
-
-    def score(self, data: bytes) -> torch.Tensor:
-        """float64 ``[len(data)]``: log P(data[i] | data[:i]) for every byte."""
-        data = bytes(data)
-        d = self.distributions(data)
-        return d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)]
-
-    def logprob(self, data: bytes, end: bool = False) -> float:
-        """log P(the byte stream starts with ``data``) (and ends right there if ``end``)."""
-        data = bytes(data)
-        d = self.distributions(data)
-        s = float(d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)].sum())
-        return s + float(d[-1, END]) if end else s
 
     def token_logprob(self, data: bytes, end: bool = False) -> float:
         """The canonical token-level log-likelihood of ``data``: log p(enc(data)) (+ log p(eos))."""

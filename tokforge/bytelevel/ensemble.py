@@ -20,6 +20,7 @@ import enum
 import torch
 
 from ..errors import InputError
+from .bytelm import ByteScoring
 
 END = 256
 FLOOR = -690.0  # log(1e-300): impossible outcomes are clamped here in product mode, so that
@@ -31,7 +32,7 @@ class Mode(enum.Enum):
     PRODUCT = "product"
 
 
-class Ensemble:
+class Ensemble(ByteScoring):
     """Byte-level combination of `ByteLM`s (or other ensembles); same interface as `ByteLM`."""
 
     def __init__(self, members, weights=None, mode: str | Mode = "mixture"):
@@ -74,17 +75,6 @@ class Ensemble:
 
     def distributions(self, data: bytes) -> torch.Tensor:
         return self.combine([m.distributions(data) for m in self.members])
-
-    def score(self, data: bytes) -> torch.Tensor:
-        data = bytes(data)
-        d = self.distributions(data)
-        return d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)]
-
-    def logprob(self, data: bytes, end: bool = False) -> float:
-        data = bytes(data)
-        d = self.distributions(data)
-        s = float(d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)].sum())
-        return s + float(d[-1, END]) if end else s
 
     def generate(self, prompt: bytes, max_bytes: int = 64, temperature: float = 1.0, top_p: float = 1.0,
                  seed: int = 0) -> bytes:

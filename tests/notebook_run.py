@@ -1,0 +1,37 @@
+"""Run a notebook with nbclient, as CI does (shared by the notebook tests; not a test module)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def run_notebook(name: str, env: dict[str, str], cwd: Path | None = None, timeout: int = 900):
+    """Execute ``notebooks/<name>`` with ``env`` set; return (notebook, outputs, all output text).
+
+    Fails the test if any cell raised."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    path = NOTEBOOKS / name
+    mp = pytest.MonkeyPatch()
+    try:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        nb = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(cwd or path.parent)}}).execute()
+    finally:
+        mp.undo()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, errors[0].get("ename", "") + ": " + errors[0].get("evalue", "")
+    text = " ".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", "")) for o in outputs)
+    return nb, outputs, text
+
+
+def images(outputs) -> int:
+    return sum("image/png" in o.get("data", {}) for o in outputs)
