@@ -89,3 +89,30 @@ def test_bad_inputs(pair, tmp_path):  # noqa: F811
         transplant((m, old), new, method="omp", donor=(tiny_lm(len(old.vocab)), old), evaluate=False)
     with pytest.raises(InputError, match="fewer embedding rows"):
         transplant((m, old), new, method="omp", donor=(tiny_lm(10), new), evaluate=False)
+
+
+def test_next_byte_offsets_golden(gpt2):
+    from conftest import real_tokenizer
+    from tokforge.transplant.evaluate import _aligned, _offsets
+
+    assert _offsets(gpt2, gpt2.encode("Hello world")).tolist() == [0, 5]
+    mistral = real_tokenizer("mistral-v1")  # "▁Hello", "▁world": the dummy-prefix space is not text
+    assert _offsets(mistral, mistral.encode("Hello world")).tolist() == [0, 5]
+    o = {(0, 0): (72, 72), (0, 5): (32, 32), (0, 9): (100, 100)}
+    n = {(0, 0): (72, 72), (0, 5): (120, 32)}
+    assert _aligned(o, n) == {"aligned_positions": 2, "next_byte_agreement": 0.5,
+                              "next_byte_acc_original": 1.0, "next_byte_acc_new": 0.5}
+
+
+def test_same_tokenizer_agrees_on_every_next_byte(pair, tmp_path):  # noqa: F811
+    from tokforge.transplant.api import transplant
+
+    old, _ = pair
+    (tmp_path / "en.txt").write_text("The cat sat on the mat.\nA dog barked twice.\n")
+    _, report = transplant((tiny_lm(len(old.vocab)), old), old, method="fvt", eval_spec=str(tmp_path / "en.txt"),
+                           progress=False)
+    cmp = report["evaluation"]["comparison"]["en"]
+    assert cmp["bpb_ratio"] == 1.0 and cmp["next_byte_agreement"] == 1.0
+    assert cmp["next_byte_acc_new"] == cmp["next_byte_acc_original"]
+    assert cmp["aligned_positions"] == report["evaluation"]["original"]["en"]["tokens"]
+    assert "_next" not in report["evaluation"]["original"]["en"]  # predictions stay out of the report

@@ -61,9 +61,11 @@ def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hyper
               + ", ".join(f"{k.lower()}={v:,}" for k, v in p["sources"].items()))
     ev = report["evaluation"]
     if ev:
-        t = Table("language", "bits/byte original", "bits/byte new", "ratio", "tokens/byte old", "tokens/byte new")
+        t = Table("language", "bits/byte original", "bits/byte new", "ratio", "tokens/byte old", "tokens/byte new",
+                  "next-byte top-1 agreement")
         for lang, r in ev["comparison"].items():
             t.add_row("mean of languages" if lang == "mean" else lang, f"{r['bpb_original']:.4f}", f"{r['bpb_new']:.4f}", f"{r['bpb_ratio']:.3f}",
-                      f"{r['tokens_per_byte_original']:.4f}", f"{r['tokens_per_byte_new']:.4f}")
+                      f"{r['tokens_per_byte_original']:.4f}", f"{r['tokens_per_byte_new']:.4f}",
+                      f"{r['next_byte_agreement']:.3f}" if "next_byte_agreement" in r else "-")
         con.print(t)
     click.echo(f"saved {out} (report: {out}/transplant_report.json)")

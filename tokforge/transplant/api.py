@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..surgery.plan import match_by_bytes
 from ..vocab import TokenKind
-from .evaluate import compare, default_texts, evaluate_languages
+from .evaluate import compare, default_texts, evaluate_languages, public
 from .registry import TransplantContext, get_method
 
 CONVENTION = ("bits per UTF-8 byte; per language the texts are joined by newlines into one document, "
@@ -85,7 +85,7 @@ def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: 
     texts = default_texts(eval_spec, eval_langs, eval_limit) if evaluate else {}
     timing = {"load_s": round(time.perf_counter() - t0, 2)}
     t = time.perf_counter()
-    before = evaluate_languages(m, old_tok, texts, device) if texts else {}
+    before = evaluate_languages(m, old_tok, texts, device, next_bytes=True) if texts else {}
     timing["eval_original_s"] = round(time.perf_counter() - t, 2)
     ctx = TransplantContext(old_tok, new_tok, model=m, donor=donor_pair, options=dict(options or {}),
                             device=device, seed=seed, progress=progress)
@@ -98,7 +98,7 @@ def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: 
     apply_plan(m, plan, new_tok)
     timing["apply_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    after = evaluate_languages(m, new_tok, texts, device) if texts else {}
+    after = evaluate_languages(m, new_tok, texts, device, next_bytes=True) if texts else {}
     timing["eval_new_s"] = round(time.perf_counter() - t, 2)
     report = {
         "model": str(model if not isinstance(model, (tuple, list)) else old_tok.name),
@@ -106,7 +106,7 @@ def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: 
         "donor": None if donor_pair is None else donor_pair[1].name,
         "options": {k: v for k, v in ctx.options.items() if not k.startswith("_")},
         "shared_text_tokens": shared, "plan": plan.summary(),
-        "evaluation": {"convention": CONVENTION, "original": before, "new": after,
+        "evaluation": {"convention": CONVENTION, "original": public(before), "new": public(after),
                        "comparison": compare(before, after)} if texts else None,
         "timing": timing,
     }

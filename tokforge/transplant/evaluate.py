@@ -48,9 +48,21 @@ def _windows(ids: list[int], ctx: int | None, max_tokens: int) -> list[tuple[lis
     return out
 
 
+def _offsets(tokenizer, ids: list[int]) -> np.ndarray:
+    """Byte offset in the text where each token starts (the dummy-prefix space is not text)."""
+    lens = np.fromiter((len(tokenizer.vocab.tokens[i]) for i in ids), dtype=np.int64, count=len(ids))
+    off = np.concatenate([[0], np.cumsum(lens)[:-1]]) if len(ids) else lens
+    return np.maximum(off - 1, 0) if tokenizer.dummy_prefix else off
+
+
 def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None, batch_size: int = 8,
-              max_tokens: int = 512) -> dict:
-    """{"bits", "bytes", "tokens"} summed over ``texts`` (see the module docstring for the convention)."""
+              max_tokens: int = 512, next_bytes: bool = False) -> dict:
+    """{"bits", "bytes", "tokens"} summed over ``texts`` (see the module docstring for the convention).
+
+    With ``next_bytes``, also ``"_next"``: for every scored position, keyed by (text index, byte
+    offset of the predicted token), the first byte of the model's top-1 token (256 for a special
+    token or end) and the true next byte there. Positions at the same byte offset under two
+    tokenizers are the next-byte-aligned predictions `compare` scores."""
     import torch
     import torch.nn.functional as F
 
@@ -62,17 +74,23 @@ def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None,
     n_bytes = sum(len(t.encode("utf-8")) for t in texts)
     if ctx is None:  # first token of each text is context, not scored
         n_bytes -= sum(len(tokenizer.decode_bytes(ids[:1])) for ids in encoded)
-    items = [w for ids in encoded for w in _windows(ids, ctx, max_tokens)]
+    items = [(w, skip, ti, s * max_tokens) for ti, ids in enumerate(encoded)
+             for s, (w, skip) in enumerate(_windows(ids, ctx, max_tokens))]
     items.sort(key=lambda x: len(x[0]))
+    offsets = [_offsets(tokenizer, ids) for ids in encoded] if next_bytes else []
+    raw = [t.encode("utf-8") for t in texts] if next_bytes else []
+    first = np.array([t[0] if t and not k & 1 else 256 for t, k in zip(tokenizer.vocab.tokens,
+                                                                       tokenizer.vocab.kinds.tolist())])
+    nxt: dict = {}
     total, n_tok = 0.0, 0
     with torch.no_grad():
         for b in range(0, len(items), batch_size):
             batch = items[b:b + batch_size]
-            L = max(len(x) for x, _ in batch)
+            L = max(len(x[0]) for x in batch)
             inp = torch.zeros(len(batch), L, dtype=torch.long)
             mask = torch.zeros(len(batch), L, dtype=torch.long)
             target = torch.full((len(batch), L), -100, dtype=torch.long)
-            for r, (ids, skip) in enumerate(batch):
+            for r, (ids, skip, _, _) in enumerate(batch):
                 inp[r, :len(ids)] = torch.tensor(ids)
                 mask[r, :len(ids)] = 1
                 target[r, skip - 1:len(ids) - 1] = torch.tensor(ids[skip:])
@@ -81,7 +99,36 @@ def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None,
                                   ignore_index=-100, reduction="sum")
             total += float(nll)
             n_tok += int((target != -100).sum())
-    return {"bits": total / math.log(2), "bytes": n_bytes, "tokens": n_tok}
+            if next_bytes:
+                top = first[logits.argmax(-1).cpu().numpy()]
+                for r, (ids, skip, ti, start) in enumerate(batch):
+                    lead = 1 if ctx is not None else 0  # window ids = [ctx] + chunk
+                    for p in range(skip - 1, len(ids) - 1):
+                        off = int(offsets[ti][start + p + 1 - lead])
+                        truth = raw[ti][off] if off < len(raw[ti]) else 256
+                        nxt[(ti, off)] = (int(top[r, p]), truth)
+    out = {"bits": total / math.log(2), "bytes": n_bytes, "tokens": n_tok}
+    if next_bytes:
+        out["_next"] = nxt
+    return out
+
+
+def _aligned(o: dict, n: dict) -> dict:
+    """Top-1 next-byte agreement and accuracy at byte offsets where both tokenizations predict."""
+    keys = o.keys() & n.keys()
+    if not keys:
+        return {}
+    op = np.array([o[k][0] for k in keys])
+    np_ = np.array([n[k][0] for k in keys])
+    truth = np.array([o[k][1] for k in keys])
+    return {"aligned_positions": len(keys), "next_byte_agreement": round(float((op == np_).mean()), 4),
+            "next_byte_acc_original": round(float((op == truth).mean()), 4),
+            "next_byte_acc_new": round(float((np_ == truth).mean()), 4)}
+
+
+def public(stats_by_lang: dict[str, dict]) -> dict[str, dict]:
+    """The same statistics without private (``_``) keys, for reports."""
+    return {lang: {k: v for k, v in s.items() if not k.startswith("_")} for lang, s in stats_by_lang.items()}
 
 
 def summarise(stats: dict) -> dict:
@@ -96,13 +143,14 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], device: str | None = N
 
 
 def evaluate_languages(model, tokenizer, texts_by_lang: dict[str, list[str]], device: str | None = None,
-                       batch_size: int = 8, progress: bool = False, join: bool = True) -> dict[str, dict]:
+                       batch_size: int = 8, progress: bool = False, join: bool = True,
+                       next_bytes: bool = False) -> dict[str, dict]:
     """Per language: bits, bytes, tokens, bits_per_byte, tokens_per_byte (texts joined by newlines
-    into one document when ``join``)."""
+    into one document when ``join``); ``_next`` predictions too with ``next_bytes``."""
     out = {}
     for lang, texts in texts_by_lang.items():
         texts = ["\n".join(texts)] if join else texts
-        out[lang] = summarise(nll_stats(model, tokenizer, texts, device, batch_size))
+        out[lang] = summarise(nll_stats(model, tokenizer, texts, device, batch_size, next_bytes=next_bytes))
         if progress:
             import sys
 
@@ -128,9 +176,10 @@ def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
             "bpb_ratio": round(n["bits_per_byte"] / o["bits_per_byte"], 4),
             "tokens_per_byte_original": o["tokens_per_byte"], "tokens_per_byte_new": n["tokens_per_byte"],
             "length_ratio": round(n["tokens_per_byte"] / o["tokens_per_byte"], 4),
+            **(_aligned(o["_next"], n["_next"]) if "_next" in o and "_next" in n else {}),
         }
     if rows:
-        rows["mean"] = {k: round(float(np.mean([r[k] for r in rows.values()])), 4)
+        rows["mean"] = {k: round(float(np.mean([r[k] for r in rows.values() if k in r])), 4)
                         for k in next(iter(rows.values()))}
     return rows
 
