@@ -26,3 +26,28 @@ def write_results(name: str, data: dict) -> Path:
     data = {"machine": {"python": platform.python_version(), "processor": platform.machine()},
             "written": time.strftime("%Y-%m-%d %H:%M:%S"), **data}
     return atomic_write_text(RESULTS / f"{name}.json", json.dumps(data, indent=2) + "\n")
+
+
+BPE_LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "arb_Arab", "hin_Deva"]
+
+
+def bpe32k(flores: Path) -> Path:
+    """A 32k byte-level BPE trained on FLORES dev text of ``BPE_LANGS`` (cached; shared by the
+    transplant and hypernet benches so both evaluate the same unseen tokenizer)."""
+    from tokenizers import Tokenizer, decoders, models as tm, pre_tokenizers, trainers
+
+    from tokforge import corpus, models
+
+    out = models.cache_dir() / "bench" / "bpe32k-flores-dev"
+    if (out / "tokenizer.json").is_file():
+        return out
+    texts = [s for v in corpus.read_flores(flores, "dev", BPE_LANGS).values() for s in v]
+    hf = Tokenizer(tm.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    hf.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=32000, special_tokens=["<|endoftext|>", "<s>", "</s>"], show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    out.mkdir(parents=True, exist_ok=True)
+    hf.save(str(out / "tokenizer.json"))
+    return out

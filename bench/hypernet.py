@@ -22,6 +22,8 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
 from tokforge import corpus, models
 from tokforge.io import atomic_write_text
 
@@ -73,24 +75,8 @@ def train() -> dict:
 
 
 def bpe32k() -> Path:
-    """32k byte-level BPE trained with HF tokenizers on FLORES dev of 8 languages (the same recipe and
-    cache folder as bench/transplant.py, so the numbers line up)."""
-    from tokenizers import Tokenizer, decoders, models as tm, pre_tokenizers, trainers
-
-    out = models.cache_dir() / "bench" / "bpe32k-flores-dev"
-    if (out / "tokenizer.json").is_file():
-        return out
-    langs = ["eng_Latn", "fra_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "arb_Arab", "hin_Deva"]
-    texts = [s for v in corpus.read_flores(corpus.flores_dir(), "dev", langs).values() for s in v]
-    hf = Tokenizer(tm.BPE())
-    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    hf.decoder = decoders.ByteLevel()
-    hf.train_from_iterator(texts, trainers.BpeTrainer(
-        vocab_size=32000, special_tokens=["<|endoftext|>", "<s>", "</s>"], show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    out.mkdir(parents=True, exist_ok=True)
-    hf.save(str(out / "tokenizer.json"))
-    return out
+    """The shared 32k FLORES-dev BPE (bench/common.py)."""
+    return common.bpe32k(corpus.flores_dir())
 
 
 def targets() -> dict:

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import bpe32k  # noqa: E402
 from tokforge import corpus, models
 from tokforge.io import atomic_write_text
 from tokforge.loaders import load_tokenizer
@@ -33,30 +35,12 @@ from tokforge.transplant.registry import TransplantContext, get_method
 
 OUT = Path(__file__).parent / "results" / "transplant.json"
 RUN = time.strftime("%Y-%m-%dT%H:%M:%S")
-BPE_LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "arb_Arab", "hin_Deva"]
 
 
 def say(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def bpe32k(flores: Path) -> Path:
-    """32k byte-level BPE trained with HF tokenizers on FLORES dev (cached outside the repo)."""
-    from tokenizers import Tokenizer, decoders, models as tm, pre_tokenizers, trainers
-
-    out = models.cache_dir() / "bench" / "bpe32k-flores-dev"
-    if (out / "tokenizer.json").is_file():
-        return out
-    texts = [s for v in corpus.read_flores(flores, "dev", BPE_LANGS).values() for s in v]
-    hf = Tokenizer(tm.BPE())
-    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    hf.decoder = decoders.ByteLevel()
-    hf.train_from_iterator(texts, trainers.BpeTrainer(
-        vocab_size=32000, special_tokens=["<|endoftext|>", "<s>", "</s>"], show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    out.mkdir(parents=True, exist_ok=True)
-    hf.save(str(out / "tokenizer.json"))
-    return out
 
 
 def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=None):

@@ -138,18 +138,10 @@ class Canon:
     def encode_stream(self, b: bytes, at_start: bool = True) -> tuple[list[int], int] | None:
         """(ids, shift): the tokenizer's encoding of stream bytes ``b``; the ids cover
         ``shift`` extra leading bytes (a dummy space the encoder added). None if not UTF-8."""
-        shift = 0
-        if self.dummy:
-            if b.startswith(b" "):
-                b = b[1:]
-            elif at_start:
-                return None
-            else:
-                shift = 1
-        try:
-            text = b.decode("utf-8")
-        except UnicodeDecodeError:
+        got = self._text(b, at_start)
+        if got is None:
             return None
+        text, shift = got
         ids = self._enc_cache.get(text) if len(text) < 64 else None
         if ids is None:
             ids = self.tok.encode(text)
