@@ -29,7 +29,7 @@ from tokforge.io import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "hypernet.json"
-CACHE = Path(os.environ.get("TOKFORGE_CACHE", Path.home() / ".cache" / "tokforge")) / "bench"
+CACHE = models.cache_dir() / "bench"
 RECON_DIR, FULL_DIR = CACHE / "hypernet-smollm2-recon", CACHE / "hypernet-smollm2"
 RECON_STEPS = int(os.environ.get("HYPERNET_RECON_STEPS", "300"))
 LM_STEPS = int(os.environ.get("HYPERNET_STEPS", "12"))

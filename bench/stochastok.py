@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_results  # noqa: E402
+from common import best_of, write_results  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
 from tokforge.stochastok import SplitTable, StochasTok  # noqa: E402
@@ -52,15 +52,6 @@ def reference_expand(ids: list[int], expansions: dict, p: float, nprng, pyrng) -
 
 def expansions_dict(table: SplitTable) -> dict[int, list[tuple[int, int]]]:
     return {t: table.splits(t) for t in np.flatnonzero(table.n_splits).tolist()}
-
-
-def cpu_best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
 
 
 def token_stream(tok, limit: int) -> np.ndarray:
@@ -91,13 +82,13 @@ def bench_one(name: str, quick: bool) -> dict:
         ref_docs = [d.tolist() for d in docs[:n_ref]]
         nprng, pyrng = np.random.RandomState(0), random.Random(0)
         ref_out: list = []
-        t_ref = cpu_best(lambda: ref_out.append([reference_expand(d, exp, P, nprng, pyrng) for d in ref_docs]), 1)
+        t_ref = best_of(lambda: ref_out.append([reference_expand(d, exp, P, nprng, pyrng) for d in ref_docs]), 1, clock=time.process_time)
         ref_tokens = L * len(ref_docs)
         ref_split = (sum(map(len, ref_out[-1])) - ref_tokens) / ref_tokens
         reps = 3 if L < 64000 else 2
-        t_single = cpu_best(lambda: [st.expand(d, seed=0, index=i) for i, d in enumerate(docs)], reps)
+        t_single = best_of(lambda: [st.expand(d, seed=0, index=i) for i, d in enumerate(docs)], reps, clock=time.process_time)
         got: list = []
-        t_batch = cpu_best(lambda: got.append(st.expand_batch(docs, seed=0)), reps)
+        t_batch = best_of(lambda: got.append(st.expand_batch(docs, seed=0)), reps, clock=time.process_time)
         n_tok = L * len(docs)
         ours_split = (sum(map(len, got[-1])) - n_tok) / n_tok
         same_docs = st.expand_batch(docs[:n_ref], seed=0)  # the documents the reference ran on

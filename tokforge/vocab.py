@@ -48,7 +48,12 @@ class TokenKind(enum.IntFlag):
     UNUSED = 16  # placeholder pieces a tokenizer never emits (SPM "unused" type)
 
 
-def _valid_utf8(b: bytes) -> bool:
+def valid_utf8(b: bytes) -> bool:
+    """True when ``b`` decodes as UTF-8 on its own.
+
+    >>> valid_utf8("é".encode()), valid_utf8("é".encode()[:1])
+    (True, False)
+    """
     try:
         b.decode("utf-8")
         return True
@@ -78,7 +83,7 @@ class Vocab:
         if k.shape != (n,):
             raise InputError("kinds must have one entry per token", where=f"{len(k)} kinds for {n} tokens")
         for i, t in enumerate(self.tokens):
-            if not (k[i] & TokenKind.SPECIAL) and not _valid_utf8(t):
+            if not (k[i] & TokenKind.SPECIAL) and not valid_utf8(t):
                 k[i] |= TokenKind.PARTIAL_UTF8
         k.setflags(write=False)
         self.kinds = k
@@ -237,7 +242,17 @@ def bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, map(chr, cs)))
 
 
-_UNICODE_TO_BYTE = {c: b for b, c in bytes_to_unicode().items()}
+_BYTE_TO_UNICODE = bytes_to_unicode()
+_UNICODE_TO_BYTE = {c: b for b, c in _BYTE_TO_UNICODE.items()}
+
+
+def bytelevel(b: bytes) -> str:
+    """GPT-2's byte-to-unicode spelling of ``b`` (the inverse of :func:`unbytelevel`).
+
+    >>> bytelevel(b" of"), unbytelevel(bytelevel(bytes(range(256)))) == bytes(range(256))
+    ('Ġof', True)
+    """
+    return "".join(_BYTE_TO_UNICODE[x] for x in b)
 
 
 def unbytelevel(s: str) -> bytes | None:

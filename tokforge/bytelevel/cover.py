@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from ..vocab import TokenKind, Vocab
+from ..vocab import TokenKind, Vocab, valid_utf8
 
 SUPPORTED = ("byte_bpe", "tiktoken", "sentencepiece", "bpe")
 PROBES = (b"", b"a", b".", b" ", b"0", b"\n")
@@ -81,14 +81,6 @@ class TokenIndex:
         return got
 
 
-def _utf8_ok(b: bytes) -> bool:
-    try:
-        b.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
 def _cut_tail(b: bytes) -> int:
     """How many continuation bytes the last (cut) UTF-8 character still needs; 0 if none."""
     for back in range(1, min(4, len(b)) + 1):
@@ -108,11 +100,11 @@ def completions(b: bytes, limit: int = 64) -> list[bytes]:
     """
     need = _cut_tail(b)
     if not need:
-        return [b] if _utf8_ok(b) else []
+        return [b] if valid_utf8(b) else []
     out = []
     for first in range(0x80, 0xC0):
         c = b + bytes([first]) + b"\x80" * (need - 1)
-        if _utf8_ok(c):
+        if valid_utf8(c):
             out.append(c)
             if len(out) >= limit:
                 break
@@ -185,7 +177,7 @@ class Canon:
             if not at_start:
                 while strip < min(3, len(wb)) and wb[strip] & 0xC0 == 0x80:
                     strip += 1
-            if _cut_tail(wb) or strip > len(cb) - (len(toks[ctx[-1]]) if ctx else 0) or not _utf8_ok(wb[strip:]):
+            if _cut_tail(wb) or strip > len(cb) - (len(toks[ctx[-1]]) if ctx else 0) or not valid_utf8(wb[strip:]):
                 out[n] = self.valid(seq, t)  # cut characters: the slow path tries completions
                 continue
             t_off = len(wb) - len(toks[t])

@@ -78,17 +78,6 @@ def stage1_pretokenizer(digits: bool = True):
     return pt.Sequence(steps)
 
 
-def to_bytelevel(b: bytes) -> str:
-    """GPT-2's byte-to-unicode spelling: ``to_bytelevel(b" of")`` -> ``'Ġof'``."""
-    from ..vocab import bytes_to_unicode
-
-    global _B2U
-    if _B2U is None:
-        _B2U = bytes_to_unicode()
-    return "".join(_B2U[x] for x in b)
-
-
-_B2U = None
 
 
 def word_count(token: bytes) -> int:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from ..errors import InputError
+from ..vocab import bytelevel
 from . import pretok
 from .merges import MergeFilter, MergeLearner
 
@@ -161,7 +162,7 @@ def stage2(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig) -> dict
     digits = base_digits(spec)
     learner, _, merges = stage2_learn(base_tok, lines, n_new, cfg, digits)
     size = base_tok.get_vocab_size(with_added_tokens=True)
-    bl = pretok.to_bytelevel
+    bl = bytelevel
     new_tokens = [bl(b) for b in learner.tokens[size:]]
     new_merges = [[bl(learner.tokens[a]), bl(learner.tokens[b])] for a, b in merges]
     return assemble(spec, new_tokens, new_merges, cfg, digits)

@@ -14,7 +14,6 @@ the sha256 of its weights file, so a different encoder never reuses a cache.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
@@ -104,10 +103,13 @@ def vocab_embeddings(vocab, encoder: str | None = None, progress: bool = True, d
         return np.load(cache).astype(np.float32)
     emb = encode_texts(token_texts(vocab), path, progress=progress, device=device)
     if use_cache:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp.npy")
-        np.save(tmp, emb.astype(np.float16))
-        os.replace(tmp, cache)
+        import io
+
+        from ..io import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.save(buf, emb.astype(np.float16))
+        atomic_write_bytes(cache, buf.getvalue())
     return emb
 
 
