@@ -55,6 +55,11 @@ def _offsets(tokenizer, ids: list[int]) -> np.ndarray:
     return np.maximum(off - 1, 0) if tokenizer.dummy_prefix else off
 
 
+def _first_bytes(vocab) -> np.ndarray:
+    """First byte of every token; 256 for special or empty tokens (they predict no text byte)."""
+    return np.array([t[0] if t and not k & 1 else 256 for t, k in zip(vocab.tokens, vocab.kinds.tolist())])
+
+
 def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None, batch_size: int = 8,
               max_tokens: int = 512, next_bytes: bool = False) -> dict:
     """{"bits", "bytes", "tokens"} summed over ``texts`` (see the module docstring for the convention).
@@ -79,8 +84,7 @@ def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None,
     items.sort(key=lambda x: len(x[0]))
     offsets = [_offsets(tokenizer, ids) for ids in encoded] if next_bytes else []
     raw = [t.encode("utf-8") for t in texts] if next_bytes else []
-    first = np.array([t[0] if t and not k & 1 else 256 for t, k in zip(tokenizer.vocab.tokens,
-                                                                       tokenizer.vocab.kinds.tolist())])
+    first = _first_bytes(tokenizer.vocab) if next_bytes else None
     nxt: dict = {}
     total, n_tok = 0.0, 0
     with torch.no_grad():
