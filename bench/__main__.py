@@ -1,0 +1,83 @@
+"""``python -m bench all | list | NAME [NAME ...] [--cache DIR] [--dry-run]``.
+
+Each bench runs as its own process (``python bench/SCRIPT.py ARGS``) from the repository root,
+one after another, under a lock file so two bench runs never share the machine. ``--cache DIR``
+points ``TOKFORGE_CACHE`` at DIR for the run (an empty DIR: a rebuild from a clean cache).
+Unknown names are an error that lists the known ones. The registry is plain data: ``BENCHES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name -> script (under bench/), its arguments, the results file it writes, and what it costs here
+# (2 shared CPU cores, warm artifact cache unless said otherwise).
+BENCHES: dict[str, dict] = {
+    "load": {"script": "load.py", "args": [], "results": "load.json", "cost": "~3 min"},
+    "audit": {"script": "audit.py", "args": [], "results": "audit.json", "cost": "~25 min"},
+    "stochastok": {"script": "stochastok.py", "args": [], "results": "stochastok.json", "cost": "~10 min"},
+    "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~40 min"},
+    "transplant": {"script": "transplant.py", "args": [], "results": "transplant.json", "cost": "~90 min"},
+    "hypernet": {"script": "hypernet.py", "args": [], "results": "hypernet.json", "cost": "~120 min"},
+    "bytelevel": {"script": "bytelevel.py", "args": [], "results": "bytelevel.json", "cost": "~60 min"},
+}
+
+
+def _lock():
+    path = Path(os.environ.get("TOKFORGE_BENCH_LOCK", "/tmp/tokforge-bench.lock"))
+    fh = open(path, "w")
+    fcntl.flock(fh, fcntl.LOCK_EX)
+    return fh
+
+
+def run(name: str, env: dict, dry_run: bool = False) -> int:
+    spec = BENCHES[name]
+    cmd = [sys.executable, str(ROOT / "bench" / spec["script"]), *spec["args"]]
+    print(f"[bench] {name}: {' '.join(cmd[1:])} -> bench/results/{spec['results']} ({spec['cost']})", flush=True)
+    if dry_run:
+        return 0
+    t = time.perf_counter()
+    rc = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    print(f"[bench] {name}: exit {rc} after {(time.perf_counter() - t) / 60:.1f} min", flush=True)
+    return rc
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    ap.add_argument("names", nargs="+", help="'all', 'list', or bench names: " + ", ".join(BENCHES))
+    ap.add_argument("--cache", default=None, help="TOKFORGE_CACHE for the run (empty folder: clean cache)")
+    ap.add_argument("--dry-run", action="store_true", help="print what would run")
+    a = ap.parse_args(argv)
+    if a.names == ["list"]:
+        for n, s in BENCHES.items():
+            print(f"{n:12s} {s['cost']:>9s}  bench/{s['script']} -> bench/results/{s['results']}")
+        return 0
+    names = list(BENCHES) if a.names == ["all"] else a.names
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        print(f"error: unknown bench {unknown[0]!r} (known: all, list, {', '.join(BENCHES)})", file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    if a.cache:
+        env["TOKFORGE_CACHE"] = str(Path(a.cache).expanduser().resolve())
+    failed = []
+    with _lock():
+        for n in names:
+            if run(n, env, a.dry_run) != 0:
+                failed.append(n)
+    if failed:
+        print(f"error: these benches failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
