@@ -18,7 +18,7 @@ from tokforge.errors import InputError, LoadError
 from tokforge.tokenizer import Tokenizer
 from tokforge.vocab import Vocab
 
-hn_train = pytest.importorskip("tokforge.transplant.hypernet.train")
+import tokforge.transplant.hypernet.train as hn_train  # noqa: E402
 from tokforge.transplant.hypernet import io as hio  # noqa: E402
 from tokforge.transplant.hypernet.model import HyperNet, HyperNetConfig, source_matrices  # noqa: E402
 from tokforge.transplant.hypernet.plan import build_plan  # noqa: E402

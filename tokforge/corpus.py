@@ -41,6 +41,23 @@ def tinyshakespeare_path() -> Path | None:
     return p if p and p.is_file() else None
 
 
+def parse_langs(value: str | None) -> list[str] | None:
+    """``"eng_Latn, fra_Latn"`` -> ``["eng_Latn", "fra_Latn"]``; ``None``/``""`` -> ``None`` (all/default).
+
+    >>> parse_langs("eng_Latn, fra_Latn"), parse_langs(None)
+    (['eng_Latn', 'fra_Latn'], None)
+    """
+    if value is None or not value.strip():
+        return None
+    langs = [x.strip() for x in value.split(",")]
+    if any(not x for x in langs):
+        raise InputError("empty language in --langs", where=value, fix="separate codes with commas: eng_Latn,fra_Latn")
+    dup = sorted({x for x in langs if langs.count(x) > 1})
+    if dup:
+        raise InputError("language repeated in --langs", where=", ".join(dup))
+    return langs
+
+
 def parse_spec(spec: str) -> tuple[str, str]:
     """``flores200:DIR`` -> ("flores200", DIR); anything else is a path -> ("path", spec)."""
     if spec.startswith("flores200:"):
@@ -111,11 +128,21 @@ def read_corpus(spec: str, split: str = "devtest", langs: list[str] | None = Non
         files = [p]
     else:
         raise InputError("corpus not found", where=where, fix="pass a text file, a folder of LANG.txt, or flores200:DIR")
+    by_lang = {f.stem: f for f in files}
+    if langs:
+        if p.is_file() and len(langs) == 1:  # one file, one requested language: the file is that language
+            by_lang = {langs[0]: p}
+        missing = [x for x in langs if x not in by_lang]
+        if missing:
+            have = ", ".join(sorted(by_lang))
+            raise InputError(f"corpus has no text for language(s) {', '.join(missing)}", where=where,
+                             fix=f"it has: {have} (a folder needs LANG.txt files; a single file takes one language)")
+        by_lang = {x: by_lang[x] for x in langs}
     out = {}
-    for f in files:
-        lang = f.stem
-        if langs and lang not in langs:
-            continue
+    for lang, f in by_lang.items():
         lines = [ln for ln in read_text(f).split("\n") if ln.strip()]
+        if not lines:
+            raise InputError("corpus has no text (the file is empty or blank)", where=str(f),
+                             fix="give it at least one non-empty line")
         out[lang] = lines[:limit] if limit else lines
     return out

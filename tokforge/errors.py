@@ -38,6 +38,10 @@ class InputError(TokforgeError):
     """An argument or input file is out of range or malformed."""
 
 
+class TokforgeWarning(UserWarning):
+    """Something the user asked for was done, but not exactly as asked (lossy round trip, a fallback)."""
+
+
 class UnknownNameError(TokforgeError):
     """A name was looked up in a registry that does not have it."""
 

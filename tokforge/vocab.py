@@ -157,6 +157,22 @@ class Vocab:
         bad = np.uint8(TokenKind.SPECIAL | TokenKind.UNUSED)
         return np.flatnonzero((self.kinds & bad) == 0)
 
+    def unreachable_ids(self) -> np.ndarray:
+        """Ids encoding never emits although they are not special: UNUSED pieces, and byte-fallback
+        tokens whose byte a text token (normal or added) also holds (SentencePiece falls back to
+        ``<0xNN>`` only for bytes no piece covers). A model must not give them the rows of the
+        tokens they shadow.
+
+        >>> v = Vocab([b",", b",", b"\\xff"], [0, TokenKind.BYTE_FALLBACK, TokenKind.BYTE_FALLBACK])
+        >>> v.unreachable_ids().tolist()
+        [1]
+        """
+        normal = {t for t, k in zip(self.tokens, self.kinds.tolist())
+                  if not k & (TokenKind.SPECIAL | TokenKind.UNUSED | TokenKind.BYTE_FALLBACK)}
+        fb = self.ids_with(TokenKind.BYTE_FALLBACK)
+        shadowed = [int(i) for i in fb.tolist() if self.tokens[i] in normal]
+        return np.union1d(self.ids_with(TokenKind.UNUSED), np.asarray(shadowed, dtype=np.int64)).astype(np.int64)
+
     @property
     def special_ids(self) -> list[int]:
         return self.ids_with(TokenKind.SPECIAL).tolist()

@@ -201,7 +201,9 @@ def match_by_bytes(old: Vocab, new: Vocab) -> tuple[np.ndarray, np.ndarray]:
 
     Text tokens match text tokens by their bytes (``b" the"`` in a byte-level BPE and ``▁the`` in a
     SentencePiece are the same token); special tokens without a shared role match special tokens
-    with the same text. Empty and UNUSED tokens never match.
+    with the same text. Empty tokens and tokens the new tokenizer never emits
+    (`Vocab.unreachable_ids`: UNUSED pieces, byte-fallback twins of normal tokens) never match:
+    a twin with a copy of its normal token's row would take half that token's probability.
 
     >>> a = Vocab([b"<|endoftext|>", b" the", b"x"], [TokenKind.SPECIAL, 0, 0], roles={"eos": 0})
     >>> b = Vocab([b"<eos>", b"x", b" the", b"y"], [TokenKind.SPECIAL, 0, 0, 0], roles={"eos": 0})
@@ -213,9 +215,9 @@ def match_by_bytes(old: Vocab, new: Vocab) -> tuple[np.ndarray, np.ndarray]:
         if role in old.roles:
             found.setdefault(nid, old.roles[role])
     old_text, old_special = _text_index(old, False), _text_index(old, True)
-    skip = np.uint8(TokenKind.UNUSED)
+    skip = set(new.unreachable_ids().tolist())
     for nid, (t, k) in enumerate(zip(new.tokens, new.kinds.tolist())):
-        if nid in found or not t or k & skip:
+        if nid in found or not t or nid in skip:
             continue
         j = (old_special if k & TokenKind.SPECIAL else old_text).get(t)
         if j is not None:
@@ -267,11 +269,24 @@ class EmbeddingPlan:
 
     @classmethod
     def from_matches(cls, old: Vocab, new: Vocab, method: str = "copy") -> "EmbeddingPlan":
-        """Copy every row matched by role or bytes (`match_by_bytes`); the rest stays UNSET."""
+        """Copy every row matched by role or bytes (`match_by_bytes`); tokens the new tokenizer never
+        emits get the mean row (`mark_unreachable`); the rest stays UNSET."""
         plan = cls(old, new)
         n_ids, o_ids = match_by_bytes(old, new)
         plan.input.set_copy(n_ids, o_ids, method=method)
+        plan.mark_unreachable()
         return plan
+
+    def mark_unreachable(self) -> np.ndarray:
+        """Give every new id that encoding never emits (`Vocab.unreachable_ids`) and that has no role
+        the mean row (method ``unreachable``): by Jensen's inequality its probability is then at most
+        the old tokens' average, so it cannot take mass from the token it shadows. Returns the ids."""
+        ids = self.new_vocab.unreachable_ids()
+        ids = np.setdiff1d(ids, np.asarray(list(self.new_vocab.roles.values()), dtype=np.int64))
+        if ids.size:
+            self.set_mean(ids, method="unreachable")
+            self.notes["unreachable"] = int(ids.size)
+        return ids
 
     # -- setters on both sides (or one) ---------------------------------------------------
     def set_copy(self, new_ids, old_ids, method: str = "copy", confidence=1.0, side: str = "both") -> None:

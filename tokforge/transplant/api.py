@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -20,12 +21,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..surgery.plan import match_by_bytes
 from ..vocab import TokenKind
-from .evaluate import compare, default_texts, evaluate_languages, public
-from .registry import TransplantContext, get_method
-
-CONVENTION = ("bits per UTF-8 byte; per language the texts are joined by newlines into one document, "
-              "encoded without specials, prefixed with the tokenizer's BOS (else EOS) id as context")
-
+from .evaluate import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
+from .registry import TransplantContext, get, parse_options
 
 def _load_model(model, device: str):
     from .. import models
@@ -64,33 +61,39 @@ def load_donor(donor, new_tok, device: str):
 
 def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: str | None = None,
                eval_langs: list[str] | None = None, eval_limit: int = 40, evaluate: bool = True,
-               device: str = "cpu", options: dict | None = None, seed: int = 0, progress: bool = True,
-               out: str | Path | None = None, force: bool = False):
+               device: str = "cpu", options=None, seed: int = 0, progress: bool = True,
+               out: str | Path | None = None, force: bool = False, eval_cfg: EvalConfig | None = None):
     """Give ``model`` (built-in name, HF dir, or ``(hf_model, Tokenizer)``) the tokenizer ``tokenizer``.
 
+    ``options`` is a dict (``{"k": 3}``, strings allowed) or the method's options dataclass
+    (`registry.METHODS[method].options`); unknown or ill-typed options are an error. Cheap checks
+    (method, options, device, tokenizer, output folder, evaluation texts) run before the model loads.
     Returns ``(model, report)``; with ``out`` the model is also saved there (refused if it exists,
-    unless ``force``)."""
+    unless ``force``), with ``transplant_report.json`` beside it."""
+    from .. import devices
     from ..loaders import load_tokenizer
 
-    builder = get_method(method)
+    entry = get(method)
+    opts = parse_options(method, options)
+    device = devices.resolve(device)
     if out is not None and Path(out).exists() and not force:
         raise InputError("output directory already exists", where=str(out), fix="choose another --out or pass --force")
+    if entry.needs_donor and donor is None:
+        raise InputError(f"method {method} needs a donor model that speaks the new tokenizer", fix="pass --donor MODEL")
+    new_tok = load_tokenizer(tokenizer)
+    texts, source = default_texts(eval_spec, eval_langs, eval_limit) if evaluate else ({}, "skipped (evaluate=False)")
     t0 = time.perf_counter()
     m, old_tok = _load_model(model, device)
-    new_tok = load_tokenizer(tokenizer)
     shared = check_overlap(old_tok.vocab, new_tok.vocab)
     donor_pair = load_donor(donor, new_tok, device)
-    if method == "omp" and donor_pair is None:
-        raise InputError("method omp needs a donor model that speaks the new tokenizer", fix="pass --donor MODEL")
-    texts = default_texts(eval_spec, eval_langs, eval_limit) if evaluate else {}
     timing = {"load_s": round(time.perf_counter() - t0, 2)}
     t = time.perf_counter()
-    before = evaluate_languages(m, old_tok, texts, device, next_bytes=True) if texts else {}
+    before = evaluate_languages(m, old_tok, texts, device, next_bytes=True, cfg=eval_cfg) if texts else {}
     timing["eval_original_s"] = round(time.perf_counter() - t, 2)
-    ctx = TransplantContext(old_tok, new_tok, model=m, donor=donor_pair, options=dict(options or {}),
-                            device=device, seed=seed, progress=progress)
+    ctx = TransplantContext(old_tok, new_tok, model=m, donor=donor_pair, options=opts, device=device, seed=seed,
+                            progress=progress)
     t = time.perf_counter()
-    plan = builder(ctx)
+    plan = entry.build(ctx)
     timing["plan_s"] = round(time.perf_counter() - t, 2)
     from ..surgery.apply import apply_plan
 
@@ -98,16 +101,17 @@ def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: 
     apply_plan(m, plan, new_tok)
     timing["apply_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    after = evaluate_languages(m, new_tok, texts, device, next_bytes=True) if texts else {}
+    after = evaluate_languages(m, new_tok, texts, device, next_bytes=True, cfg=eval_cfg) if texts else {}
     timing["eval_new_s"] = round(time.perf_counter() - t, 2)
     report = {
         "model": str(model if not isinstance(model, (tuple, list)) else old_tok.name),
-        "old_tokenizer": old_tok.name, "new_tokenizer": new_tok.name, "method": method,
-        "donor": None if donor_pair is None else donor_pair[1].name,
-        "options": {k: v for k, v in ctx.options.items() if not k.startswith("_")},
+        "old_vocab_fingerprint": old_tok.vocab.fingerprint(),
+        "old_tokenizer": old_tok.name, "new_tokenizer": new_tok.name, "new_tokenizer_source": str(new_tok.source),
+        "method": method, "donor": None if donor_pair is None else donor_pair[1].name,
+        "options": dataclasses.asdict(ctx.options), "seed": seed, "device": device,
         "shared_text_tokens": shared, "plan": plan.summary(),
-        "evaluation": {"convention": CONVENTION, "original": public(before), "new": public(after),
-                       "comparison": compare(before, after)} if texts else None,
+        "evaluation": {"convention": CONVENTION, "texts": source, "original": public(before), "new": public(after),
+                       "comparison": compare(before, after)} if texts else {"skipped": source},
         "timing": timing,
     }
     if out is not None:

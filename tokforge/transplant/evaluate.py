@@ -1,14 +1,25 @@
 """Comparing a model before and after a tokenizer change: bits per byte, tokens per byte.
 
 Per-token perplexity cannot compare two tokenizers; bits per byte can: the total negative
-log-likelihood of the same text, in bits, divided by its UTF-8 byte count.
+log-likelihood of a text, in bits, divided by the number of bytes the model really saw.
 
-Context convention (the same for every model, so ratios are fair): `evaluate_languages` joins
-the texts of a language with newlines into one document (``join=True``, the default: FLORES
-sentences are consecutive, so later ones get context), then each text is encoded on its own with ``tokenizer.encode(text)`` (no specials added) and prefixed with the tokenizer's BOS id
-(else its EOS id) as context; every text token is scored. A tokenizer with neither scores from
-its second token on and leaves the first token's bytes out of the byte count. Texts longer than
-``max_tokens`` are cut into windows of that many tokens, each with the same one-token context.
+The convention, the same for every tokenizer so that ratios are fair:
+
+* **Documents.** `evaluate_languages` joins the texts of a language with newlines into one
+  document (``join=True``, the default: FLORES sentences are consecutive, so later ones get
+  context). Each document is encoded with ``tokenizer.encode(text)`` (no specials added).
+* **Bytes seen.** The denominator is the byte length of ``tokenizer.decode_bytes(ids)``, the text
+  the model actually read, not of the input string. A tokenizer that drops bytes (SmolLM2 has no
+  token for 21 byte values) or normalises text (NFKC, lower-casing) would otherwise look better
+  than it is. Each document's round trip is recorded (``round_trip``: exact, or how many bytes
+  changed); a lossy one prints a warning, and one that changes more than ``max_loss`` (0.1%) of
+  its bytes is an error.
+* **Context.** Every window starts with the tokenizer's BOS id (else its EOS id) as context; a
+  tokenizer with neither leaves the document's first token unscored and out of the byte count.
+* **Windows with a stride.** A document longer than ``max_tokens`` is read in overlapping windows
+  of ``max_tokens`` tokens that advance by ``stride`` (default ``max_tokens // 2``); only the
+  tokens new to a window are scored, so every scored token past the first window has at least
+  ``max_tokens - stride`` tokens of context, whatever the tokenizer's length (see `windows`).
 
 >>> stats = {"bits": 100.0, "bytes": 50, "tokens": 10}
 >>> summarise(stats)["bits_per_byte"], summarise(stats)["tokens_per_byte"]
@@ -17,12 +28,15 @@ its second token on and leaves the first token's bytes out of the byte count. Te
 
 from __future__ import annotations
 
+import difflib
 import math
+import warnings
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, TokforgeWarning
 
 DEFAULT_LANGS = ("eng_Latn", "fra_Latn", "deu_Latn")
 # Used when FLORES is absent: a few plain sentences (written for tokforge, not from any corpus).
@@ -35,17 +49,73 @@ EMBEDDED_SAMPLE = [
     "Many small towns along the river depend on fishing and tourism.",
 ]
 
+CONVENTION = ("bits per byte of the text the model saw (decode_bytes of its encoding); texts of a language joined "
+              "by newlines into one document, encoded without specials; every window starts with the BOS (else EOS) "
+              "id; windows of max_tokens advance by stride and score only their new tokens")
 
-def _windows(ids: list[int], ctx: int | None, max_tokens: int) -> list[tuple[list[int], int]]:
-    """(input ids, number of leading ids not scored) per window."""
-    out = []
-    step = max_tokens
-    for s in range(0, max(len(ids), 1), step):
-        chunk = ids[s:s + step]
-        if not chunk:
-            break
-        out.append(([ctx] + chunk, 1) if ctx is not None else (chunk, 1))
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How `nll_stats` reads a document (see the module docstring)."""
+
+    max_tokens: int = 512
+    stride: int | None = None  # new tokens per window after the first; None: max_tokens // 2
+    batch_size: int = 8
+    max_loss: float = 0.001  # fraction of bytes a lossy tokenizer may change before it is an error
+
+    def check(self) -> "EvalConfig":
+        if self.max_tokens < 2:
+            raise InputError("max_tokens must be at least 2", where=f"max_tokens={self.max_tokens}")
+        s = self.step
+        if not 1 <= s <= self.max_tokens:
+            raise InputError("stride must be between 1 and max_tokens", where=f"stride={s}, max_tokens={self.max_tokens}")
+        if self.batch_size < 1:
+            raise InputError("batch_size must be at least 1", where=f"batch_size={self.batch_size}")
+        return self
+
+    @property
+    def step(self) -> int:
+        return self.stride if self.stride is not None else max(1, self.max_tokens // 2)
+
+
+def windows(n: int, max_tokens: int, stride: int) -> list[tuple[int, int, int]]:
+    """``(start, score_from, end)`` per window over ``n`` tokens: tokens ``[start, end)`` are read,
+    tokens ``[score_from, end)`` are scored. Every token is scored once; a token scored in a later
+    window has at least ``max_tokens - stride`` tokens of context in it.
+
+    >>> windows(10, 4, 2)
+    [(0, 0, 4), (2, 4, 6), (4, 6, 8), (6, 8, 10)]
+    >>> windows(3, 4, 2)
+    [(0, 0, 3)]
+    """
+    if n <= 0:
+        return []
+    out = [(0, 0, min(n, max_tokens))]
+    while out[-1][2] < n:
+        end = min(n, out[-1][2] + stride)
+        out.append((end - max_tokens, out[-1][2], end))
     return out
+
+
+def changed_bytes(a: bytes, b: bytes) -> int:
+    """How many bytes differ between ``a`` and ``b`` (replaced, dropped or inserted).
+
+    >>> changed_bytes(b"caf\\xc3\\xa9 ok", b"cafe ok"), changed_bytes(b"abc", b"abc")
+    (2, 0)
+    """
+    if a == b:
+        return 0
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+
+
+def round_trip(text_bytes: bytes, seen: bytes) -> dict:
+    """``{"exact": True}`` or the size of the change between the text and what the model saw."""
+    if text_bytes == seen:
+        return {"exact": True}
+    n = changed_bytes(text_bytes, seen)
+    return {"exact": False, "bytes_text": len(text_bytes), "bytes_seen": len(seen), "bytes_changed": n,
+            "changed_fraction": round(n / max(1, len(text_bytes)), 6)}
 
 
 def _offsets(tokenizer, ids: list[int]) -> np.ndarray:
@@ -60,60 +130,143 @@ def _first_bytes(vocab) -> np.ndarray:
     return np.array([t[0] if t and not k & 1 else 256 for t, k in zip(vocab.tokens, vocab.kinds.tolist())])
 
 
-def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None, batch_size: int = 8,
-              max_tokens: int = 512, next_bytes: bool = False) -> dict:
-    """{"bits", "bytes", "tokens"} summed over ``texts`` (see the module docstring for the convention).
+def _items(encoded: list[list[int]], ctx: int | None, cfg: EvalConfig) -> list[tuple]:
+    """One entry per window: (input ids, first scored input position, doc index, doc token index of
+    the first scored token)."""
+    items = []
+    lead = 1 if ctx is not None else 0
+    for ti, ids in enumerate(encoded):
+        for start, frm, end in windows(len(ids), cfg.max_tokens, cfg.step):
+            if ctx is None and frm == 0:
+                frm = 1  # nothing predicts the first token
+            if frm >= end:
+                continue
+            inp = ([ctx] if lead else []) + ids[start:end]
+            items.append((inp, lead + frm - start, ti, frm))
+    return items
+
+
+def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None, batch_size: int | None = None,
+              max_tokens: int | None = None, next_bytes: bool = False, cfg: EvalConfig | None = None,
+              where: str = "") -> dict:
+    """``{"bits", "bytes", "bytes_text", "tokens", "round_trip"}`` summed over ``texts`` (the module
+    docstring has the convention). ``bytes`` counts the bytes the model saw.
 
     With ``next_bytes``, also ``"_next"``: for every scored position, keyed by (text index, byte
     offset of the predicted token), the first byte of the model's top-1 token (256 for a special
     token or end) and the true next byte there. Positions at the same byte offset under two
     tokenizers are the next-byte-aligned predictions `compare` scores."""
     import torch
-    import torch.nn.functional as F
 
+    from ..surgery.forward import body_states, chunked_logprobs
+
+    cfg = cfg or EvalConfig()
+    if batch_size is not None or max_tokens is not None:
+        cfg = EvalConfig(max_tokens or cfg.max_tokens, cfg.stride, batch_size or cfg.batch_size, cfg.max_loss)
+    cfg.check()
     if not texts:
-        raise InputError("no evaluation texts", fix="pass a non-empty list of texts")
+        raise InputError("no evaluation texts", where=where or None, fix="pass a non-empty list of texts")
     dev = torch.device(device) if device else next(model.parameters()).device
     ctx = tokenizer.bos_id if tokenizer.bos_id is not None else tokenizer.eos_id
     encoded = tokenizer.encode_batch(list(texts))
-    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    seen = [tokenizer.decode_bytes(ids) for ids in encoded]
+    raw = [t.encode("utf-8") for t in texts]
+    trips = [round_trip(r, s) for r, s in zip(raw, seen)]
+    n_bytes = sum(len(s) for s in seen)
     if ctx is None:  # first token of each text is context, not scored
         n_bytes -= sum(len(tokenizer.decode_bytes(ids[:1])) for ids in encoded)
-    items = [(w, skip, ti, s * max_tokens) for ti, ids in enumerate(encoded)
-             for s, (w, skip) in enumerate(_windows(ids, ctx, max_tokens))]
+    items = _items(encoded, ctx, cfg)
     items.sort(key=lambda x: len(x[0]))
     offsets = [_offsets(tokenizer, ids) for ids in encoded] if next_bytes else []
-    raw = [t.encode("utf-8") for t in texts] if next_bytes else []
-    first = _first_bytes(tokenizer.vocab) if next_bytes else None
+    first = torch.from_numpy(_first_bytes(tokenizer.vocab)) if next_bytes else None
     nxt: dict = {}
     total, n_tok = 0.0, 0
     with torch.no_grad():
-        for b in range(0, len(items), batch_size):
-            batch = items[b:b + batch_size]
+        for b in range(0, len(items), cfg.batch_size):
+            batch = items[b:b + cfg.batch_size]
             L = max(len(x[0]) for x in batch)
             inp = torch.zeros(len(batch), L, dtype=torch.long)
             mask = torch.zeros(len(batch), L, dtype=torch.long)
-            target = torch.full((len(batch), L), -100, dtype=torch.long)
-            for r, (ids, skip, _, _) in enumerate(batch):
+            rows, cols, tgt = [], [], []
+            for r, (ids, first_pos, _, _) in enumerate(batch):
                 inp[r, :len(ids)] = torch.tensor(ids)
                 mask[r, :len(ids)] = 1
-                target[r, skip - 1:len(ids) - 1] = torch.tensor(ids[skip:])
-            logits = model(input_ids=inp.to(dev), attention_mask=mask.to(dev)).logits.float()
-            nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.to(dev).reshape(-1),
-                                  ignore_index=-100, reduction="sum")
-            total += float(nll)
-            n_tok += int((target != -100).sum())
+                rows += [r] * (len(ids) - first_pos)
+                cols += range(first_pos - 1, len(ids) - 1)
+                tgt += ids[first_pos:]
+            h = body_states(model, inp.to(dev), mask.to(dev))
+            hs = h[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)]
+            lp, top = chunked_logprobs(model, hs, torch.tensor(tgt, device=dev), want_top1=next_bytes)
+            total -= float(lp.double().sum())
+            n_tok += len(tgt)
             if next_bytes:
-                top = first[logits.argmax(-1).cpu().numpy()]
-                for r, (ids, skip, ti, start) in enumerate(batch):
-                    lead = 1 if ctx is not None else 0  # window ids = [ctx] + chunk
-                    for p in range(skip - 1, len(ids) - 1):
-                        off = int(offsets[ti][start + p + 1 - lead])
-                        truth = raw[ti][off] if off < len(raw[ti]) else 256
-                        nxt[(ti, off)] = (int(top[r, p]), truth)
-    out = {"bits": total / math.log(2), "bytes": n_bytes, "tokens": n_tok}
+                top_b = first[top.cpu()].tolist()
+                k = 0
+                for ids, first_pos, ti, frm in batch:
+                    for j in range(len(ids) - first_pos):
+                        off = int(offsets[ti][frm + j])
+                        truth = seen[ti][off] if off < len(seen[ti]) else 256
+                        nxt[(ti, off)] = (top_b[k], truth)
+                        k += 1
+    lossy = [t for t in trips if not t["exact"]]
+    changed = sum(t["bytes_changed"] for t in lossy)
+    out = {"bits": total / math.log(2), "bytes": n_bytes, "bytes_text": sum(len(r) for r in raw), "tokens": n_tok,
+           "round_trip": "exact" if not lossy else {"documents_changed": len(lossy), "bytes_changed": changed,
+                                                    "changed_fraction": round(changed / max(1, sum(map(len, raw))), 6)}}
     if next_bytes:
         out["_next"] = nxt
+    return out
+
+
+def check_round_trip(stats: dict, tokenizer, where: str, max_loss: float) -> None:
+    """Warn when the model saw other bytes than the text; raise when more than ``max_loss`` changed."""
+    rt = stats.get("round_trip", "exact")
+    if rt == "exact":
+        return
+    frac = rt["changed_fraction"]
+    msg = (f"tokenizer {tokenizer.name} does not reproduce the evaluation text of {where}: "
+           f"{rt['bytes_changed']} of {stats['bytes_text']} bytes changed ({100 * frac:.3f}%); "
+           "bits/byte are over the bytes the model saw")
+    if frac > max_loss:
+        raise InputError(msg.split(";")[0], where=where,
+                         fix=f"over the {100 * max_loss:.2g}% limit: evaluate with a lossless tokenizer, or raise max_loss")
+    warnings.warn(msg, TokforgeWarning, stacklevel=3)
+
+
+def summarise(stats: dict) -> dict:
+    b = max(stats["bytes"], 1)
+    return {**stats, "bits_per_byte": round(stats["bits"] / b, 4), "tokens_per_byte": round(stats["tokens"] / b, 4)}
+
+
+def bits_per_byte(model, tokenizer, texts: Sequence[str], device: str | None = None,
+                  cfg: EvalConfig | None = None) -> float:
+    """Total NLL in bits over the bytes the model saw of ``texts`` (each text its own document)."""
+    s = nll_stats(model, tokenizer, texts, device, cfg=cfg)
+    return s["bits"] / max(s["bytes"], 1)
+
+
+def evaluate_languages(model, tokenizer, texts_by_lang: dict[str, list[str]], device: str | None = None,
+                       batch_size: int | None = None, progress: bool = False, join: bool = True,
+                       next_bytes: bool = False, cfg: EvalConfig | None = None) -> dict[str, dict]:
+    """Per language: bits, bytes (seen), bytes_text, tokens, round_trip, bits_per_byte, tokens_per_byte
+    (texts joined by newlines into one document when ``join``); ``_next`` predictions too with
+    ``next_bytes``. The one evaluation every feature and bench uses."""
+    if not texts_by_lang:
+        raise InputError("no evaluation languages", fix="pass texts for at least one language")
+    cfg = cfg or EvalConfig()
+    if batch_size is not None:
+        cfg = EvalConfig(cfg.max_tokens, cfg.stride, batch_size, cfg.max_loss)
+    out = {}
+    for lang, texts in texts_by_lang.items():
+        if not texts:
+            raise InputError("no evaluation text for a language", where=lang, fix="drop the language or give it text")
+        texts = ["\n".join(texts)] if join else list(texts)
+        out[lang] = summarise(nll_stats(model, tokenizer, texts, device, next_bytes=next_bytes, cfg=cfg, where=lang))
+        check_round_trip(out[lang], tokenizer, lang, cfg.max_loss)
+        if progress:
+            import sys
+
+            print(f"tokforge: {lang}: {out[lang]['bits_per_byte']:.4f} bits/byte", file=sys.stderr, flush=True)
     return out
 
 
@@ -135,45 +288,26 @@ def public(stats_by_lang: dict[str, dict]) -> dict[str, dict]:
     return {lang: {k: v for k, v in s.items() if not k.startswith("_")} for lang, s in stats_by_lang.items()}
 
 
-def summarise(stats: dict) -> dict:
-    b = max(stats["bytes"], 1)
-    return {**stats, "bits_per_byte": round(stats["bits"] / b, 4), "tokens_per_byte": round(stats["tokens"] / b, 4)}
-
-
-def bits_per_byte(model, tokenizer, texts: Sequence[str], device: str | None = None, batch_size: int = 8) -> float:
-    """Total NLL in bits over the UTF-8 bytes of ``texts`` (BOS context, see module docstring)."""
-    s = nll_stats(model, tokenizer, texts, device, batch_size)
-    return s["bits"] / max(s["bytes"], 1)
-
-
-def evaluate_languages(model, tokenizer, texts_by_lang: dict[str, list[str]], device: str | None = None,
-                       batch_size: int = 8, progress: bool = False, join: bool = True,
-                       next_bytes: bool = False) -> dict[str, dict]:
-    """Per language: bits, bytes, tokens, bits_per_byte, tokens_per_byte (texts joined by newlines
-    into one document when ``join``); ``_next`` predictions too with ``next_bytes``."""
-    out = {}
-    for lang, texts in texts_by_lang.items():
-        texts = ["\n".join(texts)] if join else texts
-        out[lang] = summarise(nll_stats(model, tokenizer, texts, device, batch_size, next_bytes=next_bytes))
-        if progress:
-            import sys
-
-            print(f"tokforge: {lang}: {out[lang]['bits_per_byte']:.4f} bits/byte", file=sys.stderr, flush=True)
-    return out
+def _trip_label(s: dict) -> str:
+    rt = s.get("round_trip", "exact")
+    return "exact" if rt == "exact" else f"lossy ({100 * rt['changed_fraction']:.3f}% bytes changed)"
 
 
 def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
-    """Per language: original vs new bits/byte and their ratio, tokens/byte old vs new.
+    """Per language: original vs new bits/byte and their ratio, tokens/byte old vs new, round trips.
+
+    A language missing on one side is an error (a comparison never drops data silently).
 
     >>> o = {"x": {"bits_per_byte": 1.0, "tokens_per_byte": 0.25}}
     >>> n = {"x": {"bits_per_byte": 1.2, "tokens_per_byte": 0.2}}
     >>> compare(o, n)["x"]["bpb_ratio"], compare(o, n)["x"]["length_ratio"]
     (1.2, 0.8)
     """
+    if old.keys() != new.keys():
+        raise InputError("before/after evaluations cover different languages",
+                         where=f"{sorted(old)} vs {sorted(new)}", fix="evaluate both models on the same texts")
     rows = {}
     for lang in old:
-        if lang not in new:
-            continue
         o, n = old[lang], new[lang]
         rows[lang] = {
             "bpb_original": o["bits_per_byte"], "bpb_new": n["bits_per_byte"],
@@ -182,20 +316,29 @@ def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
             "length_ratio": round(n["tokens_per_byte"] / o["tokens_per_byte"], 4),
             **(_aligned(o["_next"], n["_next"]) if "_next" in o and "_next" in n else {}),
         }
+        if "round_trip" in o or "round_trip" in n:
+            rows[lang]["round_trip_original"], rows[lang]["round_trip_new"] = _trip_label(o), _trip_label(n)
     if rows:
-        rows["mean"] = {k: round(float(np.mean([r[k] for r in rows.values() if k in r])), 4)
-                        for k in next(iter(rows.values()))}
+        numeric = [k for k, v in next(iter(rows.values())).items() if isinstance(v, (int, float))]
+        rows["mean"] = {k: round(float(np.mean([r[k] for r in rows.values() if k in r])), 4) for k in numeric}
     return rows
 
 
-def default_texts(spec: str | None = None, langs: Sequence[str] | None = None, limit: int = 40) -> dict[str, list[str]]:
-    """Evaluation texts: ``spec`` (``flores200:DIR``, a file, a folder of LANG.txt) or FLORES devtest
-    when present (``DEFAULT_LANGS``), else the embedded English sample."""
+def default_texts(spec: str | None = None, langs: Sequence[str] | None = None, limit: int = 40,
+                  split: str = "devtest") -> tuple[dict[str, list[str]], str]:
+    """``(texts per language, where they came from)``: ``spec`` (``flores200:DIR``, a file, a folder of
+    LANG.txt) or FLORES ``split`` when present (``DEFAULT_LANGS``), else the embedded English sample
+    (which says so). A requested language that is missing is an error."""
     from .. import corpus
 
     if spec:
-        return corpus.read_corpus(spec, split="devtest", langs=list(langs) if langs else None, limit=limit)
+        return corpus.read_corpus(spec, split=split, langs=list(langs) if langs else None, limit=limit), spec
     d = corpus.flores_dir()
     if d is None:
-        return {"embedded_en": list(EMBEDDED_SAMPLE)}
-    return corpus.read_flores(d, "devtest", list(langs or DEFAULT_LANGS), limit)
+        if langs and list(langs) != ["embedded_en"]:
+            raise InputError("FLORES-200 not found, so the requested evaluation languages are unavailable",
+                             where=",".join(langs), fix="pass --eval flores200:DIR or a text file/folder")
+        warnings.warn("FLORES-200 not found: evaluating on tokforge's 6 embedded English sentences "
+                      "(pass --eval for a real evaluation)", TokforgeWarning, stacklevel=2)
+        return {"embedded_en": list(EMBEDDED_SAMPLE)}, "embedded English sample (FLORES-200 not found)"
+    return corpus.read_flores(d, split, list(langs or DEFAULT_LANGS), limit), f"flores200:{d} ({split})"

@@ -11,7 +11,7 @@ shared tokens most correlated with the target (in a ``pca_dim``-dimensional PCA 
 donor space, which keeps that search cheap), then greedy selection + least squares runs in the
 full donor space for all tokens of the batch at once.
 
-Options: ``k`` (default 32), ``candidates`` (256), ``pca_dim`` (128), ``batch`` (1024).
+Options (`options.OMPOptions`): ``k`` (default 32), ``candidates`` (256), ``pca_dim`` (128), ``batch`` (256).
 """
 
 from __future__ import annotations
@@ -22,16 +22,18 @@ from ..errors import InputError
 from ..surgery.plan import EmbeddingPlan, Source, match_by_bytes
 from ..vocab import TokenKind
 from .baseline import shared_plan, todo_ids
+from .options import OMPOptions
 from .registry import TransplantContext
 
-DEFAULTS = {"k": 32, "candidates": 256, "pca_dim": 128, "batch": 1024}
 
 
 def batch_omp(targets, atoms, k: int, eps: float = 1e-6):
     """Greedy OMP per row: ``targets`` (B, D), ``atoms`` (B, M, D) candidate atoms per row.
 
     Returns (selected (B, k) indices into M, coefficients (B, k)). Each step adds the atom most
-    correlated with the residual, then refits all selected coefficients by least squares.
+    correlated with the residual, then refits all selected coefficients by least squares. Done as
+    Batch-OMP (Rubinstein, Zibulevsky & Elad 2008): one Gram matrix per row (a compute-bound batched
+    matmul), then every step works on M-vectors and a growing Cholesky factor, never on D-vectors.
 
     >>> import torch
     >>> atoms = torch.eye(3)[None].repeat(2, 1, 1)             # atoms e0, e1, e2
@@ -41,25 +43,38 @@ def batch_omp(targets, atoms, k: int, eps: float = 1e-6):
     ([[0, 2], [1, 0]], [[2.0, -1.0], [3.0, 0.0]])
     """
     import torch
+    from torch.linalg import solve_triangular
 
     B, M, D = atoms.shape
     k = min(k, M)
-    sel = torch.zeros(B, k, dtype=torch.long, device=atoms.device)
-    taken = torch.zeros(B, M, dtype=torch.bool, device=atoms.device)
-    resid = targets.clone()
-    rows = torch.arange(B, device=atoms.device)
-    coef = torch.zeros(B, 0, device=atoms.device)
+    dev = atoms.device
+    rows = torch.arange(B, device=dev)
+    G = torch.bmm(atoms, atoms.transpose(1, 2))                   # (B, M, M)
+    a0 = torch.bmm(atoms, targets[:, :, None])[..., 0]            # (B, M): correlations with the target
+    diag = G.diagonal(dim1=1, dim2=2)
+    floor = eps * diag.mean(1).clamp(min=1e-12)                   # relative, for dependent atoms
+    sel = torch.zeros(B, k, dtype=torch.long, device=dev)
+    taken = torch.zeros(B, M, dtype=torch.bool, device=dev)
+    L = torch.zeros(B, k, k, dtype=atoms.dtype, device=dev)
+    alpha = a0
+    coef = torch.zeros(B, 0, dtype=atoms.dtype, device=dev)
     for t in range(k):
-        corr = torch.einsum("bmd,bd->bm", atoms, resid).abs().masked_fill(taken, -1.0)
-        j = corr.argmax(1)
+        j = alpha.abs().masked_fill(taken, -1.0).argmax(1)
         sel[:, t] = j
         taken[rows, j] = True
-        A = atoms[rows[:, None], sel[:, :t + 1]]                  # (B, t+1, D)
-        G = A @ A.transpose(1, 2)
-        ridge = eps * G.diagonal(dim1=1, dim2=2).mean(1).clamp(min=1e-12)   # relative, for stability
-        G = G + ridge[:, None, None] * torch.eye(t + 1, device=atoms.device)
-        coef = torch.linalg.solve(G, (A @ targets[:, :, None]))[..., 0]  # (B, t+1)
-        resid = targets - torch.einsum("bt,btd->bd", coef, A)
+        gjj = diag[rows, j]
+        if t:
+            g = G[rows[:, None], sel[:, :t], j[:, None]]          # (B, t): G[I, j]
+            w = solve_triangular(L[:, :t, :t], g[:, :, None], upper=False)[..., 0]
+            L[:, t, :t] = w
+            gjj = gjj - (w * w).sum(1)
+        L[:, t, t] = torch.maximum(gjj, floor).sqrt()
+        Lt = L[:, :t + 1, :t + 1]
+        rhs = a0.gather(1, sel[:, :t + 1])[:, :, None]
+        y = solve_triangular(Lt, rhs, upper=False)
+        coef = solve_triangular(Lt.transpose(1, 2), y, upper=True)[..., 0]      # (B, t+1)
+        cols = G.gather(2, sel[:, None, :t + 1].expand(B, M, t + 1))            # (B, M, t+1): G[:, I]
+        alpha = a0 - torch.bmm(cols, coef[:, :, None])[..., 0]
     return sel, coef
 
 
@@ -76,9 +91,8 @@ def build(ctx: TransplantContext) -> EmbeddingPlan:
     if ctx.donor is None:
         raise InputError("method omp needs a donor model that speaks the new tokenizer", fix="pass --donor MODEL")
     donor_model, donor_tok = ctx.donor
-    k = int(ctx.opt("k", DEFAULTS["k"]))
-    n_cand = int(ctx.opt("candidates", DEFAULTS["candidates"]))
-    bs = int(ctx.opt("batch", DEFAULTS["batch"]))
+    o = ctx.opts(OMPOptions, "omp")
+    k, n_cand, bs = o.k, o.candidates, o.batch
     plan = shared_plan(ctx)
     ids = todo_ids(plan)
     d_ids, o_ids = shared_pairs(ctx.old_tokenizer.vocab, donor_tok.vocab)
@@ -87,12 +101,12 @@ def build(ctx: TransplantContext) -> EmbeddingPlan:
     dev = torch.device(ctx.device)
     E = donor_model.get_input_embeddings().weight.detach().to(dev, torch.float32)
     dict_full = E[torch.from_numpy(d_ids).to(dev)]                 # (N, D)
-    proj = _pca(dict_full, int(ctx.opt("pca_dim", DEFAULTS["pca_dim"])), ctx.seed)
+    proj = _pca(dict_full, o.pca_dim, ctx.seed)
     dict_low = torch.nn.functional.normalize(dict_full @ proj, dim=1)
     n_cand = min(n_cand, d_ids.size)
-    from .aux import _bar
+    from ..progress import bar as progress_bar
 
-    bar = _bar(ids.size, ctx.progress, "omp")
+    bar = progress_bar(ids.size, "omp", enabled=ctx.progress, unit="tok")
     cols, weights, resid = [], [], []
     for s in range(0, ids.size, bs):
         tgt = E[torch.from_numpy(ids[s:s + bs]).to(dev)]

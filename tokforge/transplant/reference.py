@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .registry import TransplantContext
-from .tokenadapt import DEFAULTS, aux_embeddings, char_lengths, old_index_ids
+from .tokenadapt import aux_embeddings, char_lengths, old_index_ids, opts
 
 
 def hybrid_rows_loop(ctx: TransplantContext, ids: np.ndarray, old_rows) -> dict[int, "object"]:
@@ -20,9 +20,8 @@ def hybrid_rows_loop(ctx: TransplantContext, ids: np.ndarray, old_rows) -> dict[
     import torch
     import torch.nn.functional as F
 
-    w = float(ctx.opt("w", DEFAULTS["w"]))
-    k, T = int(ctx.opt("k", DEFAULTS["k"])), float(ctx.opt("temperature", DEFAULTS["temperature"]))
-    thr = float(ctx.opt("threshold", DEFAULTS["threshold"]))
+    o = opts(ctx)
+    w, k, T, thr = o.w, o.k, o.temperature, o.threshold
     old_aux, new_aux = aux_embeddings(ctx)
     cand = old_index_ids(ctx.old_tokenizer.vocab)
     index = faiss.IndexFlatIP(old_aux.shape[1])

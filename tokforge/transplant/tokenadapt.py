@@ -9,7 +9,7 @@ For every new token that the old vocabulary lacks:
   on normalised vectors), keeping similarities >= ``threshold``, weighted by ``softmax(sim / T)``;
 * **hybrid**: ``(1 - w) * local + w * global`` where both exist, else whichever exists, else the mean.
 
-Defaults follow the paper's code: ``w=0.3, k=3, T=0.3, threshold=0.6``. All weights are computed as
+Defaults follow the paper's code: ``w=0.3, k=3, T=0.3, threshold=0.6`` (`options.TokenAdaptOptions`). All weights are computed as
 flat arrays over every (token, piece) pair with segment softmaxes (``np.*.reduceat``); the result
 is a CSR combination in the `EmbeddingPlan`, applied by one sparse matmul.
 
@@ -25,9 +25,13 @@ import numpy as np
 from ..surgery.plan import EmbeddingPlan, Source
 from ..vocab import TokenKind
 from .baseline import shared_plan, spell, todo_ids
+from .options import TokenAdaptOptions
 from .registry import TransplantContext
 
-DEFAULTS = {"w": 0.3, "k": 3, "temperature": 0.3, "threshold": 0.6}
+
+def opts(ctx: TransplantContext) -> TokenAdaptOptions:
+    """The context's options as `TokenAdaptOptions` (parsed once)."""
+    return ctx.opts(TokenAdaptOptions, "tokenadapt")
 
 
 def segment_softmax(x: np.ndarray, indptr: np.ndarray) -> np.ndarray:
@@ -51,12 +55,12 @@ def rowwise_dot(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, ch
 
 
 def aux_embeddings(ctx: TransplantContext) -> tuple[np.ndarray, np.ndarray]:
-    """(old, new) auxiliary embeddings, memoised in ``ctx.options["_memo"]``."""
+    """(old, new) auxiliary embeddings, memoised in ``ctx.memo``."""
     from .aux import vocab_embeddings
 
-    memo = ctx.options.setdefault("_memo", {})
+    memo = ctx.memo
     if "aux" not in memo:
-        enc = ctx.opt("encoder", None)
+        enc = opts(ctx).encoder
         memo["aux"] = (vocab_embeddings(ctx.old_tokenizer.vocab, enc, ctx.progress, ctx.device),
                        vocab_embeddings(ctx.new_tokenizer.vocab, enc, ctx.progress, ctx.device))
     return memo["aux"]
@@ -64,7 +68,7 @@ def aux_embeddings(ctx: TransplantContext) -> tuple[np.ndarray, np.ndarray]:
 
 def local_weights(ctx: TransplantContext, ids: np.ndarray):
     """(ok mask over ids, indptr, indices, weights, confidence) of the local heuristic."""
-    T = float(ctx.opt("temperature", DEFAULTS["temperature"]))
+    T = opts(ctx).temperature
     old_aux, new_aux = aux_embeddings(ctx)
     indptr, ind, ok = spell(ctx, ids)
     rows = ids[ok]
@@ -92,20 +96,20 @@ def neighbours(ctx: TransplantContext, ids: np.ndarray, k: int) -> tuple[np.ndar
     """(similarities, old ids) of the k nearest old tokens for each new id (faiss, memoised)."""
     import faiss
 
-    memo = ctx.options.setdefault("_memo", {})
+    memo = ctx.memo
     key = ("nn", k, ids.size, int(ids.sum()))
     if key in memo:
         return memo[key]
     old_aux, new_aux = aux_embeddings(ctx)
     cand = old_index_ids(ctx.old_tokenizer.vocab)
-    faiss.omp_set_num_threads(int(ctx.opt("threads", 2)))
+    faiss.omp_set_num_threads(opts(ctx).threads)
     index = faiss.IndexFlatIP(old_aux.shape[1])
     index.add(np.ascontiguousarray(old_aux[cand]))
     sims = np.empty((ids.size, k), dtype=np.float32)
     nbr = np.empty((ids.size, k), dtype=np.int64)
-    from .aux import _bar
+    from ..progress import bar as progress_bar
 
-    bar = _bar(ids.size, ctx.progress, "global neighbours")
+    bar = progress_bar(ids.size, "global neighbours", enabled=ctx.progress, unit="tok")
     step = 16384
     for s in range(0, ids.size, step):
         sims[s:s + step], nbr[s:s + step] = index.search(np.ascontiguousarray(new_aux[ids[s:s + step]]), k)
@@ -117,9 +121,8 @@ def neighbours(ctx: TransplantContext, ids: np.ndarray, k: int) -> tuple[np.ndar
 
 def global_weights(ctx: TransplantContext, ids: np.ndarray):
     """(has mask over ids, indptr, indices, weights, confidence) of the global heuristic."""
-    k = int(ctx.opt("k", DEFAULTS["k"]))
-    T = float(ctx.opt("temperature", DEFAULTS["temperature"]))
-    thr = float(ctx.opt("threshold", DEFAULTS["threshold"]))
+    o = opts(ctx)
+    k, T, thr = o.k, o.temperature, o.threshold
     sims, nbr = neighbours(ctx, ids, k)
     keep = (sims >= thr) & (nbr >= 0)
     has = keep.any(1)
@@ -154,7 +157,7 @@ def build_global(ctx: TransplantContext) -> EmbeddingPlan:
 
 
 def build_hybrid(ctx: TransplantContext) -> EmbeddingPlan:
-    return _mix(ctx, w=float(ctx.opt("w", DEFAULTS["w"])), name="hybrid")
+    return _mix(ctx, w=opts(ctx).w, name="hybrid")
 
 
 def _mix(ctx: TransplantContext, w: float, name: str) -> EmbeddingPlan:
@@ -187,9 +190,8 @@ def _mix(ctx: TransplantContext, w: float, name: str) -> EmbeddingPlan:
     if w > 0 and only_local.any():  # provenance: these rows used the local estimate alone
         plan.input.method[ids[only_local]] = _method_code(plan, "tokenadapt-local")
     plan.fill_unset(Source.MEAN, method="mean")
-    plan.notes["tokenadapt"] = {"w": w, "k": int(ctx.opt("k", DEFAULTS["k"])),
-                                "temperature": float(ctx.opt("temperature", DEFAULTS["temperature"])),
-                                "threshold": float(ctx.opt("threshold", DEFAULTS["threshold"])),
+    o = opts(ctx)
+    plan.notes["tokenadapt"] = {"w": w, "k": o.k, "temperature": o.temperature, "threshold": o.threshold,
                                 "local_and_global": int(both.sum()), "local_only": int((ok & ~has).sum()),
                                 "global_only": int((has & ~ok).sum()), "neither": int((~ok & ~has).sum())}
     return plan

@@ -30,6 +30,7 @@ def _to_predict(plan: EmbeddingPlan, copy_overlap: bool) -> np.ndarray:
     text = np.flatnonzero((new.kinds & np.uint8(TokenKind.SPECIAL | TokenKind.UNUSED)) == 0)
     text = text[[bool(new.tokens[i]) for i in text.tolist()]] if text.size else text
     n_ids, o_ids = match_by_bytes(plan.old_vocab, new)
+    text = np.setdiff1d(text, plan.mark_unreachable())
     if copy_overlap:
         plan.set_copy(n_ids, o_ids, method="copy")
         return np.setdiff1d(text, n_ids)
@@ -88,13 +89,14 @@ def build_plan(model, old_tokenizer, new_tokenizer, hypernet_dir, device: str = 
 def build(ctx) -> EmbeddingPlan:
     """Registry entry (``METHODS["hypernet"]``): options ``hypernet`` (folder, required) and
     ``copy_overlap`` (default True); needs ``ctx.model`` (the original causal LM)."""
-    where = ctx.opt("hypernet", None)
+    from ..options import HypernetOptions
+
+    o = ctx.opts(HypernetOptions, "hypernet")
+    where = o.hypernet
     if not where:
         raise InputError("method hypernet needs a trained hypernetwork folder",
                          fix="pass --hypernet DIR (made by `tokforge hypernet train MODEL`)")
     if ctx.model is None:
         raise InputError("method hypernet needs the original model's weights", fix="pass the model, not only its tokenizer")
-    flag = ctx.opt("copy_overlap", True)
-    copy_overlap = flag.strip().lower() not in ("0", "false", "no", "off") if isinstance(flag, str) else bool(flag)
     return build_plan(ctx.model, ctx.old_tokenizer, ctx.new_tokenizer, where, device=ctx.device,
-                      copy_overlap=copy_overlap)
+                      copy_overlap=o.copy_overlap)

@@ -1,0 +1,26 @@
+"""Small pieces shared by several commands (no command here)."""
+
+from __future__ import annotations
+
+
+def parse_langs(value: str | None) -> list[str] | None:
+    from tokforge.corpus import parse_langs as _parse
+
+    return _parse(value)
+
+
+def print_comparison(comparison: dict, source: str = "", title: str = "") -> None:
+    """The before/after table of `tokforge.transplant.evaluate.compare` (lossy round trips flagged)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("language", "bits/byte original", "bits/byte new", "ratio", "tokens/byte old", "tokens/byte new",
+              "next-byte top-1 agreement", "round trip", title=title or None, caption=source or None)
+    for lang, r in comparison.items():
+        trip = "-" if lang == "mean" else ", ".join(
+            f"{side}: {r[k]}" for side, k in (("old", "round_trip_original"), ("new", "round_trip_new"))
+            if r.get(k, "exact") != "exact") or "exact"
+        t.add_row("mean of languages" if lang == "mean" else lang, f"{r['bpb_original']:.4f}", f"{r['bpb_new']:.4f}",
+                  f"{r['bpb_ratio']:.3f}", f"{r['tokens_per_byte_original']:.4f}", f"{r['tokens_per_byte_new']:.4f}",
+                  f"{r['next_byte_agreement']:.3f}" if "next_byte_agreement" in r else "-", trip)
+    Console().print(t)
