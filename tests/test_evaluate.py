@@ -33,13 +33,14 @@ def hf_tokenizer(tmp_path, normalizer=None, name="tok"):
     return load_tokenizer(path / "tokenizer.json")
 
 
-def tiny_lm(n: int, seed: int = 0):
+def tiny_lm(n: int, seed: int = 0, tie: bool = False):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     return LlamaForCausalLM(LlamaConfig(vocab_size=n, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                         num_attention_heads=2, num_key_value_heads=1, bos_token_id=0,
-                                        eos_token_id=0, max_position_embeddings=256)).eval()
+                                        eos_token_id=0, max_position_embeddings=256,
+                                        tie_word_embeddings=tie)).eval()
 
 
 def whole_text_bits(model, ids: list[int], ctx: int) -> float:

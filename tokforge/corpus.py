@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 from .errors import InputError
 
@@ -111,14 +112,9 @@ def read_text(path: str | os.PathLike) -> str:
                          fix="convert it to UTF-8, e.g. iconv -t UTF-8") from None
 
 
-def read_corpus(spec: str, split: str = "devtest", langs: list[str] | None = None,
-                limit: int | None = None) -> dict[str, list[str]]:
-    """Read ``flores200:DIR``, a text file (one language, named by its stem), or a folder of ``LANG.txt``.
-
-    Returns lines (documents) per language."""
-    kind, where = parse_spec(spec)
-    if kind == "flores200":
-        return read_flores(where, split, langs, limit)
+def corpus_files(where: str, langs: list[str] | None = None) -> list[tuple[str, Path]]:
+    """``(language, file)`` pairs of a text file (one language, named by its stem, or by the single
+    requested language) or a folder of ``LANG.txt``; a requested language without a file is an error."""
     p = Path(where)
     if p.is_dir():
         files = sorted(p.glob("*.txt"))
@@ -138,8 +134,86 @@ def read_corpus(spec: str, split: str = "devtest", langs: list[str] | None = Non
             raise InputError(f"corpus has no text for language(s) {', '.join(missing)}", where=where,
                              fix=f"it has: {have} (a folder needs LANG.txt files; a single file takes one language)")
         by_lang = {x: by_lang[x] for x in langs}
+    return list(by_lang.items())
+
+
+def iter_text_lines(path: str | os.PathLike) -> Iterator[str]:
+    """Non-blank lines of a UTF-8 text file, streamed; a clear error names the first bad line."""
+    path = Path(path)
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise InputError(f"cannot read text file ({e.strerror})", where=str(path)) from None
+    with f:
+        for n, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as e:
+                raise InputError(f"file is not UTF-8 (bad byte on line {n}, column {e.start + 1})", where=str(path),
+                                 fix="convert it to UTF-8, e.g. iconv -t UTF-8") from None
+            if line.strip():
+                yield line
+
+
+HF_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow", ".csv": "csv",
+               ".txt": "text"}
+
+
+def iter_hf_rows(path: str, text_column: str = "text", lang_column: str | None = None,
+                 langs=None) -> Iterator[tuple[str, str]]:
+    """``(language, text)`` per row of a local HF dataset (a ``save_to_disk`` folder, read memory-mapped)
+    or of data files (parquet, jsonl, arrow, csv, txt; a file, a folder or a glob), streamed. Without
+    ``lang_column`` the language is the file or folder name (``eng_Latn.parquet`` -> ``eng_Latn``)."""
+    import glob
+
+    p = Path(path)
+    if p.is_dir() and (p / "state.json").is_file() or (p / "dataset_dict.json").is_file():
+        from datasets import load_from_disk
+
+        ds = load_from_disk(str(p))
+        if hasattr(ds, "keys"):  # a DatasetDict: the train split, else the first
+            ds = ds["train"] if "train" in ds else ds[next(iter(ds))]
+        rows = ds.to_iterable_dataset()
+        cols = ds.column_names
+    else:
+        files = sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in HF_BUILDERS) if p.is_dir() else \
+            ([str(p)] if p.is_file() else sorted(glob.glob(path, recursive=True)))
+        files = [f for f in files if Path(f).suffix.lower() in HF_BUILDERS]
+        if not files:
+            raise InputError("hf: corpus has no dataset and no data files", where=path,
+                             fix="pass a save_to_disk folder or .parquet/.jsonl/.arrow/.csv/.txt files")
+        kinds = {HF_BUILDERS[Path(f).suffix.lower()] for f in files}
+        if len(kinds) > 1:
+            raise InputError("hf: data files of several formats", where=path, fix="one format per corpus")
+        from datasets import load_dataset
+
+        rows = load_dataset(kinds.pop(), data_files=files, split="train", streaming=True)
+        cols = list(rows.features or {}) if getattr(rows, "features", None) else None
+    if cols is not None:
+        for c in [text_column] + ([lang_column] if lang_column else []):
+            if c not in cols:
+                raise InputError(f"hf: dataset has no column {c!r}", where=path, fix="columns: " + ", ".join(cols))
+    default = p.name.split(".")[0] or "corpus"
+    want = set(langs) if langs else None
+    for row in rows:
+        if text_column not in row:
+            raise InputError(f"hf: dataset has no column {text_column!r}", where=path,
+                             fix="columns: " + ", ".join(row))
+        lang = str(row[lang_column]) if lang_column else default
+        if want is None or lang in want:
+            yield lang, str(row[text_column] or "")
+
+
+def read_corpus(spec: str, split: str = "devtest", langs: list[str] | None = None,
+                limit: int | None = None) -> dict[str, list[str]]:
+    """Read ``flores200:DIR``, a text file (one language, named by its stem), or a folder of ``LANG.txt``.
+
+    Returns lines (documents) per language; a requested language with no text is an error."""
+    kind, where = parse_spec(spec)
+    if kind == "flores200":
+        return read_flores(where, split, langs, limit)
     out = {}
-    for lang, f in by_lang.items():
+    for lang, f in corpus_files(where, langs):
         lines = [ln for ln in read_text(f).split("\n") if ln.strip()]
         if not lines:
             raise InputError("corpus has no text (the file is empty or blank)", where=str(f),

@@ -285,10 +285,11 @@ def load_tokenizer(name: str):
     return _load(pull(name, part="file"), name=name)
 
 
-def load_causal_lm(name_or_path: str | os.PathLike, device: str = "cpu", dtype=None):
+def load_causal_lm(name_or_path: str | os.PathLike, device: str = "cpu", dtype=None, tokenizer=None):
     """``(model, tokenizer)``: a transformers causal LM and its tokforge `Tokenizer`.
 
-    ``name_or_path`` is a built-in artifact name or an HF model directory.
+    ``name_or_path`` is a built-in artifact name or an HF model directory; pass ``tokenizer`` when it
+    is already loaded.
     """
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
@@ -310,4 +311,4 @@ def load_causal_lm(name_or_path: str | os.PathLike, device: str = "cpu", dtype=N
     hf_logging.set_verbosity_error()
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype or "float32").to(device)
     model.eval()
-    return model, _load(path, name=name)
+    return model, (tokenizer if tokenizer is not None else _load(path, name=name))

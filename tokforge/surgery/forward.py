@@ -25,16 +25,18 @@ def embed_scale(model) -> float:
     return 1.0 if s is None else float(s)
 
 
-def body_states(model, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None,
-                inputs_embeds: torch.Tensor | None = None) -> torch.Tensor:
+def body_states(model, input_ids: torch.Tensor | None = None, attention_mask=None,
+                inputs_embeds: torch.Tensor | None = None, position_ids: torch.Tensor | None = None) -> torch.Tensor:
     """Final hidden states ``[B, T, d]`` (after the final norm) for token ids or input rows.
 
     ``inputs_embeds`` are raw embedding rows; ``embed_scale`` is applied here, as the embedding
-    module would."""
+    module would. ``attention_mask`` may be a 2-D padding mask or 4-D additive masks (tree
+    attention; a dict per layer type for models with sliding-window layers)."""
     if inputs_embeds is not None:
         inputs_embeds = inputs_embeds * embed_scale(model)
-    return body(model)(input_ids=input_ids, inputs_embeds=inputs_embeds,
-                       attention_mask=attention_mask).last_hidden_state
+    kw = {"position_ids": position_ids} if position_ids is not None else {}
+    return body(model)(input_ids=input_ids, inputs_embeds=inputs_embeds, attention_mask=attention_mask,
+                       **kw).last_hidden_state
 
 
 def softcap(model, z: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,273 @@
+"""``heal(...)`` and ``heal_dir(...)``: the library entry points of ``tokforge heal``.
+
+``heal(model, tokenizer, teacher, teacher_tokenizer, texts, HealConfig(...), out=DIR)`` trains
+``model`` (a transformers causal LM speaking ``tokenizer``) to match ``teacher`` (the original model
+with its own tokenizer) on ``texts``, evaluates both before and after on held-out text, and returns
+``(model, report)``; with ``out`` it also saves an HF directory (model, tokenizer files,
+``heal_report.json``, ``log.jsonl``) that ``AutoModelForCausalLM``/``AutoTokenizer`` load.
+
+``heal_dir(student_dir, teacher=None, ...)`` does the same from a folder written by
+``tokforge transplant``: the teacher defaults to the original model recorded in its
+``transplant_report.json``, and a teacher whose vocabulary is not the recorded original is refused.
+Every check on the input runs before the output folder is touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import InputError
+from ...io import atomic_dir, atomic_write_text
+from ..evaluate import CONVENTION, EvalConfig, evaluate_languages, public
+from .data import Source, Windows
+from .train import CHECKPOINT, LOG, HealConfig, Healer, run
+
+REPORT = "heal_report.json"
+STATE = "heal_state.json"
+
+
+def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, tied: bool):
+    """(input rows, output rows or None when tied) the run trains: rows not copied by bytes/role from
+    the original (all rows with ``train_copied``); with ``embeddings+head``/``all``, every output row."""
+    from ...surgery.plan import match_by_bytes
+
+    everything = np.arange(n_rows, dtype=np.int64)
+    if cfg.train_copied or cfg.train == "all" or (cfg.train == "embeddings+head" and tied):
+        in_rows = everything
+    else:
+        copied, _ = match_by_bytes(teacher_vocab, student_vocab)
+        in_rows = np.setdiff1d(everything[:len(student_vocab)], copied)
+    if tied:
+        return in_rows, None
+    out_rows = everything if cfg.train in ("embeddings+head", "all") else in_rows
+    return in_rows, out_rows
+
+
+def _windows(texts, cfg: HealConfig, eval_texts, heldout: float) -> Windows:
+    if isinstance(texts, Windows):
+        return texts
+    if isinstance(texts, dict):
+        sources = [texts]
+    elif isinstance(texts, (list, tuple)) and texts and all(isinstance(t, str) for t in texts):
+        sources = [{"text": list(texts)}]
+    elif isinstance(texts, (list, tuple)) and all(isinstance(t, (Source, dict)) for t in texts):
+        sources = list(texts)
+    else:
+        raise InputError("texts must be a list of strings, a dict of lines per language, or Sources",
+                         where=type(texts).__name__)
+    exclude = {ln for v in (eval_texts or {}).values() for t in v for ln in t.split("\n")}
+    return Windows(sources, cfg.seq_bytes, 0.0 if eval_texts else heldout, exclude, cfg.seed)
+
+
+def _prepare_out(out: Path | None, resume: bool, force: bool, cfg: HealConfig) -> None:
+    from .train import check_settings, checkpoint_settings
+
+    if out is None:
+        if resume:
+            raise InputError("--resume needs --out (the folder of the run to continue)")
+        return
+    if resume:
+        if not (out / CHECKPOINT).is_file():
+            raise InputError("nothing to resume: the output folder has no checkpoint", where=str(out),
+                             fix="start without --resume" + (" (the run there has finished)" if (out / REPORT).is_file()
+                                                              else ""))
+        check_settings(checkpoint_settings(out / CHECKPOINT), cfg)
+    elif out.exists() and not force:
+        raise InputError("output directory already exists", where=str(out),
+                         fix="choose another --out, pass --force to replace it, or --resume to continue its run")
+
+
+def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | None = None, *,
+         eval_texts: dict[str, list[str]] | None = None, eval_limit: int = 40, heldout: float = 0.1,
+         out: str | Path | None = None, resume: bool = False, force: bool = False, progress: bool = True,
+         device: str = "cpu", accelerator=None, meta: dict | None = None, eval_cfg: EvalConfig | None = None,
+         on_step=None):
+    """Heal ``model`` by self-distillation from ``teacher`` (see the module docstring); ``(model, report)``.
+
+    ``on_step(record)`` is called after every step (after its checkpoint, when one is due); an
+    exception there stops the run, and ``resume=True`` continues it from the last checkpoint."""
+    from ... import devices
+
+    cfg = (cfg or HealConfig()).check()
+    out = Path(out) if out is not None else None
+    _prepare_out(out, resume, force, cfg)
+    windows = _windows(texts, cfg, eval_texts, heldout)
+    if eval_texts is None:
+        eval_texts = windows.heldout_lines(eval_limit)
+        if not eval_texts:
+            raise InputError("no held-out text to evaluate on", where=windows.describe(),
+                             fix="pass an evaluation set (--eval) or raise --heldout")
+        eval_source = f"held out from the training corpus ({heldout:.0%} of lines by hash, first {eval_limit} per language)"
+    else:
+        eval_source = (meta or {}).get("eval_source", "given")
+    windows.check()
+    if accelerator is None:
+        from accelerate import Accelerator
+
+        dev = devices.resolve(device)
+        accelerator = Accelerator(cpu=dev == "cpu")
+    from ...surgery.apply import embedding_modules
+
+    _, _, tied = embedding_modules(model)
+    n_rows = model.get_input_embeddings().weight.shape[0]
+    in_rows, out_rows = trainable_rows(tokenizer.vocab, teacher_tokenizer.vocab, n_rows, cfg, tied)
+    main = accelerator.is_main_process
+    t0 = time.perf_counter()
+    state = json.loads((out / STATE).read_text()) if resume and out is not None and (out / STATE).is_file() else None
+    if state is None:
+        teacher_eval = evaluate_languages(teacher, teacher_tokenizer, eval_texts, cfg=eval_cfg) if main else {}
+        before = evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg) if main else {}
+        state = {"teacher": public(teacher_eval), "before": public(before), "eval_seconds": round(time.perf_counter() - t0, 1)}
+    if out is not None and main and not resume:
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        (out / LOG).write_text("")
+        atomic_write_text(out / STATE, json.dumps(state))
+    accelerator.wait_for_everyone()
+    healer = Healer(model, tokenizer, teacher, teacher_tokenizer, windows, cfg, in_rows, out_rows, accelerator)
+    if resume:
+        healer.load_checkpoint(out / CHECKPOINT)
+        _trim_log(out / LOG, healer.step) if main else None
+    run_dir = out if out is not None else Path(_scratch())
+    last = run(healer, run_dir, progress, on_step)
+    model = healer.student.merge()
+    report = {}
+    if main:
+        t = time.perf_counter()
+        after = public(evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg))
+        report = _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, meta, eval_source,
+                         round(time.perf_counter() - t, 1))
+        if out is not None:
+            _save(model, tokenizer, out, report)
+    accelerator.wait_for_everyone()
+    return model, report
+
+
+def _scratch() -> str:
+    import tempfile
+
+    d = tempfile.mkdtemp(prefix="tokforge-heal-")
+    Path(d, LOG).write_text("")
+    return d
+
+
+def _trim_log(path: Path, upto: int) -> None:
+    """Keep the log lines of steps before ``upto`` (a resumed run writes what follows)."""
+    if path.exists():
+        keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", -1) < upto]
+        path.write_text("".join(ln + "\n" for ln in keep))
+
+
+def _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, meta, eval_source, eval_after_s) -> dict:
+    teacher, before = state["teacher"], state["before"]
+    cmp = {}
+    for lang in after:
+        t, b, a = teacher[lang]["bits_per_byte"], before[lang]["bits_per_byte"], after[lang]["bits_per_byte"]
+        cmp[lang] = {"bpb_teacher": t, "bpb_before": b, "bpb_after": a, "ratio_before": round(b / t, 4),
+                     "ratio_after": round(a / t, 4), "gap_closed": round((b - a) / (b - t), 4) if b != t else None}
+    if cmp:
+        cmp["mean"] = {k: round(float(np.mean([r[k] for r in cmp.values() if r.get(k) is not None])), 4)
+                       for k in ("bpb_teacher", "bpb_before", "bpb_after", "ratio_before", "ratio_after")}
+    return {
+        **(meta or {}),
+        "config": dataclasses.asdict(cfg), "losses": cfg.weights, "precision": healer.precision,
+        "processes": healer.acc.num_processes, "steps": healer.step, "tied": bool(tied),
+        "trainable": {"input_rows": int(len(in_rows)), "output_rows": None if out_rows is None else int(len(out_rows)),
+                      "body": cfg.train == "all"},
+        "train": {"windows_per_epoch": windows.stats.get("windows_per_epoch"), "seconds": last.get("train_seconds"),
+                  "windows_not_aligned": healer.skipped, "last_step": {k: v for k, v in last.items() if k != "step"}},
+        "evaluation": {"convention": CONVENTION, "texts": eval_source, "teacher": teacher, "before": before,
+                       "after": after, "comparison": cmp, "seconds_before": state.get("eval_seconds"),
+                       "seconds_after": eval_after_s},
+    }
+
+
+def _save(model, tokenizer, out: Path, report: dict) -> None:
+    """Model + tokenizer + report + log into ``out`` (replacing the run folder, checkpoint included)."""
+    from ...surgery.apply import hf_tokenizer
+
+    hf_tok, _ = hf_tokenizer(tokenizer)
+    log = (out / LOG).read_text() if (out / LOG).is_file() else ""
+    with atomic_dir(out, force=True) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        hf_tok.save_pretrained(tmp)
+        (tmp / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        (tmp / LOG).write_text(log, encoding="utf-8")
+
+
+# -- from a transplanted folder ----------------------------------------------------------------------
+def load_pair(student_dir: str | Path, teacher: str | None = None, device: str = "cpu"):
+    """``(student, student_tokenizer, teacher, teacher_tokenizer, meta)`` for ``tokforge heal DIR``.
+
+    The teacher defaults to the original recorded in ``DIR/transplant_report.json``; a folder without
+    that report needs an explicit teacher; a teacher whose vocabulary is not the recorded original is
+    an error. All checks run before any model weights load."""
+    from ... import models
+    from ...loaders import load_tokenizer
+
+    d = Path(student_dir)
+    if not (d / "config.json").is_file():
+        raise InputError("student is not an HF model directory (no config.json)", where=str(d),
+                         fix="pass a folder written by tokforge transplant")
+    rep_path = d / "transplant_report.json"
+    rep = None
+    if rep_path.is_file():
+        try:
+            rep = json.loads(rep_path.read_text(encoding="utf-8"))
+        except ValueError:
+            raise InputError("transplant_report.json is not valid JSON", where=str(rep_path)) from None
+    if teacher is None:
+        if rep is None:
+            raise InputError("the student folder is not a transplant (no transplant_report.json)", where=str(d),
+                             fix="pass --teacher MODEL (the model whose tokenizer it replaced)")
+        teacher = rep.get("model")
+        if not teacher or teacher.startswith("<"):
+            raise InputError("transplant_report.json does not name a loadable original model", where=str(rep_path),
+                             fix="pass --teacher MODEL")
+    t_tok = models.load_tokenizer(teacher) if teacher in models.ARTIFACTS else load_tokenizer(teacher)
+    want = (rep or {}).get("old_vocab_fingerprint")
+    if want is not None and t_tok.vocab.fingerprint() != want:
+        raise InputError("teacher's vocabulary is not the original recorded in transplant_report.json",
+                         where=f"{teacher} vs {rep.get('old_tokenizer')}",
+                         fix="pass the model the student was transplanted from (or omit --teacher)")
+    s_tok = load_tokenizer(d)
+    t_model, t_tok = models.load_causal_lm(teacher, device=device, tokenizer=t_tok)
+    s_model, s_tok = models.load_causal_lm(d, device=device, tokenizer=s_tok)
+    meta = {"teacher": str(teacher), "student": str(d), "student_tokenizer": s_tok.name,
+            "transplant": {k: rep.get(k) for k in ("method", "old_tokenizer", "new_tokenizer")} if rep else None}
+    return s_model, s_tok, t_model, t_tok, meta
+
+
+def heal_dir(student_dir: str | Path, sources, cfg: HealConfig | None = None, *, teacher: str | None = None,
+             eval_spec: str | None = None, eval_langs: list[str] | None = None, eval_limit: int = 40,
+             heldout: float = 0.1, out: str | Path, resume: bool = False, force: bool = False, device: str = "cpu",
+             progress: bool = True, on_step=None):
+    """``tokforge heal``: check everything cheap (settings, output folder, corpus, evaluation text, the
+    teacher's vocabulary), then load both models and `heal`. Returns ``(model, report)``; the report is
+    empty on the non-main processes of a multi-process run."""
+    from ... import corpus, devices
+
+    cfg = (cfg or HealConfig()).check()
+    device = devices.resolve(device)
+    out = Path(out)
+    _prepare_out(out, resume, force, cfg)
+    eval_texts, eval_source = None, None
+    if eval_spec is not None:
+        split = "devtest"
+        eval_texts = corpus.read_corpus(eval_spec, split=split, langs=eval_langs, limit=eval_limit)
+        eval_source = f"{eval_spec} ({split})" if eval_spec.startswith("flores200:") else eval_spec
+    windows = _windows(list(sources), cfg, eval_texts, heldout)
+    windows.check()
+    s_model, s_tok, t_model, t_tok, meta = load_pair(student_dir, teacher, device)
+    if eval_source:
+        meta["eval_source"] = eval_source
+    return heal(s_model, s_tok, t_model, t_tok, windows, cfg, eval_texts=eval_texts, eval_limit=eval_limit,
+                heldout=heldout, out=out, resume=resume, force=force, progress=progress, device=device, meta=meta,
+                on_step=on_step)

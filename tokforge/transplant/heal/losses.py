@@ -1,0 +1,140 @@
+"""Losses for healing a model with a new tokenizer against its original (the teacher).
+
+Every loss reads a batch of windows that both models saw as ``[BOS] + ids``; ``logits[b, p]``
+predicts token ``p`` of window ``b`` (``p = 0`` is predicted from the BOS alone).
+
+* ``lm``: next-token cross-entropy of the student on its own tokenization (nats per token).
+* ``alm``: approximate likelihood matching (Minixhofer, Vulić & Ponti 2025). Both tokenizations
+  are cut into chunks at byte offsets where both have a token boundary (`align.chunks`); a chunk's
+  log-probability is the sum of its tokens' log-probabilities *plus* the log-probability that the
+  next token starts with the byte that really follows (outcome debiasing: both sides then score the
+  event "these bytes, then a token boundary before the next byte", which removes most of the
+  tokenization bias between them). The student's and teacher's chunk log-probabilities are compared
+  with the binarised KL divergence at temperature ``tau``: each chunk is a Bernoulli event of
+  probability ``p ** (1 / tau)``. Kept from the paper: common-boundary chunks, outcome debiasing,
+  the binarised f-divergence with a temperature. Left out: hidden-state distillation, merging chunks
+  by space probability, several chunk sizes at once.
+* ``bytes``: KL(teacher || student) between exact next-byte distributions (`bytes_loss`).
+
+``parse_losses("alm=1,lm=0.1")`` -> ``{"alm": 1.0, "lm": 0.1}``; unknown names list the known ones.
+
+>>> parse_losses("alm"), parse_losses("alm=1, lm=0.1")
+({'alm': 1.0}, {'alm': 1.0, 'lm': 0.1})
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ...errors import InputError, UnknownNameError
+
+LOSSES = ("lm", "alm", "bytes")
+DIVERGENCES = ("binary_kl", "abs", "sq")
+
+
+def parse_losses(spec: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, _, w = part.partition("=")
+        name = name.strip()
+        if name not in LOSSES:
+            raise UnknownNameError("heal loss", name, LOSSES)
+        try:
+            weight = float(w) if w else 1.0
+        except ValueError:
+            raise InputError("loss weight must be a number", where=part, fix="e.g. --loss alm=1,lm=0.1") from None
+        if weight < 0 or name in out:
+            raise InputError("each loss once, with a weight >= 0", where=part)
+        out[name] = weight
+    if not out or not any(out.values()):
+        raise InputError("no loss chosen", where=spec, fix="e.g. --loss alm, or --loss alm=1,lm=0.1")
+    return out
+
+
+def log1mexp(x: torch.Tensor) -> torch.Tensor:
+    """``log(1 - exp(x))`` for ``x < 0``, accurate on both sides of ``log(1/2)``."""
+    return torch.where(x < -0.6931471805599453, torch.log1p(-torch.exp(x)), torch.log(-torch.expm1(x)))
+
+
+def divergence(log_t: torch.Tensor, log_s: torch.Tensor, kind: str = "binary_kl", tau: float = 1.0,
+               eps: float = 1e-6) -> torch.Tensor:
+    """Per chunk: how far the student's chunk log-probability ``log_s`` is from the teacher's ``log_t``.
+
+    ``binary_kl``: KL between Bernoulli(exp(log_t / tau)) and Bernoulli(exp(log_s / tau)); ``abs``:
+    ``|log_t - log_s|``; ``sq``: ``(log_t - log_s)**2 / 2``. Each is 0 exactly when they agree.
+
+    >>> t = torch.tensor([-2.0, -0.5]); round(float(divergence(t, t).abs().max()), 6)
+    0.0
+    >>> bool((divergence(t, t - 1) > 0).all())
+    True
+    """
+    if kind == "abs":
+        return (log_t - log_s).abs()
+    if kind == "sq":
+        return 0.5 * (log_t - log_s) ** 2
+    if kind != "binary_kl":
+        raise UnknownNameError("ALM divergence", kind, DIVERGENCES)
+    lt = (log_t / tau).clamp(max=0.0) - eps
+    ls = (log_s / tau).clamp(max=0.0) - eps
+    pt = lt.exp()
+    return pt * (lt - ls) + (1 - pt) * (log1mexp(lt) - log1mexp(ls))
+
+
+def first_byte_table(vocab, rows: int) -> torch.Tensor:
+    """First byte of every id (256 for special, empty and padding rows), for ``rows`` output rows."""
+    out = torch.full((rows,), 256, dtype=torch.long)
+    for i, (t, k) in enumerate(zip(vocab.tokens, vocab.kinds.tolist())):
+        if t and not k & 1:
+            out[i] = t[0]
+    return out
+
+
+def token_logprobs(logits: torch.Tensor, inp: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log p of each of the ``n`` tokens of one window, log-normaliser at positions 0..n):
+    ``logits [T, V]`` for the input ``[BOS] + ids``."""
+    lse = torch.logsumexp(logits[:n + 1], -1)
+    z = logits[torch.arange(n, device=logits.device), inp[1:n + 1]]
+    return z - lse[:n], lse
+
+
+def outcome_logprob(logits: torch.Tensor, lse: torch.Tensor, pos: torch.Tensor, next_byte: torch.Tensor,
+                    first_byte: torch.Tensor) -> torch.Tensor:
+    """log P(next token starts with ``next_byte[k]``) from the distribution at position ``pos[k]``."""
+    probs = (logits[pos] - lse[pos, None]).exp()                        # [K, V]
+    mass = torch.zeros(pos.numel(), 257, dtype=probs.dtype, device=probs.device)
+    mass.index_add_(1, first_byte[:probs.shape[1]].to(probs.device), probs)
+    return mass.gather(1, next_byte[:, None].to(probs.device))[:, 0].clamp(min=1e-30).log()
+
+
+def lm_loss(s_tok_lp: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy (nats) of one window."""
+    return -s_tok_lp.mean()
+
+
+def chunk_logprobs(tok_lp: torch.Tensor, first: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    """Sum of token log-probs ``tok_lp[first[k]..last[k]]`` per chunk (inclusive ranges)."""
+    c = torch.cat([tok_lp.new_zeros(1), tok_lp.cumsum(0)])
+    return c[last + 1] - c[first]
+
+
+def alm_window(s_logits, s_inp, s_n, t_logits, t_inp, t_n, ch, s_fb, t_fb, kind: str = "binary_kl",
+               tau: float = 1.0) -> tuple[torch.Tensor, int]:
+    """(ALM loss of one window, number of chunks): mean divergence over chunks (the teacher side is
+    taken as fixed). ``ch`` is an `align.Chunks` with side A = student, side B = teacher."""
+    s_lp, s_lse = token_logprobs(s_logits, s_inp, s_n)
+    with torch.no_grad():
+        t_lp, t_lse = token_logprobs(t_logits, t_inp, t_n)
+    keep = torch.from_numpy(ch.next_byte >= 0)
+    if not bool(keep.any()):
+        return s_lp.sum() * 0.0, 0
+    dev = s_logits.device
+    a_first, a_last = (torch.from_numpy(x)[keep].to(dev) for x in (ch.a_first, ch.a_last))
+    b_first, b_last = (torch.from_numpy(x)[keep].to(dev) for x in (ch.b_first, ch.b_last))
+    nb = torch.from_numpy(ch.next_byte)[keep]
+    log_s = chunk_logprobs(s_lp, a_first, a_last) + outcome_logprob(s_logits, s_lse, a_last + 1, nb, s_fb)
+    with torch.no_grad():
+        log_t = chunk_logprobs(t_lp, b_first, b_last) + outcome_logprob(t_logits, t_lse, b_last + 1, nb, t_fb)
+    return divergence(log_t.detach(), log_s, kind, tau).mean(), int(keep.sum())

@@ -1,0 +1,318 @@
+"""The healing loop: self-distillation of a transplanted model from its original, on HF ``accelerate``.
+
+One step: the next ``batch_size`` training windows (`data.Windows`; each process of a multi-process
+run takes its share), encoded by both tokenizers with their BOS in front; the student's logits (with
+gradients to its trainable rows, `student.Student`) and the teacher's (no gradients); the chosen
+losses (`losses`) averaged over windows; one optimiser step (`student.RowAdam` for embedding rows,
+AdamW for the body with ``train="all"``) after a linear warm-up. ``accelerate launch -m tokforge heal
+...`` runs the same loop data-parallel: gradients are averaged over processes, and since every loss
+is a mean over windows and every process gets as many windows, the result matches one process.
+
+A checkpoint is written every ``save_every`` steps; a resumed run continues exactly (same windows,
+same optimiser state). Every step is a line of ``log.jsonl``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io as _io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ...errors import InputError
+from ...io import atomic_write_bytes
+from . import losses as L
+from .align import chunks, token_ends
+from .student import TRAIN_MODES, RowAdam, Student, warmup_constant
+
+CHECKPOINT = "checkpoint.pt"
+LOG = "log.jsonl"
+# settings a resumed run may change (how long it runs and how often it saves)
+FREE_ON_RESUME = ("steps", "minutes", "save_every")
+
+
+@dataclass(frozen=True)
+class HealConfig:
+    """How a model is healed. ``steps`` or ``minutes`` bounds the run (``minutes`` wins when both)."""
+
+    loss: str = "alm"                # "alm", "lm", "bytes" or weighted: "alm=1,lm=0.1"
+    steps: int | None = 200
+    minutes: float | None = None
+    batch_size: int = 8              # windows per step (all processes together)
+    seq_bytes: int = 512             # bytes per window
+    lr: float = 2e-3                 # embedding rows
+    body_lr: float = 2e-5            # decoder body, with train="all"
+    warmup: int = 10
+    grad_clip: float = 1.0
+    train: str = "embeddings"        # "embeddings", "embeddings+head", "all"
+    train_copied: bool = False       # also train rows copied by bytes from the original
+    divergence: str = "binary_kl"    # ALM: "binary_kl", "abs", "sq"
+    tau: float = 1.0                 # ALM binarisation temperature
+    chunks: str = "all"              # ALM chunk boundaries: "all" common boundaries, or "space"
+    byte_positions: int = 4          # bytes loss: sampled positions per window
+    save_every: int = 50
+    seed: int = 0
+    precision: str = "auto"          # "auto" (bf16 where the processor has it), "bf16", "fp32"
+
+    def check(self) -> "HealConfig":
+        w = L.parse_losses(self.loss)
+        if self.minutes is None and (self.steps is None or self.steps < 1):
+            raise InputError("heal needs --steps N (>= 1) or --minutes M", where=f"steps={self.steps}")
+        if self.minutes is not None and self.minutes <= 0:
+            raise InputError("--minutes must be positive", where=f"minutes={self.minutes}")
+        if self.train not in TRAIN_MODES:
+            raise InputError(f"unknown --train {self.train!r}", fix="use one of: " + ", ".join(TRAIN_MODES))
+        if self.divergence not in L.DIVERGENCES:
+            raise InputError(f"unknown divergence {self.divergence!r}", fix="use one of: " + ", ".join(L.DIVERGENCES))
+        if self.chunks not in ("all", "space"):
+            raise InputError(f"unknown chunk mode {self.chunks!r}", fix="use all or space")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise InputError(f"unknown precision {self.precision!r}", fix="use auto, bf16 or fp32")
+        for k in ("batch_size", "save_every", "byte_positions"):
+            if getattr(self, k) < 1:
+                raise InputError(f"{k} must be at least 1", where=f"{k}={getattr(self, k)}")
+        if self.lr <= 0 or self.tau <= 0:
+            raise InputError("lr and tau must be positive", where=f"lr={self.lr}, tau={self.tau}")
+        if "bytes" in w and w["bytes"] > 0:
+            pass  # checked against the tokenizers by the trainer (byte-level needs BPE families)
+        return self
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return L.parse_losses(self.loss)
+
+    def resolved_precision(self, device: str) -> str:
+        if self.precision != "auto":
+            return self.precision
+        from ..aux import precision_for
+
+        return precision_for(device)
+
+
+def settings_of(cfg: HealConfig) -> dict:
+    """The settings a resumed run must share with the run it continues."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in FREE_ON_RESUME}
+
+
+def check_settings(saved: dict, cfg: HealConfig) -> None:
+    mine = settings_of(cfg)
+    if saved != mine:
+        diff = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
+        raise InputError("--resume with changed settings", where=", ".join(diff),
+                         fix="resume with the settings of the first run, or start a new --out")
+
+
+def checkpoint_settings(path: Path) -> dict:
+    """The settings stored in a checkpoint (read before anything is written on resume)."""
+    return torch.load(path, map_location="cpu", weights_only=False)["settings"]
+
+
+def encode_windows(tokenizer, windows: list[str], device) -> tuple[torch.Tensor, torch.Tensor, list[int], list]:
+    """(input ids ``[B, T]`` with the BOS (else EOS) in front, mask, token counts, token ids per window)."""
+    ctx = tokenizer.bos_id if tokenizer.bos_id is not None else tokenizer.eos_id
+    if ctx is None:
+        raise InputError("tokenizer has neither a BOS nor an EOS token to start windows with", where=tokenizer.name)
+    ids = tokenizer.encode_batch(windows)
+    T = 1 + max(len(x) for x in ids)
+    inp = torch.zeros(len(ids), T, dtype=torch.long)
+    mask = torch.zeros(len(ids), T, dtype=torch.long)
+    for r, x in enumerate(ids):
+        inp[r, :len(x) + 1] = torch.tensor([ctx] + x)
+        mask[r, :len(x) + 1] = 1
+    return inp.to(device), mask.to(device), [len(x) for x in ids], ids
+
+
+class Healer:
+    """Student, teacher, data and optimisers for one run (one per process)."""
+
+    def __init__(self, model, tokenizer, teacher, teacher_tokenizer, windows, cfg: HealConfig, trainable_in,
+                 trainable_out, accelerator):
+        self.cfg, self.acc = cfg.check(), accelerator
+        self.device = accelerator.device
+        self.precision = cfg.resolved_precision(str(self.device))
+        self.tok, self.t_tok = tokenizer, teacher_tokenizer
+        self.teacher = teacher.to(self.device).eval()
+        for p in self.teacher.parameters():
+            p.requires_grad_(False)
+        self.weights = cfg.weights
+        model = model.to(self.device).eval()  # eval: no dropout; the loss decides what learns
+        self.student = Student(model, torch.as_tensor(trainable_in), None if trainable_out is None
+                               else torch.as_tensor(trainable_out), train_body=cfg.train == "all")
+        self.row_opt = RowAdam([p for p in (self.student.d_in, self.student.d_out) if p is not None], lr=cfg.lr)
+        body = [p for p in self.student.model.parameters() if p.requires_grad]
+        self.body_opt = torch.optim.AdamW(body, lr=cfg.body_lr, weight_decay=0.0) if body else None
+        sched = warmup_constant(cfg.warmup)
+        self.scheds = [torch.optim.lr_scheduler.LambdaLR(o, sched) for o in self.opts]
+        self.student_ddp = accelerator.prepare_model(self.student)
+        self.s_fb = L.first_byte_table(tokenizer.vocab, self.student.matrices()[1].shape[0]).to(self.device)
+        self.t_fb = L.first_byte_table(teacher_tokenizer.vocab, self.teacher.get_output_embeddings().weight.shape[0]
+                                       ).to(self.device)
+        self.windows = windows
+        self.step = 0
+        self.skipped = 0
+        self._bytes = None
+        if self.weights.get("bytes"):
+            from .bytes_loss import ByteKL
+
+            self._bytes = ByteKL(self.student, tokenizer, self.teacher, teacher_tokenizer, cfg.byte_positions,
+                                 call=self.student_ddp)
+
+    @property
+    def opts(self) -> list:
+        return [self.row_opt] + ([self.body_opt] if self.body_opt is not None else [])
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+
+    def losses(self, windows: list[str]) -> dict:
+        """Loss terms of this process's windows (each a mean over windows), plus counts for the log."""
+        w = self.weights
+        s_inp, s_mask, s_n, s_ids = encode_windows(self.tok, windows, self.device)
+        with self._autocast():
+            s_logits = self.student_ddp(s_inp, s_mask)
+        need_t = bool(w.get("alm"))
+        if need_t:
+            t_inp, t_mask, t_n, t_ids = encode_windows(self.t_tok, windows, self.device)
+            with torch.no_grad(), self._autocast():
+                t_logits = self.teacher(input_ids=t_inp, attention_mask=t_mask).logits.float()
+        terms = {k: [] for k in w if w[k]}
+        nll, n_tok, n_bytes, n_chunks = 0.0, 0, 0, 0
+        for b, text in enumerate(windows):
+            raw = text.encode("utf-8")
+            s_lp, _ = L.token_logprobs(s_logits[b], s_inp[b], s_n[b])
+            nll -= float(s_lp.detach().sum())
+            n_tok += s_n[b]
+            n_bytes += len(raw)
+            if "lm" in terms:
+                terms["lm"].append(L.lm_loss(s_lp))
+            if "alm" in terms:
+                exact = (self.tok.decode_bytes(s_ids[b]) == raw and self.t_tok.decode_bytes(t_ids[b]) == raw)
+                if not exact:  # a lossy window cannot be aligned byte for byte
+                    self.skipped += 1
+                    terms["alm"].append(s_lp.sum() * 0.0)
+                    continue
+                ch = chunks(raw, token_ends(self.tok.vocab.tokens, s_ids[b], self.tok.dummy_prefix),
+                            token_ends(self.t_tok.vocab.tokens, t_ids[b], self.t_tok.dummy_prefix), self.cfg.chunks)
+                val, k = L.alm_window(s_logits[b], s_inp[b], s_n[b], t_logits[b], t_inp[b], t_n[b], ch,
+                                      self.s_fb, self.t_fb, self.cfg.divergence, self.cfg.tau)
+                terms["alm"].append(val)
+                n_chunks += k
+        if "bytes" in terms:
+            terms["bytes"] = self._bytes.window_losses(windows, np.random.default_rng([self.cfg.seed, 7, self.step]))
+        out = {k: torch.stack(v).mean() for k, v in terms.items()}
+        out["loss"] = sum(w[k] * out[k] for k in terms)
+        out["_counts"] = {"nll_nats": nll, "tokens": n_tok, "bytes": n_bytes, "chunks": n_chunks}
+        return out
+
+    def train_step(self, windows: list[str]) -> dict:
+        t0 = time.perf_counter()
+        out = self.losses(windows)
+        for o in self.opts:
+            o.zero_grad(set_to_none=True)
+        self.acc.backward(out["loss"])
+        params = [p for p in self.student.parameters() if p.requires_grad]
+        gnorm = self.acc.clip_grad_norm_(params, self.cfg.grad_clip) if self.cfg.grad_clip else torch.tensor(0.0)
+        for o in self.opts:
+            o.step()
+        for s in self.scheds:
+            s.step()
+        c = out.pop("_counts")
+        stats = torch.tensor([c["nll_nats"], c["tokens"], c["bytes"], c["chunks"]], dtype=torch.float64,
+                             device=self.device)
+        stats = self.acc.reduce(stats, "sum")
+        rec = {"step": self.step, **{k: round(float(self.acc.reduce(v.detach().float(), "mean")), 6)
+                                     for k, v in out.items()},
+               "train_bits_per_byte": round(float(stats[0] / stats[2] / np.log(2)), 5),
+               "tokens": int(stats[1]), "chunks": int(stats[3]), "grad_norm": round(float(gnorm), 4),
+               "lr": self.scheds[0].get_last_lr()[0], "seconds": round(time.perf_counter() - t0, 3)}
+        self.step += 1
+        return rec
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def settings(self) -> dict:
+        return settings_of(self.cfg)
+
+    def state(self) -> dict:
+        st = {"step": self.step, "settings": self.settings(), "d_in": self.student.d_in.detach().cpu(),
+              "d_out": None if self.student.d_out is None else self.student.d_out.detach().cpu(),
+              "opts": [o.state_dict() for o in self.opts], "scheds": [s.state_dict() for s in self.scheds],
+              "skipped": self.skipped}
+        if self.body_opt is not None:
+            st["body"] = {n: p.detach().cpu() for n, p in self.student.model.named_parameters() if p.requires_grad}
+        return st
+
+    def save_checkpoint(self, path: Path) -> None:
+        buf = _io.BytesIO()
+        torch.save(self.state(), buf)
+        atomic_write_bytes(path, buf.getvalue())
+
+    def load_checkpoint(self, path: Path) -> None:
+        st = torch.load(path, map_location=self.device, weights_only=False)
+        check_settings(st["settings"], self.cfg)
+        with torch.no_grad():
+            self.student.d_in.copy_(st["d_in"])
+            if self.student.d_out is not None:
+                self.student.d_out.copy_(st["d_out"])
+            if "body" in st:
+                named = dict(self.student.model.named_parameters())
+                for n, v in st["body"].items():
+                    named[n].copy_(v)
+        for o, s in zip(self.opts, st["opts"]):
+            o.load_state_dict(s)
+        for sc, s in zip(self.scheds, st["scheds"]):
+            sc.load_state_dict(s)
+        self.step, self.skipped = int(st["step"]), int(st.get("skipped", 0))
+
+
+def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dict], None] | None = None) -> dict:
+    """Train until ``steps`` or ``minutes``; checkpoint and log on the main process. Returns the last record."""
+    from ...progress import bar
+
+    cfg, acc = healer.cfg, healer.acc
+    main = acc.is_main_process
+    budget = cfg.minutes * 60 if cfg.minutes is not None else None
+    total = None if budget is not None else cfg.steps
+    batches = healer.windows.batches(cfg.batch_size, healer.step, acc.process_index, acc.num_processes)
+    last: dict = {}
+    t_start = time.perf_counter()
+    done_tokens = 0
+    log = open(out / LOG, "a", encoding="utf-8") if main else None
+    try:
+        with bar(total, "heal", enabled=progress and main, unit="steps", initial=healer.step) as b:
+            while True:
+                if total is not None and healer.step >= total:
+                    break
+                if budget is not None:
+                    over = torch.tensor(float(time.perf_counter() - t_start >= budget), device=healer.device)
+                    if float(acc.reduce(over, "sum")) > 0:
+                        break
+                last = healer.train_step(next(batches))
+                done_tokens += last["tokens"]
+                elapsed = time.perf_counter() - t_start
+                if main:
+                    log.write(json.dumps(last) + "\n")
+                    log.flush()
+                b.update(1)
+                post = {"loss": last["loss"], "bits/byte": last["train_bits_per_byte"],
+                        "tok/s": round(done_tokens / max(elapsed, 1e-9))}
+                if budget is not None:
+                    post["left"] = f"{max(0.0, budget - elapsed) / 60:.1f}min"
+                b.set_postfix(**post)
+                if main and (healer.step % cfg.save_every == 0):
+                    healer.save_checkpoint(out / CHECKPOINT)
+                if on_step:
+                    on_step(last)
+    finally:
+        if log is not None:
+            log.close()
+    if main:
+        healer.save_checkpoint(out / CHECKPOINT)
+    acc.wait_for_everyone()
+    last["train_seconds"] = round(time.perf_counter() - t_start, 1)
+    return last
