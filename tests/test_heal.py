@@ -352,3 +352,18 @@ def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "--resume with changed settings: seq_bytes (" in err
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "r").iterdir()) == snapshot
+
+
+def test_bf16_training_leaves_frozen_weights_exact(pair):
+    """Frozen weights are held in bf16 during a bf16 run, then restored bit for bit (teacher too)."""
+    teacher, old, student, new = pair
+    m = copy.deepcopy(student)
+    body0 = {n: p.detach().clone() for n, p in m.named_parameters() if "embed_tokens" not in n}
+    t0 = {n: p.detach().clone() for n, p in teacher.named_parameters()}
+    model, rep = heal(m, new, teacher, old, {"en": CORPUS}, cfg(steps=2, precision="bf16"), eval_texts=HELD,
+                      progress=False)
+    assert rep["precision"] == "bf16"
+    for n, p in model.named_parameters():
+        if n in body0:
+            assert p.dtype == torch.float32 and torch.equal(p, body0[n]), n
+    assert all(torch.equal(p, t0[n]) and p.dtype == torch.float32 for n, p in teacher.named_parameters())

@@ -87,11 +87,13 @@ def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | 
          eval_texts: dict[str, list[str]] | None = None, eval_limit: int = 40, heldout: float = 0.1,
          out: str | Path | None = None, resume: bool = False, force: bool = False, progress: bool = True,
          device: str = "cpu", accelerator=None, meta: dict | None = None, eval_cfg: EvalConfig | None = None,
-         on_step=None):
+         on_step=None, baseline: dict | None = None, extra_files: dict[str, str] | None = None):
     """Heal ``model`` by self-distillation from ``teacher`` (see the module docstring); ``(model, report)``.
 
     ``on_step(record)`` is called after every step (after its checkpoint, when one is due); an
-    exception there stops the run, and ``resume=True`` continues it from the last checkpoint."""
+    exception there stops the run, and ``resume=True`` continues it from the last checkpoint.
+    ``baseline`` (``{"teacher": ..., "before": ...}`` from `evaluate.public`) skips the evaluations
+    before training when several runs share the same start (benches)."""
     from ... import devices
 
     cfg = (cfg or HealConfig()).check()
@@ -120,6 +122,8 @@ def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | 
     main = accelerator.is_main_process
     t0 = time.perf_counter()
     state = json.loads((out / STATE).read_text()) if resume and out is not None and (out / STATE).is_file() else None
+    if state is None and baseline is not None:
+        state = {"teacher": baseline["teacher"], "before": baseline["before"], "eval_seconds": 0.0}
     if state is None:
         teacher_eval = evaluate_languages(teacher, teacher_tokenizer, eval_texts, cfg=eval_cfg) if main else {}
         before = evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg) if main else {}
@@ -136,7 +140,10 @@ def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | 
         healer.load_checkpoint(out / CHECKPOINT)
         _trim_log(out / LOG, healer.step) if main else None
     run_dir = out if out is not None else Path(_scratch())
-    last = run(healer, run_dir, progress, on_step)
+    try:
+        last = run(healer, run_dir, progress, on_step)
+    finally:
+        healer.restore()
     model = healer.student.merge()
     report = {}
     if main:
@@ -145,7 +152,7 @@ def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | 
         report = _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, meta, eval_source,
                          round(time.perf_counter() - t, 1))
         if out is not None:
-            _save(model, tokenizer, out, report)
+            _save(model, tokenizer, out, report, extra_files)
     accelerator.wait_for_everyone()
     return model, report
 
@@ -189,8 +196,9 @@ def _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, m
     }
 
 
-def _save(model, tokenizer, out: Path, report: dict) -> None:
-    """Model + tokenizer + report + log into ``out`` (replacing the run folder, checkpoint included)."""
+def _save(model, tokenizer, out: Path, report: dict, extra: dict[str, str] | None = None) -> None:
+    """Model + tokenizer + report + log into ``out`` (replacing the run folder, checkpoint included);
+    ``extra`` maps file names to text written beside them."""
     from ...surgery.apply import hf_tokenizer
 
     hf_tok, _ = hf_tokenizer(tokenizer)
@@ -200,6 +208,8 @@ def _save(model, tokenizer, out: Path, report: dict) -> None:
         hf_tok.save_pretrained(tmp)
         (tmp / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
         (tmp / LOG).write_text(log, encoding="utf-8")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
 
 
 # -- from a transplanted folder ----------------------------------------------------------------------
@@ -248,7 +258,7 @@ def load_pair(student_dir: str | Path, teacher: str | None = None, device: str =
 def heal_dir(student_dir: str | Path, sources, cfg: HealConfig | None = None, *, teacher: str | None = None,
              eval_spec: str | None = None, eval_langs: list[str] | None = None, eval_limit: int = 40,
              heldout: float = 0.1, out: str | Path, resume: bool = False, force: bool = False, device: str = "cpu",
-             progress: bool = True, on_step=None):
+             progress: bool = True, on_step=None, keep_files: tuple[str, ...] = ()):
     """``tokforge heal``: check everything cheap (settings, output folder, corpus, evaluation text, the
     teacher's vocabulary), then load both models and `heal`. Returns ``(model, report)``; the report is
     empty on the non-main processes of a multi-process run."""
@@ -270,4 +280,5 @@ def heal_dir(student_dir: str | Path, sources, cfg: HealConfig | None = None, *,
         meta["eval_source"] = eval_source
     return heal(s_model, s_tok, t_model, t_tok, windows, cfg, eval_texts=eval_texts, eval_limit=eval_limit,
                 heldout=heldout, out=out, resume=resume, force=force, progress=progress, device=device, meta=meta,
-                on_step=on_step)
+                on_step=on_step, extra_files={n: (Path(student_dir) / n).read_text(encoding="utf-8")
+                                              for n in keep_files if (Path(student_dir) / n).is_file()})

@@ -137,7 +137,8 @@ class ByteKL:
         st, call = self.student, self.call
 
         def fn(ids, mask, pos):
-            return call(ids.to(st.d_in.device), mask, pos.to(st.d_in.device))
+            dev = st.emb.device
+            return call(ids.to(dev), mask, pos.to(dev))
         fn.model = st.model
         return fn
 

@@ -1,7 +1,7 @@
 """Losses for healing a model with a new tokenizer against its original (the teacher).
 
-Every loss reads a batch of windows that both models saw as ``[BOS] + ids``; ``logits[b, p]``
-predicts token ``p`` of window ``b`` (``p = 0`` is predicted from the BOS alone).
+Every loss reads a batch of windows that both models saw as ``[BOS] + ids``; row ``p`` of a window's
+log-softmaxed logits predicts token ``p`` (``p = 0`` is predicted from the BOS alone).
 
 * ``lm``: next-token cross-entropy of the student on its own tokenization (nats per token).
 * ``alm``: approximate likelihood matching (Minixhofer, Vulić & Ponti 2025). Both tokenizations
@@ -92,21 +92,21 @@ def first_byte_table(vocab, rows: int) -> torch.Tensor:
     return out
 
 
-def token_logprobs(logits: torch.Tensor, inp: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(log p of each of the ``n`` tokens of one window, log-normaliser at positions 0..n):
-    ``logits [T, V]`` for the input ``[BOS] + ids``."""
-    lse = torch.logsumexp(logits[:n + 1], -1)
-    z = logits[torch.arange(n, device=logits.device), inp[1:n + 1]]
-    return z - lse[:n], lse
+def token_logprobs(lsm: torch.Tensor, inp: torch.Tensor, n: int) -> torch.Tensor:
+    """log p of each of the ``n`` tokens of one window, from its log-softmax ``lsm [>= n, V]`` over the
+    input ``[BOS] + ids`` (row p predicts token p)."""
+    return lsm[torch.arange(n, device=lsm.device), inp[1:n + 1]]
 
 
-def outcome_logprob(logits: torch.Tensor, lse: torch.Tensor, pos: torch.Tensor, next_byte: torch.Tensor,
+def outcome_logprob(lsm: torch.Tensor, pos: torch.Tensor, next_byte: torch.Tensor,
                     first_byte: torch.Tensor) -> torch.Tensor:
-    """log P(next token starts with ``next_byte[k]``) from the distribution at position ``pos[k]``."""
-    probs = (logits[pos] - lse[pos, None]).exp()                        # [K, V]
-    mass = torch.zeros(pos.numel(), 257, dtype=probs.dtype, device=probs.device)
-    mass.index_add_(1, first_byte[:probs.shape[1]].to(probs.device), probs)
-    return mass.gather(1, next_byte[:, None].to(probs.device))[:, 0].clamp(min=1e-30).log()
+    """log P(next token starts with ``next_byte[k]``) from the distribution at row ``pos[k]`` of ``lsm``."""
+    rows = lsm if pos.numel() > 0.5 * lsm.shape[0] else lsm.index_select(0, pos)
+    mass = torch.zeros(rows.shape[0], 257, dtype=rows.dtype, device=rows.device)
+    mass.index_add_(1, first_byte[:rows.shape[1]].to(rows.device), rows.exp())
+    if rows is lsm:
+        mass = mass.index_select(0, pos)
+    return mass.gather(1, next_byte[:, None].to(mass.device))[:, 0].clamp(min=1e-30).log()
 
 
 def lm_loss(s_tok_lp: torch.Tensor) -> torch.Tensor:
@@ -120,21 +120,22 @@ def chunk_logprobs(tok_lp: torch.Tensor, first: torch.Tensor, last: torch.Tensor
     return c[last + 1] - c[first]
 
 
-def alm_window(s_logits, s_inp, s_n, t_logits, t_inp, t_n, ch, s_fb, t_fb, kind: str = "binary_kl",
+def alm_window(s_lsm, s_inp, s_n, t_lsm, t_inp, t_n, ch, s_fb, t_fb, kind: str = "binary_kl",
                tau: float = 1.0) -> tuple[torch.Tensor, int]:
     """(ALM loss of one window, number of chunks): mean divergence over chunks (the teacher side is
-    taken as fixed). ``ch`` is an `align.Chunks` with side A = student, side B = teacher."""
-    s_lp, s_lse = token_logprobs(s_logits, s_inp, s_n)
+    taken as fixed). ``*_lsm`` are log-softmaxed logits of the window; ``ch`` is an `align.Chunks` with
+    side A = student, side B = teacher."""
+    s_lp = token_logprobs(s_lsm, s_inp, s_n)
     with torch.no_grad():
-        t_lp, t_lse = token_logprobs(t_logits, t_inp, t_n)
+        t_lp = token_logprobs(t_lsm, t_inp, t_n)
     keep = torch.from_numpy(ch.next_byte >= 0)
     if not bool(keep.any()):
         return s_lp.sum() * 0.0, 0
-    dev = s_logits.device
+    dev = s_lsm.device
     a_first, a_last = (torch.from_numpy(x)[keep].to(dev) for x in (ch.a_first, ch.a_last))
     b_first, b_last = (torch.from_numpy(x)[keep].to(dev) for x in (ch.b_first, ch.b_last))
     nb = torch.from_numpy(ch.next_byte)[keep]
-    log_s = chunk_logprobs(s_lp, a_first, a_last) + outcome_logprob(s_logits, s_lse, a_last + 1, nb, s_fb)
+    log_s = chunk_logprobs(s_lp, a_first, a_last) + outcome_logprob(s_lsm, a_last + 1, nb, s_fb)
     with torch.no_grad():
-        log_t = chunk_logprobs(t_lp, b_first, b_last) + outcome_logprob(t_logits, t_lse, b_last + 1, nb, t_fb)
+        log_t = chunk_logprobs(t_lp, b_first, b_last) + outcome_logprob(t_lsm, b_last + 1, nb, t_fb)
     return divergence(log_t.detach(), log_s, kind, tau).mean(), int(keep.sum())

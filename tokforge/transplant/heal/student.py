@@ -1,28 +1,29 @@
-"""The model being healed: frozen weights plus trainable row deltas, and a lazy row-wise Adam.
+"""The model being healed: chosen rows of its own embedding (and LM-head) matrices train, the rest is frozen.
 
-``Student(model, in_rows, out_rows)`` keeps the embedding matrix (and an untied LM head) frozen
-and learns a delta for the chosen rows only: effective matrix = base + delta at those rows.
-A tied model has one matrix and one delta, used for the input rows and the logits alike, so it
-stays tied. ``train="all"`` also makes the decoder body trainable. ``merge()`` writes the
-learned rows back into the model's own weights.
+``Student(model, in_rows, out_rows)`` makes the embedding matrix (and an untied LM head, when
+``out_rows`` is given) trainable and records which rows may change; `mask_grads` zeroes the
+gradient of every other row before the optimiser step, so frozen rows (those copied by bytes from
+the original, by default) stay bit-identical. A tied model has one matrix, used for the input rows
+and the logits alike, so it stays tied. ``train_body`` also makes the decoder body trainable.
+The forward is the model's own (``model(input_ids, attention_mask).logits``), so whatever the
+architecture does between rows and logits (embedding scale, soft-capping) is kept.
 
-`RowAdam` updates only the rows whose gradient is non-zero in a step (lazy Adam, with a step
-count per row for the bias correction): rows a batch never touched (input rows of tokens that did
-not occur, in an untied model) are neither moved nor decayed, so a 262k-row table costs an update
-only where it learned something.
+`RowAdam` updates only the rows whose gradient is non-zero in a step (lazy Adam, with a step count
+per row for the bias correction): rows a batch never touched (input rows of tokens that did not
+occur, in an untied model) are neither moved nor decayed, so a 262k-row table costs an update only
+where it learned something. When every row that ever learned has a gradient (a tied model under a
+full softmax), the same update runs as dense in-place arithmetic, without gathering rows.
 """
 
 from __future__ import annotations
 
 import torch
 
-from ...surgery.forward import body_states, head_logits
-
 TRAIN_MODES = ("embeddings", "embeddings+head", "all")
 
 
 class Student(torch.nn.Module):
-    """Forward of ``model`` with row deltas; ``forward(ids, mask)`` gives float32 logits ``[B, T, V]``."""
+    """``forward(ids, mask, position_ids=None)`` gives float32 logits ``[B, T, V]`` of the model."""
 
     def __init__(self, model, in_rows: torch.Tensor, out_rows: torch.Tensor | None, train_body: bool = False):
         super().__init__()
@@ -31,49 +32,54 @@ class Student(torch.nn.Module):
         emb, head, tied = embedding_modules(model)
         self.model, self.tied = model, tied
         for p in model.parameters():
-            p.requires_grad_(False)
-        if train_body:
-            keep = {id(emb.weight)} | ({id(head.weight)} if head is not None else set())
-            for p in model.parameters():
-                if id(p) not in keep:
-                    p.requires_grad_(True)
-        d = emb.weight.shape[1]
-        self.register_buffer("in_rows", in_rows.long(), persistent=False)
-        self.d_in = torch.nn.Parameter(torch.zeros(in_rows.numel(), d, dtype=torch.float32, device=emb.weight.device))
-        if not tied and out_rows is not None:
-            self.register_buffer("out_rows", out_rows.long(), persistent=False)
-            self.d_out = torch.nn.Parameter(torch.zeros(out_rows.numel(), d, dtype=torch.float32,
-                                                        device=emb.weight.device))
-        else:
-            self.out_rows, self.d_out = None, None
+            p.requires_grad_(train_body)
+        emb.weight.requires_grad_(True)
+        n = emb.weight.shape[0]
+        self.register_buffer("in_frozen", _frozen(n, in_rows, emb.weight.device), persistent=False)
+        has_out = not tied and head is not None and out_rows is not None
+        if not tied and head is not None:
+            head.weight.requires_grad_(has_out)
+        self.register_buffer("out_frozen", _frozen(head.weight.shape[0], out_rows, head.weight.device)
+                             if has_out else None, persistent=False)
+        self._has_out = has_out
 
-    def matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(input matrix, output matrix) with the deltas added (the same tensor when tied)."""
-        emb = self.model.get_input_embeddings().weight
-        E = emb.index_add(0, self.in_rows, self.d_in.to(emb.dtype))
-        if self.tied:
-            return E, E
-        head = self.model.get_output_embeddings().weight
-        H = head if self.d_out is None else head.index_add(0, self.out_rows, self.d_out.to(head.dtype))
-        return E, H
+    @property
+    def emb(self) -> torch.nn.Parameter:
+        return self.model.get_input_embeddings().weight
+
+    @property
+    def head(self) -> torch.nn.Parameter | None:
+        return self.model.get_output_embeddings().weight if self._has_out else None
+
+    def row_params(self) -> list[torch.nn.Parameter]:
+        """The matrices whose rows train (the embedding, and an untied head when its rows train)."""
+        return [self.emb] + ([self.head] if self.head is not None else [])
+
+    def body_params(self) -> list[torch.nn.Parameter]:
+        rows = {id(p) for p in self.row_params()}
+        return [p for p in self.model.parameters() if p.requires_grad and id(p) not in rows]
 
     def forward(self, ids: torch.Tensor, mask, position_ids: torch.Tensor | None = None) -> torch.Tensor:
-        E, H = self.matrices()
-        h = body_states(self.model, attention_mask=mask, inputs_embeds=torch.nn.functional.embedding(ids, E),
-                        position_ids=position_ids)
-        return head_logits(self.model, h, rows=H).float()
+        kw = {"position_ids": position_ids} if position_ids is not None else {}
+        return self.model(input_ids=ids, attention_mask=mask, **kw).logits.float()
 
     @torch.no_grad()
+    def mask_grads(self) -> None:
+        """Zero the gradients of frozen rows (call after backward, before the optimiser step)."""
+        for p, frozen in ((self.emb, self.in_frozen), (self.head, self.out_frozen)):
+            if p is not None and p.grad is not None and frozen.numel():
+                p.grad.index_fill_(0, frozen, 0.0)
+
     def merge(self):
-        """Write the learned rows into the model's weights (tied stays tied); return the model."""
-        E, H = self.matrices()
-        self.model.get_input_embeddings().weight.copy_(E)
-        if not self.tied:
-            self.model.get_output_embeddings().weight.copy_(H)
-        self.d_in.zero_()
-        if self.d_out is not None:
-            self.d_out.zero_()
+        """The model, trained in place (kept for symmetry with other healing front ends)."""
         return self.model
+
+
+def _frozen(n: int, rows, device) -> torch.Tensor:
+    """Ids of the rows that do not train (all rows except ``rows``)."""
+    keep = torch.zeros(n, dtype=torch.bool)
+    keep[torch.as_tensor(rows, dtype=torch.long)] = True
+    return (~keep).nonzero()[:, 0].to(device)
 
 
 class RowAdam(torch.optim.Optimizer):
@@ -91,28 +97,53 @@ class RowAdam(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure=None):
         for group in self.param_groups:
-            b1, b2 = group["betas"]
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad
-                st = self.state[p]
-                if not st:
-                    st["m"] = torch.zeros_like(p)
-                    st["v"] = torch.zeros_like(p)
-                    st["t"] = torch.zeros(p.shape[0], dtype=torch.float32, device=p.device)
-                rows = (g != 0).any(1).nonzero()[:, 0]
-                if rows.numel() == 0:
-                    continue
-                gr = g[rows]
-                m = st["m"][rows].mul_(b1).add_(gr, alpha=1 - b1)
-                v = st["v"][rows].mul_(b2).addcmul_(gr, gr, value=1 - b2)
-                t = st["t"][rows] + 1
-                st["m"][rows], st["v"][rows], st["t"][rows] = m, v, t
-                c1 = 1 - b1 ** t[:, None]
-                c2 = (1 - b2 ** t[:, None]).sqrt()
-                p[rows] -= group["lr"] * (m / c1) / (v.sqrt() / c2 + group["eps"])
+                if p.grad is not None:
+                    self._update(p, p.grad, group)
         return None
+
+    def _update(self, p, g, group) -> None:
+        b1, b2 = group["betas"]
+        st = self.state[p]
+        if not st:
+            st["m"] = torch.zeros_like(p)
+            st["v"] = torch.zeros_like(p)
+            st["t"] = torch.zeros(p.shape[0], dtype=torch.float32, device=p.device)
+        active = (g != 0).any(1)
+        if not bool(active.any()):
+            return
+        seen = st["t"] > 0
+        if bool((active | ~seen).all()):
+            self._dense(p, g, st, active, group, b1, b2)
+            return
+        rows = active.nonzero()[:, 0]
+        gr = g[rows]
+        m = st["m"][rows].mul_(b1).add_(gr, alpha=1 - b1)
+        v = st["v"][rows].mul_(b2).addcmul_(gr, gr, value=1 - b2)
+        t = st["t"][rows] + 1
+        st["m"][rows], st["v"][rows], st["t"][rows] = m, v, t
+        c1 = 1 - b1 ** t[:, None]
+        c2 = (1 - b2 ** t[:, None]).sqrt()
+        p[rows] -= group["lr"] * (m / c1) / (v.sqrt() / c2 + group["eps"])
+
+    @staticmethod
+    def _dense(p, g, st, active, group, b1, b2) -> None:
+        """The lazy update when no row that learned before is idle now: in place, no gathers. Rows
+        that have never had a gradient (m = v = 0, g = 0) get a zero update and keep t = 0."""
+        m, v, t = st["m"], st["v"], st["t"]
+        m.lerp_(g, 1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        t.add_(active.float())
+        ta = t[active]
+        if bool(ta.min() == ta.max()):  # every learning row is at the same step: scalar bias corrections
+            n = float(ta[0])
+            c1, c2 = 1 - b1 ** n, (1 - b2 ** n) ** 0.5
+            denom = v.sqrt().div_(c2).add_(group["eps"])
+            p.addcdiv_(m, denom, value=-group["lr"] / c1)
+            return
+        tt = t.clamp(min=1)[:, None]
+        step = (m / (1 - b1 ** tt)).div_((v / (1 - b2 ** tt)).sqrt_().add_(group["eps"]))
+        p.sub_(step.mul_(group["lr"]))
 
 
 def warmup_constant(warmup: int):

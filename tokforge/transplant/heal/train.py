@@ -58,7 +58,7 @@ class HealConfig:
     byte_positions: int = 4          # bytes loss: sampled positions per window
     save_every: int = 50
     seed: int = 0
-    precision: str = "auto"          # "auto" (bf16 where the processor has it), "bf16", "fp32"
+    precision: str = "auto"          # "auto" (bf16 on CUDA, fp32 on CPU), "bf16", "fp32"
 
     def check(self) -> "HealConfig":
         w = L.parse_losses(self.loss)
@@ -88,11 +88,11 @@ class HealConfig:
         return L.parse_losses(self.loss)
 
     def resolved_precision(self, device: str) -> str:
+        """``auto``: bf16 on CUDA; fp32 on CPU, where casting the full-vocabulary logits costs more than
+        bf16 matmuls save (a step of SmolLM2 with Gemma-3's 262k rows: 26 s fp32 vs 37 s bf16, 2 cores)."""
         if self.precision != "auto":
             return self.precision
-        from ..aux import precision_for
-
-        return precision_for(device)
+        return "bf16" if str(device).startswith("cuda") else "fp32"
 
 
 def settings_of(cfg: HealConfig) -> dict:
@@ -144,13 +144,19 @@ class Healer:
         model = model.to(self.device).eval()  # eval: no dropout; the loss decides what learns
         self.student = Student(model, torch.as_tensor(trainable_in), None if trainable_out is None
                                else torch.as_tensor(trainable_out), train_body=cfg.train == "all")
-        self.row_opt = RowAdam([p for p in (self.student.d_in, self.student.d_out) if p is not None], lr=cfg.lr)
-        body = [p for p in self.student.model.parameters() if p.requires_grad]
+        self.row_opt = RowAdam(self.student.row_params(), lr=cfg.lr)
+        body = self.student.body_params()
         self.body_opt = torch.optim.AdamW(body, lr=cfg.body_lr, weight_decay=0.0) if body else None
         sched = warmup_constant(cfg.warmup)
         self.scheds = [torch.optim.lr_scheduler.LambdaLR(o, sched) for o in self.opts]
+        self._originals: list = []
+        if self.precision == "bf16":  # frozen weights held in bf16 while training: no per-step casts
+            self._originals += _to_bf16(self.teacher, keep=())
+            if cfg.train != "all":
+                self._originals += _to_bf16(self.student.model, keep=self.student.row_params())
         self.student_ddp = accelerator.prepare_model(self.student)
-        self.s_fb = L.first_byte_table(tokenizer.vocab, self.student.matrices()[1].shape[0]).to(self.device)
+        rows = (self.student.model.get_output_embeddings() or self.student.model.get_input_embeddings()).weight.shape[0]
+        self.s_fb = L.first_byte_table(tokenizer.vocab, rows).to(self.device)
         self.t_fb = L.first_byte_table(teacher_tokenizer.vocab, self.teacher.get_output_embeddings().weight.shape[0]
                                        ).to(self.device)
         self.windows = windows
@@ -162,6 +168,12 @@ class Healer:
 
             self._bytes = ByteKL(self.student, tokenizer, self.teacher, teacher_tokenizer, cfg.byte_positions,
                                  call=self.student_ddp)
+
+    def restore(self) -> None:
+        """Give frozen weights held in bfloat16 their exact float32 values back (teacher and student)."""
+        for p, data in self._originals:
+            p.data = data
+        self._originals = []
 
     @property
     def opts(self) -> list:
@@ -185,7 +197,8 @@ class Healer:
         nll, n_tok, n_bytes, n_chunks = 0.0, 0, 0, 0
         for b, text in enumerate(windows):
             raw = text.encode("utf-8")
-            s_lp, _ = L.token_logprobs(s_logits[b], s_inp[b], s_n[b])
+            s_lsm = torch.log_softmax(s_logits[b, :s_n[b] + 1], -1)
+            s_lp = L.token_logprobs(s_lsm, s_inp[b], s_n[b])
             nll -= float(s_lp.detach().sum())
             n_tok += s_n[b]
             n_bytes += len(raw)
@@ -199,7 +212,9 @@ class Healer:
                     continue
                 ch = chunks(raw, token_ends(self.tok.vocab.tokens, s_ids[b], self.tok.dummy_prefix),
                             token_ends(self.t_tok.vocab.tokens, t_ids[b], self.t_tok.dummy_prefix), self.cfg.chunks)
-                val, k = L.alm_window(s_logits[b], s_inp[b], s_n[b], t_logits[b], t_inp[b], t_n[b], ch,
+                with torch.no_grad():
+                    t_lsm = torch.log_softmax(t_logits[b, :t_n[b] + 1], -1)
+                val, k = L.alm_window(s_lsm, s_inp[b], s_n[b], t_lsm, t_inp[b], t_n[b], ch,
                                       self.s_fb, self.t_fb, self.cfg.divergence, self.cfg.tau)
                 terms["alm"].append(val)
                 n_chunks += k
@@ -216,6 +231,7 @@ class Healer:
         for o in self.opts:
             o.zero_grad(set_to_none=True)
         self.acc.backward(out["loss"])
+        self.student.mask_grads()
         params = [p for p in self.student.parameters() if p.requires_grad]
         gnorm = self.acc.clip_grad_norm_(params, self.cfg.grad_clip) if self.cfg.grad_clip else torch.tensor(0.0)
         for o in self.opts:
@@ -239,13 +255,10 @@ class Healer:
         return settings_of(self.cfg)
 
     def state(self) -> dict:
-        st = {"step": self.step, "settings": self.settings(), "d_in": self.student.d_in.detach().cpu(),
-              "d_out": None if self.student.d_out is None else self.student.d_out.detach().cpu(),
-              "opts": [o.state_dict() for o in self.opts], "scheds": [s.state_dict() for s in self.scheds],
-              "skipped": self.skipped}
-        if self.body_opt is not None:
-            st["body"] = {n: p.detach().cpu() for n, p in self.student.model.named_parameters() if p.requires_grad}
-        return st
+        return {"step": self.step, "settings": self.settings(),
+                "weights": {n: p.detach().cpu() for n, p in self.student.model.named_parameters() if p.requires_grad},
+                "opts": [o.state_dict() for o in self.opts], "scheds": [s.state_dict() for s in self.scheds],
+                "skipped": self.skipped}
 
     def save_checkpoint(self, path: Path) -> None:
         buf = _io.BytesIO()
@@ -256,18 +269,26 @@ class Healer:
         st = torch.load(path, map_location=self.device, weights_only=False)
         check_settings(st["settings"], self.cfg)
         with torch.no_grad():
-            self.student.d_in.copy_(st["d_in"])
-            if self.student.d_out is not None:
-                self.student.d_out.copy_(st["d_out"])
-            if "body" in st:
-                named = dict(self.student.model.named_parameters())
-                for n, v in st["body"].items():
-                    named[n].copy_(v)
+            named = dict(self.student.model.named_parameters())
+            for n, v in st["weights"].items():
+                named[n].copy_(v)
         for o, s in zip(self.opts, st["opts"]):
             o.load_state_dict(s)
         for sc, s in zip(self.scheds, st["scheds"]):
             sc.load_state_dict(s)
         self.step, self.skipped = int(st["step"]), int(st.get("skipped", 0))
+
+
+def _to_bf16(model, keep) -> list:
+    """Hold the float32 weights of ``model`` (except ``keep``) in bfloat16; returns (param, original)
+    pairs for `Healer.restore`, which puts the exact original weights back."""
+    keep = {id(p) for p in keep}
+    saved = []
+    for p in model.parameters():
+        if id(p) not in keep and p.dtype == torch.float32:
+            saved.append((p, p.data))
+            p.data = p.data.to(torch.bfloat16)
+    return saved
 
 
 def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dict], None] | None = None) -> dict:

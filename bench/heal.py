@@ -1,0 +1,141 @@
+"""Benchmark: heal SmolLM2-135M after a transplant, per loss, at equal wall time (bench/results/heal.json).
+
+Targets: Gemma-3's 262k SentencePiece vocabulary and the 32k byte-level BPE the transplant bench
+builds (`common.bpe32k`), each starting from the TokenAdapt hybrid transplant. Training text:
+FLORES-200 *dev* (eng, fra, deu, rus, zho) plus the first 90% of tinyshakespeare's lines;
+evaluation: FLORES *devtest* of the same languages (first --eval-limit sentences), bits per byte
+over the original model's (`tokforge.transplant.evaluate`). Nothing is tuned on devtest.
+
+Per target: every loss in --losses for --minutes of wall time each (the ablation), then the best of
+them (lowest mean ratio) for --main-minutes (the goal run). Results are written after every run.
+
+    python bench/heal.py                                   # both targets, the full protocol
+    python bench/heal.py --targets gemma3 --losses alm --minutes 2 --main-minutes 0   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, bpe32k  # noqa: E402
+
+from tokforge import corpus, models  # noqa: E402
+from tokforge.io import atomic_write_text  # noqa: E402
+from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
+
+LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
+
+
+def say(msg: str) -> None:
+    print(f"[heal bench] {msg}", file=sys.stderr, flush=True)
+
+
+def student(target: str, teacher, t_tok, flores: Path):
+    """The hybrid transplant of SmolLM2 into the target vocabulary (built once, cached)."""
+    from tokforge.loaders import load_tokenizer
+    from tokforge.transplant.api import transplant
+
+    d = models.cache_dir() / "bench" / f"heal-student-{target}"
+    if not (d / "config.json").is_file():
+        new = "gemma3-270m" if target == "gemma3" else str(bpe32k(flores))
+        say(f"transplanting SmolLM2 -> {target} (hybrid, once)")
+        transplant((copy.deepcopy(teacher), t_tok), new, method="hybrid", evaluate=False, progress=False, out=d,
+                   force=True)
+    return models.load_causal_lm(d, tokenizer=load_tokenizer(d, name=f"smollm2-{target}"))
+
+
+def main() -> None:
+    from tokforge.transplant.heal.api import heal
+    from tokforge.transplant.heal.train import HealConfig
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--targets", default="gemma3,bpe32k")
+    ap.add_argument("--losses", default="lm,alm,bytes,alm=1,lm=0.1",
+                    help="loss specs separated by ';' or ',' between names (alm=1,lm=0.1 is one combination)")
+    ap.add_argument("--minutes", type=float, default=10.0, help="wall time of each ablation run")
+    ap.add_argument("--main-minutes", type=float, default=30.0, help="wall time of the goal run (0: skip)")
+    ap.add_argument("--eval-limit", type=int, default=50)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default=str(RESULTS / "heal.json"))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    losses = split_losses(a.losses)
+    flores = corpus.flores_dir()
+    shakes = corpus.tinyshakespeare_path()
+    if flores is None or shakes is None:
+        sys.exit("FLORES-200 and tinyshakespeare are needed (../shared/data)")
+    lines = [ln for ln in corpus.read_text(shakes).split("\n") if ln.strip()]
+    train = {**corpus.read_flores(flores, "dev", LANGS), "shakespeare": lines[:int(0.9 * len(lines))]}
+    evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
+    out = Path(a.out)
+    res = json.loads(out.read_text()) if out.is_file() else {}
+    res["setup"] = {"model": "smollm2-135m", "start": "TokenAdapt hybrid transplant",
+                    "train": f"FLORES dev {LANGS} + first 90% of tinyshakespeare lines ({int(0.9 * len(lines))})",
+                    "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
+                    "ablation_minutes": a.minutes, "main_minutes": a.main_minutes, "threads": a.threads,
+                    "machine": platform.platform(), "torch": torch.__version__}
+    res.setdefault("targets", {})
+    teacher, t_tok = models.load_causal_lm("smollm2-135m")
+    for target in a.targets.split(","):
+        s_model, s_tok = student(target, teacher, t_tok, flores)
+        say(f"{target}: baseline evaluation")
+        base = {"teacher": public(evaluate_languages(teacher, t_tok, evals)),
+                "before": public(evaluate_languages(s_model, s_tok, evals))}
+        row = res["targets"][target] = {"vocab_size": len(s_tok.vocab), "baseline": base, "runs": {}}
+        plan = [(loss, a.minutes, "ablation") for loss in losses]
+        for loss, minutes, kind in plan + [(None, a.main_minutes, "main")]:
+            if minutes <= 0:
+                continue
+            if loss is None:  # the goal run: the best ablation loss, longer
+                loss = min(row["runs"].values(), key=lambda r: r["comparison"]["mean"]["ratio_after"])["loss"]
+            say(f"{target}: {loss} for {minutes} min ({kind})")
+            cfg = HealConfig(loss=loss, steps=None, minutes=minutes)
+            t = time.perf_counter()
+            _, rep = heal(copy.deepcopy(s_model), s_tok, teacher, t_tok, train, cfg, eval_texts=evals,
+                          progress=False, baseline=base)
+            cmp = rep["evaluation"]["comparison"]
+            row["runs"][f"{kind}:{loss}"] = {
+                "loss": loss, "kind": kind, "minutes": minutes, "steps": rep["steps"],
+                "train_seconds": rep["train"]["seconds"], "wall_seconds": round(time.perf_counter() - t, 1),
+                "tokens_last_step": rep["train"]["last_step"].get("tokens"), "precision": rep["precision"],
+                "comparison": cmp, "config": rep["config"]}
+            say(f"  mean ratio {cmp['mean']['ratio_before']} -> {cmp['mean']['ratio_after']} in {rep['steps']} steps")
+            res["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
+            atomic_write_text(out, json.dumps(res, indent=2) + "\n")
+            gc.collect()
+        del s_model
+        gc.collect()
+    say(f"wrote {out}")
+
+
+def split_losses(spec: str) -> list[str]:
+    """``"lm,alm,bytes,alm=1,lm=0.1"`` -> ``["lm", "alm", "bytes", "alm=1,lm=0.1"]`` (a weighted part joins
+    the weighted parts after it).
+
+    >>> split_losses("lm,alm,alm=1,lm=0.1")
+    ['lm', 'alm', 'alm=1,lm=0.1']
+    """
+    if ";" in spec:
+        return [s.strip() for s in spec.split(";") if s.strip()]
+    out: list[str] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if "=" in part and out and "=" in out[-1]:
+            out[-1] += "," + part
+        else:
+            out.append(part)
+    return out
+
+
+if __name__ == "__main__":
+    main()
