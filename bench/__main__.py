@@ -1,4 +1,6 @@
-"""``python -m bench all | list | NAME [NAME ...] [--cache DIR] [--dry-run]``.
+"""``python -m bench all | list | check | NAME [NAME ...] [--cache DIR] [--dry-run]``.
+
+``check`` verifies that every measured number in README.md and docs/*.md is in a results file.
 
 Each bench runs as its own process (``python bench/SCRIPT.py ARGS``) from the repository root,
 one after another, under a lock file so two bench runs never share the machine. ``--cache DIR``
@@ -28,6 +30,7 @@ BENCHES: dict[str, dict] = {
     "transplant": {"script": "transplant.py", "args": [], "results": "transplant.json", "cost": "~90 min"},
     "hypernet": {"script": "hypernet.py", "args": [], "results": "hypernet.json", "cost": "~120 min"},
     "bytelevel": {"script": "bytelevel.py", "args": [], "results": "bytelevel.json", "cost": "~60 min"},
+    "heal": {"script": "heal.py", "args": [], "results": "heal.json", "cost": "~180 min"},
 }
 
 
@@ -52,10 +55,12 @@ def run(name: str, env: dict, dry_run: bool = False) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    ap.add_argument("names", nargs="+", help="'all', 'list', or bench names: " + ", ".join(BENCHES))
+    ap.add_argument("names", nargs="+", help="'all', 'list', 'check', or bench names: " + ", ".join(BENCHES))
     ap.add_argument("--cache", default=None, help="TOKFORGE_CACHE for the run (empty folder: clean cache)")
     ap.add_argument("--dry-run", action="store_true", help="print what would run")
     a = ap.parse_args(argv)
+    if a.names == ["check"]:  # every measured number in README/docs is in a results file
+        return subprocess.run([sys.executable, str(ROOT / "bench" / "check_docs.py")], cwd=ROOT).returncode
     if a.names == ["list"]:
         for n, s in BENCHES.items():
             print(f"{n:12s} {s['cost']:>9s}  bench/{s['script']} -> bench/results/{s['results']}")

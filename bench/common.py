@@ -51,3 +51,40 @@ def bpe32k(flores: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     hf.save(str(out / "tokenizer.json"))
     return out
+
+
+def supertoken_train_file(tmp: Path) -> tuple[Path, list[str]]:
+    """(training file, held-out lines) of the supertokens bench: the first 90% of tinyshakespeare lines +
+    FLORES dev English to train; the last 10% + FLORES devtest English held out. The file is written
+    to ``tmp`` (outside the repo)."""
+    from tokforge import corpus
+
+    ts, fl = corpus.tinyshakespeare_path(), corpus.flores_dir()
+    if ts is None or fl is None:
+        raise SystemExit("needs ../shared/data/english/tinyshakespeare.txt and FLORES-200")
+    lines = ts.read_text(encoding="utf-8").split("\n")
+    cut = int(len(lines) * 0.9)
+    dev = corpus.read_flores(fl, "dev", ["eng_Latn"])["eng_Latn"]
+    devtest = corpus.read_flores(fl, "devtest", ["eng_Latn"])["eng_Latn"]
+    train = tmp / "train.txt"
+    train.write_text("\n".join(lines[:cut]) + "\n" + "\n".join(dev) + "\n", encoding="utf-8")
+    return train, [ln for ln in lines[cut:] + devtest if ln.strip()]
+
+
+def supertokens_ext(extra: int = 2048) -> Path:
+    """SmolLM2's tokenizer plus ``extra`` supertokens learned on the supertokens bench's training text
+    (cached; the hypernet bench's third unseen tokenizer and the supertokens bench's transplant target)."""
+    import tempfile
+
+    from tokforge import models
+    from tokforge.supertokens import train_supertokens
+
+    out = models.cache_dir() / "bench" / f"supertokens-smollm2-ext{extra}"
+    if (out / "tokenizer.json").is_file():
+        return out
+    base = models.load_tokenizer("smollm2-135m")
+    with tempfile.TemporaryDirectory() as d:
+        train, _ = supertoken_train_file(Path(d))
+        train_supertokens([train], len(base.vocab) + extra, base=models.pull("smollm2-135m"), out=out, force=True,
+                          show_progress=False)
+    return out

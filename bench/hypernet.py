@@ -8,7 +8,7 @@ SmolLM2 to tokenizers NOT seen in training and compare bits/byte on FLORES devte
 Training text: FLORES-200 *dev* English + the first 300 kB of tinyshakespeare (the evaluation uses
 *devtest*). Unseen tokenizers: a 32k byte-level BPE trained here on tinyshakespeare + FLORES dev of
 French/German/Spanish (other text), Gemma-3's 262k SentencePiece vocabulary, and a supertoken
-tokenizer when the supertokens feature is present. Methods side by side: original, mean, fvt,
+tokenizer (SmolLM2 + 2,048 supertokens, built here by `common.supertokens_ext`). Methods side by side: original, mean, fvt,
 TokenAdapt hybrid (when registered), hypernet. Threads: 2 (shared machine); step time is printed.
 """
 
@@ -85,9 +85,8 @@ def targets() -> dict:
 
     out = {"bpe32k-flores-dev": load_tokenizer(bpe32k(), name="bpe32k-flores-dev"),
            "gemma3-262k": models.load_tokenizer("gemma3-270m")}
-    st = models.cache_dir() / "bench" / "supertokens-smollm2-ext"
-    if (st / "tokenizer.json").is_file():  # made with tokforge.supertokens (SmolLM2 + multi-word tokens)
-        out["supertokens-smollm2-ext"] = load_tokenizer(st, name="supertokens-smollm2-ext")
+    # SmolLM2 + 2,048 multi-word tokens, built by the supertokens bench's recipe (common.supertokens_ext)
+    out["supertokens-smollm2-ext"] = load_tokenizer(common.supertokens_ext(2048), name="supertokens-smollm2-ext")
     return out
 
 

@@ -22,6 +22,9 @@ from pathlib import Path
 
 os.environ.setdefault("RAYON_NUM_THREADS", "2")  # HF tokenizers' thread pool: 2 shared cores
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
 from tokforge import corpus  # noqa: E402
 from tokforge.loaders.hf_json import from_backend  # noqa: E402
 from tokforge.supertokens import pretok, train_supertokens  # noqa: E402
@@ -32,18 +35,7 @@ OUT = Path(__file__).resolve().parent / "results" / "supertokens.json"
 
 
 def split_data(tmp: Path) -> tuple[Path, list[str]]:
-    ts = corpus.tinyshakespeare_path()
-    fl = corpus.flores_dir()
-    if ts is None or fl is None:
-        sys.exit("needs ../shared/data/english/tinyshakespeare.txt and FLORES-200")
-    lines = ts.read_text(encoding="utf-8").split("\n")
-    cut = int(len(lines) * 0.9)
-    dev = corpus.read_flores(fl, "dev", ["eng_Latn"])["eng_Latn"]
-    devtest = corpus.read_flores(fl, "devtest", ["eng_Latn"])["eng_Latn"]
-    train = tmp / "train.txt"
-    train.write_text("\n".join(lines[:cut]) + "\n" + "\n".join(dev) + "\n", encoding="utf-8")
-    held = [ln for ln in lines[cut:] + devtest if ln.strip()]
-    return train, held
+    return common.supertoken_train_file(tmp)
 
 
 def timed(fn):
@@ -95,11 +87,45 @@ def run_extend(train: Path, held: list[str], extra: int) -> list[dict]:
     return rows
 
 
+def run_transplant(held: list[str], extras: list[int], methods=("fvt", "hybrid")) -> list[dict]:
+    """SmolLM2 given its own tokenizer plus N supertokens (`common.supertokens_ext`): bits/byte and tokens
+    per byte before/after on the held-out Shakespeare lines and on FLORES devtest English
+    (`tokforge.transplant.evaluate`), no training."""
+    import copy
+
+    from tokforge import models
+    from tokforge.loaders import load_tokenizer
+    from tokforge.surgery.apply import apply_plan
+    from tokforge.transplant.evaluate import compare, evaluate_languages
+    from tokforge.transplant.registry import TransplantContext, get_method
+
+    model, tok = models.load_causal_lm("smollm2-135m")
+    fl = corpus.flores_dir()
+    sets = {"shakespeare_heldout": [x for x in held if x not in set(corpus.read_flores(fl, "devtest", ["eng_Latn"])[
+        "eng_Latn"])], "eng_Latn": corpus.read_flores(fl, "devtest", ["eng_Latn"])["eng_Latn"]}
+    sets = {k: v[:200] for k, v in sets.items()}
+    base = evaluate_languages(model, tok, sets)
+    rows = []
+    for extra in extras:
+        new = load_tokenizer(common.supertokens_ext(extra), name=f"smollm2+{extra}")
+        for method in methods:
+            m = copy.deepcopy(model)
+            apply_plan(m, get_method(method)(TransplantContext(tok, new, model=m, progress=False)), new)
+            cmp = compare(base, evaluate_languages(m, new, sets))
+            rows.append({"supertokens": extra, "method": method, "comparison": cmp})
+            print(f"transplant +{extra} {method}: " + ", ".join(f"{k}: tokens/byte x{v['length_ratio']}, bits/byte "
+                                                              f"x{v['bpb_ratio']}" for k, v in cmp.items()), flush=True)
+            del m
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="8000,16000,32000")
     ap.add_argument("--extend", type=int, default=2048, help="supertokens added to SmolLM2 (0: skip)")
     ap.add_argument("--fracs", default="0.5,0.7,0.8,0.9", help="transition sizes as fractions of the vocab size")
+    ap.add_argument("--transplant", default="512,2048",
+                    help="put SmolLM2 + N supertokens into SmolLM2 (fvt, hybrid) and evaluate; '' to skip")
     a = ap.parse_args()
     fracs = [float(x) for x in a.fracs.split(",")]
     with tempfile.TemporaryDirectory() as d:
@@ -119,6 +145,8 @@ def main() -> None:
             for r in rows:
                 print(f"extend {r['name']:<28} vocab={r['vocab']:>6} tokens={r['tokens']:>7} x{r['tokens_vs_plain']:.3f} "
                       f"B/tok={r['bytes_per_token']:.3f} multi={r['multiword_share']:.1%}", flush=True)
+        if a.transplant:
+            results["extend_transplant"] = run_transplant(held, [int(x) for x in a.transplant.split(",")])
     results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "rayon_threads": os.environ["RAYON_NUM_THREADS"]}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

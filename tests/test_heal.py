@@ -367,3 +367,55 @@ def test_bf16_training_leaves_frozen_weights_exact(pair):
         if n in body0:
             assert p.dtype == torch.float32 and torch.equal(p, body0[n]), n
     assert all(torch.equal(p, t0[n]) and p.dtype == torch.float32 for n, p in teacher.named_parameters())
+
+
+def test_transplant_then_heal_in_one_command(pair, tmp_path, capsys):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from cli.main import main
+
+    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    out = tmp_path / "converted"
+    new_json = str(tmp_path / "student" / "tokenizer.json")
+    rc = main(["transplant", str(tdir), "--tokenizer", new_json, "--method", "fvt", "--out", str(out), "--eval",
+               str(held), "--heal-steps", "2", "--heal-corpus", str(corpus)])
+    text = capsys.readouterr().out
+    assert rc == 0 and "heal: 2 steps" in text
+    assert {"transplant_report.json", "heal_report.json", "log.jsonl", "model.safetensors"} <= {
+        p.name for p in out.iterdir()}
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # the intermediate folder is gone
+    m, tok = AutoModelForCausalLM.from_pretrained(out), AutoTokenizer.from_pretrained(out)
+    gen = m.generate(tok("the cat", return_tensors="pt").input_ids, max_new_tokens=3, do_sample=False)
+    assert gen.shape[1] > 2
+    rep = json.loads((out / "heal_report.json").read_text())
+    assert rep["steps"] == 2 and rep["transplant"]["method"] == "fvt"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet", "saved"])
+def test_hf_dataset_corpus_is_streamed(pair, tmp_path, fmt):
+    """A local HF datasets corpus (data files or a save_to_disk folder) trains like a text file."""
+    import datasets
+
+    from tokforge.transplant.heal.data import Source, Windows
+
+    rows = [{"body": t, "lang": "en"} for t in CORPUS]
+    ds = datasets.Dataset.from_list(rows)
+    if fmt == "jsonl":
+        path = tmp_path / "c.jsonl"
+        ds.to_json(str(path))
+    elif fmt == "parquet":
+        path = tmp_path / "c.parquet"
+        ds.to_parquet(str(path))
+    else:
+        path = tmp_path / "saved"
+        ds.save_to_disk(str(path))
+    src = Source(f"hf:{path}", text_column="body", lang_column="lang")
+    w = Windows([src], seq_bytes=96, heldout=0.0)
+    assert w.check() > 5
+    first = next(w.batches(2))
+    assert all(0 < len(x.encode()) <= 96 for x in first)
+    teacher, old, student, new = pair
+    _, rep = heal(copy.deepcopy(student), new, teacher, old, w, cfg(steps=2), eval_texts=HELD, progress=False)
+    assert rep["steps"] == 2
+    with pytest.raises(InputError, match="no column 'text'"):
+        Windows([Source(f"hf:{path}")], seq_bytes=96, heldout=0.0).check()

@@ -85,7 +85,7 @@ def test_hybrid_matches_the_per_token_loop(ctx):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from tokforge.surgery.apply import apply_plan
-    from tokforge.transplant.reference import hybrid_rows_loop
+    from reference_tokenadapt import hybrid_rows_loop
 
     torch.manual_seed(0)
     m = LlamaForCausalLM(LlamaConfig(vocab_size=len(ctx.old_tokenizer.vocab), hidden_size=16, intermediate_size=32,

@@ -138,6 +138,7 @@ class Healer:
         self.precision = cfg.resolved_precision(str(self.device))
         self.tok, self.t_tok = tokenizer, teacher_tokenizer
         self.teacher = teacher.to(self.device).eval()
+        self._flags = [(p, p.requires_grad) for p in self.teacher.parameters()]
         for p in self.teacher.parameters():
             p.requires_grad_(False)
         self.weights = cfg.weights
@@ -170,10 +171,14 @@ class Healer:
                                  call=self.student_ddp)
 
     def restore(self) -> None:
-        """Give frozen weights held in bfloat16 their exact float32 values back (teacher and student)."""
+        """Give frozen weights held in bfloat16 their exact float32 values back (teacher and student), and
+        the teacher its own requires_grad flags."""
         for p, data in self._originals:
             p.data = data
         self._originals = []
+        for p, flag in self._flags:  # the teacher is the caller's model: leave it as it came
+            p.requires_grad_(flag)
+        self._flags = []
 
     @property
     def opts(self) -> list:

@@ -1,4 +1,4 @@
-"""A straight per-token implementation of the TokenAdapt hybrid heuristic, for checking and timing.
+"""A straight per-token implementation of the TokenAdapt hybrid heuristic, for checking and timing (not library code).
 
 It follows the paper's code structure (one token at a time: spell, torch softmaxes, one faiss
 query, weighted row sums) on the same auxiliary embeddings as `tokenadapt`, and returns the new
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import TransplantContext
-from .tokenadapt import aux_embeddings, char_lengths, old_index_ids, opts
+from tokforge.transplant.registry import TransplantContext
+from tokforge.transplant.tokenadapt import aux_embeddings, char_lengths, old_index_ids, opts
 
 
 def hybrid_rows_loop(ctx: TransplantContext, ids: np.ndarray, old_rows) -> dict[int, "object"]:
@@ -27,7 +27,7 @@ def hybrid_rows_loop(ctx: TransplantContext, ids: np.ndarray, old_rows) -> dict[
     index = faiss.IndexFlatIP(old_aux.shape[1])
     index.add(np.ascontiguousarray(old_aux[cand]))
     old_len, new_len = char_lengths(ctx.old_tokenizer.vocab), char_lengths(ctx.new_tokenizer.vocab)
-    from .decompose import decompose
+    from tokforge.transplant.decompose import decompose
 
     out = {}
     for i in ids.tolist():
