@@ -37,3 +37,9 @@ def test_a_drifted_number_fails(tmp_path):
 def test_readme_and_docs_numbers_are_in_results():
     bad = check_docs.check()
     assert not bad, "\n".join(bad[:40]) + (f"\n... and {len(bad) - 40} more" if len(bad) > 40 else "")
+
+
+def test_generated_tables_match_the_results():
+    import render
+
+    assert render.stale() == []

@@ -105,17 +105,23 @@ def neighbours(ctx: TransplantContext, ids: np.ndarray, k: int) -> tuple[np.ndar
     faiss.omp_set_num_threads(opts(ctx).threads)
     index = faiss.IndexFlatIP(old_aux.shape[1])
     index.add(np.ascontiguousarray(old_aux[cand]))
-    sims = np.empty((ids.size, k), dtype=np.float32)
-    nbr = np.empty((ids.size, k), dtype=np.int64)
+    # many tokens have the same encoder input (" The", "the"...), hence the same query: search each once
+    q = np.ascontiguousarray(new_aux[ids])
+    _, first, inverse = np.unique(q.view(np.dtype((np.void, q.dtype.itemsize * q.shape[1])))[:, 0],
+                                  return_index=True, return_inverse=True)
+    uq = q[first]
+    sims = np.empty((uq.shape[0], k), dtype=np.float32)
+    nbr = np.empty((uq.shape[0], k), dtype=np.int64)
     from ..progress import bar as progress_bar
 
-    bar = progress_bar(ids.size, "global neighbours", enabled=ctx.progress, unit="tok")
+    bar = progress_bar(uq.shape[0], "global neighbours", enabled=ctx.progress, unit="queries")
     step = 16384
-    for s in range(0, ids.size, step):
-        sims[s:s + step], nbr[s:s + step] = index.search(np.ascontiguousarray(new_aux[ids[s:s + step]]), k)
-        bar.update(min(step, ids.size - s))
+    for s in range(0, uq.shape[0], step):
+        sims[s:s + step], nbr[s:s + step] = index.search(uq[s:s + step], k)
+        bar.update(min(step, uq.shape[0] - s))
     bar.close()
-    memo[key] = (sims, np.where(nbr >= 0, cand[np.maximum(nbr, 0)], -1))
+    inverse = inverse.reshape(-1)
+    memo[key] = (sims[inverse], np.where(nbr >= 0, cand[np.maximum(nbr, 0)], -1)[inverse])
     return memo[key]
 
 
