@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import InputError
 
 DOMAINS = ("iso3166-1", "iso4217", "iso15924")
+BATCH_LINES = 4096  # lines per encode_batch call: big enough for the backend's threads, small in memory
 MIN_LINES = 150  # locales with fewer translated strings are left out of the default corpus
 
 
@@ -39,6 +40,21 @@ class Corpus:
     def languages(self) -> list[str]:
         return list(self.texts)
 
+    @property
+    def n_bytes(self) -> int:
+        return sum(len(s.encode()) for v in self.texts.values() for s in v)
+
+    def iter_batches(self, batch: int = BATCH_LINES, shard: tuple[int, int] = (0, 1)):
+        """``(lang, lines, keys)`` batches; batch number b belongs to shard ``b % n``."""
+        i, n = shard
+        b = 0
+        for lang, lines in self.texts.items():
+            keys = self.keys[lang] if self.keys else None
+            for s in range(0, len(lines), batch):
+                if b % n == i:
+                    yield lang, lines[s:s + batch], (keys[s:s + batch] if keys else None)
+                b += 1
+
 
 def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | None = None,
                 limit: int | None = None) -> Corpus:
@@ -47,6 +63,10 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
 
     if spec is None:
         return default_corpus(langs, limit)
+    if spec.startswith("hf:"):
+        from .hf_source import HFCorpus
+
+        return HFCorpus(spec[3:], langs=langs, limit=limit)
     kind, where = tc.parse_spec(spec)
     if kind == "flores200":
         available = tc.flores_languages(where, split)
@@ -62,7 +82,10 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
     p = Path(where)
     if p.is_dir() and any(p.glob("*.txt")):
         return _read_folder(p, langs, limit)
-    texts = tc.read_corpus(spec, split, langs, limit)
+    if p.is_file() and langs and p.stem not in langs:
+        raise InputError(f"the corpus file holds language {p.stem!r} (its name), not the requested "
+                         f"{', '.join(langs)}", where=str(p), fix="drop --langs or name the file LANG.txt")
+    texts = tc.read_corpus(spec, split, None, limit)
     return _drop_empty(Corpus(p.name, texts))
 
 
@@ -71,7 +94,14 @@ def _read_folder(p: Path, langs: list[str] | None, limit: int | None) -> Corpus:
     from .. import corpus as tc
 
     c = Corpus(p.name, {})
-    for f in sorted(p.glob("*.txt")):
+    files = sorted(p.glob("*.txt"))
+    have = {f.stem for f in files}
+    missing = [x for x in (langs or []) if x not in have]
+    if langs and len(missing) == len(langs):
+        raise InputError("none of the requested languages has a file in the corpus folder", where=str(p),
+                         fix="files present: " + ", ".join(sorted(have)[:20]))
+    c.warnings += [f"corpus folder has no file {m}.txt for requested language {m!r}; skipped" for m in missing]
+    for f in files:
         if langs and f.stem not in langs:
             continue
         try:
