@@ -77,8 +77,9 @@ def _check_inputs(corpora, merge, out) -> None:
               help="Merge the corpus statistics of these --shard output folders instead of reading a corpus.")
 @click.option("--diff", nargs=2, default=None, metavar="A B", help="List tokens only in A and only in B.")
 @click.option("--no-corpus", is_flag=True, help="Vocabulary metrics only (Qtok's scope).")
-@click.option("--reachability/--no-reachability", default=True, show_default=True,
-              help="Check that every token's own text encodes back to it (one encode of the whole vocabulary).")
+@click.option("--reachability/--no-reachability", default=None,
+              help="Check that every token's own text encodes back to it (one encode of the whole vocabulary). "
+                   "Default: on with a corpus, off with --no-corpus.")
 @click.option("--no-html", is_flag=True, help="Skip report.html.")
 @click.option("--static", is_flag=True, help="report.html with PNG charts (also written as chart-NN.png) instead of "
                                              "the interactive page.")

@@ -151,7 +151,7 @@ def _vocab_entry(tok: Tokenizer, reachability: bool, coverage_langs, coverage_to
 
 def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", split: str = "devtest",
           langs: list[str] | None = None, limit: int | None = None, coverage_langs: list[str] | None = None,
-          coverage_top: int = DEFAULT_TOP, reachability: bool = True, diff: tuple[str, str] | None = None,
+          coverage_top: int = DEFAULT_TOP, reachability: bool | None = None, diff: tuple[str, str] | None = None,
           progress: bool = True, reference=None, viewer_langs: list[str] | None = None,
           shard: tuple[int, int] = (0, 1), merge: Sequence = (), text_column: str = "text",
           lang_column: str | None = None, format: str | None = None, merge_name: str | None = None) -> AuditReport:
@@ -160,7 +160,9 @@ def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", spli
     ``corpus``: None (the built-in parallel corpus from pycountry), a spec string
     (``flores200:DIR``, ``hf:PATH``, a file, a folder of ``LANG.txt``), a list of specs, a ``Corpus``
     or a dict ``{lang: [lines]}``. ``corpus=False`` skips corpus metrics. ``reference="default"``
-    adds the built-in panel (:data:`REFERENCE`) as context rows. ``shard=(i, n)`` encodes only
+    adds the built-in panel (:data:`REFERENCE`) as context rows. ``reachability`` (encode every
+    token's own text) defaults to on with a corpus and off for a vocabulary-only audit, where it
+    would be most of the time. ``shard=(i, n)`` encodes only
     shard i of n (see :mod:`tokforge.audit.hf_source`); ``merge``: folders of earlier shard runs
     whose corpus statistics are merged instead of reading a corpus.
     """
@@ -171,6 +173,8 @@ def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", spli
     toks, failed = _load_all(tokenizers, warnings, format)
     toks += _reference(reference, toks, warnings)
     coverage_langs = _wordfreq_codes(coverage_langs, warnings)
+    if reachability is None:
+        reachability = corpus is not False or bool(merge)
     corp = None
     if merge:
         corp = _merged_corpus(merge, toks, merge_name)

@@ -78,8 +78,9 @@ def _range(rep, key) -> str:
     elif where == "languages":
         vals = [r.get(col) for r in rep.languages]
     elif where == "summary":
-        df = rep.summary_table()
-        vals = df[col].tolist() if col in df else []
+        from .tables import summary_rows
+
+        vals = [r.get(col) for r in summary_rows(rep)]
     vals = [float(v) for v in vals if isinstance(v, (int, float)) and v is not None and math.isfinite(float(v))]
     if not vals:
         return "-"

@@ -206,11 +206,15 @@ def _specs(rep: AuditReport, colors: dict) -> dict:
                                         "opacity": {"condition": {"param": "cat", "value": 1}, "value": 0.2},
                                         "tooltip": [{"field": "tokenizer"}, {"field": "category"},
                                                     {"field": "value", "format": ".2f", "title": "%"}]}}
-    st = rep.script_table()
-    if not st.empty:
-        top = list(st.columns[:16])
-        pct = st.div(st.sum(axis=1), axis=0) * 100
-        data = [{"tokenizer": n, "script": s, "value": float(pct.loc[n, s])} for n in pct.index for s in top]
+    from .tables import script_columns
+
+    top = script_columns(rep)[:16]
+    if top:
+        data = []
+        for t in rep.tokenizers:
+            sc = t["census"]["scripts"]
+            tot = sum(sc.values()) or 1
+            data += [{"tokenizer": t["name"], "script": s, "value": 100 * sc.get(s, 0) / tot} for s in top]
         specs["chart-scripts"] = _heat(data, "script", "tokenizer", "% of vocabulary", 100, xsort=top, ysort=names)
     lens = []
     for t in rep.tokenizers:
@@ -281,11 +285,12 @@ def _caveats(rep: AuditReport) -> list[str]:
 
 
 def _summary(rep: AuditReport) -> str:
-    df = rep.summary_table()
+    from .tables import summary_rows
+
+    srows = summary_rows(rep)
     cols = ["tokenizer", "role", "family", "vocab", "text", "special", "byte_fb", "partial_utf8", "dups", "unreachable",
             "mean_bytes", "bytes/token", "parity_mean", "parity_median", "parity_max", "worst_lang", "utilisation", "renyi"]
-    rows = [[None if (isinstance(v, float) and math.isnan(v)) else v for v in r] for r in df[cols].itertuples(index=False)]
-    rows = [[(x.item() if hasattr(x, "item") else x) for x in r] for r in rows]
+    rows = [[r[c] for c in cols] for r in srows]
     for r in rows:
         if r[15]:
             r[15] = _label(rep, r[15])
@@ -294,16 +299,17 @@ def _summary(rep: AuditReport) -> str:
 
 
 def _lang_table(rep: AuditReport) -> str:
+    from .tables import wide
+
     if not rep.languages:
         return ""
-    par = rep.parity_table()
-    col = "parity" if not par.empty else "bytes_per_token"
-    wide = rep._wide(col)
-    names = list(wide.columns)
+    col = "parity" if any(r.get("parity") is not None for r in rep.languages) else "bytes_per_token"
+    order, w = wide(rep.languages, col, rep.names)
+    names = [n for n in rep.names if any(n in w[k] for k in order)]
     rows, attrs = [], []
-    for code in wide.index:
+    for code in order:
         li = rep.language_info.get(code) or {"name": code, "script": "-", "resource": "-"}
-        vals = [float(wide.loc[code, n]) for n in names]
+        vals = [w[code].get(n) for n in names]
         rows.append([li["name"], code, li["script"], li["resource"], *vals])
         attrs.append({"script": li["script"], "resource": li["resource"]})
     scripts = sorted({a["script"] for a in attrs})

@@ -66,15 +66,37 @@ def label(code: str) -> str:
     return code if i["name"] == code else f"{i['name']} ({code})"
 
 
+_MAP: dict[str, str] | None = None
+
+
+def _map_file():
+    from ..models import cache_dir
+
+    return cache_dir() / "audit" / "to-flores.json"
+
+
 @lru_cache(maxsize=None)
 def to_flores(code: str) -> str:
-    """ISO 639-1/3 code (optionally with a script) -> FLORES-style ``xxx_Scrp``; unknown: unchanged."""
+    """ISO 639-1/3 code (optionally with a script) -> FLORES-style ``xxx_Scrp``; unknown: unchanged.
+
+    Answers are kept in the tokforge cache folder (``langcodes`` takes ~0.2 s to import)."""
+    global _MAP
+    import json
+
     if "_" in code and len(code.split("_")[1]) == 4:
         return code
-    from .sources import flores_code
+    if _MAP is None:
+        try:
+            _MAP = json.loads(_map_file().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            _MAP = {}
+    if code not in _MAP:
+        from ..io import atomic_write_text
+        from .sources import flores_code
 
-    f = flores_code(code)
-    if not f:
-        return code
-    lang, script = f.split("_")
-    return f"{MACRO.get(lang, lang)}_{'Hang' if script == 'Kore' else script}"
+        _MAP[code] = flores_code(code) or code
+        try:
+            atomic_write_text(_map_file(), json.dumps(_MAP))
+        except OSError:
+            pass
+    return _MAP[code]

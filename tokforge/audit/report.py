@@ -97,29 +97,12 @@ class AuditReport:
 
     # -- tables ---------------------------------------------------------------------------------
     def summary_table(self):
-        """One row per tokenizer: the numbers a reader looks at first."""
+        """One row per tokenizer: the numbers a reader looks at first (a DataFrame of ``summary_rows``)."""
         import pandas as pd
 
-        rows = []
-        par = self.parity_table()
-        for t in self.tokenizers:
-            c, r = t["census"], t["census"].get("reachability") or {}
-            corp = t.get("corpus") or {}
-            p = par[t["name"]].drop(self.corpus["baseline"], errors="ignore").dropna() if t["name"] in par else None
-            rows.append({
-                "tokenizer": t["name"], "role": "reference" if t.get("reference") else "audited",
-                "family": c["family"], "vocab": c["vocab_size"], "text": c["n_text"],
-                "special": c["n_special"], "byte_fb": c["n_byte_fallback"], "partial_utf8": c["n_partial_utf8"],
-                "dups": c["n_duplicate_ids"],
-                "unreachable": f"{r['unreachable']}/{r['tested']}" if r.get("tested") else "n/a",
-                "mean_bytes": c["mean_token_bytes"], "bytes/token": corp.get("bytes_per_token"),
-                "parity_mean": float(p.mean()) if p is not None and len(p) else None,
-                "parity_median": float(p.median()) if p is not None and len(p) else None,
-                "parity_max": float(p.max()) if p is not None and len(p) else None,
-                "worst_lang": str(p.idxmax()) if p is not None and len(p) else None,
-                "utilisation": corp.get("utilisation"), "renyi": corp.get("renyi_efficiency"),
-            })
-        return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        from .tables import summary_rows
+
+        return pd.DataFrame(summary_rows(self), columns=SUMMARY_COLUMNS)
 
     def qtok_table(self, percent: bool = True):
         """Tokenizers x Qtok's 12 categories (percent of classified strings, or counts)."""
@@ -200,13 +183,9 @@ class AuditReport:
                              fix="choose another --out")
         with atomic_dir(out, force=True) as tmp:
             (tmp / "report.json").write_text(self.to_json(), encoding="utf-8")
-            tables = {"summary": self.summary_table(), "qtok_percent": self.qtok_table(True),
-                      "qtok_counts": self.qtok_table(False), "scripts": self.script_table(),
-                      "languages": self.language_table(), "coverage": self.coverage_table(),
-                      "overlap_jaccard": self.overlap_table("jaccard"), "overlap_share": self.overlap_table("share")}
-            for name, df in tables.items():
-                if not df.empty:
-                    df.to_csv(tmp / f"{name}.csv", index=name not in ("summary", "languages"))
+            from .tables import write_all
+
+            write_all(self, tmp)
             if self.diff:
                 d = self.diff
                 (tmp / "diff.txt").write_text(
@@ -231,13 +210,15 @@ class AuditReport:
         from rich.console import Console
         from rich.table import Table
 
+        from .tables import summary_rows
+
         con = console or Console()
-        df = self.summary_table()
+        rows = summary_rows(self)
         cols = {"tokenizer": "tokenizer", "role": "role", "vocab": "vocab", "unreachable": "unreach.",
                 "bytes/token": "bytes/token", "parity_mean": "parity mean", "worst_lang": "worst language",
                 "parity_max": "worst x", "renyi": "Rényi eff."}
         t = Table(*cols.values(), title="tokforge audit: " + self.subtitle())
-        for _, row in df.iterrows():
+        for row in rows:
             t.add_row(*[_fmt(row[c], 2) for c in cols], style="dim" if row["role"] == "reference" else None)
         con.print(t)
         if self.diff:

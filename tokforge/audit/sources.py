@@ -146,8 +146,10 @@ def _catalog(path: Path) -> dict[str, str]:
 def flores_code(locale: str) -> str | None:
     """``pycountry`` locale -> FLORES-style code (``sr@latin`` -> ``srp_Latn``, ``zh_TW`` -> ``zho_Hant``).
 
-    >>> flores_code("ru"), flores_code("sr@latin"), flores_code("zh_CN")
-    ('rus_Cyrl', 'srp_Latn', 'zho_Hans')
+    Macrolanguages become the variety FLORES-200 uses (``ar`` -> ``arb_Arab``, ``fa`` -> ``pes_Arab``).
+
+    >>> flores_code("ru"), flores_code("sr@latin"), flores_code("zh_CN"), flores_code("ar")
+    ('rus_Cyrl', 'srp_Latn', 'zho_Hans', 'arb_Arab')
     """
     import langcodes
 
@@ -155,9 +157,14 @@ def flores_code(locale: str) -> str | None:
     if "@" in tag:
         base, variant = tag.split("@", 1)
         tag = base + {"latin": "-Latn", "iqtelif": "-Latn"}.get(variant, "")
+    from .languages import MACRO
+
     try:
         lang = langcodes.Language.get(tag).maximize()
-        return f"{lang.to_alpha3()}_{lang.script}" if lang.script else None
+        if not lang.script:
+            return None
+        a3 = lang.to_alpha3()
+        return f"{MACRO.get(a3, a3)}_{'Hang' if lang.script == 'Kore' else lang.script}"  # FLORES-200's choices
     except (ValueError, LookupError, AttributeError):
         return None
 
