@@ -66,12 +66,19 @@ def test_batched_sums_equal_whole_language_metrics(gpt2, mistral_v1, corp):
 def test_iter_batches_default_size_is_used(corp):
     from tokforge.audit import sources
 
-    sizes = [len(lines) for _, lines, _ in corp.iter_batches(batch=100)]
+    sizes = [len(lines) for _, lines, _ in corp.iter_batches(batch=100)]  # languages packed together
     assert sum(sizes) == sum(len(v) for v in corp.texts.values()) and max(sizes) == 100
     assert sources.BATCH_LINES >= 1024
 
 
-def test_two_shards_merged_equal_the_whole(gpt2, smollm2_tok, corp, tmp_path):
+@pytest.fixture
+def small_batches(monkeypatch):
+    from tokforge.audit import sources
+
+    monkeypatch.setattr(sources, "BATCH_LINES", 100)  # many batches from a small corpus
+
+
+def test_two_shards_merged_equal_the_whole(gpt2, smollm2_tok, corp, tmp_path, small_batches):
     toks = [gpt2, smollm2_tok]
     whole = corpus_pass(toks, corp, progress=False)
     s0 = corpus_pass(toks, corp, progress=False, shard=(0, 2))
@@ -126,7 +133,7 @@ def test_hf_jsonl_parquet_and_saved_dataset(gpt2, corp, tmp_path):
         HFCorpus(str(tmp_path / "nothing-here"))
 
 
-def test_cli_shards_merge_and_num_proc(gpt2, corp, tmp_path, capsys):
+def test_cli_shards_merge_and_num_proc(gpt2, corp, tmp_path, capsys, small_batches):
     rows = [{"text": s, "lang": lang} for lang in LANGS for s in corp.texts[lang]]
     data = _jsonl(tmp_path / "c.jsonl", rows)
     base = ["audit", "gpt2", "--corpus", f"hf:{data}", "--lang-column", "lang", "--reference", "none", "--no-html",
@@ -135,6 +142,8 @@ def test_cli_shards_merge_and_num_proc(gpt2, corp, tmp_path, capsys):
     for i in (0, 1):
         assert cli_main(base + ["--shard", f"{i}/2", "--out", str(tmp_path / f"part{i}")]) == 0
         assert (tmp_path / f"part{i}" / "corpus_stats.json.gz").is_file()
+        part = json.loads((tmp_path / f"part{i}" / "report.json").read_text())
+        assert 0 < part["corpus"]["lines"] < len(rows)  # each shard saw a part
     assert cli_main(["audit", "gpt2", "--merge", str(tmp_path / "part0"), "--merge", str(tmp_path / "part1"),
                      "--reference", "none", "--no-html", "--no-reachability", "--out", str(tmp_path / "merged")]) == 0
     assert cli_main(base + ["--num-proc", "2", "--out", str(tmp_path / "np2")]) == 0

@@ -130,9 +130,9 @@ def corpus_pass(toks: list[Tokenizer], corp, progress: bool = True, shard: tuple
         done_langs = set()
         for lang, lines, keys in corp.iter_batches(shard=shard):
             stats.add(lang, lines, keys)
-            done_langs.add(lang)
+            done_langs.update([lang] if isinstance(lang, str) else lang)
             b.update(len(lines))
-            b.set_postfix(lang=lang, languages=len(done_langs))
+            b.set_postfix(language=lang if isinstance(lang, str) else "mixed", languages=len(done_langs))
     if hasattr(corp, "finish"):
         corp.finish()
     return stats

@@ -31,7 +31,7 @@ class HFCorpus:
     keys = None
 
     def __init__(self, path: str, text_column: str = "text", lang_column: str | None = None,
-                 langs: list[str] | None = None, limit: int | None = None, batch: int = 4096):
+                 langs: list[str] | None = None, limit: int | None = None, batch: int | None = None):
         self.path, self.text_column, self.lang_column = path, text_column, lang_column
         self.langs, self.limit, self.batch = langs, limit, batch
         self.name = f"hf:{path}"
@@ -44,8 +44,6 @@ class HFCorpus:
             if len(ext) > 1:
                 raise InputError("hf: data files of several formats", where=path, fix="one format per corpus")
             self.builder = BUILDERS[ext.pop()]
-        if lang_column is None and text_column == "text":
-            pass
         self.default_lang = Path(path.rstrip("/").split("*")[0] or "corpus").name.split(".")[0] or "corpus"
 
     @staticmethod
@@ -99,7 +97,7 @@ class HFCorpus:
         return sum(os.path.getsize(f) for f in self.files) if not self._disk else 0
 
     def iter_batches(self, batch: int | None = None, shard: tuple[int, int] = (0, 1)):
-        """``(lang, lines, None)`` per language within each batch of rows."""
+        """``(lang, lines, None)`` per batch of rows; ``lang`` is a list (one per line) for a mixed batch."""
         i, n = shard
         ds = self._dataset()
         cols = ds.column_names or []
@@ -111,22 +109,22 @@ class HFCorpus:
             raise InputError(f"hf: corpus has no column {self.lang_column!r}", where=self.path,
                              fix="choose --lang-column from: " + ", ".join(cols))
         want = set(self.langs) if self.langs else None
-        for b, rows in enumerate(ds.iter(batch_size=batch or self.batch)):
+        from . import sources
+
+        for b, rows in enumerate(ds.iter(batch_size=batch or self.batch or sources.BATCH_LINES)):
             texts = rows[text_col]
-            langs = rows[self.lang_column] if self.lang_column else [self.default_lang] * len(texts)
-            groups: dict[str, list[str]] = {}
+            langs = [str(x) for x in rows[self.lang_column]] if self.lang_column else [self.default_lang] * len(texts)
+            keep_t, keep_l = [], []
             for t, lang in zip(texts, langs):
                 if t is None or (want is not None and lang not in want):
                     continue
-                lang = str(lang)
                 if self.limit and self.seen.get(lang, 0) >= self.limit:
                     continue
                 self.seen[lang] = self.seen.get(lang, 0) + 1
-                groups.setdefault(lang, []).append(t)
-            if b % n != i:
-                continue
-            for lang, lines in groups.items():
-                yield lang, lines, None
+                keep_t.append(t)
+                keep_l.append(lang)
+            if b % n == i and keep_t:
+                yield (keep_l[0] if len(set(keep_l)) == 1 else keep_l), keep_t, None
 
     def finish(self) -> None:
         """Warnings for requested languages that never appeared (call after a full pass)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import InputError
 
 DOMAINS = ("iso3166-1", "iso4217", "iso15924")
-BATCH_LINES = 4096  # lines per encode_batch call: big enough for the backend's threads, small in memory
+BATCH_LINES = 16384  # lines per encode_batch call: few calls (tiktoken starts a thread pool per call), small memory
 MIN_LINES = 150  # locales with fewer translated strings are left out of the default corpus
 
 
@@ -44,16 +44,32 @@ class Corpus:
     def n_bytes(self) -> int:
         return sum(len(s.encode()) for v in self.texts.values() for s in v)
 
-    def iter_batches(self, batch: int = BATCH_LINES, shard: tuple[int, int] = (0, 1)):
-        """``(lang, lines, keys)`` batches; batch number b belongs to shard ``b % n``."""
+    def iter_batches(self, batch: int | None = None, shard: tuple[int, int] = (0, 1)):
+        """``(langs, lines, keys)`` batches of ``batch`` lines (languages packed together, ``langs``
+        one per line; a single language as a string); batch number b belongs to shard ``b % n``."""
         i, n = shard
+        size = batch or BATCH_LINES
         b = 0
+        buf_l, buf_t, buf_k = [], [], []
         for lang, lines in self.texts.items():
-            keys = self.keys[lang] if self.keys else None
-            for s in range(0, len(lines), batch):
-                if b % n == i:
-                    yield lang, lines[s:s + batch], (keys[s:s + batch] if keys else None)
-                b += 1
+            keys = self.keys[lang] if self.keys else [None] * len(lines)
+            for s in range(0, len(lines), size):
+                take = lines[s:s + size]
+                buf_l += [lang] * len(take)
+                buf_t += take
+                buf_k += keys[s:s + size]
+                while len(buf_t) >= size:
+                    if b % n == i:
+                        yield _pack(buf_l[:size], buf_t[:size], buf_k[:size], self.keys is not None)
+                    b += 1
+                    buf_l, buf_t, buf_k = buf_l[size:], buf_t[size:], buf_k[size:]
+        if buf_t and b % n == i:
+            yield _pack(buf_l, buf_t, buf_k, self.keys is not None)
+
+
+def _pack(langs: list[str], lines: list[str], keys: list, parallel: bool):
+    one = langs[0] if langs[0] == langs[-1] and len(set(langs)) == 1 else langs
+    return one, lines, (keys if parallel else None)
 
 
 def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | None = None,
