@@ -119,7 +119,7 @@ def command(tokenizers, corpora, out, reference, baseline, split, langs, limit, 
                     lang_column=lang_column, format=fmt)
     path = rep.save(out, html=not no_html, static=static)
     con = Console()
-    rep.print(con)
+    rep.print(con if con.is_terminal else None)
     con.print(f"report: {path}/report.html, {path}/report.json", highlight=False)
     if rep.failed:
         names = ", ".join(f["tokenizer"] for f in rep.failed)

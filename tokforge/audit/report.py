@@ -213,6 +213,7 @@ class AuditReport:
         from .tables import summary_rows
 
         con = console or Console()
+        con = con if con.is_terminal else Console(width=max(con.width, 140))  # no truncated names in logs/pipes
         rows = summary_rows(self)
         cols = {"tokenizer": "tokenizer", "role": "role", "vocab": "vocab", "unreachable": "unreach.",
                 "bytes/token": "bytes/token", "parity_mean": "parity mean", "worst_lang": "worst language",
