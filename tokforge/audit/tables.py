@@ -7,7 +7,7 @@ for a DataFrame (``AuditReport.summary_table()`` and friends).
 >>> wide([{"tokenizer": "a", "language": "x", "v": 1.0}, {"tokenizer": "b", "language": "x", "v": 2.0}], "v", ["a", "b"])
 (['x'], {'x': {'a': 1.0, 'b': 2.0}})
 >>> stats([3.0, 1.0, 2.0])
-(2.0, 2.0, 3.0, 2)
+(2.0, 2.0, 3.0, 0)
 """
 
 from __future__ import annotations
