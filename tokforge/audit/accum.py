@@ -149,22 +149,61 @@ class CorpusStats:
 
         ``lang`` is the batch's language, or a list with one language per line (a mixed batch is
         regrouped by language first, so each language's lines are contiguous)."""
+        groups, flat = self._prepare(lang, lines, keys)
+        return self._consume(groups, _no_gc(self._encode_all, flat))
+
+    def add_stream(self, batches, on_batch=None) -> None:
+        """``add`` every ``(lang, lines, keys)`` batch, encoding batch k+1 in a second thread while
+        batch k's statistics are computed (the backends release the GIL while they encode).
+        ``on_batch(lang, lines)`` is called after each batch (progress)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import gc
+
+        was = gc.isenabled()
+        gc.disable()  # see _no_gc
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="tokforge-encode") as ex:
+                prev = None
+                for lang, lines, keys in batches:
+                    groups, flat = self._prepare(lang, lines, keys)
+                    fut = ex.submit(self._encode_all, flat)
+                    if prev is not None:
+                        self._finish(prev, on_batch)
+                    prev = (lang, lines, groups, fut)
+                if prev is not None:
+                    self._finish(prev, on_batch)
+        finally:
+            if was:
+                gc.enable()
+
+    def _finish(self, prev, on_batch) -> None:
+        lang, lines, groups, fut = prev
+        self._consume(groups, fut.result())
+        if on_batch is not None:
+            on_batch(lang, lines)
+
+    def _prepare(self, lang, lines: list[str], keys):
         if isinstance(lang, str):
-            groups = [(lang, lines, keys)]
-        else:
-            by: dict[str, list[int]] = {}
-            for i, x in enumerate(lang):
-                by.setdefault(x, []).append(i)
-            groups = [(x, [lines[i] for i in idx], [keys[i] for i in idx] if keys else None) for x, idx in by.items()]
-            lines = [s for _, g, _ in groups for s in g]
+            return [(lang, lines, keys)], lines
+        by: dict[str, list[int]] = {}
+        for i, x in enumerate(lang):
+            by.setdefault(x, []).append(i)
+        groups = [(x, [lines[i] for i in idx], [keys[i] for i in idx] if keys else None) for x, idx in by.items()]
+        return groups, [s for _, g, _ in groups for s in g]
+
+    def _encode_all(self, lines: list[str]) -> dict:
+        return {name: acc.encode(lines) for name, acc in self.accs.items()}
+
+    def _consume(self, groups, encoded: dict) -> int:
         stats = []
         for x, g, k in groups:
             if x not in self._seen:
                 self._seen.add(x)
                 self.order.append(x)
             stats.append(cm.text_stats(g))
-        for acc in self.accs.values():
-            ids, counts = _no_gc(acc.encode, lines)
+        for name, acc in self.accs.items():
+            ids, counts = encoded[name]
             li = ti = 0
             for (x, g, k), st in zip(groups, stats):
                 c = counts[li:li + len(g)]

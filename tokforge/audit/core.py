@@ -128,11 +128,13 @@ def corpus_pass(toks: list[Tokenizer], corp, progress: bool = True, shard: tuple
     with bar(total, f"encoding ({len(toks)} tokenizer{'s' if len(toks) != 1 else ''})", enabled=progress,
              unit=unit) as b:
         done_langs = set()
-        for lang, lines, keys in corp.iter_batches(shard=shard):
-            stats.add(lang, lines, keys)
+
+        def tick(lang, lines):
             done_langs.update([lang] if isinstance(lang, str) else lang)
             b.update(len(lines))
             b.set_postfix(language=lang if isinstance(lang, str) else "mixed", languages=len(done_langs))
+
+        stats.add_stream(corp.iter_batches(shard=shard), tick)
     if hasattr(corp, "finish"):
         corp.finish()
     return stats
