@@ -169,3 +169,24 @@ def test_dummy_prefix_tokenizer_on_flores(flores, name):
     for lang, lines in c.texts.items():
         assert rows[lang]["tokens"] == sum(len(tok.encode(s)) for s in lines)
         assert 0 < rows[lang]["split_word_share"] < 1  # decoded bytes line up despite the dummy prefix
+
+
+def test_reference_panel_viewer_and_probes(gpt2, smollm2_tok, mistral_v1, builtin_small):
+    rep = audit([gpt2], builtin_small, reference=["smollm2-135m", "no-such-artifact"], viewer_langs=["rus_Cyrl", "xxx_Latn"],
+                **SMALL)
+    assert [(t["name"], t["reference"]) for t in rep.tokenizers] == [("gpt2", False), ("smollm2-135m", True)]
+    assert any("no-such-artifact" in w and "left out" in w for w in rep.warnings) and not rep.failed
+    assert any("xxx_Latn" in w and "token viewer" in w for w in rep.warnings)  # asked for, no sample: said
+    assert rep.summary_table().set_index("tokenizer").loc["smollm2-135m", "role"] == "reference"
+    assert "1 tokenizer + 1 reference" in rep.subtitle()
+    # the viewer's pieces are the encoder's tokens; digits: SmolLM2 splits one digit at a time, GPT-2 freely
+    from tokforge.audit import probes
+
+    split = rep.viewer["splits"]["gpt2"]["rus_Cyrl"]
+    assert len(split) == len(gpt2.encode(probes.SAMPLES["rus_Cyrl"]))
+    probe = {t["name"]: t["probes"] for t in rep.tokenizers}
+    assert probe["smollm2-135m"]["digit_grouping"] == "1-digit" and probe["gpt2"]["digit_grouping"] == "free"
+    assert probe["gpt2"]["whitespace"]["spaces"]["16"] > probe["smollm2-135m"]["whitespace"]["spaces"]["16"] >= 2
+    # a rare character: byte-fallback tokens in Mistral v1, partial-UTF-8 pieces in GPT-2
+    kinds = {name: {k for _, k in probes.split(t, "ꙮ")} for name, t in (("m", mistral_v1), ("g", gpt2))}
+    assert "f" in kinds["m"] and "p" in kinds["g"]
