@@ -21,7 +21,7 @@ def run_notebook(name: str, env: dict[str, str] | None = None, cwd: Path | None 
     path = NOTEBOOKS / name
     mp = pytest.MonkeyPatch()
     try:
-        for k, v in {"TOKFORGE_NB_SMALL": "1", "MPLBACKEND": "Agg", "TOKFORGE_PROGRESS": "0", **(env or {})}.items():
+        for k, v in {"TOKFORGE_NB_SMALL": "1", "TOKFORGE_PROGRESS": "0", **(env or {})}.items():
             mp.setenv(k, v)
         nb = nbformat.read(path, as_version=4)
         with tempfile.TemporaryDirectory(prefix="tokforge-nb-") as scratch:
