@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # (2 shared CPU cores, warm artifact cache unless said otherwise).
 BENCHES: dict[str, dict] = {
     "load": {"script": "load.py", "args": [], "results": "load.json", "cost": "~3 min"},
-    "audit": {"script": "audit.py", "args": [], "results": "audit.json", "cost": "~25 min"},
+    "audit": {"script": "audit.py", "args": ["--repeat", "2"], "results": "audit.json", "cost": "~30 min"},
+    "audit_scale": {"script": "audit_scale.py", "args": [], "results": "audit_scale.json", "cost": "~40 min"},
     "stochastok": {"script": "stochastok.py", "args": [], "results": "stochastok.json", "cost": "~10 min"},
     "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~40 min"},
     "transplant": {"script": "transplant.py", "args": [], "results": "transplant.json", "cost": "~90 min"},

@@ -8,11 +8,15 @@
    and the bare backend call (``tokenizers.Tokenizer.encode_batch`` / tiktoken
    ``encode_ordinary_batch``), as users call them, plus the adapter with Python's garbage collector
    paused (tokforge pauses it while encoding; the strict comparison).
-3. Against Qtok (``pip install qtok``, not a tokforge dependency) on the same tokenizer.json
-   (SmolLM2): Qtok CLI wall time vs ``tokforge audit`` of the vocabulary with its report (JSON,
-   CSV, HTML). Target: >= 10x faster.
+3. Against Qtok 0.11 (``pip install qtok``; in tokforge's test extra) on the same tokenizer.json
+   (SmolLM2): Qtok CLI wall time vs ``tokforge audit FILE --no-corpus --reference none`` (Qtok's
+   scope: the vocabulary, tables and an HTML report), both fresh processes, interleaved, best of
+   N. Also with ``--reachability`` (work Qtok does not do). Target: >= 10x faster.
+4. The main job of docs/audit.md: GPT-2, SmolLM2 and Gemma-3 on all 204 FLORES-200 devtest
+   languages, with reachability; every number of the docs table and of the README's parity
+   sentence is stored under ``main_job`` (``python bench/audit.py --docs`` prints the table).
 
-Run: ``python bench/audit.py [--threads 2] [--repeat 3] [--skip-qtok]``.
+Run: ``python -m bench audit`` (or ``python bench/audit.py [--threads 2] [--repeat 3] [--skip-qtok]``).
 """
 
 from __future__ import annotations
@@ -33,12 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    from bench.common import best_of
+
+    return best_of(fn, repeat)
 
 
 def bench_vocab(repeat: int) -> dict:
@@ -80,8 +81,7 @@ def _timed(fn) -> tuple[float, float]:
 def bench_corpus(flores: Path, repeat: int) -> dict:
     """Interleaved runs (raw, bare, metrics) x repeat; minimum wall and CPU time of each."""
     from tokforge import models
-    from tokforge.audit import corpus_metrics as cm
-    from tokforge.audit.core import corpus_rows
+    from tokforge.audit.core import corpus_pass
     from tokforge.audit.sources import load_corpus
 
     corp = load_corpus(f"flores200:{flores}")
@@ -92,8 +92,7 @@ def bench_corpus(flores: Path, repeat: int) -> dict:
         tok.encode_batch(lines[:2000])  # warm-up
 
         def metrics():  # text statistics included: a one-tokenizer audit pays for them too
-            stats = {lang: cm.text_stats(v) for lang, v in corp.texts.items()}
-            corpus_rows(tok, corp, stats, "eng_Latn")
+            corpus_pass([tok], corp, progress=False).rows(tok.name, "eng_Latn")
 
         def raw_nogc():
             gc.disable()
@@ -133,27 +132,103 @@ def bench_qtok(repeat: int) -> dict:
         return {"skipped": "qtok is not installed (pip install qtok)"}
     tmp = Path(tempfile.mkdtemp())
     try:
+        tj_copy = tmp / "tokenizer.json"  # Qtok may rewrite the file it reads
+        shutil.copy(tj, tj_copy)
+
         def run_qtok():
             out = tmp / "qtok_out"
             shutil.rmtree(out, ignore_errors=True)
-            subprocess.run([qtok_bin, "-i", str(tj), "-l", "smollm2", "-o", str(out)], check=True,
+            subprocess.run([qtok_bin, "-i", str(tj_copy), "-l", "smollm2", "-o", str(out)], check=True,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        def run_ours():  # a fresh process too, like Qtok: imports, loading, audit, JSON/CSV/HTML
-            subprocess.run([sys.executable, "-m", "cli.main", "audit", str(tj), "--no-corpus", "--out",
-                            str(tmp / "ours")], check=True, cwd=ROOT, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        def ours(*extra):  # a fresh process too, like Qtok: imports, loading, audit, JSON/CSV/HTML
+            return lambda: subprocess.run(
+                [sys.executable, "-m", "cli.main", "audit", str(tj), "--no-corpus", "--reference", "none", *extra,
+                 "--out", str(tmp / "ours")], check=True, cwd=ROOT, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        audit([str(tj)], False, progress=False)  # warm the on-disk wordfreq cache, as any earlier run does
-
-        q = best(run_qtok, repeat)
-        o = best(run_ours, repeat)
-        return {"tokenizer": "smollm2-135m tokenizer.json", "qtok_s": round(q, 3), "tokforge_s": round(o, 3),
-                "speedup": round(q / o, 2),
-                "note": "both as fresh processes: load tokenizer.json, classify the vocabulary, write tables + "
-                        "HTML report; tokforge also does the script census, reachability and wordfreq coverage"}
+        audit([str(tj)], False, progress=False)  # warm the on-disk caches (word lists, JS bundle), as any run does
+        ours()()
+        times = {"qtok": [], "ours": [], "ours_reach": []}
+        for _ in range(repeat):  # interleaved: load on the shared machine hits both sides alike
+            for k, fn in (("qtok", run_qtok), ("ours", ours()), ("ours_reach", ours("--reachability"))):
+                t = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t)
+        q, o, r = (min(times[k]) for k in ("qtok", "ours", "ours_reach"))
+        return {"tokenizer": "smollm2-135m tokenizer.json", "repeat": repeat, "qtok_s": round(q, 3),
+                "tokforge_s": round(o, 3), "speedup": round(q / o, 2),
+                "tokforge_with_reachability_s": round(r, 3), "speedup_with_reachability": round(q / r, 2),
+                "note": "both as fresh processes, best of the interleaved runs: load tokenizer.json, classify the "
+                        "vocabulary, write tables + an HTML report; tokforge also does the script census, wordfreq "
+                        "coverage, the token viewer and the numbers/whitespace probes (reachability only in the "
+                        "second pair)"}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+MAIN_JOB = ("gpt2", "smollm2-135m", "gemma3-270m")
+
+
+def bench_main_job(flores: Path) -> dict:
+    """The docs' main job, every number the docs table shows (rounded as printed there)."""
+    from tokforge.audit import audit
+
+    t, c = time.perf_counter(), time.process_time()
+    rep = audit(list(MAIN_JOB), f"flores200:{flores}", reachability=True, progress=False)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    summ = {r["tokenizer"]: r for r in __import__("tokforge.audit.tables", fromlist=["x"]).summary_rows(rep)}
+    rows = {(r["tokenizer"], r["language"]): r for r in rep.languages}
+    out = {"corpus": rep.corpus["name"], "languages": len(rep.corpus["languages"]), "lines": rep.corpus["lines"],
+           "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "tokenizers": {}}
+    for e in rep.tokenizers:
+        n, cen, reach = e["name"], e["census"], e["census"]["reachability"]
+        s = summ[n]
+        out["tokenizers"][n] = {
+            "vocab": cen["vocab_size"], "bytes_per_token": round(e["corpus"]["bytes_per_token"], 2),
+            "parity_mean": round(s["parity_mean"], 2), "parity_median": round(s["parity_median"], 2),
+            "worst_language": s["worst_lang"], "worst_parity": round(s["parity_max"], 2),
+            "fertility": {x: round(rows[n, x]["fertility"], 2) for x in ("eng_Latn", "fra_Latn", "rus_Cyrl", "hin_Deva")},
+            "split_word_share": {x: round(rows[n, x]["split_word_share"], 2) for x in ("eng_Latn", "rus_Cyrl", "hin_Deva")},
+            "utilisation": round(e["corpus"]["utilisation"], 2), "renyi": round(e["corpus"]["renyi_efficiency"], 2),
+            "unreachable": reach["unreachable"], "tested": reach["tested"], "unreachable_examples": reach["examples"][:6],
+            "partial_utf8": cen["n_partial_utf8"], "byte_fallback": cen["n_byte_fallback"],
+            "qtok_percent": {k: round(e["qtok"]["percent"][k], 1) for k in ("spaced_alpha", "inner_alpha", "char_alpha")},
+            "parity_zho_Hans": round(rows[n, "zho_Hans"]["parity"], 2),
+        }
+    j, sh = rep.overlap["jaccard"], rep.overlap["share"]
+    out["jaccard"] = {f"{a}/{b}": round(j[a][b], 2) for a, b in (("gpt2", "smollm2-135m"), ("gpt2", "gemma3-270m"),
+                                                                 ("smollm2-135m", "gemma3-270m"))}
+    out["share_in_gemma3"] = {a: round(100 * sh[a]["gemma3-270m"]) for a in ("gpt2", "smollm2-135m")}
+    return out
+
+
+def docs_table(res: dict) -> str:
+    """The docs/audit.md main-job table, from the results file (never typed by hand)."""
+    m = res["main_job"]
+    t = m["tokenizers"]
+    names = {"gpt2": "GPT-2", "smollm2-135m": "SmolLM2-135M", "gemma3-270m": "Gemma-3-270M"}
+    cols = list(t)
+
+    def row(label, f):
+        return f"| {label} | " + " | ".join(f(t[n]) for n in cols) + " |"
+
+    lines = ["| | " + " | ".join(names.get(n, n) for n in cols) + " |", "| --- |" + " --- |" * len(cols),
+             row("vocabulary", lambda x: f"{x['vocab']:,}"),
+             row(f"bytes / token (all {m['languages']} languages)", lambda x: f"{x['bytes_per_token']:.2f}"),
+             row("parity mean / median (x English)", lambda x: f"{x['parity_mean']:.2f} / {x['parity_median']:.2f}"),
+             row("worst language", lambda x: f"{x['worst_language']} {x['worst_parity']:.2f}x"),
+             row("fertility eng / fra / rus / hin", lambda x: " / ".join(f"{v:.2f}" for v in x["fertility"].values())),
+             row("split-word share eng / rus / hin",
+                 lambda x: " / ".join(f"{v:.2f}" for v in x["split_word_share"].values())),
+             row("utilisation / Rényi eff.", lambda x: f"{x['utilisation']:.2f} / {x['renyi']:.2f}"),
+             row("unreachable tokens", lambda x: f"{x['unreachable']:,} of {x['tested']:,}" + (
+                 " (" + ", ".join(f"`{e}`" for e in x["unreachable_examples"]) + ")" if x["unreachable"] else "")),
+             row("partial-UTF-8 tokens", lambda x: f"{x['partial_utf8']:,}" + (
+                 f" (+{x['byte_fallback']} byte fallback)" if x["byte_fallback"] else "")),
+             row("Qtok spaced_alpha / inner_alpha / char_alpha",
+                 lambda x: " / ".join(f"{v:.1f}" for v in x["qtok_percent"].values()) + " %")]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -162,7 +237,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-qtok", action="store_true")
     ap.add_argument("--only-qtok", action="store_true", help="rerun the Qtok comparison only; keep the rest")
+    ap.add_argument("--docs", action="store_true", help="print the docs/audit.md main-job table from the results")
     args = ap.parse_args()
+    if args.docs:
+        print(docs_table(json.loads((ROOT / "bench" / "results" / "audit.json").read_text())))
+        return
     os.environ.setdefault("RAYON_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     from tokforge import corpus as tc
@@ -171,7 +250,7 @@ def main() -> None:
     path = ROOT / "bench" / "results" / "audit.json"
     if args.only_qtok:
         res = json.loads(path.read_text())
-        res["vs_qtok"] = bench_qtok(max(1, args.repeat - 1))
+        res["vs_qtok"] = bench_qtok(max(3, args.repeat))
         print("qtok", res["vs_qtok"], flush=True)
         atomic_write_text(path, json.dumps(res, indent=2) + "\n")
         return
@@ -180,8 +259,10 @@ def main() -> None:
     print("vocab", res["vocab_audit_gemma3"], flush=True)
     flores = tc.flores_dir()
     res["corpus_metrics_flores204"] = bench_corpus(flores, args.repeat) if flores else {"skipped": "no FLORES-200"}
-    res["vs_qtok"] = {"skipped": "--skip-qtok"} if args.skip_qtok else bench_qtok(max(1, args.repeat - 1))
+    res["vs_qtok"] = {"skipped": "--skip-qtok"} if args.skip_qtok else bench_qtok(max(3, args.repeat))
     print("qtok", res["vs_qtok"], flush=True)
+    res["main_job"] = bench_main_job(flores) if flores else {"skipped": "no FLORES-200"}
+    print("main job", json.dumps(res["main_job"])[:2000], flush=True)
     atomic_write_text(path, json.dumps(res, indent=2) + "\n")
 
 

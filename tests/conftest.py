@@ -68,3 +68,8 @@ def smollm2():
 @pytest.fixture(scope="session")
 def gemma3():
     return real_lm("gemma3-270m")
+
+
+@pytest.fixture(scope="session")
+def mistral_v1():
+    return real_tokenizer("mistral-v1")

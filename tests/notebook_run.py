@@ -10,20 +10,23 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-def run_notebook(name: str, env: dict[str, str], cwd: Path | None = None, timeout: int = 900):
-    """Execute ``notebooks/<name>`` with ``env`` set; return (notebook, outputs, all output text).
+def run_notebook(name: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 900):
+    """Execute ``notebooks/<name>`` in its small mode (``TOKFORGE_NB_SMALL=1``, the one switch all
+    notebooks read) from a scratch working directory (notebooks must not depend on where they run);
+    return (notebook, outputs, all output text). Fails the test if any cell raised."""
+    import tempfile
 
-    Fails the test if any cell raised."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     path = NOTEBOOKS / name
     mp = pytest.MonkeyPatch()
     try:
-        for k, v in env.items():
+        for k, v in {"TOKFORGE_NB_SMALL": "1", "TOKFORGE_PROGRESS": "0", **(env or {})}.items():
             mp.setenv(k, v)
         nb = nbformat.read(path, as_version=4)
-        nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(cwd or path.parent)}}).execute()
+        with tempfile.TemporaryDirectory(prefix="tokforge-nb-") as scratch:
+            nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                    resources={"metadata": {"path": str(cwd or scratch)}}).execute()
     finally:
         mp.undo()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]

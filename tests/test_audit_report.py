@@ -43,7 +43,7 @@ def test_report_files_schema_and_html(tmp_path, gpt2, smollm2_tok, builtin_small
     rep = audit([gpt2, smollm2_tok], builtin_small, diff=("gpt2", "smollm2-135m"), **SMALL)
     out = rep.save(tmp_path / "rep")
     d = json.loads((out / "report.json").read_text())
-    assert d["format"] == "tokforge.audit" and d["version"] == 1
+    assert d["format"] == "tokforge.audit" and d["version"] == 2
     assert [t["name"] for t in d["tokenizers"]] == ["gpt2", "smollm2-135m"]
     assert set(d["tokenizers"][0]["qtok"]["percent"]) >= {"control_tokens", "unicode_flanks", "inner_errors"}
     assert d["overlap"]["jaccard"]["gpt2"]["gpt2"] == 1.0 and 0 < d["overlap"]["jaccard"]["gpt2"]["smollm2-135m"] < 1
@@ -52,7 +52,11 @@ def test_report_files_schema_and_html(tmp_path, gpt2, smollm2_tok, builtin_small
     for f in ("summary.csv", "languages.csv", "qtok_percent.csv", "scripts.csv", "overlap_jaccard.csv", "diff.txt"):
         assert (out / f).is_file(), f
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") >= 6 and "http://" not in page.replace("http://www.w3", "")
+    assert "vegaEmbed" in page and "<script src" not in page and "tbl-languages" in page  # JS inlined, no fetch
+    assert "Russian (rus_Cyrl)" in page and "Read with care" in page  # names, small-corpus caveat
+    static = rep.save(tmp_path / "static", static=True)
+    assert (static / "report.html").read_text().count("data:image/png;base64,") >= 6
+    assert len(list(static.glob("chart-*.png"))) >= 6
     rep.save(out)  # an earlier report folder is replaced, not refused
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "x.txt").write_text("mine")
@@ -85,6 +89,18 @@ def test_bad_file_in_a_folder_is_a_warning(tmp_path):
         load_corpus(str(tmp_path))
 
 
+def test_folder_corpus_names_missing_languages(tmp_path):
+    (tmp_path / "eng_Latn.txt").write_text("Hello there.\n")
+    (tmp_path / "fra_Latn.txt").write_text("Bonjour.\n")
+    c = load_corpus(str(tmp_path), langs=["eng_Latn", "deu_Latn"])
+    assert list(c.texts) == ["eng_Latn"]
+    assert any("deu_Latn" in w and "no file" in w for w in c.warnings)  # asked for, not there: said so
+    with pytest.raises(InputError, match="none of the requested languages"):
+        load_corpus(str(tmp_path), langs=["deu_Latn"])
+    with pytest.raises(InputError, match="holds language 'eng_Latn'"):
+        load_corpus(str(tmp_path / "eng_Latn.txt"), langs=["deu_Latn"])
+
+
 def test_total_failures_are_one_line_errors(tmp_path):
     with pytest.raises(LoadError, match="no tokenizer could be loaded"):
         audit([str(tmp_path / "nope.json")], False, progress=False)
@@ -105,10 +121,20 @@ def test_cli_writes_report_and_errors_cleanly(tmp_path, capsys):
     folder.mkdir()
     (folder / "eng_Latn.txt").write_text("The cat sat on the mat.\nA second line.\n")
     (folder / "deu_Latn.txt").write_text("Die Katze saß auf der Matte.\n")
-    rc = cli_main(["audit", "gpt2", "--corpus", str(folder), "--out", str(tmp_path / "o"), "--no-html"])
+    rc = cli_main(["audit", "gpt2", "--corpus", str(folder), "--out", str(tmp_path / "o"), "--no-html",
+                   "--reference", "none"])
     out = capsys.readouterr()
     assert rc == 0 and (tmp_path / "o" / "report.json").is_file(), out.err
     assert "gpt2" in out.out and "not parallel" in out.out
+    assert "1 tokenizer ·" in out.out and "1 tokenizers" not in out.out
+    # one of two tokenizers fails to load: the other's report is written, the exit code says it
+    rc = cli_main(["audit", "gpt2", str(tmp_path / "nope.json"), "--corpus", str(folder), "--out",
+                   str(tmp_path / "o3"), "--no-html", "--reference", "none"])
+    err = capsys.readouterr().err
+    assert rc == 2 and (tmp_path / "o3" / "report.json").is_file()
+    assert "1 of 2 tokenizers failed" in err and "report of the others was written" in err
+    d = json.loads((tmp_path / "o3" / "report.json").read_text())
+    assert d["failed"][0]["tokenizer"].endswith("nope.json") and [t["name"] for t in d["tokenizers"]] == ["gpt2"]
     rc = cli_main(["audit", str(tmp_path / "nope.model"), "--no-corpus", "--out", str(tmp_path / "o2")])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: no tokenizer could be loaded") and err.count("\n") == 1
@@ -143,3 +169,24 @@ def test_dummy_prefix_tokenizer_on_flores(flores, name):
     for lang, lines in c.texts.items():
         assert rows[lang]["tokens"] == sum(len(tok.encode(s)) for s in lines)
         assert 0 < rows[lang]["split_word_share"] < 1  # decoded bytes line up despite the dummy prefix
+
+
+def test_reference_panel_viewer_and_probes(gpt2, smollm2_tok, mistral_v1, builtin_small):
+    rep = audit([gpt2], builtin_small, reference=["smollm2-135m", "no-such-artifact"], viewer_langs=["rus_Cyrl", "xxx_Latn"],
+                **SMALL)
+    assert [(t["name"], t["reference"]) for t in rep.tokenizers] == [("gpt2", False), ("smollm2-135m", True)]
+    assert any("no-such-artifact" in w and "left out" in w for w in rep.warnings) and not rep.failed
+    assert any("xxx_Latn" in w and "token viewer" in w for w in rep.warnings)  # asked for, no sample: said
+    assert rep.summary_table().set_index("tokenizer").loc["smollm2-135m", "role"] == "reference"
+    assert "1 tokenizer + 1 reference" in rep.subtitle()
+    # the viewer's pieces are the encoder's tokens; digits: SmolLM2 splits one digit at a time, GPT-2 freely
+    from tokforge.audit import probes
+
+    split = rep.viewer["splits"]["gpt2"]["rus_Cyrl"]
+    assert len(split) == len(gpt2.encode(probes.SAMPLES["rus_Cyrl"]))
+    probe = {t["name"]: t["probes"] for t in rep.tokenizers}
+    assert probe["smollm2-135m"]["digit_grouping"] == "1-digit" and probe["gpt2"]["digit_grouping"] == "free"
+    assert probe["gpt2"]["whitespace"]["spaces"]["16"] > probe["smollm2-135m"]["whitespace"]["spaces"]["16"] >= 2
+    # a rare character: byte-fallback tokens in Mistral v1, partial-UTF-8 pieces in GPT-2
+    kinds = {name: {k for _, k in probes.split(t, "ꙮ")} for name, t in (("m", mistral_v1), ("g", gpt2))}
+    assert "f" in kinds["m"] and "p" in kinds["g"]

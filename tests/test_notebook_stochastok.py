@@ -1,13 +1,13 @@
-"""Execute notebooks/stochastok_langgame.ipynb in its small CI setting (STOCHASTOK_NB_SMALL=1)."""
+"""Execute notebooks/stochastok_langgame.ipynb in its small CI setting (TOKFORGE_NB_SMALL=1)."""
 
 import pytest
 
-from notebook_run import NOTEBOOKS, run_notebook
+from notebook_run import run_notebook
 
 
 @pytest.mark.slow
 def test_notebook_runs_small():
-    nb, outputs, _ = run_notebook("stochastok_langgame.ipynb", {"STOCHASTOK_NB_SMALL": "1", "MPLBACKEND": "Agg"}, cwd=NOTEBOOKS.parent)
+    nb, outputs, _ = run_notebook("stochastok_langgame.ipynb")
     log = "".join(o.get("text", "") for o in outputs)
     assert "small {" in log  # ran in the CI setting
     for task in ("langgame", "addition"):

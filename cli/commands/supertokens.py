@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from cli.options import examples, format_option, quiet, verbose_option
 from tokforge.errors import InputError
+from tokforge.supertokens import TRAINERS
 
 
 def _filter(spec: str | None):
@@ -19,6 +23,16 @@ def _filter(spec: str | None):
     except (ImportError, AttributeError, ValueError) as e:
         raise InputError(f"cannot import merge filter ({e.__class__.__name__})", where=spec,
                          fix="pass --filter module:function with the module on PYTHONPATH") from None
+
+
+def _check_files(paths, what: str) -> None:
+    """Cheap checks before any training or loading: every file exists and is not empty."""
+    for p in paths:
+        f = Path(p)
+        if not f.is_file():
+            raise InputError(f"{what} file not found", where=str(p), fix="pass existing text files")
+        if f.stat().st_size == 0:
+            raise InputError(f"{what} file is empty", where=str(p))
 
 
 def _heldout_lines(paths) -> list[str]:
@@ -38,16 +52,25 @@ def _print_rows(rows) -> None:
     Console(width=max(Console().width, 100)).print(t)
 
 
-@click.group("supertokens")
+@click.group("supertokens", epilog=examples(
+    "tokforge supertokens train ../shared/data/english/tinyshakespeare.txt --vocab-size 4000 --out my-super",
+    "tokforge supertokens train ../shared/data/english/tinyshakespeare.txt --vocab-size 51000 --base gpt2 --out gpt2-super --force",
+    "tokforge supertokens report gpt2 my-super --heldout ../shared/data/english/tinyshakespeare.txt",
+))
 def command():
     """Train, extend and measure supertoken (multi-word) tokenizers."""
 
 
-@command.command("train")
+@command.command("train", epilog=examples(
+    "tokforge supertokens train ../shared/data/english/tinyshakespeare.txt --vocab-size 4000 --out my-super",
+    "tokforge supertokens train ../shared/data/english/tinyshakespeare.txt --vocab-size 4000 --method chunked --out my-chunked --heldout ../shared/data/english/tinyshakespeare.txt",
+    "tokforge supertokens train ../shared/data/english/tinyshakespeare.txt --vocab-size 51000 --base gpt2 --out gpt2-super --force",
+))
 @click.argument("corpus", nargs=-1, required=True)
 @click.option("--vocab-size", type=int, required=True, help="Final vocabulary size (with specials).")
 @click.option("--transition", type=int, default=None, help="SuperBPE stage-1 size t (default 0.8 x vocab size).")
-@click.option("--method", type=click.Choice(["superbpe", "chunked"]), default="superbpe", show_default=True)
+@click.option("--method", type=click.Choice([getattr(m, "value", m) for m in TRAINERS]), default="superbpe",
+              show_default=True, help="superbpe: two-stage curriculum; chunked: BPE over random word chunks.")
 @click.option("--max-words", type=int, default=4, show_default=True, help="Most words in one supertoken.")
 @click.option("--inner-punct", default=None, help="Punctuation allowed inside supertokens (default ,;:'-; '' for none).")
 @click.option("--end-punct", default=None, help="Sentence punctuation that may close a supertoken, e.g. '.!?' (default none).")
@@ -57,15 +80,23 @@ def command():
 @click.option("--out", required=True, help="Output folder (tokenizer.json + tokenizer_config.json).")
 @click.option("--force", is_flag=True, help="Replace an existing --out folder.")
 @click.option("--heldout", multiple=True, help="Held-out text file(s): print a compression report vs plain BPE of the same size.")
-def train(corpus, vocab_size, transition, method, max_words, inner_punct, end_punct, base, filter_, seed, out, force, heldout):
+@verbose_option
+def train(corpus, vocab_size, transition, method, max_words, inner_punct, end_punct, base, filter_, seed, out, force,
+          heldout, verbose):
     """Train a supertoken tokenizer on CORPUS text files (streamed) and write it to --out."""
     from tokforge.supertokens import train_supertokens
 
     from tokforge import load_tokenizer
 
+    quiet(verbose)
+    _check_files(corpus, "corpus")
+    _check_files(heldout, "held-out")
+    if Path(out).exists() and any(Path(out).iterdir()) and not force:
+        raise InputError("output folder exists and is not empty", where=str(out), fix="pass --force or another --out")
+    merge_filter = _filter(filter_)
     base_path = load_tokenizer(base).source if base else None
     tok = train_supertokens(list(corpus), vocab_size, transition=transition, method=method, max_words=max_words,
-                            inner_punct=inner_punct, end_punct=end_punct, merge_filter=_filter(filter_), seed=seed, base=base_path, out=out, force=force)
+                            inner_punct=inner_punct, end_punct=end_punct, merge_filter=merge_filter, seed=seed, base=base_path, out=out, force=force)
     click.echo(f"wrote {out}: {len(tok.vocab):,} tokens ({method}{', extending ' + base if base else ''})")
     if heldout:
         from tokforge.supertokens.report import compare, plain_bpe
@@ -74,13 +105,20 @@ def train(corpus, vocab_size, transition, method, max_words, inner_punct, end_pu
         _print_rows(compare({f"base {base}" if base else "plain BPE": ref, str(out): tok}, _heldout_lines(heldout)))
 
 
-@command.command("report")
+@command.command("report", epilog=examples(
+    "tokforge supertokens report gpt2 smollm2-135m --heldout ../shared/data/english/tinyshakespeare.txt",
+    "tokforge supertokens report smollm2-135m gemma3-270m --heldout ../shared/data/english/tinyshakespeare.txt --heldout ../shared/data/english/tinyshakespeare.txt",
+))
 @click.argument("tokenizers", nargs=-1, required=True)
 @click.option("--heldout", multiple=True, required=True, help="Held-out text file(s).")
-def report(tokenizers, heldout):
+@format_option
+@verbose_option
+def report(tokenizers, heldout, fmt, verbose):
     """Compression of TOKENIZERS (folders, files, built-in names) on --heldout text; ratios vs the first."""
     from tokforge import load_tokenizer
     from tokforge.supertokens.report import compare
 
-    toks = {t: load_tokenizer(t) for t in tokenizers}
+    quiet(verbose)
+    _check_files(heldout, "held-out")
+    toks = {t: load_tokenizer(t, format=fmt) for t in tokenizers}
     _print_rows(compare(toks, _heldout_lines(heldout)))

@@ -93,10 +93,11 @@ def script_census(vocab: Vocab) -> tuple[dict[str, int], list[str]]:
     scripts = char_scripts("".join(t for t in texts if t))
     kinds = vocab.kinds
     per_id = []
+    su, fb = int(TokenKind.SPECIAL | TokenKind.UNUSED), int(TokenKind.BYTE_FALLBACK)
     for t, k in zip(texts, kinds.tolist()):
-        if k & (TokenKind.SPECIAL | TokenKind.UNUSED):
+        if k & su:
             per_id.append("special/unused")
-        elif k & TokenKind.BYTE_FALLBACK:
+        elif k & fb:
             per_id.append("byte fallback")
         elif t is None:
             per_id.append("partial UTF-8")
@@ -131,9 +132,9 @@ def reachability(tok: Tokenizer, batch: int = 8192) -> dict:
         return {"tested": 0, "unreachable": 0, "untested": len(v), "examples": [],
                 "ids": [], "note": "not tested: the tokenizer normalizes text (decode(encode(x)) != x)"}
     ids, texts = [], []
-    for i in v.text_ids().tolist():
-        if v.kinds[i] & (TokenKind.BYTE_FALLBACK | TokenKind.PARTIAL_UTF8 | TokenKind.ADDED):
-            continue
+    skip = np.uint8(TokenKind.BYTE_FALLBACK | TokenKind.PARTIAL_UTF8 | TokenKind.ADDED)
+    text_ids = v.text_ids()
+    for i in text_ids[(v.kinds[text_ids] & skip) == 0].tolist():
         t = v.tokens[i].decode("utf-8")
         if tok.dummy_prefix:
             if not t.startswith(" ") or len(t) < 2:

@@ -62,6 +62,7 @@ _BYTE_CHAR = bytes_to_unicode()  # byte -> character
 _CHAR_BYTE = {c: b for b, c in _BYTE_CHAR.items()}
 _ALPHABET = frozenset(_CHAR_BYTE)  # GPT-2's 256 byte characters
 _SPM_SPACE = "\u2581"
+_SPECIAL_ADDED, _FALLBACK = int(TokenKind.SPECIAL | TokenKind.ADDED), int(TokenKind.BYTE_FALLBACK)
 
 _NAME_CACHE: dict[str, str | None] = {}
 
@@ -84,9 +85,9 @@ def qtok_string(b: bytes, kind: int, family: str) -> str:
     >>> qtok_string(b"a", 0, "sentencepiece"), qtok_string(b"\\n", TokenKind.BYTE_FALLBACK, "sentencepiece")
     ('0X61', 'Ċ')
     """
-    if kind & (TokenKind.SPECIAL | TokenKind.ADDED):
+    if kind & _SPECIAL_ADDED:
         return b.decode("utf-8", errors="replace")
-    if kind & TokenKind.BYTE_FALLBACK:
+    if kind & _FALLBACK:
         return _BYTE_CHAR[b[0]]
     if family in BYTE_LEVEL_FAMILIES:
         try:
@@ -116,6 +117,8 @@ def _one_script(chars: str) -> str:
 
 def classify(s: str) -> tuple[str, str]:
     """(category, script word or '') of one Qtok string."""
+    if len(s) > 1 and s.isascii() and (s[1:] if s[0] == " " else s).isalpha():  # fast path, same answer:
+        return ("spaced_alpha" if s[0] == " " else "inner_alpha"), "LATIN"  # ASCII letters are all LATIN
     if len(s) == 1:
         if s in _ALPHABET:
             return "pure_unicode", ""

@@ -26,10 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FORMAT = "tokforge.audit"
-VERSION = 1
-SUMMARY_COLUMNS = ["tokenizer", "family", "vocab", "text", "special", "byte_fb", "partial_utf8", "dups",
-                   "unreachable", "mean_bytes", "bytes/token", "parity_mean", "parity_max", "worst_lang",
-                   "utilisation", "renyi"]
+VERSION = 2
+SUMMARY_COLUMNS = ["tokenizer", "role", "family", "vocab", "text", "special", "byte_fb", "partial_utf8", "dups",
+                   "unreachable", "mean_bytes", "bytes/token", "parity_mean", "parity_median", "parity_max",
+                   "worst_lang", "utilisation", "renyi"]
+
+
+def plural(n: int, word: str) -> str:
+    """``1 tokenizer``, ``3 tokenizers``.
+
+    >>> plural(1, "tokenizer"), plural(2, "language")
+    ('1 tokenizer', '2 languages')
+    """
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _clean(x):
@@ -54,6 +63,9 @@ class AuditReport:
     warnings: list[str] = field(default_factory=list)
     corpus: dict | None = None
     seconds: float = 0.0
+    failed: list[dict] = field(default_factory=list)
+    viewer: dict | None = None
+    language_info: dict = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -66,6 +78,7 @@ class AuditReport:
         return _clean({"format": FORMAT, "version": VERSION, "tokforge_version": __version__,
                        "corpus": self.corpus, "tokenizers": self.tokenizers, "languages": self.languages,
                        "overlap": self.overlap, "diff": self.diff, "warnings": self.warnings,
+                       "failed": self.failed, "viewer": self.viewer, "language_info": self.language_info,
                        "seconds": self.seconds})
 
     def to_json(self) -> str:
@@ -79,31 +92,17 @@ class AuditReport:
             raise LoadError("not a tokforge audit report of a version this tokforge reads",
                             where=f"format={d.get('format')} version={d.get('version')}")
         return cls(d["tokenizers"], d["languages"], d["overlap"], d.get("diff"), d.get("warnings", []),
-                   d.get("corpus"), d.get("seconds", 0.0))
+                   d.get("corpus"), d.get("seconds", 0.0), d.get("failed", []), d.get("viewer"),
+                   d.get("language_info", {}))
 
     # -- tables ---------------------------------------------------------------------------------
     def summary_table(self):
-        """One row per tokenizer: the numbers a reader looks at first."""
+        """One row per tokenizer: the numbers a reader looks at first (a DataFrame of ``summary_rows``)."""
         import pandas as pd
 
-        rows = []
-        par = self.parity_table()
-        for t in self.tokenizers:
-            c, r = t["census"], t["census"].get("reachability") or {}
-            corp = t.get("corpus") or {}
-            p = par[t["name"]].drop(self.corpus["baseline"], errors="ignore").dropna() if t["name"] in par else None
-            rows.append({
-                "tokenizer": t["name"], "family": c["family"], "vocab": c["vocab_size"], "text": c["n_text"],
-                "special": c["n_special"], "byte_fb": c["n_byte_fallback"], "partial_utf8": c["n_partial_utf8"],
-                "dups": c["n_duplicate_ids"],
-                "unreachable": f"{r['unreachable']}/{r['tested']}" if r.get("tested") else "n/a",
-                "mean_bytes": c["mean_token_bytes"], "bytes/token": corp.get("bytes_per_token"),
-                "parity_mean": float(p.mean()) if p is not None and len(p) else None,
-                "parity_max": float(p.max()) if p is not None and len(p) else None,
-                "worst_lang": str(p.idxmax()) if p is not None and len(p) else None,
-                "utilisation": corp.get("utilisation"), "renyi": corp.get("renyi_efficiency"),
-            })
-        return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        from .tables import summary_rows
+
+        return pd.DataFrame(summary_rows(self), columns=SUMMARY_COLUMNS)
 
     def qtok_table(self, percent: bool = True):
         """Tokenizers x Qtok's 12 categories (percent of classified strings, or counts)."""
@@ -122,10 +121,26 @@ class AuditReport:
         return df[df.sum().sort_values(ascending=False).index]
 
     def language_table(self):
-        """Long table: one row per (tokenizer, language)."""
+        """Long table: one row per (tokenizer, language), with the language's name, script, resource level."""
         import pandas as pd
 
-        return pd.DataFrame(self.languages)
+        df = pd.DataFrame(self.languages)
+        if not df.empty:
+            from .languages import info
+
+            for col in ("name", "script", "resource"):
+                df.insert(2 if col == "name" else df.columns.get_loc("name") + 1, col,
+                          [(self.language_info.get(x) or info(x))[col] for x in df.language])
+        return df
+
+    def subtitle(self) -> str:
+        """One line that the terminal and the HTML page share: what was audited, on what."""
+        n_ref = sum(bool(t.get("reference")) for t in self.tokenizers)
+        who = plural(len(self.tokenizers) - n_ref, "tokenizer") + (f" + {n_ref} reference" if n_ref else "")
+        c = self.corpus
+        on = "no corpus (vocabulary only)" if not c else (
+            f"{c['name']}, {plural(len(c['languages']), 'language')}, {plural(c.get('lines') or 0, 'line')}")
+        return f"{who} · {on} · {self.seconds:.1f} s"
 
     def _wide(self, col: str):
         import pandas as pd
@@ -153,8 +168,12 @@ class AuditReport:
         return pd.DataFrame(self.overlap.get(kind, {})).T
 
     # -- output ---------------------------------------------------------------------------------
-    def save(self, out_dir: str | Path, html: bool = True) -> Path:
-        """Write report.json, CSV tables and report.html into ``out_dir`` (built aside, then moved)."""
+    def save(self, out_dir: str | Path, html: bool = True, static: bool = False) -> Path:
+        """Write report.json, CSV tables and report.html into ``out_dir`` (built aside, then moved).
+
+        ``static``: report.html with matplotlib PNGs (also written as ``*.png`` files) instead of the
+        interactive page. A sharded run (``shard=(i, n)``) also writes ``corpus_stats.json.gz`` for
+        ``--merge``."""
         from ..errors import InputError
         from ..io import atomic_dir
 
@@ -164,20 +183,23 @@ class AuditReport:
                              fix="choose another --out")
         with atomic_dir(out, force=True) as tmp:
             (tmp / "report.json").write_text(self.to_json(), encoding="utf-8")
-            tables = {"summary": self.summary_table(), "qtok_percent": self.qtok_table(True),
-                      "qtok_counts": self.qtok_table(False), "scripts": self.script_table(),
-                      "languages": self.language_table(), "coverage": self.coverage_table(),
-                      "overlap_jaccard": self.overlap_table("jaccard"), "overlap_share": self.overlap_table("share")}
-            for name, df in tables.items():
-                if not df.empty:
-                    df.to_csv(tmp / f"{name}.csv", index=name not in ("summary", "languages"))
+            from .tables import write_all
+
+            write_all(self, tmp)
             if self.diff:
                 d = self.diff
                 (tmp / "diff.txt").write_text(
                     f"# only in {d['a']} ({d['n_only_a']})\n" + "\n".join(map(repr, d["only_a"])) +
                     f"\n# only in {d['b']} ({d['n_only_b']})\n" + "\n".join(map(repr, d["only_b"])) + "\n",
                     encoding="utf-8")
-            if html:
+            stats = getattr(self, "_corpus_stats", None)
+            if stats is not None and (self.corpus or {}).get("shard"):
+                stats.save(tmp / "corpus_stats.json.gz")
+            if html and static:
+                from .static_html import render_html as render_static
+
+                (tmp / "report.html").write_text(render_static(self, png_dir=tmp), encoding="utf-8")
+            elif html:
                 from .html import render_html
 
                 (tmp / "report.html").write_text(render_html(self), encoding="utf-8")
@@ -188,13 +210,17 @@ class AuditReport:
         from rich.console import Console
         from rich.table import Table
 
+        from .tables import summary_rows
+
         con = console or Console()
-        df = self.summary_table()
-        cols = {"tokenizer": "tokenizer", "vocab": "vocab", "unreachable": "unreach.", "bytes/token": "B/tok",
-                "parity_mean": "parity", "worst_lang": "worst", "parity_max": "worst x", "renyi": "Rényi"}
-        t = Table(*cols.values(), title=f"tokforge audit ({self.corpus['name'] if self.corpus else 'no corpus'})")
-        for _, row in df.iterrows():
-            t.add_row(*[_fmt(row[c], 2) for c in cols])
+        con = con if con.is_terminal else Console(width=max(con.width, 140))  # no truncated names in logs/pipes
+        rows = summary_rows(self)
+        cols = {"tokenizer": "tokenizer", "role": "role", "vocab": "vocab", "unreachable": "unreach.",
+                "bytes/token": "bytes/token", "parity_mean": "parity mean", "worst_lang": "worst language",
+                "parity_max": "worst x", "renyi": "Rényi eff."}
+        t = Table(*cols.values(), title="tokforge audit: " + self.subtitle())
+        for row in rows:
+            t.add_row(*[_fmt(row[c], 2) for c in cols], style="dim" if row["role"] == "reference" else None)
         con.print(t)
         if self.diff:
             d = self.diff

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import InputError
 
 DOMAINS = ("iso3166-1", "iso4217", "iso15924")
+BATCH_LINES = 16384  # lines per encode_batch call: few calls (tiktoken starts a thread pool per call), small memory
 MIN_LINES = 150  # locales with fewer translated strings are left out of the default corpus
 
 
@@ -39,6 +40,37 @@ class Corpus:
     def languages(self) -> list[str]:
         return list(self.texts)
 
+    @property
+    def n_bytes(self) -> int:
+        return sum(len(s.encode()) for v in self.texts.values() for s in v)
+
+    def iter_batches(self, batch: int | None = None, shard: tuple[int, int] = (0, 1)):
+        """``(langs, lines, keys)`` batches of ``batch`` lines (languages packed together, ``langs``
+        one per line; a single language as a string); batch number b belongs to shard ``b % n``."""
+        i, n = shard
+        size = batch or BATCH_LINES
+        b = 0
+        buf_l, buf_t, buf_k = [], [], []
+        for lang, lines in self.texts.items():
+            keys = self.keys[lang] if self.keys else [None] * len(lines)
+            for s in range(0, len(lines), size):
+                take = lines[s:s + size]
+                buf_l += [lang] * len(take)
+                buf_t += take
+                buf_k += keys[s:s + size]
+                while len(buf_t) >= size:
+                    if b % n == i:
+                        yield _pack(buf_l[:size], buf_t[:size], buf_k[:size], self.keys is not None)
+                    b += 1
+                    buf_l, buf_t, buf_k = buf_l[size:], buf_t[size:], buf_k[size:]
+        if buf_t and b % n == i:
+            yield _pack(buf_l, buf_t, buf_k, self.keys is not None)
+
+
+def _pack(langs: list[str], lines: list[str], keys: list, parallel: bool):
+    one = langs[0] if langs[0] == langs[-1] and len(set(langs)) == 1 else langs
+    return one, lines, (keys if parallel else None)
+
 
 def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | None = None,
                 limit: int | None = None) -> Corpus:
@@ -47,6 +79,10 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
 
     if spec is None:
         return default_corpus(langs, limit)
+    if spec.startswith("hf:"):
+        from .hf_source import HFCorpus
+
+        return HFCorpus(spec[3:], langs=langs, limit=limit)
     kind, where = tc.parse_spec(spec)
     if kind == "flores200":
         available = tc.flores_languages(where, split)
@@ -62,7 +98,10 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
     p = Path(where)
     if p.is_dir() and any(p.glob("*.txt")):
         return _read_folder(p, langs, limit)
-    texts = tc.read_corpus(spec, split, langs, limit)
+    if p.is_file() and langs and p.stem not in langs:
+        raise InputError(f"the corpus file holds language {p.stem!r} (its name), not the requested "
+                         f"{', '.join(langs)}", where=str(p), fix="drop --langs or name the file LANG.txt")
+    texts = tc.read_corpus(spec, split, None, limit)
     return _drop_empty(Corpus(p.name, texts))
 
 
@@ -71,7 +110,14 @@ def _read_folder(p: Path, langs: list[str] | None, limit: int | None) -> Corpus:
     from .. import corpus as tc
 
     c = Corpus(p.name, {})
-    for f in sorted(p.glob("*.txt")):
+    files = sorted(p.glob("*.txt"))
+    have = {f.stem for f in files}
+    missing = [x for x in (langs or []) if x not in have]
+    if langs and len(missing) == len(langs):
+        raise InputError("none of the requested languages has a file in the corpus folder", where=str(p),
+                         fix="files present: " + ", ".join(sorted(have)[:20]))
+    c.warnings += [f"corpus folder has no file {m}.txt for requested language {m!r}; skipped" for m in missing]
+    for f in files:
         if langs and f.stem not in langs:
             continue
         try:
@@ -116,8 +162,10 @@ def _catalog(path: Path) -> dict[str, str]:
 def flores_code(locale: str) -> str | None:
     """``pycountry`` locale -> FLORES-style code (``sr@latin`` -> ``srp_Latn``, ``zh_TW`` -> ``zho_Hant``).
 
-    >>> flores_code("ru"), flores_code("sr@latin"), flores_code("zh_CN")
-    ('rus_Cyrl', 'srp_Latn', 'zho_Hans')
+    Macrolanguages become the variety FLORES-200 uses (``ar`` -> ``arb_Arab``, ``fa`` -> ``pes_Arab``).
+
+    >>> flores_code("ru"), flores_code("sr@latin"), flores_code("zh_CN"), flores_code("ar")
+    ('rus_Cyrl', 'srp_Latn', 'zho_Hans', 'arb_Arab')
     """
     import langcodes
 
@@ -125,9 +173,14 @@ def flores_code(locale: str) -> str | None:
     if "@" in tag:
         base, variant = tag.split("@", 1)
         tag = base + {"latin": "-Latn", "iqtelif": "-Latn"}.get(variant, "")
+    from .languages import MACRO
+
     try:
         lang = langcodes.Language.get(tag).maximize()
-        return f"{lang.to_alpha3()}_{lang.script}" if lang.script else None
+        if not lang.script:
+            return None
+        a3 = lang.to_alpha3()
+        return f"{MACRO.get(a3, a3)}_{'Hang' if lang.script == 'Kore' else lang.script}"  # FLORES-200's choices
     except (ValueError, LookupError, AttributeError):
         return None
 

@@ -1,0 +1,185 @@
+"""The static report (``--static``): one HTML file for an :class:`AuditReport`: cards, charts (matplotlib PNGs
+embedded as base64), tables. No network access needed to view it."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+
+from . import plots
+from .report import AuditReport, _fmt, plural
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+header{background:#1d2330;color:#fff;padding:18px 32px}header h1{margin:0 0 4px;font-size:24px}
+header p{margin:0;color:#c5cad6;font-size:14px}main{padding:16px 32px;max-width:1500px}
+h2{margin:28px 0 8px;font-size:19px;border-bottom:2px solid #d8dce4;padding-bottom:4px}
+p.note{color:#555;font-size:13px;margin:4px 0 10px;max-width:1100px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(275px,1fr));gap:12px}
+.card{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+.card h3{margin:0 0 6px;font-size:16px;word-break:break-all}.card .fam{color:#667;font-size:12px}
+.card table{width:100%;font-size:13px;border-collapse:collapse}.card td{padding:1px 0}
+.card td.v{text-align:right;font-variant-numeric:tabular-nums;font-weight:600}
+.warn{background:#fff4d6;border-left:4px solid #e0a800;padding:8px 12px;font-size:13px;margin:10px 0}
+.fig{background:#fff;border-radius:8px;padding:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);overflow-x:auto;margin:6px 0}
+.fig img{display:block;max-width:none}
+table.data{border-collapse:collapse;font-size:12.5px;background:#fff}
+table.data th,table.data td{border:1px solid #dde1e8;padding:3px 7px;text-align:right;white-space:nowrap}
+table.data th{background:#eef0f4;position:sticky;top:0}table.data td:first-child,table.data th:first-child{text-align:left}
+.scroll{max-height:520px;overflow:auto;display:inline-block;max-width:100%}
+details{margin:6px 0}summary{cursor:pointer;font-weight:600}
+code.tok{background:#eef0f4;border-radius:3px;padding:0 3px;margin:1px;display:inline-block;font-size:12px;white-space:pre}
+"""
+
+
+_PNG_DIR: list = []
+
+
+def _img(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    if _PNG_DIR and _PNG_DIR[0] is not None:  # --static: the PNGs also as files beside the page
+        n = len(list(_PNG_DIR[0].glob("chart-*.png"))) + 1
+        (_PNG_DIR[0] / f"chart-{n:02d}.png").write_bytes(buf.getvalue())
+    return f'<div class="fig"><img alt="chart" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"></div>'
+
+
+def _e(x) -> str:
+    return html.escape(str(x))
+
+
+def _tok(s: str) -> str:
+    return f'<code class="tok">{_e(repr(s)[1:-1])}</code>'
+
+
+def _table(df, pct: bool = False, digits: int = 3) -> str:
+    if df is None or df.empty:
+        return "<p class='note'>(nothing to show)</p>"
+    cols = [str(c) for c in df.columns]
+    out = ["<div class='scroll'><table class='data'><tr><th></th>" + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr>"]
+    for idx, row in df.iterrows():
+        cells = []
+        for v in row.tolist():
+            if isinstance(v, float) and math.isfinite(v):
+                cells.append(f"{100 * v:.1f}%" if pct else f"{v:.{digits}f}")
+            else:
+                cells.append(_e(_fmt(v)))
+        out.append(f"<tr><td>{_e(idx)}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return "\n".join(out) + "</table></div>"
+
+
+def _card(t: dict, summary_row) -> str:
+    c, r = t["census"], t["census"].get("reachability") or {}
+    corp = t.get("corpus") or {}
+    rows = [("vocabulary", f"{c['vocab_size']:,}"), ("text tokens", f"{c['n_text']:,}"),
+            ("special / added", f"{c['n_special']:,} / {c['n_added']:,}"),
+            ("byte fallback", f"{c['n_byte_fallback']}"), ("single-byte tokens", f"{c['byte_coverage']}/256"),
+            ("partial UTF-8", f"{c['n_partial_utf8']:,}"), ("duplicate ids", f"{c['n_duplicate_ids']:,}"),
+            ("unreachable", f"{r['unreachable']:,} of {r['tested']:,}" if r.get("tested") else "not tested"),
+            ("mean token bytes", f"{c['mean_token_bytes']:.2f}")]
+    if corp:
+        rows += [("bytes / token", _fmt(corp.get("bytes_per_token"))), ("utilisation", _fmt(corp.get("utilisation"))),
+                 ("Rényi eff. (2.5)", _fmt(corp.get("renyi_efficiency")))]
+        if summary_row is not None and summary_row["parity_mean"] is not None and not _nan(summary_row["parity_mean"]):
+            rows += [("parity mean", f"{summary_row['parity_mean']:.2f}x"),
+                     ("worst language", f"{summary_row['worst_lang']} {summary_row['parity_max']:.2f}x")]
+    body = "".join(f"<tr><td>{_e(k)}</td><td class='v'>{_e(v)}</td></tr>" for k, v in rows)
+    return (f"<div class='card'><h3>{_e(t['name'])}</h3><div class='fam'>{_e(c['family'])}"
+            f"{' · dummy prefix' if c.get('dummy_prefix') else ''}</div><table>{body}</table></div>")
+
+
+def _nan(x) -> bool:
+    return isinstance(x, float) and not math.isfinite(x)
+
+
+def _notable(t: dict) -> str:
+    c = t["census"]
+    r = c.get("reachability") or {}
+    parts = [f"<details><summary>{_e(t['name'])}</summary>"]
+    if r.get("examples"):
+        parts.append(f"<p class='note'>Unreachable (encoding the token's own text gives other tokens; "
+                     f"{r['unreachable']:,} of {r['tested']:,} tested{'; ' + _e(r['note']) if r.get('note') else ''}):</p>"
+                     + "".join(_tok(s) for s in r["examples"]))
+    elif r.get("note"):
+        parts.append(f"<p class='note'>Reachability: {_e(r['note'])}</p>")
+    if c["partial_examples"]:
+        parts.append(f"<p class='note'>Partial UTF-8 ({c['n_partial_utf8']:,}; hex):</p>"
+                     + "".join(_tok(h) for h in c["partial_examples"]))
+    parts.append("<p class='note'>Longest tokens:</p>" + "".join(_tok(s) for s in c["longest_tokens"]))
+    if c["duplicate_examples"]:
+        parts.append(f"<p class='note'>Byte strings held by several ids ({c['n_duplicate_ids']:,} ids):</p>"
+                     + "".join(f"{_tok(s)} ids {_e(ids)} " for s, ids in c["duplicate_examples"]))
+    ex = t["qtok"]["examples"]
+    parts.append("<p class='note'>Qtok category examples:</p>" + "".join(
+        f"<div><b>{_e(k)}</b>: {''.join(_tok(s) for s in v)}</div>" for k, v in ex.items() if v))
+    return "".join(parts) + "</details>"
+
+
+def render_html(rep: AuditReport, png_dir=None) -> str:
+    """The whole static report as one HTML string (``png_dir``: also write each chart there)."""
+    _PNG_DIR[:] = [png_dir]
+    try:
+        return _render(rep)
+    finally:
+        _PNG_DIR[:] = []
+
+
+def _render(rep: AuditReport) -> str:
+    summary = rep.summary_table()
+    srows = {row["tokenizer"]: row for _, row in summary.iterrows()}
+    corpus = rep.corpus or {}
+    sec = []
+    if rep.warnings:
+        sec.append("<div class='warn'><b>Warnings</b><br>" + "<br>".join(_e(w) for w in rep.warnings) + "</div>")
+    sec.append("<h2>Summary</h2><div class='cards'>" + "".join(_card(t, srows.get(t["name"])) for t in rep.tokenizers) + "</div>")
+    sec.append("<h2>Qtok categories</h2><p class='note'>Qtok's 12 categories with Qtok's own definitions "
+               "(percent of distinct token strings), comparable with Qtok's basic_stats.tsv.</p>")
+    sec.append(_img(plots.qtok_bars(rep.qtok_table(True))))
+    sec.append(_table(rep.qtok_table(True), digits=2))
+    sec.append("<h2>Unicode scripts</h2><p class='note'>Text tokens by the Unicode Script property of their letters "
+               "(Common = digits, punctuation, spaces only; Mixed = letters of 2+ scripts). Cells: percent of each vocabulary.</p>")
+    sec.append(_img(plots.script_heatmap(rep.script_table())))
+    sec.append("<h2>Token length</h2>" + _img(plots.length_lines({t["name"]: t["census"]["byte_length_hist"] for t in rep.tokenizers})))
+    par = rep.parity_table()
+    if not par.empty:
+        sec.append(f"<h2>Parity across languages</h2><p class='note'>Tokens needed for the same content relative to "
+                   f"<b>{_e(corpus.get('baseline'))}</b> (tokenization premium, Petrov et al. 2023), corpus: "
+                   f"{_e(corpus.get('name'))}. Languages sorted by the mean over tokenizers; 1.0 = as cheap as the baseline.</p>")
+        sec.append(_img(plots.language_chart(par, "parity (x baseline)", baseline=corpus.get("baseline"), log=True)))
+    fert = rep.fertility_table()
+    if not fert.empty:
+        lt = rep.language_table()
+        unspaced = sorted(set(lt.loc[lt.fertility_unit == "char", "language"]))
+        sec.append("<h2>Fertility</h2><p class='note'>Tokens per whitespace word; for text without spaces "
+                   f"({_e(', '.join(unspaced)) or 'none here'}) tokens per character (marked *).</p>")
+        fert.index = [f"{x}*" if x in unspaced else x for x in fert.index]
+        sec.append(_img(plots.language_chart(fert, "fertility (log scale)", log=True)))
+    if len(rep.tokenizers) > 1:
+        sec.append("<h2>Vocabulary overlap</h2><p class='note'>First: Jaccard similarity of the text-token byte sets. "
+                   "Second: share of the row tokenizer's tokens that the column tokenizer also has.</p>")
+        sec.append(_img(plots.overlap_heatmaps(rep.overlap_table("jaccard"), rep.overlap_table("share"))))
+    cov = rep.coverage_table()
+    if not cov.empty:
+        sec.append("<h2>Language word coverage</h2><p class='note'>Share of each language's 5,000 most frequent words "
+                   "(wordfreq lists) that are a single token.</p>" + _img(plots.coverage_heatmap(cov)))
+    if rep.diff:
+        d = rep.diff
+        sec.append(f"<h2>Diff {_e(d['a'])} vs {_e(d['b'])}</h2><p class='note'>{d['n_common']:,} shared; "
+                   f"{d['n_only_a']:,} only in {_e(d['a'])}, {d['n_only_b']:,} only in {_e(d['b'])} (shortest first).</p>"
+                   f"<details><summary>only in {_e(d['a'])}</summary>{''.join(_tok(s) for s in d['only_a'][:400])}</details>"
+                   f"<details><summary>only in {_e(d['b'])}</summary>{''.join(_tok(s) for s in d['only_b'][:400])}</details>")
+    sec.append("<h2>Notable tokens</h2>" + "".join(_notable(t) for t in rep.tokenizers))
+    sec.append("<h2>Tables</h2><details><summary>Summary</summary>" + _table(summary.set_index("tokenizer")) + "</details>")
+    if not par.empty:
+        sec.append("<details><summary>Parity per language</summary>" + _table(par.sort_index(), digits=2) + "</details>")
+    lt = rep.language_table()
+    if not lt.empty:
+        for col in ("bytes_per_token", "split_word_share", "renyi_efficiency"):
+            sec.append(f"<details><summary>{_e(col)} per language</summary>{_table(rep._wide(col).sort_index())}</details>")
+    sec.append("<p class='note'>Full data: report.json (schema in the tokforge docs) and the CSV files beside this page.</p>")
+    title = "tokforge audit: " + (", ".join(rep.names) if len(rep.names) <= 4 else plural(len(rep.names), "tokenizer"))
+    head = f"<header><h1>{_e(title)}</h1><p>{_e(rep.subtitle())}</p></header>"
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+            f"<style>{CSS}</style></head><body>{head}<main>{''.join(sec)}</main></body></html>")
