@@ -133,7 +133,8 @@ def read_metadata(path: Path) -> dict:
         v = kv.get(f"tokenizer.ggml.{role}_token_id")
         if v is not None:
             if not isinstance(v, int):
-                raise LoadError(f"GGUF tokenizer.ggml.{role}_token_id is not an integer", where=where, fix="re-download it")
+                raise LoadError(f"GGUF tokenizer.ggml.{role}_token_id is not an integer", where=where,
+                                fix="re-download it")
             meta[f"{role}_id"] = v
     return meta
 
@@ -166,7 +167,8 @@ def vocab_from_metadata(meta: dict, name: str, where: str = "") -> Vocab:
                     b = piece.replace("\u2581", " ").encode("utf-8")
                     k = TokenKind.NORMAL if k == TokenKind.BYTE_FALLBACK else k
             except UnicodeEncodeError:
-                raise LoadError(f"GGUF token {i} is not UTF-8 text", where=where or name, fix="re-download it") from None
+                raise LoadError(f"GGUF token {i} is not UTF-8 text", where=where or name,
+                                fix="re-download it") from None
         tokens.append(b)
         kinds.append(k)
     roles = {}

@@ -136,8 +136,8 @@ def _check_ids(spec: dict, backend, name: str) -> None:
     for a in spec.get("added_tokens") or []:
         got = backend.token_to_id(a.get("content", ""))
         if got != a.get("id"):
-            raise LoadError(f"added token {a.get('content')!r} has id {a.get('id')} in the file, {got} in the tokenizer",
-                            where=name, fix="re-download or re-export the tokenizer.json")
+            raise LoadError(f"added token {a.get('content')!r} has id {a.get('id')} in the file, "
+                            f"{got} in the tokenizer", where=name, fix="re-download or re-export the tokenizer.json")
 
 
 def build_vocab(spec: dict, backend, name: str, config: dict | None = None) -> Vocab:
@@ -175,7 +175,8 @@ def build_vocab(spec: dict, backend, name: str, config: dict | None = None) -> V
                 b, is_byte = piece_to_bytes(piece, family, byte_fallback)
             except ValueError as e:
                 raise LoadError(f"byte-level BPE piece {i} {e}", where=name,
-                                fix="list it in added_tokens if it is a literal token, else re-export the file") from None
+                                fix="list it in added_tokens if it is a literal token, else re-export the file"
+                                ) from None
             if is_byte:
                 k |= TokenKind.BYTE_FALLBACK
         tokens.append(b)

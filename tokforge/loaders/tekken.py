@@ -23,7 +23,8 @@ DEFAULT_SPECIALS = ["<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOO
 
 
 def is_tekken(spec: object) -> bool:
-    return isinstance(spec, dict) and isinstance(spec.get("config"), dict) and "vocab" in spec and "pattern" in spec["config"]
+    cfg = spec.get("config") if isinstance(spec, dict) else None
+    return isinstance(cfg, dict) and "vocab" in spec and "pattern" in cfg
 
 
 def load(path: str | Path, name: str | None = None) -> Tokenizer:

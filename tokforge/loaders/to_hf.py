@@ -117,7 +117,8 @@ def sentencepiece_backend(tok: Tokenizer):
     build = getattr(SpmConverter, "build_tokenizer_from_spm_proto", None)
     if build is None:
         raise LoadError("this transformers cannot convert SentencePiece models without a model class",
-                        where=tok.source or tok.name, fix="upgrade transformers (5.x has SpmConverter.build_tokenizer_from_spm_proto)")
+                        where=tok.source or tok.name,
+                        fix="upgrade transformers (5.x has SpmConverter.build_tokenizer_from_spm_proto)")
     hf = build(proto, vocab, legacy=True)
     hf.add_special_tokens([AddedToken(p.piece, special=True, normalized=False)
                            for p in proto.pieces if p.type in (2, 3)])
