@@ -2,7 +2,8 @@
 
 Claim: reading the vocabulary of a GGUF file with tokforge's metadata reader is many times
 faster than building a tokenizer from it with transformers (what you would otherwise wait for
-when you only need the vocabulary). Run: ``python bench/load.py``; writes bench/results/load.json.
+when you only need the vocabulary). Every time is the best of ``REPEAT`` runs, on both sides of the
+ratio. Run: ``python -m bench load``; writes bench/results/load.json.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from common import best_of, write_results  # noqa: E402
 
 from tokforge import load_tokenizer, models  # noqa: E402
 
+REPEAT = 3  # best of REPEAT runs, on both sides of every ratio
+
 
 def main() -> None:
     from transformers import AutoTokenizer
@@ -25,18 +28,18 @@ def main() -> None:
     rows = {}
     for name in ("gpt2", "tekken", "mistral-v1", "smollm2-135m", "gemma3-270m", "minilm"):
         path = models.pull(name, part="tokenizer") if models.ARTIFACTS[name]["kind"] == "causal_lm" else models.pull(name)
-        t = best_of(lambda: load_tokenizer(path), repeat=3)
+        t = best_of(lambda: load_tokenizer(path), repeat=REPEAT)
         rows[f"{name} ({load_tokenizer(path).vocab.family}, {path.name})"] = {"load_s": round(t, 3)}
         print(f"{name:14s} {t:7.3f} s", flush=True)
     gguf = {}
     for name in ("smollm2-135m", "gemma3-270m"):
         f = models.pull(name, part="file")
-        ours = best_of(lambda: load_tokenizer(f).vocab, repeat=3)
-        hf = best_of(lambda: AutoTokenizer.from_pretrained(str(f.parent), gguf_file=f.name), repeat=1)
+        ours = best_of(lambda: load_tokenizer(f).vocab, repeat=REPEAT)
+        hf = best_of(lambda: AutoTokenizer.from_pretrained(str(f.parent), gguf_file=f.name), repeat=REPEAT)
         gguf[name] = {"tokforge_vocab_s": round(ours, 3), "transformers_convert_s": round(hf, 3),
                       "speedup": round(hf / ours, 1), "vocab_size": len(load_tokenizer(f).vocab)}
         print(f"{name}: tokforge GGUF vocab {ours:.2f} s, transformers conversion {hf:.2f} s -> {hf / ours:.1f}x", flush=True)
-    out = write_results("load", {"load_time_per_format": rows, "gguf_vocab_vs_transformers": gguf})
+    out = write_results("load", {"best_of": REPEAT, "load_time_per_format": rows, "gguf_vocab_vs_transformers": gguf})
     print(f"wrote {out}")
 
 

@@ -5,7 +5,9 @@ touched, a second or two even for 262k tokens). The encoder is built only when y
 encode: transformers converts the GGUF tokenizer metadata into an HF fast tokenizer.
 
 GGUF token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.
-``tokenizer.ggml.model`` is ``gpt2`` (byte-level BPE pieces) or ``llama`` (SentencePiece pieces).
+``tokenizer.ggml.model`` is ``gpt2`` (byte-level BPE pieces) or ``llama`` (SentencePiece pieces); any
+other model (``bert``, ``t5``, ``rwkv``...), an unknown token type, or a piece whose bytes would be a
+guess (not UTF-8, outside GPT-2's byte alphabet) is a `LoadError`.
 """
 
 from __future__ import annotations
@@ -94,53 +96,95 @@ def read_kv(path: Path) -> dict:
     return kv
 
 
+FAMILIES = {"gpt2": "byte_bpe", "llama": "sentencepiece"}  # tokenizer.ggml.model -> Vocab.family
+
+
 def read_metadata(path: Path) -> dict:
     """Tokenizer metadata of a GGUF file: model, pre, tokens (list[str]), types (list[int]), ids."""
     kv = read_kv(path)
-    if "tokenizer.ggml.tokens" not in kv:
-        raise LoadError("GGUF file has no tokenizer vocabulary", where=str(path),
+    where = str(path)
+    tokens = kv.get("tokenizer.ggml.tokens")
+    if tokens is None:
+        raise LoadError("GGUF file has no tokenizer vocabulary", where=where,
                         fix="use a GGUF file exported with its tokenizer (tokenizer.ggml.tokens)")
-    text = lambda k: kv[k].decode("utf-8") if isinstance(kv.get(k), bytes) else kv.get(k)  # noqa: E731
-    tokens = [t.decode("utf-8", errors="surrogateescape") for t in kv["tokenizer.ggml.tokens"]]
-    meta = {"model": text("tokenizer.ggml.model"), "pre": text("tokenizer.ggml.pre"), "tokens": tokens,
-            "types": kv.get("tokenizer.ggml.token_type") or [1] * len(tokens), "arch": text("general.architecture"),
+    if not isinstance(tokens, list) or not all(isinstance(t, bytes) for t in tokens):
+        raise LoadError("GGUF tokenizer.ggml.tokens is not a list of strings", where=where, fix="re-download it")
+    types = kv.get("tokenizer.ggml.token_type", [1] * len(tokens))
+    if not isinstance(types, list) or len(types) != len(tokens) or not all(isinstance(t, int) for t in types):
+        raise LoadError("GGUF tokenizer.ggml.token_type does not give one integer per token", where=where,
+                        fix="re-download it")
+
+    def text(k):
+        v = kv.get(k)
+        try:
+            return v.decode("utf-8") if isinstance(v, bytes) else v
+        except UnicodeDecodeError:
+            raise LoadError(f"GGUF metadata {k} is not UTF-8", where=where, fix="re-download it") from None
+
+    model = text("tokenizer.ggml.model")
+    if model not in FAMILIES:
+        raise LoadError(f"unsupported GGUF tokenizer model {model!r}", where=where,
+                        fix="tokforge reads tokenizer.ggml.model " + " and ".join(FAMILIES) + " vocabularies")
+    meta = {"model": model, "pre": text("tokenizer.ggml.pre"),
+            "tokens": [t.decode("utf-8", errors="surrogateescape") for t in tokens],
+            "types": types, "arch": text("general.architecture"),
             "add_space_prefix": kv.get("tokenizer.ggml.add_space_prefix")}
     for role in ("bos", "eos", "unknown", "padding", "mask", "cls", "seperator"):
         v = kv.get(f"tokenizer.ggml.{role}_token_id")
         if v is not None:
-            meta[f"{role}_id"] = int(v)
+            if not isinstance(v, int):
+                raise LoadError(f"GGUF tokenizer.ggml.{role}_token_id is not an integer", where=where,
+                                fix="re-download it")
+            meta[f"{role}_id"] = v
     return meta
 
 
 ROLE_NAMES = {"bos": "bos", "eos": "eos", "unknown": "unk", "padding": "pad", "mask": "mask", "cls": "cls", "seperator": "sep"}
 
 
-def vocab_from_metadata(meta: dict, name: str) -> Vocab:
-    family = "byte_bpe" if meta["model"] == "gpt2" else "sentencepiece"
+def vocab_from_metadata(meta: dict, name: str, where: str = "") -> Vocab:
+    family = FAMILIES.get(meta["model"])
+    if family is None:
+        raise LoadError(f"unsupported GGUF tokenizer model {meta['model']!r}", where=where or name,
+                        fix="tokforge reads tokenizer.ggml.model " + " and ".join(FAMILIES) + " vocabularies")
     tokens, kinds = [], []
-    for piece, t in zip(meta["tokens"], meta["types"]):
-        k = _TYPE_KIND.get(t, TokenKind.NORMAL)
-        if k & TokenKind.SPECIAL:
-            b = piece.encode("utf-8", errors="surrogateescape")
-        elif k == TokenKind.ADDED:
+    for i, (piece, t) in enumerate(zip(meta["tokens"], meta["types"])):
+        if t not in _TYPE_KIND:
+            raise LoadError(f"GGUF token {i} has unknown type {t}", where=where or name,
+                            fix="types are 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte")
+        k = _TYPE_KIND[t]
+        if k & (TokenKind.SPECIAL | TokenKind.ADDED):  # literal text; raw bytes kept as they are
             b = piece.encode("utf-8", errors="surrogateescape")
         elif family == "byte_bpe":
             b = unbytelevel(piece)
-            b = b if b is not None else piece.encode("utf-8", errors="surrogateescape")
+            if b is None:
+                raise LoadError(f"GGUF gpt2 token {i} {piece!r} is outside GPT-2's byte alphabet", where=where or name,
+                                fix="a literal token needs type 4 (user-defined) or 3 (control)")
         else:
-            b, is_byte = spm_piece_bytes(piece)
-            if k == TokenKind.BYTE_FALLBACK and not is_byte:
-                k = TokenKind.NORMAL
+            try:
+                b, is_byte = spm_piece_bytes(piece)
+                if not (is_byte and k == TokenKind.BYTE_FALLBACK):  # only byte-typed <0xNN> pieces are one byte
+                    b = piece.replace("\u2581", " ").encode("utf-8")
+                    k = TokenKind.NORMAL if k == TokenKind.BYTE_FALLBACK else k
+            except UnicodeEncodeError:
+                raise LoadError(f"GGUF token {i} is not UTF-8 text", where=where or name,
+                                fix="re-download it") from None
         tokens.append(b)
         kinds.append(k)
-    roles = {ROLE_NAMES[r]: meta[f"{r}_id"] for r in ROLE_NAMES if f"{r}_id" in meta and 0 <= meta[f"{r}_id"] < len(tokens)}
+    roles = {}
+    for r, role in ROLE_NAMES.items():
+        if f"{r}_id" in meta:
+            if not 0 <= meta[f"{r}_id"] < len(tokens):
+                raise LoadError(f"GGUF {r}_token_id {meta[f'{r}_id']} is outside the vocabulary ({len(tokens)} tokens)",
+                                where=where or name, fix="re-download it")
+            roles[role] = meta[f"{r}_id"]
     return Vocab(tokens, kinds, roles=roles, name=name, family=family)
 
 
 def load(path: str | Path, name: str | None = None) -> Tokenizer:
     path = Path(path)
     meta = read_metadata(path)
-    vocab = vocab_from_metadata(meta, name or path.stem)
+    vocab = vocab_from_metadata(meta, name or path.stem, str(path))
 
     def build_backend():
         from transformers import AutoTokenizer

@@ -6,6 +6,12 @@ Token bytes by model family, decided from the file itself:
   ``<0xNN>`` -> that byte;
 * WordPiece: ``##`` dropped. WordPiece is lossy (it normalizes and drops whitespace), so
   ``lossless`` is False: ``decode_bytes(encode(x))`` is the normalized text without whitespace.
+
+Nothing is guessed: a byte-level piece outside GPT-2's byte alphabet, two pieces sharing an id, an added
+token whose id the backend does not give it, or an unreadable ``tokenizer_config.json`` is a `LoadError`.
+``lossless`` is False when a normalizer rewrites text (NFKC, lowercase, accents, stripping...), a
+pre-tokenizer drops text (whitespace splitters, ``removed`` splits), or a non-byte-level model lacks
+byte fallback for some byte (unknown characters then become ``<unk>``); see :func:`lossless_of`.
 """
 
 from __future__ import annotations
@@ -75,9 +81,19 @@ def dummy_prefix_of(spec: dict) -> bool:
 
 
 def piece_to_bytes(piece: str, family: str, byte_fallback: bool) -> tuple[bytes, bool]:
+    """The bytes a model piece stands for, and whether it is a byte-fallback piece.
+
+    >>> piece_to_bytes("Ġthe", "byte_bpe", False), piece_to_bytes("<0x0A>", "sentencepiece", True)
+    ((b' the', False), (b'\\n', True))
+    >>> piece_to_bytes("€", "byte_bpe", False)
+    Traceback (most recent call last):
+    ValueError: '€' is not in GPT-2's byte alphabet
+    """
     if family == "byte_bpe":
         b = unbytelevel(piece)
-        return (b if b is not None else piece.encode("utf-8")), False
+        if b is None:  # the ByteLevel pre-tokenizer never produces it; its bytes would be a guess
+            raise ValueError(f"{piece!r} is not in GPT-2's byte alphabet")
+        return b, False
     if family == "wordpiece":
         return (piece[2:] if piece.startswith("##") else piece).encode("utf-8"), False
     if family in ("sentencepiece", "unigram", "bpe"):
@@ -107,10 +123,28 @@ def guess_roles(specials: dict[str, int]) -> dict[str, int]:
     return roles
 
 
+def _check_ids(spec: dict, backend, name: str) -> None:
+    """Every id means one piece: model pieces have distinct ids, added tokens have the ids the file gives them."""
+    vocab = (spec.get("model") or {}).get("vocab")
+    if isinstance(vocab, dict) and len(set(vocab.values())) != len(vocab):
+        seen: dict = {}
+        for piece, i in vocab.items():
+            if i in seen:
+                raise LoadError(f"pieces {seen[i]!r} and {piece!r} share id {i}", where=name,
+                                fix="re-download or re-export the tokenizer.json")
+            seen[i] = piece
+    for a in spec.get("added_tokens") or []:
+        got = backend.token_to_id(a.get("content", ""))
+        if got != a.get("id"):
+            raise LoadError(f"added token {a.get('content')!r} has id {a.get('id')} in the file, "
+                            f"{got} in the tokenizer", where=name, fix="re-download or re-export the tokenizer.json")
+
+
 def build_vocab(spec: dict, backend, name: str, config: dict | None = None) -> Vocab:
     family = family_of(spec)
     model = spec.get("model") or {}
     byte_fallback = bool(model.get("byte_fallback")) or family == "sentencepiece"
+    _check_ids(spec, backend, name)
     n = backend.get_vocab_size(with_added_tokens=True)
     pieces: list[str | None] = [None] * n
     for piece, i in backend.get_vocab(with_added_tokens=True).items():
@@ -137,7 +171,12 @@ def build_vocab(spec: dict, backend, name: str, config: dict | None = None) -> V
                 k |= TokenKind.ADDED
             b = a.get("content", piece).encode("utf-8")  # added tokens match raw text
         else:
-            b, is_byte = piece_to_bytes(piece, family, byte_fallback)
+            try:
+                b, is_byte = piece_to_bytes(piece, family, byte_fallback)
+            except ValueError as e:
+                raise LoadError(f"byte-level BPE piece {i} {e}", where=name,
+                                fix="list it in added_tokens if it is a literal token, else re-export the file"
+                                ) from None
             if is_byte:
                 k |= TokenKind.BYTE_FALLBACK
         tokens.append(b)
@@ -155,6 +194,56 @@ def build_vocab(spec: dict, backend, name: str, config: dict | None = None) -> V
     return Vocab(tokens, kinds, roles=roles, name=name, family=family)
 
 
+def _components(obj, key: str) -> list[dict]:
+    """The components of a normalizer/pre-tokenizer, Sequences flattened (``key``: the Sequence's list)."""
+    if not isinstance(obj, dict):
+        return []
+    if obj.get("type") == "Sequence":
+        return [c for sub in obj.get(key) or [] for c in _components(sub, key)]
+    return [obj]
+
+
+def _keeps_text(norm: dict) -> bool:
+    """A normalizer step whose effect the vocabulary's bytes undo (SentencePiece's ``▁``, byte-level)."""
+    t, pattern = norm.get("type"), norm.get("pattern") or {}
+    if t == "Replace":
+        return (pattern.get("String"), norm.get("content")) == (" ", "\u2581") or \
+            (pattern.get("Regex"), norm.get("content")) == ("\\A\u2581", "\u2581\u2581")
+    if t == "Prepend":
+        return norm.get("prepend") == "\u2581"
+    if t == "Precompiled":
+        return not norm.get("precompiled_charsmap")
+    return t == "ByteLevel"
+
+
+def _drops_text(pre: dict) -> bool:
+    """A pre-tokenizer step that removes characters (whitespace splitters, ``removed`` splits)."""
+    t = pre.get("type")
+    if t in ("Whitespace", "WhitespaceSplit", "BertPreTokenizer", "CharDelimiterSplit"):
+        return True
+    return t in ("Split", "Punctuation") and str(pre.get("behavior", "")).lower() == "removed"
+
+
+def lossless_of(spec: dict, vocab: Vocab) -> bool:
+    """True when ``decode_bytes(encode(x)) == x.encode()`` can hold for every text.
+
+    >>> v = Vocab([bytes([b]) for b in range(256)], family="byte_bpe")
+    >>> lossless_of({"normalizer": None}, v), lossless_of({"normalizer": {"type": "NFKC"}}, v)
+    (True, False)
+    >>> lossless_of({"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}]}}, v)
+    False
+    """
+    if vocab.family == "wordpiece":
+        return False
+    if not all(_keeps_text(c) for c in _components(spec.get("normalizer"), "normalizers")):
+        return False
+    if any(_drops_text(c) for c in _components(spec.get("pre_tokenizer"), "pretokenizers")):
+        return False
+    if vocab.family == "byte_bpe":  # every byte has a symbol (missing ones: vocab.missing_bytes())
+        return True
+    return bool((spec.get("model") or {}).get("byte_fallback")) and len(vocab.byte_fallback_ids()) == 256
+
+
 def from_backend(backend, spec: dict, name: str, config: dict | None = None, source: str = "") -> Tokenizer:
     vocab = build_vocab(spec, backend, name, config)
     # Encode whole texts exactly: a saved padding/truncation setting (MiniLM pads to 128) is not encoding.
@@ -168,17 +257,37 @@ def from_backend(backend, spec: dict, name: str, config: dict | None = None, sou
         return [e.ids for e in backend.encode_batch(texts, add_special_tokens=add_special)]
 
     return Tokenizer(vocab, encode, name=name, backend=backend, encode_batch_fn=encode_batch,
-                     dummy_prefix=dummy_prefix_of(spec), lossless=vocab.family != "wordpiece", source=source)
+                     dummy_prefix=dummy_prefix_of(spec), lossless=lossless_of(spec, vocab), source=source)
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path, what: str = "tokenizer.json") -> tuple[object, str]:
+    """(parsed JSON, its text); an unreadable or corrupt file is a `LoadError` naming it."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text), text
+    except OSError as e:
+        raise LoadError(f"cannot read {path.name} ({e.strerror or e.__class__.__name__})", where=str(path),
+                        fix=f"check the file's permissions or re-export the {what}") from None
     except UnicodeDecodeError:
-        raise LoadError("tokenizer file is not UTF-8 JSON", where=str(path), fix="pass a tokenizer.json file") from None
+        raise LoadError(f"{path.name} is not UTF-8 JSON", where=str(path), fix=f"re-export the {what}") from None
     except json.JSONDecodeError as e:
-        raise LoadError(f"corrupt JSON (line {e.lineno}, column {e.colno}: {e.msg})", where=str(path),
-                        fix="re-download or re-export the tokenizer.json") from None
+        raise LoadError(f"corrupt JSON in {path.name} (line {e.lineno}, column {e.colno}: {e.msg})", where=str(path),
+                        fix=f"re-download or re-export the {what}") from None
+
+
+def read_config(folder: Path) -> dict | None:
+    """The special-token settings beside a tokenizer.json (``tokenizer_config.json`` wins over
+    ``special_tokens_map.json``); a file that is there but unreadable is a `LoadError`, never skipped."""
+    config = None
+    for cfg_name in ("tokenizer_config.json", "special_tokens_map.json"):
+        cfg = folder / cfg_name
+        if cfg.is_file():
+            d, _ = _read_json(cfg, f"{cfg_name} (or delete it: it only names the special-token roles)")
+            if not isinstance(d, dict):
+                raise LoadError(f"{cfg_name} is not a JSON object", where=str(cfg),
+                                fix="re-export it, or delete it (it only names the special-token roles)")
+            config = {**d, **(config or {})}
+    return config
 
 
 def load(path: str | Path, name: str | None = None) -> Tokenizer:
@@ -187,22 +296,18 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     file = path / "tokenizer.json" if path.is_dir() else path
-    spec = _read_json(file)
+    spec, text = _read_json(file)
     if not isinstance(spec, dict) or "model" not in spec:
         raise LoadError("JSON file is not an HF tokenizer.json (no 'model' key)", where=str(file),
                         fix="pass a tokenizer.json saved by HF tokenizers/transformers")
     try:
-        backend = HFTokenizer.from_str(json.dumps(spec))
+        backend = HFTokenizer.from_str(text)
     except Exception as e:  # the Rust side reports malformed specs as plain Exceptions
-        raise LoadError(f"HF tokenizers cannot read this tokenizer.json ({str(e).splitlines()[0][:160]})",
+        raise LoadError(f"HF tokenizers cannot read this tokenizer.json ({(str(e).splitlines() or [''])[0][:160]})",
                         where=str(file), fix="check that it was written by a compatible tokenizers version") from None
-    config = None
-    for cfg_name in ("tokenizer_config.json", "special_tokens_map.json"):
-        cfg = folder / cfg_name
-        if cfg.is_file():
-            try:
-                d = json.loads(cfg.read_text(encoding="utf-8"))
-                config = {**(d or {}), **(config or {})}
-            except (ValueError, UnicodeDecodeError):
-                pass
-    return from_backend(backend, spec, name or (folder.name if path.is_dir() else file.stem), config, source=str(path))
+    config = read_config(folder)
+    try:
+        return from_backend(backend, spec, name or (folder.name if path.is_dir() else file.stem), config,
+                            source=str(path))
+    except LoadError as e:
+        raise LoadError(e.what, where=f"{file} ({e.where})" if e.where else str(file), fix=e.fix) from None

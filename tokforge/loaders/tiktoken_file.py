@@ -46,9 +46,27 @@ def read_ranks(path: Path) -> dict[bytes, int]:
         ranks[tok] = rank
     if not ranks:
         raise LoadError("empty tiktoken file", where=str(path), fix="pass a .tiktoken rank file")
-    if sorted(ranks.values()) != list(range(len(ranks))):
-        raise LoadError("tiktoken ranks are not the ids 0..n-1", where=str(path), fix="fix or re-download the file")
+    check_ranks(ranks, str(path))
     return ranks
+
+
+def check_ranks(ranks: dict[bytes, int], where: str) -> None:
+    """What tiktoken needs and does not check itself (it panics instead, past ``except Exception``):
+    the ranks are the ids 0..n-1, each once, and every single byte has a rank.
+
+    >>> check_ranks({bytes([b]): b for b in range(256)}, "x")
+    >>> check_ranks({b"a": 0, b"b": 2}, "x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    tokforge.errors.LoadError: tiktoken ranks are not the ids 0..n-1 (2 tokens, highest rank 2): x ...
+    """
+    if sorted(ranks.values()) != list(range(len(ranks))):
+        raise LoadError(f"tiktoken ranks are not the ids 0..n-1 ({len(ranks)} tokens, highest rank "
+                        f"{max(ranks.values(), default=-1)})", where=where, fix="fix or re-download the file")
+    missing = [b for b in range(256) if bytes([b]) not in ranks]
+    if missing:
+        shown = " ".join(f"0x{b:02X}" for b in missing[:8]) + (" ..." if len(missing) > 8 else "")
+        raise LoadError(f"tiktoken vocabulary has no token for {len(missing)} single bytes ({shown}), so it cannot "
+                        "encode every text", where=where, fix="fix or re-download the file")
 
 
 def from_ranks(ranks: dict[bytes, int], *, name: str, pattern: str = GPT2_PATTERN,
@@ -58,13 +76,18 @@ def from_ranks(ranks: dict[bytes, int], *, name: str, pattern: str = GPT2_PATTER
     """Build the Tokenizer. ``id_offset`` shifts every rank (Tekken puts its specials first)."""
     import tiktoken
 
+    check_ranks(ranks, source or name)
     n = len(ranks) + id_offset
     specials = dict(special_tokens if special_tokens is not None else {ENDOFTEXT: n})
     bad = [s for s, i in specials.items() if n > i >= id_offset]
     if bad:
         raise LoadError("special token ids overlap the ranks", where=", ".join(bad), fix="give special tokens ids past the last rank")
     # Specials are never produced from text (encode_ordinary), so tiktoken needs none of them.
-    enc = tiktoken.Encoding(name=f"tokforge:{name}", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
+    try:
+        enc = tiktoken.Encoding(name=f"tokforge:{name}", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
+    except ValueError as e:  # the pre-tokenizer pattern does not compile
+        raise LoadError(f"tiktoken rejects this tokenizer ({str(e).splitlines()[0][:120]})", where=source or name,
+                        fix="check the pre-tokenizer pattern") from None
     size = max([n - 1, *specials.values()]) + 1
     tokens: list[bytes] = [b""] * size
     kinds = [TokenKind.UNUSED] * size

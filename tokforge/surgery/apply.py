@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import InputError, LoadError
+from ..errors import InputError
 from ..io import atomic_dir
 from .plan import EmbeddingPlan, SidePlan, Source
 
@@ -156,31 +156,15 @@ def _update_config(model, roles: dict, n_rows: int) -> None:
 
 # -- saving ------------------------------------------------------------------------------
 def hf_tokenizer(source):
-    """A transformers fast tokenizer for ``source`` (tokforge `Tokenizer`, built-in name, or path).
+    """``(transformers fast tokenizer, tokforge Tokenizer)`` for ``source`` (a `Tokenizer`, built-in name, or path).
 
-    HF folders/files load with all their settings (chat template, special tokens); a tokforge
-    `Tokenizer` with an HF ``tokenizers`` backend and no folder is wrapped with its roles."""
-    from transformers import AutoTokenizer, PreTrainedTokenizerFast
-    from transformers.utils import logging as hf_logging
-
+    Any format tokforge loads (see `tokforge.loaders.to_hf.to_hf_tokenizer`): HF folders keep all their
+    settings (chat template, special tokens); tiktoken, Tekken and SentencePiece files are converted."""
     from ..loaders import load_tokenizer
+    from ..loaders.to_hf import to_hf_tokenizer
 
-    hf_logging.set_verbosity_error()
     tok = load_tokenizer(source)
-    src = Path(tok.source) if tok.source else None
-    folder = src if src is not None and src.is_dir() else (src.parent if src is not None and src.is_file() else None)
-    if folder is not None and (folder / "tokenizer.json").is_file() and (
-            src.is_dir() or src.name == "tokenizer.json"):
-        return AutoTokenizer.from_pretrained(str(folder)), tok
-    backend = tok.backend
-    from tokenizers import Tokenizer as HFTok
-
-    if isinstance(backend, HFTok):
-        names = {f"{r}_token": tok.vocab.tokens[i].decode("utf-8", "replace") for r, i in tok.vocab.roles.items()
-                 if r in ("bos", "eos", "pad", "unk")}
-        return PreTrainedTokenizerFast(tokenizer_object=backend, **names), tok
-    raise LoadError("cannot write HF tokenizer files for this tokenizer format", where=tok.source or tok.name,
-                    fix="convert it to an HF tokenizer.json first (the saved model needs one for AutoTokenizer)")
+    return to_hf_tokenizer(tok), tok
 
 
 def save_model(model, tokenizer_source, out_dir: str | os.PathLike, force: bool = False,
