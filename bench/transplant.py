@@ -91,9 +91,16 @@ def cold_warm(res, method: str, extra: list[str]) -> None:
             cmd = [sys.executable, "-m", "tokforge", "transplant", "smollm2-135m", "--tokenizer", "gemma3-270m",
                    "--method", method, "--eval", "none", "--out", str(out), *extra]
             say(f"{method} {run}: {' '.join(cmd[2:])}")
+            import resource
+
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter()
             proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
             times[f"{run}_s"] = round(time.perf_counter() - t, 1)
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # CPU seconds of the command (all threads): less disturbed by other load than wall time
+            times[f"{run}_cpu_s"] = round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 1)
+            times[f"{run}_load_avg_before"] = round(os.getloadavg()[0], 2)
             if proc.returncode != 0:
                 raise SystemExit(f"transplant failed: {proc.stderr[-1500:]}")
             rep = json.loads((out / "transplant_report.json").read_text())
