@@ -34,7 +34,7 @@ from .student import TRAIN_MODES, RowAdam, Student, warmup_constant
 CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
 # settings a resumed run may change (how long it runs and how often it saves)
-FREE_ON_RESUME = ("steps", "minutes", "save_every")
+FREE_ON_RESUME = ("steps", "minutes", "save_every", "clock")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class HealConfig:
     save_every: int = 50
     seed: int = 0
     precision: str = "auto"          # "auto" (bf16 on CUDA, fp32 on CPU), "bf16", "fp32"
+    clock: str = "wall"              # what --minutes counts: "wall" time, or "cpu" time of this process
+                                     # divided by its threads (fair budgets on a machine shared with others)
 
     def check(self) -> "HealConfig":
         w = L.parse_losses(self.loss)
@@ -72,6 +74,8 @@ class HealConfig:
             raise InputError(f"unknown divergence {self.divergence!r}", fix="use one of: " + ", ".join(L.DIVERGENCES))
         if self.chunks not in ("all", "space"):
             raise InputError(f"unknown chunk mode {self.chunks!r}", fix="use all or space")
+        if self.clock not in ("wall", "cpu"):
+            raise InputError(f"unknown clock {self.clock!r}", fix="use wall or cpu")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise InputError(f"unknown precision {self.precision!r}", fix="use auto, bf16 or fp32")
         for k in ("batch_size", "save_every", "byte_positions"):
@@ -304,9 +308,11 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
     main = acc.is_main_process
     budget = cfg.minutes * 60 if cfg.minutes is not None else None
     total = None if budget is not None else cfg.steps
+    clock = _clock(cfg.clock)
     batches = healer.windows.batches(cfg.batch_size, healer.step, acc.process_index, acc.num_processes)
     last: dict = {}
     t_start = time.perf_counter()
+    c_start = clock()
     done_tokens = 0
     log = open(out / LOG, "a", encoding="utf-8") if main else None
     try:
@@ -315,7 +321,7 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
                 if total is not None and healer.step >= total:
                     break
                 if budget is not None:
-                    over = torch.tensor(float(time.perf_counter() - t_start >= budget), device=healer.device)
+                    over = torch.tensor(float(clock() - c_start >= budget), device=healer.device)
                     if float(acc.reduce(over, "sum")) > 0:
                         break
                 last = healer.train_step(next(batches))
@@ -328,7 +334,7 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
                 post = {"loss": last["loss"], "bits/byte": last["train_bits_per_byte"],
                         "tok/s": round(done_tokens / max(elapsed, 1e-9))}
                 if budget is not None:
-                    post["left"] = f"{max(0.0, budget - elapsed) / 60:.1f}min"
+                    post["left"] = f"{max(0.0, budget - (clock() - c_start)) / 60:.1f}min"
                 b.set_postfix(**post)
                 if main and (healer.step % cfg.save_every == 0):
                     healer.save_checkpoint(out / CHECKPOINT)
@@ -341,4 +347,13 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
         healer.save_checkpoint(out / CHECKPOINT)
     acc.wait_for_everyone()
     last["train_seconds"] = round(time.perf_counter() - t_start, 1)
+    last["budget_clock_seconds"] = round(clock() - c_start, 1)
     return last
+
+
+def _clock(kind: str):
+    """Seconds of wall time, or of this process's CPU time per torch thread (``cpu``)."""
+    if kind == "wall":
+        return time.perf_counter
+    threads = max(1, torch.get_num_threads())
+    return lambda: time.process_time() / threads
