@@ -38,7 +38,7 @@ Examples:
 @click.option("--loss", default="alm", show_default=True, help="lm, alm, bytes, or weighted: alm=1,lm=0.1")
 @click.option("--train", "train_mode", default="embeddings", show_default=True, type=click.Choice(list(TRAIN_MODES)))
 @click.option("--train-copied", is_flag=True, help="Also train rows copied by bytes from the original.")
-@click.option("--lr", default=2e-3, show_default=True, type=click.FloatRange(0, min_open=True))
+@click.option("--lr", default=5e-3, show_default=True, type=click.FloatRange(0, min_open=True))
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Windows per step.")
 @click.option("--seq-bytes", default=512, show_default=True, type=click.IntRange(16), help="Bytes per window.")
 @click.option("--divergence", default="binary_kl", show_default=True, type=click.Choice(list(DIVERGENCES)))
