@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from tokforge import load_tokenizer, models
+from tokforge import fetch, load_tokenizer, models
 from tokforge.errors import ArtifactError, LoadError, TokforgeError, UnknownNameError, lookup
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,7 +99,7 @@ def test_sha256_mismatch_is_caught(tmp_path):
     p = tmp_path / "f"
     p.write_bytes(b"not the artifact")
     with pytest.raises(ArtifactError, match="sha256 mismatch"):
-        models._verify(p, "0" * 64, "demo")
+        fetch.verify(p, "0" * 64, "demo")
 
 
 def test_member_extraction_takes_only_named_files(tmp_path):
@@ -109,11 +109,11 @@ def test_member_extraction_takes_only_named_files(tmp_path):
         zf.writestr("pkg/other.py", b"x")
         zf.writestr("pkg/model/sub/c.json", b"{}")
     out = tmp_path / "out"
-    assert [p.name for p in models._members(z, "pkg/data/a.bin", out)] == ["a.bin"]
-    got = models._members(z, "pkg/model/", tmp_path / "m")
+    assert [p.name for p in fetch.extract_members(z, "pkg/data/a.bin", out)] == ["a.bin"]
+    got = fetch.extract_members(z, "pkg/model/", tmp_path / "m")
     assert [p.relative_to(tmp_path / "m").as_posix() for p in got] == ["sub/c.json"]
     with pytest.raises(ArtifactError, match="expected file missing"):
-        models._members(z, "pkg/none.bin", out)
+        fetch.extract_members(z, "pkg/none.bin", out)
 
 
 def run_cli(*args):

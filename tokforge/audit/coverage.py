@@ -51,7 +51,7 @@ _DISK: dict[int, dict[str, list[str]]] = {}
 def _cache_file(top: int):
     from importlib.metadata import version
 
-    from ..models import cache_dir
+    from ..artifacts import cache_dir
 
     return cache_dir() / "audit" / f"wordfreq-{version('wordfreq')}-top{top}.json"
 

@@ -70,7 +70,7 @@ _MAP: dict[str, str] | None = None
 
 
 def _map_file():
-    from ..models import cache_dir
+    from ..artifacts import cache_dir
 
     return cache_dir() / "audit" / "to-flores.json"
 

@@ -15,7 +15,7 @@ def bundle() -> str:
     """The script text (cached on disk and in memory)."""
     from ..errors import InputError
     from ..io import atomic_write_text
-    from ..models import cache_dir
+    from ..artifacts import cache_dir
 
     try:
         import vl_convert

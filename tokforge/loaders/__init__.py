@@ -100,10 +100,10 @@ def load_tokenizer(source, format: str | None = None, name: str | None = None) -
         except (OSError, ValueError, KeyError, IndexError) as e:
             raise LoadError(f"cannot load {fmt} tokenizer ({e.__class__.__name__}: {str(e)[:100]})", where=str(path),
                             fix="check that the file is complete and of that format") from None
-    from .. import models
+    from ..artifacts import ARTIFACTS
 
-    if src in models.ARTIFACTS:
-        return models.load_tokenizer(src)
+    if src in ARTIFACTS:
+        return load_builtin(src)
     if format is not None or src.startswith((".", "/", "~")) or Path(src).suffix in (".json", ".model", ".tiktoken", ".gguf"):
         raise LoadError("tokenizer file not found", where=src, fix="check the path")
     return _from_hub(src, name)
@@ -126,9 +126,19 @@ def _hub_resolvable() -> bool:
         return False
 
 
+def load_builtin(name: str) -> Tokenizer:
+    """The `Tokenizer` of a built-in artifact (fetched once; a causal LM's converted tokenizer folder)."""
+    from ..artifacts import ARTIFACTS
+    from ..fetch import pull
+
+    spec = lookup(ARTIFACTS, name, "artifact")
+    path = pull(name, part="tokenizer") if spec["kind"] == "causal_lm" else pull(name, part="file")
+    return load_tokenizer(path, name=name)
+
+
 def _artifact_name(path: Path) -> str | None:
     """A path inside the artifact cache is named after its artifact (not "hf" or "raw")."""
-    from ..models import cache_dir
+    from ..artifacts import cache_dir
 
     try:
         rel = path.resolve().relative_to((cache_dir() / "artifacts").resolve())
@@ -139,11 +149,11 @@ def _artifact_name(path: Path) -> str | None:
 
 def _from_hub(repo_id: str, name: str | None) -> Tokenizer:
     """An HF hub id through transformers (online only)."""
-    from .. import models
+    from .. import artifacts
 
     if not _hub_resolvable():
         raise LoadError("not a file, not a built-in artifact, and the HF hub is unreachable (offline)", where=repo_id,
-                        fix="pass a local path, one of: " + ", ".join(models.ARTIFACTS) + "; or go online for hub ids")
+                        fix="pass a local path, one of: " + ", ".join(artifacts.ARTIFACTS) + "; or go online for hub ids")
     try:
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -155,7 +165,7 @@ def _from_hub(repo_id: str, name: str | None) -> Tokenizer:
 
         raise LoadError(f"not a file, not a built-in artifact, and the HF hub could not provide it ({first})",
                         where=repo_id,
-                        fix="pass a local path, one of: " + ", ".join(models.ARTIFACTS) + "; or go online for hub ids") from None
+                        fix="pass a local path, one of: " + ", ".join(artifacts.ARTIFACTS) + "; or go online for hub ids") from None
     backend = getattr(tok, "backend_tokenizer", None)
     if backend is None:
         raise LoadError("hub tokenizer has no fast (tokenizers) backend", where=repo_id,

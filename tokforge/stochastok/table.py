@@ -136,7 +136,7 @@ class SplitTable:
 
 def cache_path(fingerprint: str) -> Path:
     """Where a table is cached: ``<cache>/stochastok/table-v1-<vocab fingerprint>.npz``."""
-    from ..models import cache_dir
+    from ..artifacts import cache_dir
 
     return cache_dir() / "stochastok" / f"table-v{TABLE_VERSION}-{fingerprint}.npz"
 

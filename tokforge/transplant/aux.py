@@ -55,7 +55,7 @@ def encoder_hash(path: Path) -> str:
 
 
 def cache_path(vocab, enc_hash: str, precision: str = "fp32") -> Path:
-    from ..models import cache_dir
+    from ..artifacts import cache_dir
 
     return cache_dir() / "transplant" / "aux" / enc_hash[:16] / f"{precision}-{vocab.fingerprint()[:32]}.npy"
 
