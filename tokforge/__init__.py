@@ -1,15 +1,53 @@
 """tokforge: tokenizer engineering on one canonical byte-level vocabulary.
 
-``import tokforge`` is light: torch, transformers and faiss load only inside the features
-that need them.
+``import tokforge`` is light (no torch, transformers or faiss); every feature is one attribute away
+and loads on first use: ``tokforge.models``, ``tokforge.audit``, ``tokforge.transplant`` (with
+``transplant.transplant`` and ``transplant.heal``), ``tokforge.ByteLM``, ``tokforge.Ensemble``,
+``tokforge.StochasTok``, ``tokforge.train_supertokens``. See docs/api.md for the public surface.
+
+>>> import tokforge
+>>> tokforge.load_tokenizer("gpt2").encode("Hello world")
+[15496, 995]
 """
 
 from __future__ import annotations
+
+import importlib
 
 from .errors import TokforgeError
 from .loaders import load_tokenizer
 from .tokenizer import Tokenizer
 from .vocab import TokenKind, Vocab
 
-__version__ = "0.1.0"
-__all__ = ["TokforgeError", "TokenKind", "Tokenizer", "Vocab", "load_tokenizer", "__version__"]
+__version__ = "0.2.0"
+
+# name -> "module" (a subpackage) or "module:attribute", imported on first access
+LAZY = {
+    "models": "tokforge.models",
+    "corpus": "tokforge.corpus",
+    "audit": "tokforge.audit",
+    "transplant": "tokforge.transplant",
+    "bytelevel": "tokforge.bytelevel",
+    "ByteLM": "tokforge.bytelevel:ByteLM",
+    "Ensemble": "tokforge.bytelevel:Ensemble",
+    "StochasTok": "tokforge.stochastok:StochasTok",
+    "train_supertokens": "tokforge.supertokens:train_supertokens",
+}
+
+__all__ = ["TokforgeError", "TokenKind", "Tokenizer", "Vocab", "load_tokenizer", "__version__", *LAZY]
+
+
+def __getattr__(name: str):
+    target = LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'tokforge' has no attribute {name!r}")
+    mod, _, attr = target.partition(":")
+    value = importlib.import_module(mod)
+    if attr:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(LAZY))

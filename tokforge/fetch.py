@@ -21,7 +21,8 @@ import zipfile
 from pathlib import Path
 
 from .artifacts import ARTIFACTS, cache_dir
-from .errors import ArtifactError, lookup
+from .errors import ArtifactError
+from .registry import get as registry_get
 
 def _say(msg: str) -> None:
     print(f"tokforge: {msg}", file=sys.stderr, flush=True)
@@ -150,7 +151,7 @@ def pull(name: str, part: str = "model") -> Path:
     ``"model"`` (default) the ready-to-load thing: for causal LMs an HF model directory,
     for everything else the raw artifact.
     """
-    spec = lookup(ARTIFACTS, name, "artifact")
+    spec = registry_get(ARTIFACTS, name, "artifact")
     root = cache_dir() / "artifacts" / name
     raw = root / "raw"
     with _lock(cache_dir() / "locks" / f"{name}.lock"):

@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from ..errors import LoadError, lookup
+from ..errors import LoadError
+from ..registry import get as registry_get
 from ..tokenizer import Tokenizer
 from . import gguf_file, hf_json, sentencepiece, tekken, tiktoken_file
 
@@ -92,7 +93,7 @@ def load_tokenizer(source, format: str | None = None, name: str | None = None) -
     if path.exists():
         fmt = format or detect_format(path)
         name = name or _artifact_name(path)
-        loader = lookup(LOADERS, fmt, "tokenizer format")
+        loader = registry_get(LOADERS, fmt, "tokenizer format")
         try:
             return loader(_resolve(path, fmt), name=name)
         except LoadError:
@@ -131,7 +132,7 @@ def load_builtin(name: str) -> Tokenizer:
     from ..artifacts import ARTIFACTS
     from ..fetch import pull
 
-    spec = lookup(ARTIFACTS, name, "artifact")
+    spec = registry_get(ARTIFACTS, name, "artifact")
     path = pull(name, part="tokenizer") if spec["kind"] == "causal_lm" else pull(name, part="file")
     return load_tokenizer(path, name=name)
 

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import Sequence
 
 from ..errors import InputError
+from ..registry import get as registry_get
 from .merges import MergeFilter, MergeLearner
 from .pretok import chunk_pretokenizer, chunk_regex, word_count
 from .train import Method, SuperConfig, TRAINERS, extend_tokenizer, train_bpe
@@ -31,9 +32,7 @@ def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str 
         if Method(cfg.method) is not Method.SUPERBPE:
             raise InputError("extending a tokenizer works with method superbpe only", fix="drop --method chunked or --base")
         return extend_tokenizer(str(base), list(corpus), cfg)
-    from ..errors import lookup
-
-    return lookup(TRAINERS, Method(cfg.method), "method")(list(corpus), cfg)
+    return registry_get(TRAINERS, Method(cfg.method).value, "supertoken method")(list(corpus), cfg)
 
 
 def train_supertokens(corpus: Sequence[str | os.PathLike], vocab_size: int, *, transition: int | None = None,

@@ -239,4 +239,4 @@ def train_chunked(paths, cfg: SuperConfig) -> dict:
     return spec
 
 
-TRAINERS = {Method.SUPERBPE: train_superbpe, Method.CHUNKED: train_chunked}
+TRAINERS = {Method.SUPERBPE.value: train_superbpe, Method.CHUNKED.value: train_chunked}

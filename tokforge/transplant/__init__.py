@@ -1,3 +1,32 @@
-"""Give a pretrained causal LM a new tokenizer: plan builders (`registry.METHODS`), evaluation in
-bits per byte (`evaluate`), and `api.transplant(...) -> (model, report)`. Heavy imports (torch,
-transformers, faiss) happen inside the modules that need them."""
+"""Give a pretrained causal LM a new tokenizer, then heal it against the original.
+
+``transplant(model, tokenizer, method=...) -> (model, report)`` builds and applies an
+`EmbeddingPlan` (methods: `registry.METHODS`); ``heal(model, tokenizer, teacher, teacher_tokenizer,
+texts, HealConfig(...)) -> (model, report)`` trains the new rows by self-distillation;
+``evaluate_languages`` measures bits per byte (`evaluate`). Names load on first use, so importing
+this package pulls in no torch, transformers or faiss.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+LAZY = {
+    "transplant": "tokforge.transplant.api:transplant",
+    "heal": "tokforge.transplant.heal.api:heal",
+    "heal_dir": "tokforge.transplant.heal.api:heal_dir",
+    "HealConfig": "tokforge.transplant.heal.train:HealConfig",
+    "METHODS": "tokforge.transplant.registry:METHODS",
+    "TransplantContext": "tokforge.transplant.registry:TransplantContext",
+    "evaluate_languages": "tokforge.transplant.evaluate:evaluate_languages",
+    "EvalConfig": "tokforge.transplant.evaluate:EvalConfig",
+}
+__all__ = list(LAZY)
+
+
+def __getattr__(name: str):
+    target = LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'tokforge.transplant' has no attribute {name!r}")
+    mod, _, attr = target.partition(":")
+    return getattr(importlib.import_module(mod), attr)

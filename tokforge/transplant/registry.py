@@ -4,7 +4,7 @@ Builder signature: ``build(ctx: TransplantContext) -> EmbeddingPlan`` returning 
 row has a source (copies of shared tokens included). Builders read what they need from the
 context, and their options with ``ctx.opts(OptionsClass)``; model weights are only needed by
 builders that predict vectors (``ctx.model``). To add a method, add one entry to ``METHODS``
-(``lazy("pkg.module:function")`` keeps heavy imports out until the method is used).
+(the builder as ``"pkg.module:function"`` text keeps heavy imports out until the method is used).
 
 >>> {"mean", "fvt", "hybrid"} <= set(METHODS)
 True
@@ -14,11 +14,11 @@ True
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import lookup
+from ..registry import get as registry_get
+from ..registry import resolve
 from . import options as O
 
 
@@ -52,48 +52,41 @@ class TransplantContext:
 Builder = Callable[[TransplantContext], Any]
 
 
-def lazy(target: str) -> Builder:
-    """A builder imported on first call: ``lazy("tokforge.transplant.omp:build")``."""
-    mod, fn = target.split(":")
-
-    def build(ctx: TransplantContext):
-        return getattr(importlib.import_module(mod), fn)(ctx)
-
-    build.__name__ = fn
-    build.__qualname__ = target
-    return build
-
-
 @dataclass(frozen=True)
 class Method:
-    """A registry entry: the plan builder, its options dataclass, and what it needs."""
+    """A registry entry: the plan builder (``"module:function"``, imported on first use), its options
+    dataclass, and what it needs."""
 
-    build: Builder
+    builder: str
     options: type = O.NoOptions
     needs_donor: bool = False
     needs_model: bool = False
     about: str = ""
 
+    @property
+    def build(self) -> Builder:
+        return resolve(self.builder)
+
 
 METHODS: dict[str, Method] = {
-    "mean": Method(lazy("tokforge.transplant.baseline:build_mean"), about="mean old row (Hewitt 2021)"),
-    "fvt": Method(lazy("tokforge.transplant.baseline:build_fvt"), about="mean of the old-token spelling (FVT)"),
-    "tokenadapt-local": Method(lazy("tokforge.transplant.tokenadapt:build_local"), O.TokenAdaptOptions,
+    "mean": Method("tokforge.transplant.baseline:build_mean", about="mean old row (Hewitt 2021)"),
+    "fvt": Method("tokforge.transplant.baseline:build_fvt", about="mean of the old-token spelling (FVT)"),
+    "tokenadapt-local": Method("tokforge.transplant.tokenadapt:build_local", O.TokenAdaptOptions,
                                about="TokenAdapt local heuristic"),
-    "tokenadapt-global": Method(lazy("tokforge.transplant.tokenadapt:build_global"), O.TokenAdaptOptions,
+    "tokenadapt-global": Method("tokforge.transplant.tokenadapt:build_global", O.TokenAdaptOptions,
                                 about="TokenAdapt global heuristic"),
-    "hybrid": Method(lazy("tokforge.transplant.tokenadapt:build_hybrid"), O.TokenAdaptOptions,
+    "hybrid": Method("tokforge.transplant.tokenadapt:build_hybrid", O.TokenAdaptOptions,
                      about="TokenAdapt hybrid (local + global)"),
-    "omp": Method(lazy("tokforge.transplant.omp:build"), O.OMPOptions, needs_donor=True,
+    "omp": Method("tokforge.transplant.omp:build", O.OMPOptions, needs_donor=True,
                   about="orthogonal matching pursuit over a donor model's embeddings"),
-    "hypernet": Method(lazy("tokforge.transplant.hypernet.plan:build"), O.HypernetOptions, needs_model=True,
+    "hypernet": Method("tokforge.transplant.hypernet.plan:build", O.HypernetOptions, needs_model=True,
                        about="ZeTT-style hypernetwork (tokforge hypernet train)"),
 }
 
 
 def get(name: str) -> Method:
     """The registry entry for ``name``; unknown names list the known ones."""
-    return lookup(METHODS, name, "transplant method")
+    return registry_get(METHODS, name, "transplant method")
 
 
 def get_method(name: str) -> Builder:
