@@ -153,10 +153,31 @@ class Vocab:
         """Ids whose kind has ``flag`` set (``ids_with(TokenKind.SPECIAL)``)."""
         return np.flatnonzero(self.kinds & np.uint8(flag))
 
-    def text_ids(self) -> np.ndarray:
-        """Ids of tokens that can appear when encoding text: not special, not unused."""
+    def text_ids(self, nonempty: bool = False) -> np.ndarray:
+        """Ids of tokens that can appear when encoding text: not special, not unused (and, with
+        ``nonempty``, not the empty byte string). The one definition every feature uses.
+
+        >>> Vocab([b"a", b"", b"<s>"], [0, 0, TokenKind.SPECIAL]).text_ids().tolist()
+        [0, 1]
+        >>> Vocab([b"a", b"", b"<s>"], [0, 0, TokenKind.SPECIAL]).text_ids(nonempty=True).tolist()
+        [0]
+        """
         bad = np.uint8(TokenKind.SPECIAL | TokenKind.UNUSED)
-        return np.flatnonzero((self.kinds & bad) == 0)
+        ids = np.flatnonzero((self.kinds & bad) == 0)
+        if nonempty and ids.size:
+            ids = ids[np.fromiter((len(self.tokens[i]) > 0 for i in ids.tolist()), dtype=bool, count=ids.size)]
+        return ids
+
+    def text_index(self) -> dict[bytes, int]:
+        """Bytes -> lowest id among non-empty text tokens (`text_ids`).
+
+        >>> Vocab([b"<s>", b"a", b"a"], [TokenKind.SPECIAL, 0, 0]).text_index()
+        {b'a': 1}
+        """
+        out: dict[bytes, int] = {}
+        for i in self.text_ids(nonempty=True).tolist():
+            out.setdefault(self.tokens[i], i)
+        return out
 
     def unreachable_ids(self) -> np.ndarray:
         """Ids encoding never emits although they are not special: UNUSED pieces, and byte-fallback

@@ -93,9 +93,11 @@ def script_census(vocab: Vocab) -> tuple[dict[str, int], list[str]]:
     scripts = char_scripts("".join(t for t in texts if t))
     kinds = vocab.kinds
     per_id = []
-    su, fb = int(TokenKind.SPECIAL | TokenKind.UNUSED), int(TokenKind.BYTE_FALLBACK)
-    for t, k in zip(texts, kinds.tolist()):
-        if k & su:
+    is_text = np.zeros(len(vocab), dtype=bool)
+    is_text[vocab.text_ids()] = True
+    fb = int(TokenKind.BYTE_FALLBACK)
+    for t, k, txt in zip(texts, kinds.tolist(), is_text.tolist()):
+        if not txt:
             per_id.append("special/unused")
         elif k & fb:
             per_id.append("byte fallback")

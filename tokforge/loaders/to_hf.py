@@ -36,8 +36,7 @@ def byte_merges(vocab: Vocab) -> list[tuple[str, str]]:
     """Every split of a non-special token into two non-special tokens, as byte-level strings.
 
     Ordered like tiktoken's ranks: by the merged token's id, then the left and right parts' ids."""
-    skip = TokenKind.SPECIAL | TokenKind.UNUSED
-    ids = {b: i for i, (b, k) in enumerate(zip(vocab.tokens, vocab.kinds.tolist())) if b and not k & skip}
+    ids = {vocab.tokens[i]: i for i in vocab.text_ids(nonempty=True).tolist()}
     found = []
     for b, i in ids.items():
         for cut in range(1, len(b)):

@@ -27,8 +27,7 @@ def _byte_ids(old: Vocab) -> np.ndarray:
     out = np.full(256, -1, dtype=np.int64)
     for b, i in old.byte_fallback_ids().items():
         out[b] = i
-    text = np.flatnonzero((old.kinds & np.uint8(TokenKind.SPECIAL | TokenKind.UNUSED)) == 0)
-    for i in text.tolist():
+    for i in old.text_ids().tolist():
         t = old.tokens[i]
         if len(t) == 1 and not old.kinds[i] & TokenKind.BYTE_FALLBACK and out[t[0]] < 0:
             out[t[0]] = i

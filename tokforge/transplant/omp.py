@@ -20,7 +20,6 @@ import numpy as np
 
 from ..errors import InputError
 from ..surgery.plan import EmbeddingPlan, Source, match_by_bytes
-from ..vocab import TokenKind
 from .baseline import shared_plan, todo_ids
 from .options import OMPOptions
 from .registry import TransplantContext
@@ -81,7 +80,7 @@ def batch_omp(targets, atoms, k: int, eps: float = 1e-6):
 def shared_pairs(old_vocab, donor_vocab) -> tuple[np.ndarray, np.ndarray]:
     """(donor ids, old ids) of shared text tokens (specials excluded)."""
     d_ids, o_ids = match_by_bytes(old_vocab, donor_vocab)
-    text = (donor_vocab.kinds[d_ids] & np.uint8(TokenKind.SPECIAL | TokenKind.UNUSED)) == 0
+    text = np.isin(d_ids, donor_vocab.text_ids())
     return d_ids[text], o_ids[text]
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..surgery.plan import EmbeddingPlan, Source
-from ..vocab import TokenKind
 from .baseline import shared_plan, spell, todo_ids
 from .options import TokenAdaptOptions
 from .registry import TransplantContext
@@ -87,9 +86,7 @@ def local_weights(ctx: TransplantContext, ids: np.ndarray):
 
 def old_index_ids(vocab) -> np.ndarray:
     """Old ids searchable by the global heuristic: non-empty text tokens."""
-    bad = np.uint8(TokenKind.SPECIAL | TokenKind.UNUSED)
-    text = np.flatnonzero((vocab.kinds & bad) == 0)
-    return text[np.fromiter((len(vocab.tokens[i]) > 0 for i in text.tolist()), dtype=bool, count=text.size)]
+    return vocab.text_ids(nonempty=True)
 
 
 def neighbours(ctx: TransplantContext, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from tokforge.transplant.decompose import decompose
-from tokforge.vocab import TokenKind, Vocab
+from tokforge.vocab import Vocab
 
 PAD = -1
 
@@ -65,10 +65,4 @@ class DecompositionCache:
 
 def text_index(vocab: Vocab) -> dict[bytes, int]:
     """Bytes -> lowest id over the tokens text can produce (no special/unused, no empty tokens)."""
-    out: dict[bytes, int] = {}
-    bad = np.uint8(TokenKind.SPECIAL | TokenKind.UNUSED)
-    for i in np.flatnonzero((vocab.kinds & bad) == 0).tolist():
-        t = vocab.tokens[i]
-        if t:
-            out.setdefault(t, i)
-    return out
+    return vocab.text_index()

@@ -16,7 +16,6 @@ import numpy as np
 from tokforge.errors import InputError
 from tokforge.surgery import EmbeddingPlan
 from tokforge.surgery.plan import match_by_bytes
-from tokforge.vocab import TokenKind
 
 from .decompose import to_padded
 from tokforge.transplant.decompose import decompose
@@ -27,8 +26,7 @@ METHOD = "hypernet"
 def _to_predict(plan: EmbeddingPlan, copy_overlap: bool) -> np.ndarray:
     """New ids the network must predict: unmatched text tokens (plus matched ones if not copying)."""
     new = plan.new_vocab
-    text = np.flatnonzero((new.kinds & np.uint8(TokenKind.SPECIAL | TokenKind.UNUSED)) == 0)
-    text = text[[bool(new.tokens[i]) for i in text.tolist()]] if text.size else text
+    text = new.text_ids(nonempty=True)
     n_ids, o_ids = match_by_bytes(plan.old_vocab, new)
     text = np.setdiff1d(text, plan.mark_unreachable())
     if copy_overlap:
@@ -55,7 +53,6 @@ def build_plan(model, old_tokenizer, new_tokenizer, hypernet_dir, device: str = 
     ids = _to_predict(plan, copy_overlap)
     pieces = [new_tokenizer.vocab.tokens[i] for i in ids.tolist()]
     indptr, ind, ok = decompose(old_tokenizer, pieces)
-    lens = np.where(ok, np.diff(indptr), 0)
     if ids.size and not ok.any():
         raise InputError("new tokenizer has no token the original tokenizer can spell (nothing to predict from)",
                          where=new_tokenizer.name, fix="check that both tokenizers cover the same bytes/scripts")
