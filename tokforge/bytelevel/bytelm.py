@@ -80,14 +80,16 @@ class ByteScoring:
 
     def logprob(self, data: bytes, end: bool = False) -> float:
         """log P(the byte stream starts with ``data``) (and stops right there if ``end``)."""
-        data = bytes(data)
-        d = self.distributions(data)
-        s = float(self._pick(d, data).sum())
-        return s + float(d[-1, END]) if end else s
+        return ByteScoring.logprob_batch(self, [data], end)[0]
 
     def logprob_batch(self, texts, end: bool = False) -> list[float]:
-        """``[logprob(t, end) for t in texts]``, computed together."""
-        return [self.logprob(t, end) for t in texts]
+        """``[logprob(t, end) for t in texts]``, computed together (here: chained distributions)."""
+        texts = [bytes(t) for t in texts]
+        out = []
+        for d, t in zip(self.distributions_batch(texts), texts):
+            s = float(self._pick(d, t).sum())
+            out.append(s + float(d[-1, END]) if end else s)
+        return out
 
 
 class _Masks:

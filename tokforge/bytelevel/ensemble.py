@@ -47,7 +47,7 @@ class Mode(enum.Enum):
     SWITCH = "switch"
 
 
-MODES = [m.value for m in Mode]
+MODES = [m.value for m in Mode]  # the same list as tokforge.bytelevel.MODES (which needs no torch)
 
 
 class Ensemble(ByteScoring):
