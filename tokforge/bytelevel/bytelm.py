@@ -149,6 +149,7 @@ class ByteLM(ByteScoring):
             self.canon, self.index, self._tables = Canon(tokenizer), TokenIndex(vocab), {}
         self.prefix = self.canon.stream_prefix()
         self.forwards = 0  # tree positions run so far (forward positions per byte = forwards / bytes)
+        self.forward_calls = 0  # model forward calls so far
         self._fresh()
         self._logc0: float | None = None
 
@@ -181,11 +182,12 @@ class ByteLM(ByteScoring):
     def _session(self) -> TreeSession:
         return TreeSession(self.model, self.start_ids, chunk=self.chunk, allowed=self._table("ranges").emit)
 
-    def _run(self, jobs: list[Job], session: TreeSession, keep=None) -> None:
-        """Plan ``jobs``, run their nodes in ``session`` and collect their masses."""
+    def _run(self, jobs: list[Job], session: TreeSession, keep=None, planned: bool = False) -> None:
+        """Plan ``jobs`` (unless ``planned``), run their nodes in ``session``, collect their masses."""
         owners: dict[int, list] = {}
         for job in jobs:
-            job.plan(self.index, self.leaves is Leaves.MODEL)
+            if not planned:
+                job.plan(self.index, self.leaves is Leaves.MODEL)
             for sid, k in job.register(session).items():
                 owners.setdefault(sid, []).append((job, k))
         masks = self._table("masks") if self.leaves is Leaves.CANONICAL else None
@@ -193,9 +195,10 @@ class ByteLM(ByteScoring):
         old = sorted(s for s in owners if s < session.computed)
         if old:
             sums(old, torch.stack([session.rows[s] for s in old]))
-        before = session.positions
+        before, calls = session.positions, session.calls
         session.run(sums, keep)
         self.forwards += session.positions - before
+        self.forward_calls += session.calls - calls
 
     def _one_shot(self, streams: list[bytes], **queries) -> list[Job]:
         """Jobs for unrelated streams, run together in sessions of about ``BATCH_NODES`` nodes."""
@@ -272,9 +275,9 @@ class ByteLM(ByteScoring):
         def keep(sid: int) -> bool:
             return self._sid_j.get(sid, -1) >= N - maxlen
 
-        self._run([job], self._live, keep)
+        self._run([job], self._live, keep, planned=True)
         self._live.prune(keep)
-        return job.result(N + 1, self.device)[0][N].cpu() - self._log_c0()
+        return job.result(N + 1, self.device, rows=[N])[0][0].cpu() - self._log_c0()
 
     def _note_j(self, job: Job) -> None:
         for k, s in enumerate(job.sid):
@@ -323,8 +326,8 @@ class ByteLM(ByteScoring):
         c0 = self._log_c0()
         for n, job in zip(todo, jobs):
             N = P + len(texts[n])
-            nxt, pre = job.result(N + 1, self.device)
-            v = float(nxt[N, END] if end else pre[N])
+            nxt, pre = job.result(N + 1, self.device, rows=[N])
+            v = float(nxt[0, END] if end else pre[0])
             if v == -math.inf and any(b not in self._table("held") for b in texts[n]):
                 raise self._impossible(texts[n])
             out[n] = v - c0

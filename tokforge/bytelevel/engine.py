@@ -135,11 +135,20 @@ class Job:
             out[self.sid[k]] = k
         return out
 
-    def result(self, n_rows: int, device):
-        """(log masses ``[n_rows, 257]`` of the NEXT/STOP rows, log prefix masses ``[n_rows]``)."""
-        nxt = _scatter_logsumexp(self.out_next, (n_rows, 257), device)
-        pre = _scatter_logsumexp(self.out_prefix, (n_rows,), device)
-        return nxt, pre
+    def result(self, n_rows: int, device, rows: list[int] | None = None):
+        """(log masses ``[n, 257]`` of the NEXT/STOP rows, log prefix masses ``[n]``) for offsets
+        ``0..n_rows-1``, or only for the offsets in ``rows`` (in that order)."""
+        if rows is None:
+            return (_scatter_logsumexp(self.out_next, (n_rows, 257), device),
+                    _scatter_logsumexp(self.out_prefix, (n_rows,), device))
+        at = torch.full((n_rows,), len(rows), dtype=torch.long, device=device)
+        at[torch.tensor(rows, device=device)] = torch.arange(len(rows), device=device)
+
+        def compact(parts):
+            return [(at[t], v) for t, v in parts]
+
+        nxt = _scatter_logsumexp(compact(self.out_next), (len(rows) + 1, 257), device)[:-1]
+        return nxt, _scatter_logsumexp(compact(self.out_prefix), (len(rows) + 1,), device)[:-1]
 
 
 def _scatter_logsumexp(parts, shape, device) -> torch.Tensor:

@@ -79,6 +79,7 @@ class TreeSession:
         self.rows: dict[int, torch.Tensor] = {}
         self.computed = 0  # nodes [0, computed) have run (0: not even the start context)
         self.positions = 0  # forward positions run so far (start context excluded)
+        self.calls = 0  # forward calls so far
         self.cache = None
         self._paths: dict[int, np.ndarray] = {}
 
@@ -169,6 +170,7 @@ class TreeSession:
                 lps = torch.log_softmax(logits, -1)
                 nodes = ([0] if with_start else []) + list(range(a, b))
                 self.positions += b - a
+                self.calls += 1
                 self.computed = b
                 self._chunk_edges(nodes, lps)
                 if on_chunk is not None:
