@@ -264,8 +264,7 @@ class ByteLM(ByteScoring):
             self._covers.extend(stream)
             job = Job(self._covers, len(self.prefix), next_rows=(N,), sid=self._sid)
             job.plan(self.index, self.leaves is Leaves.MODEL)
-            owners = job.register(self._live)
-            self._note_j(job)
+            owners = job.register(self._live, self._sid_j)
             stale = any(s < self._live.computed and s not in self._live.rows for s in owners)
             if attempt == 0 and (stale or self._live.missing_rows()):
                 self._live = None  # a needed row was dropped: start over with a fresh tree
@@ -278,11 +277,6 @@ class ByteLM(ByteScoring):
         self._run([job], self._live, keep, planned=True)
         self._live.prune(keep)
         return job.result(N + 1, self.device, rows=[N])[0][0].cpu() - self._log_c0()
-
-    def _note_j(self, job: Job) -> None:
-        for k, s in enumerate(job.sid):
-            if s >= 0 and s not in self._sid_j:
-                self._sid_j[s] = job.covers.nodes[k].j
 
     def next_byte_logprobs(self, prefix: bytes) -> torch.Tensor:
         """float64 ``[257]``: log P(next byte | prefix); index 256: the stream stops (end of text)."""

@@ -118,8 +118,9 @@ class Job:
                 for k, t in cov.rejected.get(i, ()):
                     self.dead.setdefault(k, []).append((i, t))
 
-    def register(self, session) -> dict[int, int]:
-        """Session nodes for every contributing node and its ancestors; returns ``{sid: node}``."""
+    def register(self, session, sid_j: dict | None = None) -> dict[int, int]:
+        """Session nodes for every contributing node and its ancestors; returns ``{sid: node}``.
+        ``sid_j`` (if given) learns the byte offset of every newly mapped session node."""
         nodes = self.covers.nodes
         self.sid.extend([-1] * (len(nodes) - len(self.sid)))
         self.sid[0] = 0
@@ -132,6 +133,8 @@ class Job:
                 m = nodes[m].parent
             for m in reversed(up):
                 self.sid[m] = session.node(self.sid[nodes[m].parent], nodes[m].tok)
+                if sid_j is not None:
+                    sid_j[self.sid[m]] = nodes[m].j
             out[self.sid[k]] = k
         return out
 
