@@ -30,6 +30,8 @@ BENCHES: dict[str, dict] = {
     "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~40 min"},
     "transplant": {"script": "transplant.py", "args": [], "results": "transplant.json", "cost": "~90 min"},
     "hypernet": {"script": "hypernet.py", "args": [], "results": "hypernet.json", "cost": "~120 min"},
+    # bytelevel: 1 torch thread; its genlm-bytes table needs genlm-bytes importable (pip install -e '.[bench]',
+    # Python >= 3.11), else that table is skipped with a warning
     "bytelevel": {"script": "bytelevel.py", "args": [], "results": "bytelevel.json", "cost": "~60 min"},
     "heal": {"script": "heal.py", "args": [], "results": "heal.json", "cost": "~180 min"},
 }

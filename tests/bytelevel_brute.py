@@ -1,8 +1,11 @@
 """Brute-force reference for byte-level probabilities: enumerate covers, plain forwards.
 
-Independent of the library's tree attention, KV cache, sorted cumulative sums and node
-enumeration: it only shares the canonicality rule (``Canon.valid``), which it applies to
-whole token sequences."""
+Independent of the library's tree attention, KV cache, node enumeration, range tables and
+device sums: it shares only the canonicality rule (``Canon.valid``, applied to whole token
+sequences) and the definition of the byte stream (docs/bytelevel.md): the model's next-token
+distribution renormalised over text tokens and EOS; a text token is written out; EOS, or a
+last token the rule rejects, stops the stream.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ def _segmentations(lm, stream: bytes):
     out = [((), 0)]
     frontier = [((), 0)]
     toks = lm.vocab.tokens
-    text = set(int(i) for i in lm.index.order)
+    text = sorted(int(i) for i in lm.index.order)
     while frontier:
         nxt = []
         for seq, j in frontier:
@@ -31,7 +34,7 @@ def _segmentations(lm, stream: bytes):
 
 
 def _path(lm, seq):
-    """(log p(seq), next-token log-probs after seq) from one plain forward."""
+    """(log p(seq), next-token log-probs after seq) from one plain forward of the raw model."""
     ids = lm.start_ids + list(seq)
     with torch.no_grad():
         lp = torch.log_softmax(lm.model(input_ids=torch.tensor([ids])).logits[0].double(), -1)
@@ -40,23 +43,64 @@ def _path(lm, seq):
     return logp, lp[-1]
 
 
-def brute_next_byte(lm, prefix: bytes, canonical_leaves: bool) -> torch.Tensor:
+def _qpath(lm, seq):
+    """As `_path`, with every distribution renormalised over text tokens and EOS."""
+    ids = lm.start_ids + list(seq)
+    with torch.no_grad():
+        logits = lm.model(input_ids=torch.tensor([ids])).logits[0].double()
+    emit = torch.zeros(logits.shape[-1], dtype=torch.bool)
+    emit[torch.as_tensor(lm.index.order)] = True
+    if lm.eos_id is not None:
+        emit[lm.eos_id] = True
+    lp = torch.log_softmax(logits.masked_fill(~emit, -torch.inf), -1)
+    S = len(lm.start_ids)
+    logp = sum(float(lp[S - 1 + i, t]) for i, t in enumerate(seq))
+    return logp, lp[-1]
+
+
+def brute_masses(lm, prefix: bytes, canonical_leaves: bool = False):
+    """(``[257]`` masses ``P(stream starts with prefix + b)`` and ``P(stream is prefix, stops)``,
+    ``P(stream starts with prefix)``), all conditioned on the stream prefix (dummy space)."""
     stream = lm.prefix + prefix
     N = len(stream)
     toks = lm.vocab.tokens
-    mass = [0.0] * 257
-    enc = lm.canon.canonical(stream)
+    text = sorted(int(i) for i in lm.index.order)
+    mass, pre = [0.0] * 257, 0.0
     for seq, j in _segmentations(lm, stream):
-        logp, nxt = _path(lm, seq)
+        logp, nxt = _qpath(lm, seq)
+        w = math.exp(logp)
         probs = nxt.exp().tolist()
         rest = stream[j:]
-        for t in lm.index.order.tolist():
+        for t in text:
             tb = toks[t]
-            if len(tb) > len(rest) and tb.startswith(rest):
-                if canonical_leaves and not lm.canon.valid(seq, t):
-                    continue
-                mass[tb[len(rest)]] += math.exp(logp) * probs[t]
-        if j == N and lm.eos_id is not None and enc is not None and list(seq) == enc:
-            mass[256] += math.exp(logp) * probs[lm.eos_id]
-    m = torch.tensor(mass, dtype=torch.float64)
+            if not tb.startswith(rest):
+                continue
+            ok = lm.canon.valid(seq, t)
+            if canonical_leaves and not ok:
+                if j == N:
+                    mass[256] += w * probs[t]  # a token the rule rejects stops the stream
+                continue
+            if j < N:
+                pre += w * probs[t]
+            if len(tb) > len(rest):
+                mass[tb[len(rest)]] += w * probs[t]
+            elif j < N and not ok:
+                mass[256] += w * probs[t]  # a rejected last token ending exactly here
+        if j == N and lm.eos_id is not None:
+            mass[256] += w * probs[lm.eos_id]
+    z = 1.0
+    if lm.prefix:
+        z = brute_masses_root(lm, text, canonical_leaves)
+    return torch.tensor(mass, dtype=torch.float64) / z, (pre / z if N else 1.0)
+
+
+def brute_masses_root(lm, text, canonical_leaves: bool) -> float:
+    """P(stream starts with the stream prefix) from the root alone."""
+    _, nxt = _qpath(lm, ())
+    return sum(math.exp(float(nxt[t])) for t in text if lm.vocab.tokens[t].startswith(lm.prefix)
+               and (not canonical_leaves or lm.canon.valid((), t)))
+
+
+def brute_next_byte(lm, prefix: bytes, canonical_leaves: bool = False) -> torch.Tensor:
+    m, _ = brute_masses(lm, prefix, canonical_leaves)
     return m / m.sum()

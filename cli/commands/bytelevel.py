@@ -7,6 +7,8 @@ import math
 
 import click
 
+from tokforge.bytelevel import MODES
+
 MODELS_HELP = "Built-in causal LM name (smollm2-135m, gemma3-270m) or an HF model folder (repeat to ensemble)."
 
 
@@ -25,8 +27,8 @@ def _load(names, device: str, mode: str):
 
 _model_opts = [
     click.option("--model", "-m", "names", multiple=True, default=["smollm2-135m"], show_default=True, help=MODELS_HELP),
-    click.option("--mode", type=click.Choice(["mixture", "product"]), default="mixture", show_default=True,
-                 help="How several --model are combined per byte."),
+    click.option("--mode", type=click.Choice(MODES), default="mixture", show_default=True,
+                 help="How several --model are combined per byte (bayes: posterior weights; switch: fixed share)."),
     click.option("--device", default="cpu", show_default=True),
 ]
 

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-__all__ = ["ByteLM", "Ensemble", "Leaves", "MarginalByteLM", "proxy_tune"]
+__all__ = ["ByteLM", "Ensemble", "Leaves", "MarginalByteLM", "MODES", "proxy_tune"]
+
+MODES = ("mixture", "product", "bayes", "switch")  # how `Ensemble` combines its members (torch-free list)
 
 
 def __getattr__(name):

@@ -1,14 +1,22 @@
 """`ByteLM`: a tokenized causal LM read as a distribution over bytes, exactly.
 
-For a prefix ``x`` the mass of the next byte ``b`` is the sum, over every cover ``s + [t]`` of
-``x + b`` (``s`` a valid node decoding to ``x[:j]``, ``t`` a token starting with ``x[j:] + b``),
-of the model's probability ``p(s) p(t | s)``; end of text is ``p(enc(x)) p(eos | enc(x))`` for
-the tokenizer's own encoding ``enc(x)``. The 257 masses are normalised, so every next-byte
-distribution sums to one and the chain rule holds by construction. See docs/bytelevel.md.
+The byte stream is what the model writes when it samples tokens from its start context,
+pruned by the canonicality rule: a text token is written out; if the rule rejects it after the
+tokens so far, or the model picks a special token (EOS included), the stream stops there. With
+``C(x)`` the sum over covers of ``x`` (a node ``s`` at ``j < |x|`` and a token starting with
+``x[j:]``) of ``p(s) p(t | s)``, and ``S(x)`` the probability that the stream stops right after
+``x``:
+
+* ``P(stream starts with x) = C(x)`` - :meth:`ByteLM.logprob`, from the covers of the end of
+  ``x`` on top of one pass over its token paths (token cost);
+* ``P(next byte b | x) = C(x + b) / C(x)`` and ``P(stop | x) = S(x) / C(x)``, and
+  ``sum_b C(x + b) + S(x) = C(x)`` exactly, so the next-byte distributions chain to
+  ``logprob`` (see docs/bytelevel.md).
 
 >>> import torch; from tokforge.bytelevel.tiny import tiny_lm
 >>> lm = ByteLM(*tiny_lm(seed=0))
->>> abs(float(lm.next_byte_logprobs(b"ab").exp().sum()) - 1) < 1e-9
+>>> m = lm.next_byte_logmasses(b"ab")            # log C(ab + b), log S(ab): not normalised
+>>> abs(float(torch.logsumexp(m, 0)) - lm.logprob(b"ab")) < 1e-9
 True
 """
 
@@ -21,30 +29,19 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .cover import Canon, TokenIndex, build_nodes, check_family, node_tokens
-from .tree import MAX_NODES, TreeSession
+from .cover import Canon, Covers, TokenIndex, _seq_for, check_family
+from .engine import Job, Ranges, Sums
+from .tree import CHUNK, MAX_NODES, TreeSession
 
 END = 256
-
-
-def segment_sums(sp: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Sums of ``sp[bounds[b]:bounds[b+1]]`` for every b, each summed directly (no cumulative
-    sums: a difference of two cumulative sums loses tiny ranges to cancellation).
-
-    >>> segment_sums(np.array([1., 2., 3., 0.]), np.array([0, 0, 2, 3]))
-    array([0., 3., 3.])
-    """
-    starts = np.minimum(bounds, len(sp) - 1)  # sp ends with a 0 pad, so the last start is harmless
-    out = np.add.reduceat(sp, starts)[:-1]
-    out[bounds[1:] <= bounds[:-1]] = 0.0
-    return out
+BATCH_NODES = 256  # the batch API runs texts together in sessions of about this many tree nodes
 
 
 class Leaves(enum.Enum):
     """Which covers count. ``MODEL``: the canonicality rule applies to every token that lies
-    inside the prefix; the last, boundary-crossing token is any token (as in Phan et al.).
+    inside the prefix; the last, boundary-crossing token is any text token (as in Phan et al.).
     ``CANONICAL``: the boundary token must pass the rule too (exact canonical covers; slower:
-    one encoder call per vocabulary entry for each distinct window)."""
+    one encoder call per vocabulary entry for each distinct window at the end of a prefix)."""
 
     MODEL = "model"
     CANONICAL = "canonical"
@@ -58,30 +55,73 @@ def _model_rows(model) -> int:
 
 
 class ByteScoring:
-    """``score`` and ``logprob`` from ``distributions`` (shared by `ByteLM` and `Ensemble`)."""
+    """``score``, ``logprob`` and their batch forms from ``distributions`` (shared by `ByteLM`
+    and `Ensemble`; `ByteLM` computes ``logprob`` more cheaply)."""
 
     def distributions(self, data: bytes) -> torch.Tensor:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def distributions_batch(self, texts) -> list[torch.Tensor]:
+        return [self.distributions(bytes(t)) for t in texts]
+
+    @staticmethod
+    def _pick(d: torch.Tensor, data: bytes) -> torch.Tensor:
+        return d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)]
+
     def score(self, data: bytes) -> torch.Tensor:
         """float64 ``[len(data)]``: log P(data[i] | data[:i]) for every byte."""
         data = bytes(data)
-        d = self.distributions(data)
-        return d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)]
+        return self._pick(self.distributions(data), data)
+
+    def score_batch(self, texts) -> list[torch.Tensor]:
+        """``[score(t) for t in texts]``, computed together."""
+        texts = [bytes(t) for t in texts]
+        return [self._pick(d, t) for d, t in zip(self.distributions_batch(texts), texts)]
 
     def logprob(self, data: bytes, end: bool = False) -> float:
-        """log P(the byte stream starts with ``data``) (and ends right there if ``end``)."""
-        data = bytes(data)
-        d = self.distributions(data)
-        s = float(d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)].sum())
-        return s + float(d[-1, END]) if end else s
+        """log P(the byte stream starts with ``data``) (and stops right there if ``end``)."""
+        return ByteScoring.logprob_batch(self, [data], end)[0]
+
+    def logprob_batch(self, texts, end: bool = False) -> list[float]:
+        """``[logprob(t, end) for t in texts]``, computed together (here: chained distributions)."""
+        texts = [bytes(t) for t in texts]
+        out = []
+        for d, t in zip(self.distributions_batch(texts), texts):
+            s = float(self._pick(d, t).sum())
+            out.append(s + float(d[-1, END]) if end else s)
+        return out
+
+
+class _Masks:
+    """Canonical-leaves validity masks on the model's device (cached per window)."""
+
+    def __init__(self, canon: Canon, index: TokenIndex, rows: int, device):
+        self.canon, self.index, self.rows, self.device = canon, index, rows, device
+        self._full: dict = {}
+
+    def full(self, node) -> torch.Tensor:
+        """float64 ``[rows]``: 1 for text tokens the rule allows after ``node``, else 0."""
+        seq = _seq_for(node, self.canon.window)
+        got = self._full.get(seq)
+        if got is None:
+            ok = self.canon.valid_many(seq, self.index.order)
+            m = np.zeros(self.rows, dtype=bool)
+            m[self.index.order[ok]] = True
+            got = torch.from_numpy(m).to(self.device)
+            if len(self._full) > 256:
+                self._full.clear()
+            self._full[seq] = got
+        return got.double()
+
+    def some(self, node, ids: np.ndarray) -> np.ndarray:
+        return self.canon.valid_many(_seq_for(node, self.canon.window), ids)
 
 
 class ByteLM(ByteScoring):
     """Byte-level view of ``model`` (a transformers causal LM) with its tokforge ``tokenizer``."""
 
     def __init__(self, model, tokenizer, start_ids: list[int] | None = None, leaves: str | Leaves = "model",
-                 name: str | None = None):
+                 name: str | None = None, chunk: int = CHUNK, _shared: "ByteLM | None" = None):
         vocab = tokenizer.vocab
         check_family(vocab, where=tokenizer.name)
         rows = _model_rows(model)
@@ -102,14 +142,16 @@ class ByteLM(ByteScoring):
         self.leaves = Leaves(leaves)
         self.name = name or tokenizer.name
         self.eos_id = tokenizer.eos_id
-        self.canon = Canon(tokenizer)
-        self.index = TokenIndex(vocab)
+        self.rows, self.chunk = rows, chunk
+        if _shared is not None:  # another start context over the same model: share the tables
+            self.canon, self.index, self._tables = _shared.canon, _shared.index, _shared._tables
+        else:
+            self.canon, self.index, self._tables = Canon(tokenizer), TokenIndex(vocab), {}
         self.prefix = self.canon.stream_prefix()
-        self._order = torch.from_numpy(self.index.order)
-        self._masks: dict = {}
-        self._session: TreeSession | None = None
-        self._stream = b""
         self.forwards = 0  # tree positions run so far (forward positions per byte = forwards / bytes)
+        self.forward_calls = 0  # model forward calls so far
+        self._fresh()
+        self._logc0: float | None = None
 
     def __repr__(self) -> str:
         return f"ByteLM({self.name}, leaves={self.leaves.value})"
@@ -118,125 +160,172 @@ class ByteLM(ByteScoring):
     def device(self):
         return next(self.model.parameters()).device
 
-    # -- the core pass -------------------------------------------------------------------------
-    def _leaf_mask(self, nodes, k: int) -> torch.Tensor:
-        from .cover import _seq_for
+    def with_start(self, start_ids: list[int]) -> "ByteLM":
+        """The same model after another token context (e.g. fill-in-the-middle tokens)."""
+        return ByteLM(self.model, self.tokenizer, start_ids=start_ids, leaves=self.leaves, name=self.name,
+                      chunk=self.chunk, _shared=self)
 
-        seq = _seq_for(nodes[k], self.canon.window)
-        got = self._masks.get(seq)
-        if got is None:
-            got = torch.from_numpy(self.canon.valid_many(seq, self.index.order).astype(np.float64))
-            self._masks[seq] = got
-        return got
+    # -- running jobs ----------------------------------------------------------------------------
+    def _table(self, kind: str):
+        """Shared lookup tables: "ranges" and "masks" (on the model's device), "held" (bytes some
+        text token holds)."""
+        key = (kind, str(self.device)) if kind != "held" else kind
+        if key not in self._tables:
+            if kind == "ranges":
+                self._tables[key] = Ranges(self.index, self.rows, self.device, self.eos_id)
+            elif kind == "masks":
+                self._tables[key] = _Masks(self.canon, self.index, self.rows, self.device)
+            else:
+                self._tables[key] = {b for k in self.index.keys for b in k}
+        return self._tables[key]
 
-    def _sorted_probs(self, nodes, k: int, lp: torch.Tensor) -> np.ndarray:
-        """Next-token probabilities in byte-sorted token order (leaf mask applied), plus a 0 pad."""
-        probs = lp.detach().to("cpu", torch.float64).exp()[self._order]
-        if self.leaves is Leaves.CANONICAL:
-            probs = probs * self._leaf_mask(nodes, k)
-        return np.concatenate([probs.numpy(), [0.0]])
+    def _session(self) -> TreeSession:
+        return TreeSession(self.model, self.start_ids, chunk=self.chunk, allowed=self._table("ranges").emit)
 
+    def _run(self, jobs: list[Job], session: TreeSession, keep=None, planned: bool = False) -> None:
+        """Plan ``jobs`` (unless ``planned``), run their nodes in ``session``, collect their masses."""
+        owners: dict[int, list] = {}
+        for job in jobs:
+            if not planned:
+                job.plan(self.index, self.leaves is Leaves.MODEL)
+            for sid, k in job.register(session).items():
+                owners.setdefault(sid, []).append((job, k))
+        masks = self._table("masks") if self.leaves is Leaves.CANONICAL else None
+        sums = Sums(self._table("ranges"), session, owners, masks)
+        old = sorted(s for s in owners if s < session.computed)
+        if old:
+            sums(old, torch.stack([session.rows[s] for s in old]))
+        before, calls = session.positions, session.calls
+        session.run(sums, keep)
+        self.forwards += session.positions - before
+        self.forward_calls += session.calls - calls
 
-    def _session_for(self, stream: bytes, reuse: bool):
-        """The tree session to use: the last one if ``stream`` extends its stream, else a new one."""
-        s = self._session
-        if not (reuse and s is not None and stream.startswith(self._stream) and len(s) < MAX_NODES):
-            s = self._session = TreeSession(self.model, self.start_ids)
-            s.j = {0: 0}
-        self._stream = stream
-        return s
+    def _one_shot(self, streams: list[bytes], **queries) -> list[Job]:
+        """Jobs for unrelated streams, run together in sessions of about ``BATCH_NODES`` nodes."""
+        jobs = []
+        for st in streams:
+            cov = Covers(self.index, self.canon).extend(st)
+            rows = {k: (len(st),) for k, v in queries.items() if v}
+            jobs.append(Job(cov, len(self.prefix), next_rows=None if queries.get("all") else rows.get("next", ()),
+                            stop_rows=rows.get("stop", ()), prefix_rows=rows.get("prefix", ())))
+        group, size = [], 0
+        for job in jobs:
+            group.append(job)
+            size += len(job.covers.nodes)
+            if size >= BATCH_NODES:
+                self._run(group, self._session())
+                group, size = [], 0
+        if group:
+            self._run(group, self._session())
+        return jobs
 
-    def _pass(self, data: bytes, last_only: bool, keep_tail: bool = False):
-        """Masses for every prefix of ``data`` (or only the whole), in log space, plus nodes."""
-        stream = self.prefix + data
-        P, N = len(self.prefix), len(stream)
-        nodes = build_nodes(stream, self.index, self.canon)
-        maxlen = self.index.maxlen
-        for attempt in (0, 1):
-            s = self._session_for(stream, reuse=last_only and attempt == 0)
-            sid = [0]
-            for n in nodes[1:]:
-                sid.append(s.node(sid[n.parent], n.tok))
-                s.j[sid[-1]] = n.j
-            old = [k for k in range(len(nodes)) if sid[k] < s.computed]
-            if all(sid[k] in s.lp for k in old if N - nodes[k].j <= maxlen):
-                break
-            s.pending = []  # a needed distribution was forgotten: start over with a fresh session
-        local = {v: k for k, v in enumerate(sid)}
-        ref = np.full(N + 1, -np.inf)
-        acc = np.zeros((N + 1, 257))
-        tail = []
-        enc_cache: dict[int, list[int] | None] = {}
+    def _fresh(self) -> None:
+        self._covers = Covers(self.index, self.canon)
+        self._live: TreeSession | None = None
+        self._sid: list[int] = []
+        self._sid_j: dict[int, int] = {}
 
-        def add(i: int, logw: float, vec: np.ndarray) -> None:
-            if logw > ref[i]:
-                acc[i] *= math.exp(ref[i] - logw) if ref[i] > -np.inf else 0.0
-                ref[i] = logw
-            acc[i] += math.exp(logw - ref[i]) * vec
+    def _log_c0(self) -> float:
+        """log C(stream prefix): the mass of streams that start with the dummy-prefix space (0 if none)."""
+        if self._logc0 is None:
+            if not self.prefix:
+                self._logc0 = 0.0
+            else:
+                job = self._one_shot([self.prefix], prefix=True)[0]
+                self._logc0 = float(job.result(len(self.prefix) + 1, self.device)[1][-1])
+        return self._logc0
 
-        def visit(k: int, lp: torch.Tensor) -> None:
-            j, L = nodes[k].j, s.L[sid[k]]
-            lo = N if last_only else max(j, P)
-            hi = min(N, j + maxlen)
-            if lo > hi:
-                return
-            c = self._sorted_probs(nodes, k, lp)
-            if keep_tail:
-                tail.append((k, L, lp, c))
-            for i in range(lo, hi + 1):
-                r = stream[j:i]
-                if i > j:
-                    a, b = self.index.prefix_range(r)
-                    if a >= b:
-                        break
-                vec = np.zeros(257)
-                vec[:256] = segment_sums(c, self.index.byte_bounds(r))
-                if i == j and self.eos_id is not None and i >= P:
-                    vec[END] = self._end_mass(nodes, k, stream, enc_cache, lp)
-                add(i, L, np.maximum(vec, 0.0))
-
-        for k in old:
-            if sid[k] in s.lp:
-                visit(k, s.lp[sid[k]])
-        before = s.positions
-        s.run(lambda kk, lp: visit(local[kk], lp) if kk in local else None)
-        self.forwards += s.positions - before
-        s.forget(lambda kk: s.j.get(kk, -1) >= N - maxlen)
-        with np.errstate(divide="ignore"):
-            logm = np.log(acc) + ref[:, None]
-        return logm, nodes, tail
-
-    def _end_mass(self, nodes, k: int, stream: bytes, enc_cache: dict, lp: torch.Tensor) -> float:
-        j = nodes[k].j
-        if j not in enc_cache:
-            enc_cache[j] = self.canon.canonical(stream[:j])
-        enc = enc_cache[j]
-        if enc is None or len(enc) != nodes[k].depth or (enc and enc[-1] != nodes[k].tok):
-            return 0.0
-        if node_tokens(nodes, k) != enc:
-            return 0.0
-        return math.exp(float(lp[self.eos_id]))
-
-    @staticmethod
-    def _normalise(logm: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(logm)
-        z = torch.logsumexp(t, -1, keepdim=True)
-        if torch.isinf(z).any():
-            raise InputError("no cover of this byte string has model probability",
-                             fix="the bytes cannot be produced by this model/tokenizer (report this)")
-        return t - z
+    # -- errors --------------------------------------------------------------------------------------
+    def _impossible(self, data: bytes, offset: int | None = None) -> InputError:
+        held = self._table("held")
+        bad = next((i for i, b in enumerate(data) if b not in held), None)
+        if bad is not None:
+            return InputError(f"byte 0x{data[bad]:02X} at offset {bad} cannot be produced by {self.name}: "
+                              "no token of its tokenizer holds it", where=repr(data[max(0, bad - 20):bad + 1]),
+                              fix="tokenizer.vocab.missing_bytes() lists the bytes without a token of their own; "
+                                  "remove or replace such bytes")
+        where = repr(data[:40]) if offset is None else f"byte offset {offset} of {data[:offset + 1][-40:]!r}"
+        return InputError(f"no token sequence of {self.name} that the canonicality rule allows spells these bytes",
+                          where=where, fix="the model gives this prefix probability 0; use leaves='model' or drop it")
 
     # -- public interface --------------------------------------------------------------------------
+    def next_byte_logmasses(self, prefix: bytes) -> torch.Tensor:
+        """float64 ``[257]``, NOT normalised: ``log P(stream starts with prefix + b)`` for every byte
+        and ``log P(stream is prefix, then stops)`` (index 256). They sum to ``P(stream starts with
+        prefix)``; :meth:`next_byte_logprobs` is them minus that. Reuses the previous call's tree
+        and KV cache when ``prefix`` extends the previous prefix."""
+        stream = self.prefix + bytes(prefix)
+        N, maxlen = len(stream), self.index.maxlen
+        for attempt in (0, 1):
+            if (self._live is None or not stream.startswith(self._covers.stream)
+                    or len(self._live) > MAX_NODES):
+                self._fresh()
+                self._live = self._session()
+            self._covers.extend(stream)
+            job = Job(self._covers, len(self.prefix), next_rows=(N,), sid=self._sid)
+            job.plan(self.index, self.leaves is Leaves.MODEL)
+            owners = job.register(self._live, self._sid_j)
+            stale = any(s < self._live.computed and s not in self._live.rows for s in owners)
+            if attempt == 0 and (stale or self._live.missing_rows()):
+                self._live = None  # a needed row was dropped: start over with a fresh tree
+                continue
+            break
+
+        def keep(sid: int) -> bool:
+            return self._sid_j.get(sid, -1) >= N - maxlen
+
+        self._run([job], self._live, keep, planned=True)
+        self._live.prune(keep)
+        return job.result(N + 1, self.device, rows=[N])[0][0].cpu() - self._log_c0()
+
     def next_byte_logprobs(self, prefix: bytes) -> torch.Tensor:
-        """float64 ``[257]``: log P(next byte | prefix); index 256 is end of text."""
-        logm, _, _ = self._pass(bytes(prefix), last_only=True)
-        return self._normalise(logm[-1:])[0]
+        """float64 ``[257]``: log P(next byte | prefix); index 256: the stream stops (end of text)."""
+        m = self.next_byte_logmasses(prefix)
+        z = torch.logsumexp(m, 0)
+        if torch.isinf(z):
+            raise self._impossible(bytes(prefix))
+        return m - z
 
     def distributions(self, data: bytes) -> torch.Tensor:
         """float64 ``[len(data) + 1, 257]``: the next-byte distribution after every prefix of ``data``,
         from one pass over the cover tree (row ``i`` = after ``data[:i]``)."""
-        logm, _, _ = self._pass(bytes(data), last_only=False)
-        return self._normalise(logm[len(self.prefix):])
+        return self.distributions_batch([data])[0]
+
+    def distributions_batch(self, texts) -> list[torch.Tensor]:
+        """``[distributions(t) for t in texts]``; the trees of several texts share forwards."""
+        texts = [bytes(t) for t in texts]
+        P = len(self.prefix)
+        jobs = self._one_shot([self.prefix + t for t in texts], all=True)
+        out = []
+        for t, job in zip(texts, jobs):
+            logm = job.result(P + len(t) + 1, self.device)[0][P:].cpu()
+            z = torch.logsumexp(logm, -1, keepdim=True)
+            if torch.isinf(z).any():
+                raise self._impossible(t, int(torch.isinf(z[:, 0]).nonzero()[0]) - 1)
+            out.append(logm - z)
+        return out
+
+    def logprob(self, data: bytes, end: bool = False) -> float:
+        """log P(the byte stream starts with ``data``) (and stops right there if ``end``): the covers
+        of the end of ``data`` on top of one pass over its token paths (about token-level cost)."""
+        return self.logprob_batch([data], end)[0]
+
+    def logprob_batch(self, texts, end: bool = False) -> list[float]:
+        """``[logprob(t, end) for t in texts]``; several texts share forwards."""
+        texts = [bytes(t) for t in texts]
+        P = len(self.prefix)
+        todo = [n for n, t in enumerate(texts) if t or end]
+        jobs = self._one_shot([self.prefix + texts[n] for n in todo], **({"stop": True} if end else {"prefix": True}))
+        out = [0.0] * len(texts)
+        c0 = self._log_c0()
+        for n, job in zip(todo, jobs):
+            N = P + len(texts[n])
+            nxt, pre = job.result(N + 1, self.device, rows=[N])
+            v = float(nxt[0, END] if end else pre[0])
+            if v == -math.inf and any(b not in self._table("held") for b in texts[n]):
+                raise self._impossible(texts[n])
+            out[n] = v - c0
+        return out
 
     def token_logprob(self, data: bytes, end: bool = False) -> float:
         """The canonical token-level log-likelihood of ``data``: log p(enc(data)) (+ log p(eos))."""
@@ -245,11 +334,11 @@ class ByteLM(ByteScoring):
             raise InputError("token-level scoring needs valid UTF-8 text", where=repr(bytes(data)[:40]))
         seq = self.start_ids + ids + ([self.eos_id] if end and self.eos_id is not None else [])
         with torch.no_grad():
-            logits = self.model(input_ids=torch.tensor([seq], device=self.device)).logits[0].double()
-        lp = torch.log_softmax(logits, -1)
+            logits = self.model(input_ids=torch.tensor([seq], device=self.device)).logits[0]
+        lp = torch.log_softmax(logits.double(), -1)
         S = len(self.start_ids)
         tgt = torch.tensor(seq[S:], device=lp.device)
-        return float(lp[S - 1:len(seq) - 1].gather(1, tgt[:, None]).double().sum())
+        return float(lp[S - 1:len(seq) - 1].gather(1, tgt[:, None]).sum())
 
     def generate(self, prompt: bytes, max_bytes: int = 64, temperature: float = 1.0, top_p: float = 1.0,
                  seed: int = 0) -> bytes:

@@ -155,23 +155,31 @@ class Canon:
         got = self._cache.get(key)
         if got is None:
             got = self._check(ctx, t, at_start)
-            if len(self._cache) < 2_000_000:
-                self._cache[key] = got
+            self._remember(key, got)
         return got
 
     def valid_many(self, seq: tuple[int, ...], ids) -> np.ndarray:
         """``[valid(seq, t) for t in ids]``, with the encoder called in batches (one per probe)."""
-        ctx = seq[-self.window:]
-        at_start = len(seq) <= self.window
-        out = np.zeros(len(ids), dtype=bool)
+        return self.valid_pairs([(seq, int(t)) for t in ids])
+
+    def valid_pairs(self, pairs: list[tuple[tuple[int, ...], int]]) -> np.ndarray:
+        """``[valid(seq, t) for seq, t in pairs]``: cache hits first, then one batched encoder
+        call per probe for the rest (cut characters take the one-by-one path)."""
+        out = np.zeros(len(pairs), dtype=bool)
         todo: dict[int, tuple] = {}
         toks = self.vocab.tokens
-        cb = b"".join(toks[i] for i in ctx)
-        for n, t in enumerate(int(i) for i in ids):
-            got = self._cache.get((ctx, t, at_start))
+        ctx_bytes: dict[tuple[int, ...], bytes] = {}
+        for n, (seq, t) in enumerate(pairs):
+            ctx = seq[-self.window:]
+            at_start = len(seq) <= self.window
+            key = (ctx, t, at_start)
+            got = self._cache.get(key)
             if got is not None:
                 out[n] = got
                 continue
+            cb = ctx_bytes.get(ctx)
+            if cb is None:
+                cb = ctx_bytes[ctx] = b"".join(toks[i] for i in ctx)
             wb = cb + toks[t]
             strip = 0
             if not at_start:
@@ -184,23 +192,26 @@ class Canon:
             want = {t_off - strip: t}
             if ctx:
                 want[t_off - len(toks[ctx[-1]]) - strip] = ctx[-1]
-            todo[n] = (t, wb[strip:], want, at_start and strip == 0)
+            todo[n] = (key, wb[strip:], want, at_start and strip == 0)
         for y in self.probes:
             if not todo:
                 break
-            keys = list(todo)
-            texts = [self._text(todo[n][1] + y, todo[n][3]) for n in keys]
-            ok = [n for n, tx in zip(keys, texts) if tx is not None]
-            encs = self.tok.encode_batch([texts[keys.index(n)][0] for n in ok]) if ok else []
-            for n, ids_ in zip(ok, encs):
-                t, _, want, _ = todo[n]
-                if _keeps(toks, ids_, texts[keys.index(n)][1], want):
+            asked = [(n, self._text(todo[n][1] + y, todo[n][3])) for n in todo]
+            asked = [(n, tx) for n, tx in asked if tx is not None]
+            encs = self.tok.encode_batch([tx[0] for _, tx in asked]) if asked else []
+            for (n, (_, shift)), ids_ in zip(asked, encs):
+                key, _, want, _ = todo[n]
+                if _keeps(toks, ids_, shift, want):
                     out[n] = True
-                    self._cache[(ctx, t, at_start)] = True
+                    self._remember(key, True)
                     del todo[n]
-        for n, (t, _, _, _) in todo.items():
-            self._cache[(ctx, t, at_start)] = False
+        for key, _, _, _ in todo.values():
+            self._remember(key, False)
         return out
+
+    def _remember(self, key, value: bool) -> None:
+        if len(self._cache) < 2_000_000:
+            self._cache[key] = value
 
     def _text(self, b: bytes, at_start: bool) -> tuple[str, int] | None:
         """(text to encode, shift) for stream bytes ``b``, as :meth:`encode_stream` does."""
@@ -272,6 +283,76 @@ class Node:
     window: tuple[int, ...] = field(default=())
 
 
+class Covers:
+    """All nodes over a byte stream that may grow (``extend``), built position by position.
+
+    ``nodes[0]`` is the root; nodes are in topological order (parents first). ``children[k]``
+    maps a token to the child node; ``rejected[i]`` lists ``(k, t)`` where token ``t`` after node
+    ``k`` lands exactly at byte ``i`` but the rule rejects the sequence (in the model-leaves view
+    such a cover stops the stream there). Validity checks of one position go to the encoder in
+    one batch.
+    """
+
+    def __init__(self, index: TokenIndex, canon: Canon, max_nodes: int = 200_000):
+        self.index, self.canon, self.max_nodes = index, canon, max_nodes
+        self.stream = b""
+        self.nodes = [Node(-1, -1, 0, 0, ())]
+        self.by_j: list[list[int]] = [[0]]
+        self.children: list[dict[int, int]] = [{}]
+        self.rejected: dict[int, list[tuple[int, int]]] = {}
+        self._seen = [0]  # per node: token lengths already examined
+        self._open = [True]  # per node: may a longer piece still start a token?
+
+    def extend(self, stream: bytes) -> "Covers":
+        """Make the nodes those of ``stream``; reuses everything when it extends the old stream."""
+        if not stream.startswith(self.stream):
+            self.__init__(self.index, self.canon, self.max_nodes)
+        old = len(self.stream)
+        if len(stream) == old:
+            return self
+        self.stream = stream
+        self.by_j.extend([] for _ in range(len(stream) - old))
+        for j in range(max(0, old - self.index.maxlen), len(stream) + 1):
+            if self.by_j[j]:
+                self._expand_position(j)
+        return self
+
+    def _expand_position(self, j: int) -> None:
+        data, index, w = self.stream, self.index, self.canon.window
+        N = len(data)
+        cands = []  # (node, token, end)
+        for k in self.by_j[j]:
+            if not self._open[k]:
+                continue
+            L = self._seen[k]
+            while L < min(index.maxlen, N - j):
+                L += 1
+                piece = data[j:j + L]
+                lo, hi = index.prefix_range(piece)
+                if lo >= hi:
+                    self._open[k] = False
+                    break
+                cands.extend((k, t, j + L) for t in index.ids_of(piece))
+            self._seen[k] = L
+        if not cands:
+            return
+        ok = self.canon.valid_pairs([(_seq_for(self.nodes[k], w), t) for k, t, _ in cands])
+        for (k, t, e), good in zip(cands, ok):
+            if not good:
+                self.rejected.setdefault(e, []).append((k, t))
+                continue
+            node = self.nodes[k]
+            self.nodes.append(Node(t, k, e, node.depth + 1, (node.window + (t,))[-(w + 1):]))
+            self.by_j[e].append(len(self.nodes) - 1)
+            self.children[k][t] = len(self.nodes) - 1
+            self.children.append({})
+            self._seen.append(0)
+            self._open.append(True)
+        if len(self.nodes) > self.max_nodes:
+            raise InputError("too many cover nodes", where=f"{len(self.nodes)} nodes at byte {j}",
+                             fix="score shorter texts")
+
+
 def build_nodes(data: bytes, index: TokenIndex, canon: Canon, max_nodes: int = 200_000) -> list[Node]:
     """All nodes over ``data`` in topological order; ``nodes[0]`` is the root (empty sequence).
 
@@ -280,29 +361,11 @@ def build_nodes(data: bytes, index: TokenIndex, canon: Canon, max_nodes: int = 2
     >>> class T:  # a toy encoder: greedy "ab", else single letters (other characters dropped)
     ...     vocab = Vocab([b"a", b"b", b"ab"], family="byte_bpe"); dummy_prefix = False
     ...     def encode(self, s): return [{"a": 0, "b": 1, "ab": 2}[m] for m in re.findall("ab|a|b", s)]
+    ...     def encode_batch(self, xs): return [self.encode(x) for x in xs]
     >>> [(n.tok, n.j) for n in build_nodes(b"ab", TokenIndex(T.vocab), Canon(T()))]
     [(-1, 0), (0, 1), (2, 2)]
     """
-    nodes = [Node(-1, -1, 0, 0, ())]
-    by_j: list[list[int]] = [[] for _ in range(len(data) + 1)]
-    by_j[0].append(0)
-    w = canon.window
-    for j in range(len(data) + 1):
-        for k in by_j[j]:
-            node = nodes[k]
-            for L in range(1, min(index.maxlen, len(data) - j) + 1):
-                piece = data[j:j + L]
-                lo, hi = index.prefix_range(piece)
-                if lo >= hi:
-                    break
-                for t in index.ids_of(piece):
-                    if canon.valid(_seq_for(node, w), t):
-                        nodes.append(Node(t, k, j + L, node.depth + 1, (node.window + (t,))[-(w + 1):]))
-                        by_j[j + L].append(len(nodes) - 1)
-                        if len(nodes) > max_nodes:
-                            raise InputError("too many cover nodes", where=f"{len(nodes)} nodes at byte {j}",
-                                             fix="score shorter texts")
-    return nodes
+    return Covers(index, canon, max_nodes).extend(data).nodes
 
 
 def _seq_for(node: Node, w: int) -> tuple[int, ...]:

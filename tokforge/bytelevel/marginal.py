@@ -21,7 +21,7 @@ import math
 import numpy as np
 import torch
 
-from .bytelm import END, ByteLM, segment_sums
+from .bytelm import END, ByteLM, ByteScoring
 from .tree import TreeSession
 
 
@@ -42,11 +42,14 @@ class MarginalByteLM(ByteLM):
     def __repr__(self) -> str:
         return f"MarginalByteLM({self.name}, beam={self.beam}, approximate)"
 
-    def _pass(self, data: bytes, last_only: bool, keep_tail: bool = False):
+    def _masses(self, data: bytes, last_only: bool) -> np.ndarray:
+        """Log masses ``[len(stream) + 1, 257]`` (row ``i``: after ``stream[:i]``; rows before the
+        text and, if ``last_only``, all but the last, stay -inf)."""
         stream = self.prefix + data
         P, N = len(self.prefix), len(stream)
         maxlen = self.index.maxlen
-        s = TreeSession(self.model, self.start_ids)
+        ranges = self._table("ranges")
+        s = TreeSession(self.model, self.start_ids, chunk=self.chunk)  # the raw model: no renormalising
         ref = np.full(N + 1, -np.inf)
         acc = np.zeros((N + 1, 257))
         cands: list[list[tuple[float, int, int]]] = [[] for _ in range(N + 1)]  # (L, parent, tok)
@@ -64,34 +67,55 @@ class MarginalByteLM(ByteLM):
                 keep = sorted(cands[j], reverse=True)
                 self.pruned += max(0, len(keep) - self.beam)
                 live[j] = [s.node(p, t) for _, p, t in keep[: self.beam]]
-                before = s.positions
-                s.run()
-                self.forwards += s.positions - before
+            before = s.positions
+            s.run(keep=lambda k: True)
+            self.forwards += s.positions - before
             for k in live.get(j, []):
-                lp, L = s.lp[k], s.L[k]
-                sp = None
+                lp, L = s.rows[k], s.L[k]
+                probs = lp.double().exp()
                 for i in range(N if last_only else max(j, P), min(N, j + maxlen) + 1):
-                    r = stream[j:i]
+                    vec = torch.zeros(257, dtype=torch.float64, device=probs.device)
                     if i > j:
-                        a, b = self.index.prefix_range(r)
+                        a, b = self.index.prefix_range(stream[j:i])
                         if a >= b:
                             break
-                    if sp is None:
-                        sp = self._sorted_probs(None, k, lp)
-                    vec = np.zeros(257)
-                    vec[:256] = segment_sums(sp, self.index.byte_bounds(r))
-                    if i == j and i >= P and self.eos_id is not None:
-                        vec[END] = math.exp(float(lp[self.eos_id]))
-                    add(i, L, vec)
+                        _, ids, bins = ranges.spec(stream[j:i])
+                        vec.index_add_(0, bins, probs[ids])
+                        vec[END] = 0.0  # a token ending exactly here is a segmentation, not a next byte
+                    else:
+                        vec.index_add_(0, ranges.group0, probs)  # every token, by its first byte
+                        vec[END] = probs[self.eos_id] if i >= P and self.eos_id is not None else 0.0
+                    add(i, L, vec.cpu().numpy())
                 for n in range(1, min(maxlen, N - j) + 1):
                     for t in self.index.ids_of(stream[j:j + n]):
                         cands[j + n].append((L + float(lp[t]), k, t))
             for k in live.get(j, []):
                 at[k] = j
-            s.forget(lambda kk: at.get(kk, 0) > j - maxlen)  # parents of later nodes stay
+            s.prune(lambda kk: at.get(kk, N) > j - maxlen)  # parents of later nodes keep their rows
         with np.errstate(divide="ignore"):
-            logm = np.log(acc) + ref[:, None]
-        return logm, [], []
+            return np.log(acc) + ref[:, None]
+
+    def next_byte_logprobs(self, prefix: bytes) -> torch.Tensor:
+        logm = torch.from_numpy(self._masses(bytes(prefix), last_only=True)[-1])
+        return logm - torch.logsumexp(logm, 0)
+
+    def next_byte_logmasses(self, prefix: bytes) -> torch.Tensor:
+        from ..errors import InputError
+
+        raise InputError("the approximate marginal mode has no unnormalised masses", fix="use next_byte_logprobs")
+
+    def distributions(self, data: bytes) -> torch.Tensor:
+        logm = torch.from_numpy(self._masses(bytes(data), last_only=False)[len(self.prefix):])
+        return logm - torch.logsumexp(logm, -1, keepdim=True)
+
+    def distributions_batch(self, texts) -> list[torch.Tensor]:
+        return [self.distributions(t) for t in texts]
+
+    def logprob(self, data: bytes, end: bool = False) -> float:
+        return ByteScoring.logprob(self, data, end)
+
+    def logprob_batch(self, texts, end: bool = False) -> list[float]:
+        return [self.logprob(t, end) for t in texts]
 
     def token_logprob(self, data: bytes, end: bool = False) -> float:
         return ByteLM.token_logprob(self, data, end)

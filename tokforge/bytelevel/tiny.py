@@ -69,3 +69,16 @@ def tiny_lm(kind: str = "byte_bpe", seed: int = 0, vocab_size: int = 300, fim: b
         model.model.embed_tokens.weight.normal_(0, 1.0, generator=torch.Generator().manual_seed(seed))
     model.eval()
     return model.to(dtype or torch.float64), tok
+
+
+def save_tiny(path, kind: str = "byte_bpe", seed: int = 0, fim: bool = False):
+    """Write :func:`tiny_lm` as an HF model folder (``config.json``, weights, ``tokenizer.json``),
+    loadable with ``models.load_causal_lm(path)`` and the CLI's ``-m PATH``. Returns ``path``."""
+    from pathlib import Path
+
+    path = Path(path)
+    model, tok = tiny_lm(kind, seed=seed, fim=fim)
+    model.save_pretrained(path)
+    tok.backend.save(str(path / "tokenizer.json"))
+    (path / "tokenizer_config.json").write_text(json.dumps({"eos_token": "<|endoftext|>", "bos_token": "<s>"}))
+    return path
