@@ -6,9 +6,9 @@ SmolLM2 to tokenizers NOT seen in training and compare bits/byte on FLORES devte
     python bench/hypernet.py         # both
 
 Training text: FLORES-200 *dev* English + the first 300 kB of tinyshakespeare (the evaluation uses
-*devtest*). Unseen tokenizers: a 32k byte-level BPE trained here on tinyshakespeare + FLORES dev of
-French/German/Spanish (other text), Gemma-3's 262k SentencePiece vocabulary, and a supertoken
-tokenizer (SmolLM2 + 2,048 supertokens, built here by `common.supertokens_ext`). Methods side by side: original, mean, fvt,
+*devtest*). Unseen tokenizers: a 32k byte-level BPE trained here on FLORES dev text of 8 languages
+(`common.bpe32k`, shared with the transplant bench), Gemma-3's 262k SentencePiece vocabulary, and a
+supertoken tokenizer (SmolLM2 + 2,048 supertokens, built here by `common.supertokens_ext`). Methods side by side: original, mean, fvt,
 TokenAdapt hybrid (when registered), hypernet. Threads: 2 (shared machine); step time is printed.
 """
 
