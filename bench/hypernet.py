@@ -6,9 +6,9 @@ SmolLM2 to tokenizers NOT seen in training and compare bits/byte on FLORES devte
     python bench/hypernet.py         # both
 
 Training text: FLORES-200 *dev* English + the first 300 kB of tinyshakespeare (the evaluation uses
-*devtest*). Unseen tokenizers: a 32k byte-level BPE trained here on tinyshakespeare + FLORES dev of
-French/German/Spanish (other text), Gemma-3's 262k SentencePiece vocabulary, and a supertoken
-tokenizer (SmolLM2 + 2,048 supertokens, built here by `common.supertokens_ext`). Methods side by side: original, mean, fvt,
+*devtest*). Unseen tokenizers: a 32k byte-level BPE trained here on FLORES dev text of 8 languages
+(`common.bpe32k`, shared with the transplant bench), Gemma-3's 262k SentencePiece vocabulary, and a
+supertoken tokenizer (SmolLM2 + 2,048 supertokens, built here by `common.supertokens_ext`). Methods side by side: original, mean, fvt,
 TokenAdapt hybrid (when registered), hypernet. Threads: 2 (shared machine); step time is printed.
 """
 
@@ -108,16 +108,16 @@ def evaluate(limit: int = 40) -> dict:
     model, tok = models.load_causal_lm("smollm2-135m")
     texts = {"eng_Latn": corpus.read_flores(corpus.flores_dir(), "devtest", ["eng_Latn"], limit)["eng_Latn"]}
     base = evaluate_languages(model, tok, texts)
+    only = os.environ.get("HYPERNET_METHODS")
+    keep = os.environ.get("HYPERNET_TARGETS")
     _merge(lambda res: res.update({
         "setup": {"model": "smollm2-135m", "eval": f"FLORES devtest eng_Latn, first {limit} sentences, joined by "
                   "newlines, BOS context (tokforge.transplant.evaluate)", "threads": 2,
                   "train": _trained_with(),
                   "train_log": _train_summary()},
-        "original": base["eng_Latn"]}))
+        "original": base["eng_Latn"]}), fresh=not only and not keep)
     methods = ["mean", "fvt", "hypernet-recon", "hypernet"] + (["hybrid"] if "hybrid" in METHODS else [])
-    only = os.environ.get("HYPERNET_METHODS")
     methods = [m for m in methods if not only or m in only.split(",")]
-    keep = os.environ.get("HYPERNET_TARGETS")
     for key, new in targets().items():
         if keep and key not in keep.split(","):
             continue
@@ -137,9 +137,10 @@ def evaluate(limit: int = 40) -> dict:
             gc.collect()
 
 
-def _merge(update) -> None:
-    """Re-read the results file, apply ``update`` and write it back (several eval runs may share it)."""
-    res = json.loads(RESULT.read_text()) if RESULT.is_file() else {}
+def _merge(update, fresh: bool = False) -> None:
+    """Re-read the results file, apply ``update`` and write it back (several eval runs restricted by
+    HYPERNET_TARGETS/HYPERNET_METHODS may share it); ``fresh`` starts from an empty file (a full run)."""
+    res = json.loads(RESULT.read_text()) if RESULT.is_file() and not fresh else {}
     update(res)
     atomic_write_text(RESULT, json.dumps(res, indent=1) + "\n")
 
@@ -167,7 +168,13 @@ def _train_summary() -> dict:
         if rows:
             key = "aux" if name == "recon" else "lm"
             out[name] = {"steps": len(rows), f"first_{key}": rows[0][key], f"last_{key}": rows[-1][key],
-                         "mean_step_s": round(sum(r["seconds"] for r in rows) / len(rows), 2)}
+                         "mean_step_s": round(sum(r["seconds"] for r in rows) / len(rows), 2),
+                         "total_s": round(sum(r["seconds"] for r in rows), 1)}
+            if name == "lm" and all("vocab" in r for r in rows):
+                out[name]["sampled_vocab_min"] = min(r["vocab"] for r in rows)
+                out[name]["sampled_vocab_max"] = max(r["vocab"] for r in rows)
+            if name == "lm" and all("aux" in r for r in rows):
+                out[name]["first_aux"], out[name]["last_aux"] = rows[0]["aux"], rows[-1]["aux"]
     return out
 
 

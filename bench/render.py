@@ -69,12 +69,133 @@ def cold_warm_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _k(n) -> str:
+    """``1000 -> '1k'``, ``64000 -> '64k'``."""
+    n = int(n)
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def _pct(x, nd=1) -> str:
+    """A ratio as a signed percentage change: ``1.1401 -> '+14.0%'``."""
+    return "-" if x is None else f"{100 * (x - 1):+.{nd}f}%"
+
+
+def stochastok_table() -> str:
+    """Throughput per tokenizer and document length against the reference algorithm (bench/stochastok.py)."""
+    res = _load("stochastok.json")["tokenizers"]
+    lines = ["| tokenizer | doc length | reference M tok/s | ours single M tok/s | ours batch M tok/s | single / ref | "
+             "batch / ref | split rate ref / ours (same docs) |", "|" + "---|" * 8]
+    for name, t in res.items():
+        for L, r in t["lengths"].items():
+            lines.append(f"| {name} | {_k(L)} | {r['reference_Mtok_per_s']:.2f} | {r['ours_single_Mtok_per_s']:.1f} | "
+                         f"{r['ours_batch_Mtok_per_s']:.1f} | {r['ratio_single_vs_reference']:.1f}x | "
+                         f"{r['ratio_batch_vs_reference']:.1f}x | {r['split_rate_reference']:.3f} / "
+                         f"{r['split_rate_ours_same_docs']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+SUPERTOKEN_ROWS = {"plain_bpe": "plain BPE (baseline)", "plain_bpe_minfreq2": "plain BPE, min frequency 2",
+                   "bpe_no_whitespace_pretok": "BPE without whitespace pre-tok.", "superbpe_t0.80_end_punct":
+                   "SuperBPE `t=0.8` + end-punct", "chunked_seed0": "chunked (TokenAdapt-style)"}
+
+
+def _supertoken_label(name: str) -> str:
+    if name in SUPERTOKEN_ROWS:
+        return SUPERTOKEN_ROWS[name]
+    if name.startswith("superbpe_t"):
+        t = float(name[len("superbpe_t"):])
+        return f"SuperBPE `t={t:g}`" + (" (default)" if abs(t - 0.8) < 1e-9 else "")
+    return name
+
+
+def _by_set(r: dict) -> str:
+    by = r.get("tokens_vs_plain_by_set")
+    return " / ".join(f"{v:.3f}" for v in by.values()) if by else "-"
+
+
+def supertokens_table() -> str:
+    """Held-out tokens per vocabulary size and method, relative to plain BPE (bench/supertokens.py)."""
+    res = _load("supertokens.json")["sizes"]
+    lines = ["| vocab | tokenizer | vocab reached | held-out tokens | vs plain | vs plain: Shakespeare / FLORES | "
+             "bytes/token | multi-word share | train s | train time vs plain |", "|" + "---|" * 10]
+    for v, rows in res.items():
+        for r in rows:
+            lines.append(f"| {_k(v)} | {_supertoken_label(r['name'])} | {r['vocab']:,} | {r['tokens']:,} | "
+                         f"{r['tokens_vs_plain']:.3f} | {_by_set(r)} | {r['bytes_per_token']:.2f} | "
+                         f"{100 * r['multiword_share']:.1f}% | {r['train_s']:.1f} | {r['train_time_vs_plain']:.1f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def supertokens_extend_table() -> str:
+    """SmolLM2's tokenizer vs the same plus supertokens, held-out tokens (bench/supertokens.py extend)."""
+    rows = _load("supertokens.json")["extend_smollm2"]
+    lines = ["| tokenizer | vocab | held-out tokens | vs SmolLM2 | vs SmolLM2: Shakespeare / FLORES | bytes/token | "
+             "multi-word share | train s |", "|" + "---|" * 8]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['vocab']:,} | {r['tokens']:,} | {r['tokens_vs_plain']:.3f} | {_by_set(r)} | "
+                     f"{r['bytes_per_token']:.2f} | {100 * r['multiword_share']:.1f}% | "
+                     f"{_f(r.get('train_s'), 1)} |")
+    return "\n".join(lines) + "\n"
+
+
+TEXT_LABELS = {"shakespeare_heldout": "Shakespeare held-out", "flores_devtest_eng": "FLORES devtest eng"}
+
+
+def supertokens_transplant_table() -> str:
+    """SmolLM2 put onto SmolLM2 + N supertokens, no training: tokens/byte and bits/byte per text."""
+    res = _load("supertokens.json")["extend_transplant"]
+    lines = ["| text | supertokens | method | tokens/byte old -> new | sequence length | bits/byte old -> new | "
+             "bits/byte cost | plan s |", "|" + "---|" * 8]
+    for r in res["rows"]:
+        for text, c in r["comparison"].items():
+            if text == "mean":
+                continue
+            lines.append(f"| {TEXT_LABELS.get(text, text)} | {r['supertokens']:,} | {r['method']} | "
+                         f"{c['tokens_per_byte_original']:.4f} -> {c['tokens_per_byte_new']:.4f} | "
+                         f"{_pct(c['length_ratio'])} | {c['bpb_original']:.3f} -> {c['bpb_new']:.3f} | "
+                         f"{_pct(c['bpb_ratio'])} | {r['plan_s']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+HYPERNET_TARGETS = {"bpe32k-flores-dev": "32k byte-level BPE trained on FLORES dev, 8 languages",
+                    "gemma3-262k": "Gemma-3 SentencePiece",
+                    "supertokens-smollm2-ext": "SmolLM2 + supertokens (`common.supertokens_ext`)"}
+HYPERNET_METHODS = {"mean": "mean", "fvt": "fvt", "hybrid": "TokenAdapt hybrid", "hypernet-recon": "hypernet-recon",
+                    "hypernet": "hypernet"}
+
+
+def hypernet_table() -> str:
+    """Bits/byte (and change vs the original) per unseen tokenizer and method; best of each row in bold."""
+    res = _load("hypernet.json")
+    lines = ["| unseen tokenizer | vocab | tokens/byte | " + " | ".join(HYPERNET_METHODS.values()) + " |",
+             "|" + "---|" * (3 + len(HYPERNET_METHODS))]
+    for key, t in res["targets"].items():
+        got = {m: t[m] for m in HYPERNET_METHODS if m in t}
+        best = min(got, key=lambda m: got[m]["bits_per_byte"]) if got else None
+        cells = []
+        for m in HYPERNET_METHODS:
+            if m not in got:
+                cells.append("-")
+                continue
+            cell = f"{got[m]['bits_per_byte']:.4f} ({_pct(got[m]['vs_original'])})"
+            cells.append(f"**{cell}**" if m == best else cell)
+        tpb = next(iter(got.values()))["tokens_per_byte"] if got else None
+        lines.append(f"| {HYPERNET_TARGETS.get(key, key)} | {t['vocab_size']:,} | {_f(tpb, 4)} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 RENDERERS = {
     "heal-gemma3": lambda: heal_table("gemma3"),
     "heal-bpe32k": lambda: heal_table("bpe32k"),
     "transplant-gemma3": lambda: transplant_table("gemma3"),
     "transplant-bpe32k": lambda: transplant_table("bpe32k"),
     "transplant-cold": cold_warm_table,
+    "stochastok": stochastok_table,
+    "supertokens": supertokens_table,
+    "supertokens-extend": supertokens_extend_table,
+    "supertokens-transplant": supertokens_transplant_table,
+    "hypernet": hypernet_table,
 }
 
 

@@ -20,6 +20,7 @@ Run: ``python bench/stochastok.py [--quick]``
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -95,15 +96,15 @@ def bench_one(name: str, quick: bool) -> dict:
         ours_split_same = (sum(map(len, same_docs)) - ref_tokens) / ref_tokens
         same = all(np.array_equal(a, st.expand(d, seed=0, index=i)) for i, (a, d) in enumerate(zip(got[-1][:3], docs)))
         row = {"docs": len(docs), "reference_docs": len(ref_docs),
-               "reference_tok_per_s": ref_tokens / t_ref, "ours_single_tok_per_s": n_tok / t_single,
-               "ours_batch_tok_per_s": n_tok / t_batch,
+               "reference_Mtok_per_s": ref_tokens / t_ref / 1e6, "ours_single_Mtok_per_s": n_tok / t_single / 1e6,
+               "ours_batch_Mtok_per_s": n_tok / t_batch / 1e6,
                "ratio_single_vs_reference": (n_tok / t_single) / (ref_tokens / t_ref),
                "ratio_batch_vs_reference": (n_tok / t_batch) / (ref_tokens / t_ref),
                "split_rate_reference": ref_split, "split_rate_ours_same_docs": ours_split_same,
                "split_rate_ours_all_docs": ours_split, "batch_equals_single": same}
         out["lengths"][str(L)] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-        print(f"{name:14s} L={L:6d}  ref {row['reference_tok_per_s'] / 1e6:6.2f} M/s  single "
-              f"{row['ours_single_tok_per_s'] / 1e6:6.2f} M/s  batch {row['ours_batch_tok_per_s'] / 1e6:6.2f} M/s  "
+        print(f"{name:14s} L={L:6d}  ref {row['reference_Mtok_per_s']:6.2f} M/s  single "
+              f"{row['ours_single_Mtok_per_s']:6.2f} M/s  batch {row['ours_batch_Mtok_per_s']:6.2f} M/s  "
               f"x{row['ratio_single_vs_reference']:.1f}/x{row['ratio_batch_vs_reference']:.1f}  "
               f"split ref {ref_split:.3f} ours {ours_split_same:.3f} (all docs {ours_split:.3f})", flush=True)
     return out
@@ -111,11 +112,14 @@ def bench_one(name: str, quick: bool) -> dict:
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
+    load_start, t0 = os.getloadavg()[0], time.perf_counter()
     results = {name: bench_one(name, quick) for name in TOKENIZERS}
     path = write_results("stochastok", {
-        "what": "StochasTok expand throughput (tokens/s of CPU time, one core) vs the reference algorithm, p=0.1, "
-                "FLORES-200 text in 10 languages cut into documents of 1k/8k/64k tokens",
+        "what": "StochasTok expand throughput (million tokens/s of CPU time, one core) vs the reference algorithm, "
+                "p=0.1, FLORES-200 text in 10 languages cut into documents of 1k/8k/64k tokens",
         "p": P, "quick": quick, "timer": "time.process_time (best of repeats; reference: one pass)",
+        "load_average_1min": {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)},
+        "cpus": os.cpu_count(), "wall_s": round(time.perf_counter() - t0, 1),
         "tokenizers": results})
     print(f"wrote {path}")
 

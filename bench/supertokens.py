@@ -1,12 +1,14 @@
 """Supertokens benchmark: held-out tokens of SuperBPE vs plain byte-level BPE of the same size vs
-BPE without whitespace pre-tokenization (and TokenAdapt-style chunked BPE), with training times.
+BPE without whitespace pre-tokenization (and TokenAdapt-style chunked BPE), with training times;
+SmolLM2's tokenizer extended with supertokens; and SmolLM2 transplanted onto SmolLM2 + 512/2,048
+supertokens (fvt, hybrid), bits/byte and tokens/byte before/after, no training.
 
 Train: first 90% of tinyshakespeare lines + FLORES dev English. Held out: the last 10% of
-tinyshakespeare + FLORES devtest English. Corpus files are written to a temporary folder outside
-the repo (never committed). Writes bench/results/supertokens.json.
+tinyshakespeare + FLORES devtest English (token counts also per source). Corpus files are written
+to a temporary folder outside the repo (never committed). Writes bench/results/supertokens.json.
 
-    python bench/supertokens.py                  # 8k/16k/32k, t sweep (a few minutes on 2 cores)
-    python bench/supertokens.py --sizes 8000     # quicker
+    python bench/supertokens.py                  # 8k/16k/32k, t sweep, extend, transplant (about an hour on 2 cores)
+    python bench/supertokens.py --sizes 8000 --transplant ''   # quicker
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 from tokforge import corpus  # noqa: E402
+from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders.hf_json import from_backend  # noqa: E402
 from tokforge.supertokens import pretok, train_supertokens  # noqa: E402
 from tokforge.supertokens.report import compression  # noqa: E402
@@ -38,38 +41,61 @@ def split_data(tmp: Path) -> tuple[Path, list[str]]:
     return common.supertoken_train_file(tmp)
 
 
+def held_sets(held: list[str]) -> dict[str, list[str]]:
+    """The held-out lines by source: tinyshakespeare's last 10% and FLORES devtest English."""
+    devtest = set(corpus.read_flores(corpus.flores_dir(), "devtest", ["eng_Latn"])["eng_Latn"])
+    return {"shakespeare_heldout": [x for x in held if x not in devtest],
+            "flores_devtest_eng": [x for x in held if x in devtest]}
+
+
+def by_set(tok, sets: dict[str, list[str]]) -> dict:
+    """Held-out tokens per source (the in-domain / out-of-domain split of the saving)."""
+    return {"tokens_by_set": {k: compression(tok, v)["tokens"] for k, v in sets.items()}}
+
+
+def ratios(rows: list[dict]) -> None:
+    """Tokens (overall and per source) relative to the first row, in place."""
+    base = rows[0]
+    for r in rows:
+        r["tokens_vs_plain"] = round(r["tokens"] / base["tokens"], 4)
+        if "tokens_by_set" in r:
+            r["tokens_vs_plain_by_set"] = {k: round(v / base["tokens_by_set"][k], 4)
+                                           for k, v in r["tokens_by_set"].items()}
+        if "train_s" in r and "train_s" in base:
+            r["train_time_vs_plain"] = round(r["train_s"] / max(base["train_s"], 1e-9), 2)
+
+
 def timed(fn):
     t0 = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t0
 
 
-def hf_row(name, hf, held, secs):
+def hf_row(name, hf, held, secs, sets):
     tok = from_backend(hf, json.loads(hf.to_str()), name)
-    return {"name": name, "vocab": len(tok.vocab), "train_s": round(secs, 2), **compression(tok, held)}
+    return {"name": name, "vocab": len(tok.vocab), "train_s": round(secs, 2), **compression(tok, held),
+            **by_set(tok, sets)}
 
 
 def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[dict]:
-    rows = []
+    rows, sets = [], held_sets(held)
     hf, s = timed(lambda: train_bpe(checked_lines([train]), v, pretok.stage1_pretokenizer(), min_frequency=1))
-    rows.append(hf_row("plain_bpe", hf, held, s))
+    rows.append(hf_row("plain_bpe", hf, held, s, sets))
     hf, s = timed(lambda: train_bpe(checked_lines([train]), v, pretok.stage1_pretokenizer(), min_frequency=2))
-    rows.append(hf_row("plain_bpe_minfreq2", hf, held, s))
+    rows.append(hf_row("plain_bpe_minfreq2", hf, held, s, sets))
     hf, s = timed(lambda: train_bpe(checked_lines([train]), v, pretok.chunk_pretokenizer(), min_frequency=1))
-    rows.append(hf_row("bpe_no_whitespace_pretok", hf, held, s))
+    rows.append(hf_row("bpe_no_whitespace_pretok", hf, held, s, sets))
     for f in fracs:
         tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * f), show_progress=False))
         rows.append({"name": f"superbpe_t{f:.2f}", "transition": int(v * f), "vocab": len(tok.vocab),
-                     "train_s": round(s, 2), **compression(tok, held)})
+                     "train_s": round(s, 2), **compression(tok, held), **by_set(tok, sets)})
     tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * 0.8), end_punct=".!?", show_progress=False))
     rows.append({"name": "superbpe_t0.80_end_punct", "transition": int(v * 0.8), "vocab": len(tok.vocab),
-                 "train_s": round(s, 2), **compression(tok, held)})
+                 "train_s": round(s, 2), **compression(tok, held), **by_set(tok, sets)})
     tok, s = timed(lambda: train_supertokens([train], v, method="chunked", seed=0, show_progress=False))
-    rows.append({"name": "chunked_seed0", "vocab": len(tok.vocab), "train_s": round(s, 2), **compression(tok, held)})
-    base = rows[0]
-    for r in rows:
-        r["tokens_vs_plain"] = round(r["tokens"] / base["tokens"], 4)
-        r["train_time_vs_plain"] = round(r["train_s"] / max(base["train_s"], 1e-9), 2)
+    rows.append({"name": "chunked_seed0", "vocab": len(tok.vocab), "train_s": round(s, 2), **compression(tok, held),
+                 **by_set(tok, sets)})
+    ratios(rows)
     return rows
 
 
@@ -79,44 +105,51 @@ def run_extend(train: Path, held: list[str], extra: int) -> list[dict]:
 
     base_dir = models.pull("smollm2-135m")
     base = models.load_tokenizer("smollm2-135m")
+    sets = held_sets(held)
     tok, s = timed(lambda: train_supertokens([train], len(base.vocab) + extra, base=base_dir, show_progress=False))
-    rows = [{"name": "smollm2", "vocab": len(base.vocab), **compression(base, held)},
-            {"name": f"smollm2+{extra}_supertokens", "vocab": len(tok.vocab), "train_s": round(s, 2), **compression(tok, held)}]
-    for r in rows:
-        r["tokens_vs_plain"] = round(r["tokens"] / rows[0]["tokens"], 4)
+    rows = [{"name": "smollm2", "vocab": len(base.vocab), **compression(base, held), **by_set(base, sets)},
+            {"name": f"smollm2+{extra}_supertokens", "vocab": len(tok.vocab), "train_s": round(s, 2),
+             **compression(tok, held), **by_set(tok, sets)}]
+    ratios(rows)
     return rows
 
 
-def run_transplant(held: list[str], extras: list[int], methods=("fvt", "hybrid")) -> list[dict]:
+def run_transplant(held: list[str], extras: list[int], methods=("fvt", "hybrid"), limit: int = 200) -> dict:
     """SmolLM2 given its own tokenizer plus N supertokens (`common.supertokens_ext`): bits/byte and tokens
-    per byte before/after on the held-out Shakespeare lines and on FLORES devtest English
-    (`tokforge.transplant.evaluate`), no training."""
+    per byte before/after on the first ``limit`` held-out Shakespeare lines and FLORES devtest English
+    sentences (`tokforge.transplant.evaluate`, one document per text), no training."""
     import copy
 
     from tokforge import models
     from tokforge.loaders import load_tokenizer
     from tokforge.surgery.apply import apply_plan
-    from tokforge.transplant.evaluate import compare, evaluate_languages
+    from tokforge.transplant.evaluate import CONVENTION, compare, evaluate_languages
     from tokforge.transplant.registry import TransplantContext, get_method
 
     model, tok = models.load_causal_lm("smollm2-135m")
-    fl = corpus.flores_dir()
-    sets = {"shakespeare_heldout": [x for x in held if x not in set(corpus.read_flores(fl, "devtest", ["eng_Latn"])[
-        "eng_Latn"])], "eng_Latn": corpus.read_flores(fl, "devtest", ["eng_Latn"])["eng_Latn"]}
-    sets = {k: v[:200] for k, v in sets.items()}
+    sets = {"shakespeare_heldout": held_sets(held)["shakespeare_heldout"][:limit],
+            "flores_devtest_eng": corpus.read_flores(corpus.flores_dir(), "devtest", ["eng_Latn"])["eng_Latn"][:limit]}
     base = evaluate_languages(model, tok, sets)
     rows = []
     for extra in extras:
-        new = load_tokenizer(common.supertokens_ext(extra), name=f"smollm2+{extra}")
+        new, s_build = timed(lambda: load_tokenizer(common.supertokens_ext(extra), name=f"smollm2+{extra}"))
         for method in methods:
             m = copy.deepcopy(model)
-            apply_plan(m, get_method(method)(TransplantContext(tok, new, model=m, progress=False)), new)
-            cmp = compare(base, evaluate_languages(m, new, sets))
-            rows.append({"supertokens": extra, "method": method, "comparison": cmp})
+            plan, s_plan = timed(lambda: get_method(method)(TransplantContext(tok, new, model=m, progress=False)))
+            apply_plan(m, plan, new)
+            after, s_eval = timed(lambda: evaluate_languages(m, new, sets))
+            cmp = compare(base, after)
+            rows.append({"supertokens": extra, "vocab": len(new.vocab), "method": method, "comparison": cmp,
+                         "tokenizer_s": round(s_build, 1), "plan_s": round(s_plan, 1), "eval_s": round(s_eval, 1)})
             print(f"transplant +{extra} {method}: " + ", ".join(f"{k}: tokens/byte x{v['length_ratio']}, bits/byte "
                                                               f"x{v['bpb_ratio']}" for k, v in cmp.items()), flush=True)
-            del m
-    return rows
+            del m, plan
+            s_build = 0.0  # built (or read from the cache) once per size
+    return {"model": "smollm2-135m", "convention": CONVENTION,
+            "texts": {k: {"lines": len(v), "bytes": sum(len(x.encode()) + 1 for x in v) - 1} for k, v in sets.items()},
+            "original": {k: {x: v[x] for x in ("bits_per_byte", "tokens_per_byte", "bytes", "tokens")}
+                         for k, v in base.items()},
+            "rows": rows}
 
 
 def main() -> None:
@@ -148,9 +181,8 @@ def main() -> None:
         if a.transplant:
             results["extend_transplant"] = run_transplant(held, [int(x) for x in a.transplant.split(",")])
     results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "rayon_threads": os.environ["RAYON_NUM_THREADS"]}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print("wrote", OUT)
+    results["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    print("wrote", atomic_write_text(OUT, json.dumps(results, indent=2) + "\n"))
 
 
 if __name__ == "__main__":
