@@ -44,7 +44,7 @@ def _same(a: dict, b: dict):
 
 def test_batched_sums_equal_whole_language_metrics(gpt2, mistral_v1, corp):
     """Batches of 64 lines give exactly the per-language metrics of one whole-language pass."""
-    from tokforge.audit import sources
+    from tokforge.audit import hf_source as sources
 
     for tok in (gpt2, mistral_v1):
         old = sources.BATCH_LINES
@@ -64,7 +64,7 @@ def test_batched_sums_equal_whole_language_metrics(gpt2, mistral_v1, corp):
 
 
 def test_iter_batches_default_size_is_used(corp):
-    from tokforge.audit import sources
+    from tokforge.audit import hf_source as sources
 
     sizes = [len(lines) for _, lines, _ in corp.iter_batches(batch=100)]  # languages packed together
     assert sum(sizes) == sum(len(v) for v in corp.texts.values()) and max(sizes) == 100
@@ -73,7 +73,7 @@ def test_iter_batches_default_size_is_used(corp):
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    from tokforge.audit import sources
+    from tokforge.audit import hf_source as sources
 
     monkeypatch.setattr(sources, "BATCH_LINES", 100)  # many batches from a small corpus
 

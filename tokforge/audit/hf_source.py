@@ -20,6 +20,8 @@ from pathlib import Path
 
 from ..errors import InputError
 
+BATCH_LINES = 16384  # lines per encode_batch call: few calls (tiktoken starts a thread pool per call), small memory
+
 BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow", ".csv": "csv",
             ".txt": "text"}
 
@@ -109,9 +111,7 @@ class HFCorpus:
             raise InputError(f"hf: corpus has no column {self.lang_column!r}", where=self.path,
                              fix="choose --lang-column from: " + ", ".join(cols))
         want = set(self.langs) if self.langs else None
-        from . import sources
-
-        for b, rows in enumerate(ds.iter(batch_size=batch or self.batch or sources.BATCH_LINES)):
+        for b, rows in enumerate(ds.iter(batch_size=batch or self.batch or BATCH_LINES)):
             texts = rows[text_col]
             langs = [str(x) for x in rows[self.lang_column]] if self.lang_column else [self.default_lang] * len(texts)
             keep_t, keep_l = [], []

@@ -19,7 +19,9 @@ import json
 import math
 
 from .glossary import glossary_rows
-from .report import AuditReport, _fmt, plural
+from .fmt import notable_html, plural
+from .fmt import token_html as _tok
+from .report import AuditReport
 
 SMALL_LINES = 500  # fewer lines per language than this: the caveat says the numbers are indicative
 
@@ -378,9 +380,7 @@ def _glossary(rep: AuditReport) -> str:
 
 
 def _notable(rep: AuditReport) -> str:
-    from .static_html import _notable as one
-
-    return "".join(one(t) for t in rep.tokenizers)
+    return "".join(notable_html(t) for t in rep.tokenizers)
 
 
 def render_html(rep: AuditReport) -> str:
@@ -430,8 +430,6 @@ def render_html(rep: AuditReport) -> str:
                "numbers. Hover a token for its exact text.</p>" + _viewer(rep))
     sec.append("<h2 id='numbers'>Numbers, code, whitespace</h2>" + _probes(rep))
     if rep.diff:
-        from .static_html import _tok
-
         d = rep.diff
         sec.append(f"<h2 id='diff'>Diff {_e(d['a'])} vs {_e(d['b'])}</h2><p class='note'>{d['n_common']:,} shared; "
                    f"{d['n_only_a']:,} only in {_e(d['a'])}, {d['n_only_b']:,} only in {_e(d['b'])}.</p>"
@@ -455,4 +453,4 @@ def render_html(rep: AuditReport) -> str:
             f"<script>{bundle()}</script><script>{JS}</script></body></html>")
 
 
-__all__ = ["render_html", "_fmt"]
+__all__ = ["render_html"]

@@ -92,7 +92,6 @@ def to_flores(code: str) -> str:
             _MAP = {}
     if code not in _MAP:
         from ..io import atomic_write_text
-        from .sources import flores_code
 
         _MAP[code] = flores_code(code) or code
         try:
@@ -100,3 +99,26 @@ def to_flores(code: str) -> str:
         except OSError:
             pass
     return _MAP[code]
+
+def flores_code(locale: str) -> str | None:
+    """``pycountry`` locale -> FLORES-style code (``sr@latin`` -> ``srp_Latn``, ``zh_TW`` -> ``zho_Hant``).
+
+    Macrolanguages become the variety FLORES-200 uses (``ar`` -> ``arb_Arab``, ``fa`` -> ``pes_Arab``).
+
+    >>> flores_code("ru"), flores_code("sr@latin"), flores_code("zh_CN"), flores_code("ar")
+    ('rus_Cyrl', 'srp_Latn', 'zho_Hans', 'arb_Arab')
+    """
+    import langcodes
+
+    tag = locale.replace("_", "-")
+    if "@" in tag:
+        base, variant = tag.split("@", 1)
+        tag = base + {"latin": "-Latn", "iqtelif": "-Latn"}.get(variant, "")
+    try:
+        lang = langcodes.Language.get(tag).maximize()
+        if not lang.script:
+            return None
+        a3 = lang.to_alpha3()
+        return f"{MACRO.get(a3, a3)}_{'Hang' if lang.script == 'Kore' else lang.script}"  # FLORES-200's choices
+    except (ValueError, LookupError, AttributeError):
+        return None

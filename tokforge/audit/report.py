@@ -25,20 +25,16 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fmt import cell, plural
+
 FORMAT = "tokforge.audit"
+# report.html renderers (lazy "module:attribute": the pages import the report, not the other way round)
+PAGES = {"interactive": "tokforge.audit.html:render_html", "static": "tokforge.audit.static_html:render_html"}
 VERSION = 2
 SUMMARY_COLUMNS = ["tokenizer", "role", "family", "vocab", "text", "special", "byte_fb", "partial_utf8", "dups",
                    "unreachable", "mean_bytes", "bytes/token", "parity_mean", "parity_median", "parity_max",
                    "worst_lang", "utilisation", "renyi"]
 
-
-def plural(n: int, word: str) -> str:
-    """``1 tokenizer``, ``3 tokenizers``.
-
-    >>> plural(1, "tokenizer"), plural(2, "language")
-    ('1 tokenizer', '2 languages')
-    """
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _clean(x):
@@ -142,7 +138,8 @@ class AuditReport:
             f"{c['name']}, {plural(len(c['languages']), 'language')}, {plural(c.get('lines') or 0, 'line')}")
         return f"{who} · {on} · {self.seconds:.1f} s"
 
-    def _wide(self, col: str):
+    def wide_table(self, col: str):
+        """One metric per language (rows) and tokenizer (columns)."""
         import pandas as pd
 
         df = self.language_table()
@@ -152,10 +149,10 @@ class AuditReport:
 
     def parity_table(self):
         """Languages x tokenizers: tokens relative to the baseline language (empty if not parallel)."""
-        return self._wide("parity")
+        return self.wide_table("parity")
 
     def fertility_table(self):
-        return self._wide("fertility")
+        return self.wide_table("fertility")
 
     def coverage_table(self, col: str = "word_coverage"):
         import pandas as pd
@@ -195,14 +192,12 @@ class AuditReport:
             stats = getattr(self, "_corpus_stats", None)
             if stats is not None and (self.corpus or {}).get("shard"):
                 stats.save(tmp / "corpus_stats.json.gz")
-            if html and static:
-                from .static_html import render_html as render_static
+            if html:
+                from ..registry import get
 
-                (tmp / "report.html").write_text(render_static(self, png_dir=tmp), encoding="utf-8")
-            elif html:
-                from .html import render_html
-
-                (tmp / "report.html").write_text(render_html(self), encoding="utf-8")
+                page = get(PAGES, "static" if static else "interactive", "report page")
+                kw = {"png_dir": tmp} if static else {}
+                (tmp / "report.html").write_text(page(self, **kw), encoding="utf-8")
         return out
 
     def print(self, console=None) -> None:
@@ -220,7 +215,7 @@ class AuditReport:
                 "parity_max": "worst x", "renyi": "Rényi eff."}
         t = Table(*cols.values(), title="tokforge audit: " + self.subtitle())
         for row in rows:
-            t.add_row(*[_fmt(row[c], 2) for c in cols], style="dim" if row["role"] == "reference" else None)
+            t.add_row(*[cell(row[c], 2) for c in cols], style="dim" if row["role"] == "reference" else None)
         con.print(t)
         if self.diff:
             d = self.diff
@@ -229,12 +224,3 @@ class AuditReport:
         for w in self.warnings:
             con.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
 
-
-def _fmt(x, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "-"
-    if isinstance(x, float):
-        return f"{x:.{digits}f}"
-    if isinstance(x, int):
-        return f"{x:,}"
-    return str(x)

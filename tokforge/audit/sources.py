@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from . import hf_source
+from .languages import flores_code
 
 DOMAINS = ("iso3166-1", "iso4217", "iso15924")
-BATCH_LINES = 16384  # lines per encode_batch call: few calls (tiktoken starts a thread pool per call), small memory
 MIN_LINES = 150  # locales with fewer translated strings are left out of the default corpus
 
 
@@ -48,7 +49,7 @@ class Corpus:
         """``(langs, lines, keys)`` batches of ``batch`` lines (languages packed together, ``langs``
         one per line; a single language as a string); batch number b belongs to shard ``b % n``."""
         i, n = shard
-        size = batch or BATCH_LINES
+        size = batch or hf_source.BATCH_LINES
         b = 0
         buf_l, buf_t, buf_k = [], [], []
         for lang, lines in self.texts.items():
@@ -158,31 +159,6 @@ def _catalog(path: Path) -> dict[str, str]:
         cat = gettext.GNUTranslations(f)._catalog  # the .mo file's msgid -> msgstr table
     return {k: v for k, v in cat.items() if isinstance(k, str) and k and isinstance(v, str) and v.strip()}
 
-
-def flores_code(locale: str) -> str | None:
-    """``pycountry`` locale -> FLORES-style code (``sr@latin`` -> ``srp_Latn``, ``zh_TW`` -> ``zho_Hant``).
-
-    Macrolanguages become the variety FLORES-200 uses (``ar`` -> ``arb_Arab``, ``fa`` -> ``pes_Arab``).
-
-    >>> flores_code("ru"), flores_code("sr@latin"), flores_code("zh_CN"), flores_code("ar")
-    ('rus_Cyrl', 'srp_Latn', 'zho_Hans', 'arb_Arab')
-    """
-    import langcodes
-
-    tag = locale.replace("_", "-")
-    if "@" in tag:
-        base, variant = tag.split("@", 1)
-        tag = base + {"latin": "-Latn", "iqtelif": "-Latn"}.get(variant, "")
-    from .languages import MACRO
-
-    try:
-        lang = langcodes.Language.get(tag).maximize()
-        if not lang.script:
-            return None
-        a3 = lang.to_alpha3()
-        return f"{MACRO.get(a3, a3)}_{'Hang' if lang.script == 'Kore' else lang.script}"  # FLORES-200's choices
-    except (ValueError, LookupError, AttributeError):
-        return None
 
 
 def default_corpus(langs: list[str] | None = None, limit: int | None = None) -> Corpus:

@@ -9,7 +9,10 @@ import io
 import math
 
 from . import plots
-from .report import AuditReport, _fmt, plural
+from .fmt import cell as _fmt
+from .fmt import notable_html, plural
+from .fmt import token_html as _tok
+from .report import AuditReport
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
@@ -48,10 +51,6 @@ def _img(fig) -> str:
 
 def _e(x) -> str:
     return html.escape(str(x))
-
-
-def _tok(s: str) -> str:
-    return f'<code class="tok">{_e(repr(s)[1:-1])}</code>'
 
 
 def _table(df, pct: bool = False, digits: int = 3) -> str:
@@ -93,28 +92,6 @@ def _card(t: dict, summary_row) -> str:
 def _nan(x) -> bool:
     return isinstance(x, float) and not math.isfinite(x)
 
-
-def _notable(t: dict) -> str:
-    c = t["census"]
-    r = c.get("reachability") or {}
-    parts = [f"<details><summary>{_e(t['name'])}</summary>"]
-    if r.get("examples"):
-        parts.append(f"<p class='note'>Unreachable (encoding the token's own text gives other tokens; "
-                     f"{r['unreachable']:,} of {r['tested']:,} tested{'; ' + _e(r['note']) if r.get('note') else ''}):</p>"
-                     + "".join(_tok(s) for s in r["examples"]))
-    elif r.get("note"):
-        parts.append(f"<p class='note'>Reachability: {_e(r['note'])}</p>")
-    if c["partial_examples"]:
-        parts.append(f"<p class='note'>Partial UTF-8 ({c['n_partial_utf8']:,}; hex):</p>"
-                     + "".join(_tok(h) for h in c["partial_examples"]))
-    parts.append("<p class='note'>Longest tokens:</p>" + "".join(_tok(s) for s in c["longest_tokens"]))
-    if c["duplicate_examples"]:
-        parts.append(f"<p class='note'>Byte strings held by several ids ({c['n_duplicate_ids']:,} ids):</p>"
-                     + "".join(f"{_tok(s)} ids {_e(ids)} " for s, ids in c["duplicate_examples"]))
-    ex = t["qtok"]["examples"]
-    parts.append("<p class='note'>Qtok category examples:</p>" + "".join(
-        f"<div><b>{_e(k)}</b>: {''.join(_tok(s) for s in v)}</div>" for k, v in ex.items() if v))
-    return "".join(parts) + "</details>"
 
 
 def render_html(rep: AuditReport, png_dir=None) -> str:
@@ -170,14 +147,14 @@ def _render(rep: AuditReport) -> str:
                    f"{d['n_only_a']:,} only in {_e(d['a'])}, {d['n_only_b']:,} only in {_e(d['b'])} (shortest first).</p>"
                    f"<details><summary>only in {_e(d['a'])}</summary>{''.join(_tok(s) for s in d['only_a'][:400])}</details>"
                    f"<details><summary>only in {_e(d['b'])}</summary>{''.join(_tok(s) for s in d['only_b'][:400])}</details>")
-    sec.append("<h2>Notable tokens</h2>" + "".join(_notable(t) for t in rep.tokenizers))
+    sec.append("<h2>Notable tokens</h2>" + "".join(notable_html(t) for t in rep.tokenizers))
     sec.append("<h2>Tables</h2><details><summary>Summary</summary>" + _table(summary.set_index("tokenizer")) + "</details>")
     if not par.empty:
         sec.append("<details><summary>Parity per language</summary>" + _table(par.sort_index(), digits=2) + "</details>")
     lt = rep.language_table()
     if not lt.empty:
         for col in ("bytes_per_token", "split_word_share", "renyi_efficiency"):
-            sec.append(f"<details><summary>{_e(col)} per language</summary>{_table(rep._wide(col).sort_index())}</details>")
+            sec.append(f"<details><summary>{_e(col)} per language</summary>{_table(rep.wide_table(col).sort_index())}</details>")
     sec.append("<p class='note'>Full data: report.json (schema in the tokforge docs) and the CSV files beside this page.</p>")
     title = "tokforge audit: " + (", ".join(rep.names) if len(rep.names) <= 4 else plural(len(rep.names), "tokenizer"))
     head = f"<header><h1>{_e(title)}</h1><p>{_e(rep.subtitle())}</p></header>"
