@@ -143,7 +143,7 @@ def bench_qtok(repeat: int) -> dict:
 
         def ours(*extra):  # a fresh process too, like Qtok: imports, loading, audit, JSON/CSV/HTML
             return lambda: subprocess.run(
-                [sys.executable, "-m", "cli.main", "audit", str(tj), "--no-corpus", "--reference", "none", *extra,
+                [sys.executable, "-m", "tokforge_cli.main", "audit", str(tj), "--no-corpus", "--reference", "none", *extra,
                  "--out", str(tmp / "ours")], check=True, cwd=ROOT, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -71,7 +71,7 @@ def child(mode: str, data: Path, tok_name: str, out_dir: Path) -> dict:
         for _, lines, _ in HFCorpus(str(data), lang_column="lang").iter_batches():
             tok.encode_batch(lines)
     else:
-        from cli.main import main
+        from tokforge_cli.main import main
 
         os.environ["TOKFORGE_PROGRESS"] = "0"
         rc = main(["audit", tok_name, "--corpus", f"hf:{data}", "--lang-column", "lang", "--reference", "none",

@@ -31,7 +31,7 @@ _CACHE: dict | None = None
 
 
 def _discover() -> dict:
-    """Subcommands by name, from the modules of ``cli.commands``."""
+    """Subcommands by name, from the modules of ``tokforge_cli.commands`` (the cli/ folder)."""
     global _CACHE
     if _CACHE is None:
         found = {}

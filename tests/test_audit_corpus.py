@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from cli.main import main as cli_main
+from tokforge_cli.main import main as cli_main
 from tokforge.audit import audit, load_corpus
 from tokforge.audit import corpus_metrics as cm
 from tokforge.audit.core import corpus_pass

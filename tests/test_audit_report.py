@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from cli.main import main as cli_main
+from tokforge_cli.main import main as cli_main
 from tokforge.audit import AuditReport, Corpus, audit, default_corpus, load_corpus
 from tokforge.errors import InputError, LoadError
 

@@ -82,7 +82,7 @@ def test_tiktoken_gapped_ranks(tmp_path):
 def test_unknown_name_offline_is_one_line():
     """A name that is no file and no artifact goes to the hub; offline that is one clear line."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # fail fast instead of waiting for the network
-    r = subprocess.run([sys.executable, "-m", "cli.main", "inspect", "no-such-org/no-such-tokenizer-xyz"],
+    r = subprocess.run([sys.executable, "-m", "tokforge_cli.main", "inspect", "no-such-org/no-such-tokenizer-xyz"],
                        capture_output=True, text=True, cwd=REPO, env=env)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     msg = r.stderr.strip()
@@ -117,7 +117,7 @@ def test_member_extraction_takes_only_named_files(tmp_path):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, cwd=REPO)
+    return subprocess.run([sys.executable, "-m", "tokforge_cli.main", *args], capture_output=True, text=True, cwd=REPO)
 
 
 def test_cli_error_exit_code_and_no_traceback(tmp_path):

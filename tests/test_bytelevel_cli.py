@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from cli.main import main
+from tokforge_cli.main import main
 from tokforge import models
 from tokforge.bytelevel import MODES, ByteLM, Ensemble
 from tokforge.bytelevel.tiny import save_tiny

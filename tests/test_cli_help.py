@@ -7,7 +7,7 @@ import shlex
 import click
 import pytest
 
-from cli.main import _discover, app
+from tokforge_cli.main import _discover, app
 
 COMMANDS = ["audit", "inspect", "models", "models list", "models pull", "supertokens", "supertokens train",
             "supertokens report", "stochastok", "hypernet", "hypernet train", "hypernet info"]

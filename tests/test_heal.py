@@ -311,7 +311,7 @@ def test_two_processes_match_one(pair, tmp_path):
 
 # -- bad input -------------------------------------------------------------------------------------
 def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
-    from cli.main import main
+    from tokforge_cli.main import main
 
     tdir, sdir, corpus, held = _dirs(pair, tmp_path)
     out = tmp_path / "out"
@@ -372,7 +372,7 @@ def test_bf16_training_leaves_frozen_weights_exact(pair):
 def test_transplant_then_heal_in_one_command(pair, tmp_path, capsys):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from cli.main import main
+    from tokforge_cli.main import main
 
     tdir, sdir, corpus, held = _dirs(pair, tmp_path)
     out = tmp_path / "converted"

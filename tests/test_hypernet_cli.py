@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 import tokforge.transplant.hypernet.train  # noqa: E402,F401  (a broken import must fail, not skip)
-from cli.main import main  # noqa: E402
+from tokforge_cli.main import main  # noqa: E402
 from tokforge import models  # noqa: E402
 
 TINY = ["--steps", "2", "--recon-steps", "1", "--batch-size", "2", "--seq-len", "16", "--hidden", "32", "--layers", "1", "--heads", "2",

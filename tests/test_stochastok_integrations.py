@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from cli.main import main
+from tokforge_cli.main import main
 from tokforge import models
 from tokforge.errors import InputError
 from tokforge.stochastok import StochasTok

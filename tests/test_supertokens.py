@@ -189,7 +189,7 @@ def test_bad_input_one_line_errors(tmp_path, make, kw, msg):
 
 
 def test_cli_train_report_and_errors(tmp_path):
-    from cli.main import main
+    from tokforge_cli.main import main
 
     f = write(tmp_path, "c.txt", "my good lord, my good lord. I pray you, my lord\n" * 20)
     h = write(tmp_path, "h.txt", "my good lord, I pray you.\n")
@@ -204,7 +204,7 @@ def test_cli_train_report_and_errors(tmp_path):
 
 
 def test_cli_filter_hook(tmp_path, monkeypatch):
-    from cli.main import main
+    from tokforge_cli.main import main
 
     (tmp_path / "stfilter.py").write_text("def no_lord(a, b):\n    return b'lord' not in a + b\n")
     monkeypatch.syspath_prepend(str(tmp_path))

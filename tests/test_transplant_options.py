@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from cli.main import main
+from tokforge_cli.main import main
 from tokforge.errors import InputError
 from tokforge.transplant.options import HypernetOptions, OMPOptions, TokenAdaptOptions, parse
 from tokforge.transplant.registry import METHODS, TransplantContext, parse_options

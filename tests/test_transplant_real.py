@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from cli.main import main
+from tokforge_cli.main import main
 from test_transplant_methods import train_bpe
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import examples, format_option, quiet, verbose_option
+from ..options import examples, format_option, quiet, verbose_option
 from tokforge.corpus import SPLITS
 
 EPILOG = examples(

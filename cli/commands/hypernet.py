@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import examples, quiet, verbose_option
+from ..options import examples, quiet, verbose_option
 from tokforge.corpus import SPLITS
 
 DEVICES = ("auto", "cpu", "cuda")  # cuda:N is accepted too (a device index)

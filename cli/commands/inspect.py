@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cli.options import examples, format_option, quiet, verbose_option
+from ..options import examples, format_option, quiet, verbose_option
 
 
 def _kind_names(k: int) -> str:

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cli.options import examples, quiet, verbose_option
+from ..options import examples, quiet, verbose_option
 from tokforge.models import ARTIFACTS
 
 

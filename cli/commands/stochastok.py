@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import examples, format_option, quiet, verbose_option
+from ..options import examples, format_option, quiet, verbose_option
 
 
 def read_input(path: Path, whole: bool) -> tuple[str, list]:
