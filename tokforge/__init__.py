@@ -2,7 +2,7 @@
 
 ``import tokforge`` is light (no torch, transformers or faiss); every feature is one attribute away
 and loads on first use: ``tokforge.models``, ``tokforge.audit``, ``tokforge.transplant`` (with
-``transplant.transplant`` and ``transplant.heal``), ``tokforge.ByteLM``, ``tokforge.Ensemble``,
+``transplant.transplant`` and ``transplant.heal.heal``), ``tokforge.ByteLM``, ``tokforge.Ensemble``,
 ``tokforge.StochasTok``, ``tokforge.train_supertokens``. See docs/api.md for the public surface.
 
 >>> import tokforge

@@ -1,8 +1,8 @@
 """Give a pretrained causal LM a new tokenizer, then heal it against the original.
 
 ``transplant(model, tokenizer, method=...) -> (model, report)`` builds and applies an
-`EmbeddingPlan` (methods: `registry.METHODS`); ``heal(model, tokenizer, teacher, teacher_tokenizer,
-texts, HealConfig(...)) -> (model, report)`` trains the new rows by self-distillation;
+`EmbeddingPlan` (methods: `registry.METHODS`); ``heal.heal(model, tokenizer, teacher, teacher_tokenizer,
+texts, HealConfig(...)) -> (model, report)`` (the `heal` subpackage) trains the new rows by self-distillation;
 ``evaluate_languages`` measures bits per byte (`evaluate`). Names load on first use, so importing
 this package pulls in no torch, transformers or faiss.
 """
@@ -13,7 +13,6 @@ import importlib
 
 LAZY = {
     "transplant": "tokforge.transplant.api:transplant",
-    "heal": "tokforge.transplant.heal.api:heal",
     "heal_dir": "tokforge.transplant.heal.api:heal_dir",
     "HealConfig": "tokforge.transplant.heal.train:HealConfig",
     "METHODS": "tokforge.transplant.registry:METHODS",
