@@ -29,7 +29,9 @@ def _f(x, nd=3) -> str:
 def heal_table(target: str) -> str:
     """Ratio to the original per language: before healing, then after each run (ablation and goal)."""
     res = _load("heal.json")
-    row = res["targets"][target]
+    row = res["targets"].get(target)
+    if not row or not row["runs"]:
+        return f"(no healing run on `{target}` in bench/results/heal.json yet)\n"
     runs = list(row["runs"].values())
     langs = [k for k in next(iter(runs))["comparison"] if k != "mean"] + ["mean"]
     head = "| run | minutes | steps | " + " | ".join(langs) + " |"
@@ -44,10 +46,31 @@ def heal_table(target: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+TARGET_LABELS = {"gemma3": "Gemma-3 SentencePiece, 262k", "bpe32k": "32k byte-level BPE (FLORES dev, 8 languages)"}
+
+
+def heal_summary() -> str:
+    """README: per target, the mean ratio to the original before healing and after the goal run."""
+    res = _load("heal.json")
+    lines = ["| new vocabulary | before healing | loss (best at equal time) | after healing | CPU minutes | steps |",
+             "|---|---|---|---|---|---|"]
+    for target, row in res["targets"].items():
+        runs = [r for r in row["runs"].values() if r["kind"] == "main"] or list(row["runs"].values())
+        if not runs:
+            continue
+        r = runs[-1]
+        c = r["comparison"]["mean"]
+        lines.append(f"| {TARGET_LABELS.get(target, target)} | {_f(c['ratio_before'])} | {r['loss']} | "
+                     f"{_f(c['ratio_after'])} | {r['minutes']:g} | {r['steps']} |")
+    return "\n".join(lines) + "\n"
+
+
 def transplant_table(target: str) -> str:
     """Bits/byte ratio to the original per method and language, with next-byte agreement."""
     res = _load("transplant.json")
-    methods = res["targets"][target]["methods"]
+    methods = (res["targets"].get(target) or {}).get("methods")
+    if not methods:
+        return f"(no transplant run on `{target}` in bench/results/transplant.json yet)\n"
     langs = [k for k in next(iter(methods.values()))["comparison"] if k != "mean"]
     lines = ["| method | " + " | ".join(langs) + " | mean | next-byte top-1 agreement | tokens/byte vs original | plan s |",
              "|" + "---|" * (len(langs) + 5)]
@@ -196,6 +219,7 @@ RENDERERS = {
     "transplant-gemma3": lambda: transplant_table("gemma3"),
     "transplant-bpe32k": lambda: transplant_table("bpe32k"),
     "transplant-cold": cold_warm_table,
+    "heal-summary": heal_summary,
     "stochastok": stochastok_table,
     "supertokens": supertokens_table,
     "supertokens-extend": supertokens_extend_table,
