@@ -38,7 +38,7 @@ def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str 
 def train_supertokens(corpus: Sequence[str | os.PathLike], vocab_size: int, *, transition: int | None = None,
                       method: str | Method = Method.SUPERBPE, max_words: int = 4, inner_punct: str | None = None,
                       end_punct: str | None = None, merge_filter: MergeFilter | None = None, seed: int = 0, base: str | os.PathLike | None = None,
-                      out: str | os.PathLike | None = None, force: bool = False, show_progress: bool = True):
+                      out: str | os.PathLike | None = None, force: bool = False, progress: bool = True):
     """Train (or extend ``base`` with) supertokens; write ``out`` if given; return a tokforge `Tokenizer`."""
     import json
 
@@ -52,13 +52,13 @@ def train_supertokens(corpus: Sequence[str | os.PathLike], vocab_size: int, *, t
         raise InputError(f"unknown method {method!r}", fix="known: " + ", ".join(m.value for m in Method)) from None
     cfg = SuperConfig(vocab_size, transition, method, max_words,
                       DEFAULT_INNER_PUNCT if inner_punct is None else inner_punct,
-                      DEFAULT_END_PUNCT if end_punct is None else end_punct, merge_filter, seed, show_progress=show_progress)
+                      DEFAULT_END_PUNCT if end_punct is None else end_punct, merge_filter, seed, progress=progress)
     if base is not None:  # a built-in name or hub id -> the path it was loaded from
         from ..loaders import load_tokenizer
 
         base = load_tokenizer(base).source
     spec = train_spec(corpus, cfg, base)
-    meta = {k: v for k, v in asdict(cfg).items() if k not in ("merge_filter",)}
+    meta = {k: v for k, v in asdict(cfg).items() if k not in ("merge_filter", "progress")}
     meta.update(method=method.value, transition=cfg.transition_size if base is None and method is Method.SUPERBPE else None,
                 base=str(base) if base else None, stage1_size=cfg.stage1_size,
                 corpus=[str(p) for p in corpus], custom_filter=merge_filter is not None,
