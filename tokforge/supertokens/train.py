@@ -17,9 +17,11 @@ import enum
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+import os
+from typing import Iterable, Iterator, Sequence
 
 from ..errors import InputError
+from ..registry import get as registry_get
 from ..vocab import bytelevel
 from . import pretok
 from .merges import MergeFilter, MergeLearner
@@ -240,3 +242,14 @@ def train_chunked(paths, cfg: SuperConfig) -> dict:
 
 
 TRAINERS = {Method.SUPERBPE.value: train_superbpe, Method.CHUNKED.value: train_chunked}
+
+
+def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str | os.PathLike | None = None) -> dict:
+    """The trained tokenizer.json as a dict (nothing written)."""
+    if not corpus:
+        raise InputError("no corpus files given", fix="pass one or more UTF-8 text files")
+    if base is not None:
+        if Method(cfg.method) is not Method.SUPERBPE:
+            raise InputError("extending a tokenizer works with method superbpe only", fix="drop --method chunked or --base")
+        return extend_tokenizer(str(base), list(corpus), cfg)
+    return registry_get(TRAINERS, Method(cfg.method).value, "supertoken method")(list(corpus), cfg)
