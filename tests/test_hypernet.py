@@ -63,12 +63,13 @@ def test_sampler_all_bytes_size_range_seeded(texts):
     for i in range(0, 40, 5):
         s.add_text(texts[i:i + 5])
     a, b, c = s.sample([1, 2]), s.sample([1, 2]), s.sample([1, 3])
-    assert a.pieces == b.pieces and a.pieces != c.pieces
-    assert 1000 <= len(a) <= 3000 and set(a.pieces[:256]) == {bytes([i]) for i in range(256)}
-    assert len(set(a.pieces)) == len(a)
+    assert a.vocab.tokens == b.vocab.tokens and a.vocab.tokens != c.vocab.tokens
+    assert 1000 <= len(a) <= 3000 and set(a.vocab.tokens[:256]) == {bytes([i]) for i in range(256)}
+    assert len(set(a.vocab.tokens)) == len(a)
     text = texts[100] + " \u00e9\u4e2d\U0001F600"
     ids = a.encode_batch([text])[0]
-    assert b"".join(a.pieces[i] for i in ids) == text.encode()  # lossless, even on unseen characters
+    assert b"".join(a.vocab.tokens[i] for i in ids) == text.encode()  # lossless, even on unseen characters
+    assert isinstance(a, Tokenizer) and a.lossless and a.decode_bytes(ids) == text.encode()
     assert len(ids) < len(text.encode())  # and it merges
 
 
@@ -111,7 +112,7 @@ def test_training_lowers_held_out_loss(smol_tok, texts):
     enc = tok.encode_batch(texts[-40:-30])
 
     def loss():
-        return hn_train.held_out_loss(tr.net, model, smol_tok, tok.pieces, enc, 32)
+        return hn_train.held_out_loss(tr.net, model, smol_tok, tok.vocab.tokens, enc, 32)
 
     before = loss()
     tr.prefill(0)

@@ -174,7 +174,7 @@ class Trainer:
         cand = np.concatenate([used, np.setdiff1d(neg, used)])
         local = np.zeros(len(tok), dtype=np.int64)
         local[cand] = np.arange(len(cand))
-        pieces = [tok.pieces[i] for i in cand.tolist()]
+        pieces = [tok.vocab.tokens[i] for i in cand.tolist()]
         pred_in, pred_out = self.predict(pieces)
         ids = local[ids]
         if self.context_id is not None:  # the original BOS (else EOS) row as context, as evaluation does
