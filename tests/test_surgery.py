@@ -190,6 +190,7 @@ def test_package_exposes_apply_and_export_without_importing_torch():
     assert surgery.save_model is export.save_model and surgery.hf_tokenizer is export.hf_tokenizer
     assert surgery.apply_plan is apply.apply_plan and apply.save_model is export.save_model
     code = "import sys, tokforge.surgery.export; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
     with pytest.raises(AttributeError):
         surgery.not_there

@@ -123,8 +123,8 @@ def train(model, corpus_spec, out_dir, steps, device, seed, batch_size, seq_len,
     cfg = TrainConfig(steps=steps, batch_size=batch_size, seq_len=seq_len, lr=lr, negatives=negatives,
                       aux_weight=aux_weight, save_every=save_every, seed=seed, recon_steps=recon_steps)
     net_cfg = HyperNetConfig(hidden=hidden, layers=layers, heads=heads, max_len=max_len)
-    out = run(lm, tok, texts, out_dir, cfg, net_cfg, SamplerConfig(min_vocab=min_vocab, max_vocab=max_vocab), device=dev,
-              resume=resume, force=force)
+    sampler_cfg = SamplerConfig(min_vocab=min_vocab, max_vocab=max_vocab)
+    out = run(lm, tok, texts, out_dir, cfg, net_cfg, sampler_cfg, device=dev, resume=resume, force=force)
     click.echo(f"hypernetwork for {tok.name} saved to {out}")
 
 

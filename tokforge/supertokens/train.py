@@ -189,7 +189,8 @@ def train_superbpe(paths, cfg: SuperConfig) -> dict:
     """Stage 1 (HF trainer up to the transition size), then stage 2; returns tokenizer.json as a dict."""
     cfg.check()
     t = cfg.transition_size
-    base = train_bpe(checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency, cfg.progress)
+    base = train_bpe(checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency,
+                     cfg.progress)
     cfg.stage1_size = base.get_vocab_size(with_added_tokens=True)  # below t when stage 1 runs out of pairs
     return stage2(base, checked_lines(paths), cfg.vocab_size - cfg.stage1_size, cfg)
 
@@ -250,6 +251,7 @@ def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str 
         raise InputError("no corpus files given", fix="pass one or more UTF-8 text files")
     if base is not None:
         if Method(cfg.method) is not Method.SUPERBPE:
-            raise InputError("extending a tokenizer works with method superbpe only", fix="drop --method chunked or --base")
+            raise InputError("extending a tokenizer works with method superbpe only",
+                             fix="drop --method chunked or --base")
         return extend_tokenizer(str(base), list(corpus), cfg)
     return registry_get(TRAINERS, Method(cfg.method).value, "supertoken method")(list(corpus), cfg)

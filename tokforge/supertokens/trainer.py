@@ -44,7 +44,8 @@ def train_supertokens(corpus: Sequence[str | os.PathLike], vocab_size: int, *, t
         base = load_tokenizer(base).source
     spec = train_spec(corpus, cfg, base)
     meta = {k: v for k, v in asdict(cfg).items() if k not in ("merge_filter", "progress")}
-    meta.update(method=method.value, transition=cfg.transition_size if base is None and method is Method.SUPERBPE else None,
+    transition = cfg.transition_size if base is None and method is Method.SUPERBPE else None
+    meta.update(method=method.value, transition=transition,
                 base=str(base) if base else None, stage1_size=cfg.stage1_size,
                 corpus=[str(p) for p in corpus], custom_filter=merge_filter is not None,
                 vocab_size_actual=len(spec["model"]["vocab"]) + sum(1 for a in spec.get("added_tokens") or []

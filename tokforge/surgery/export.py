@@ -37,7 +37,8 @@ def save_model(model, tokenizer_source, out_dir: str | os.PathLike, force: bool 
     ``extra_files`` maps file names to text written beside them (e.g. a report)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
-        raise InputError("output directory already exists", where=str(out_dir), fix="choose another --out or pass --force")
+        raise InputError("output directory already exists", where=str(out_dir),
+                         fix="choose another --out or pass --force")
     hf_tok, tok = hf_tokenizer(tokenizer_source)
     rows = model.get_input_embeddings().weight.shape[0]
     if len(tok.vocab) > rows:
