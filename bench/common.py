@@ -86,5 +86,5 @@ def supertokens_ext(extra: int = 2048) -> Path:
     with tempfile.TemporaryDirectory() as d:
         train, _ = supertoken_train_file(Path(d))
         train_supertokens([train], len(base.vocab) + extra, base=models.pull("smollm2-135m"), out=out, force=True,
-                          show_progress=False)
+                          progress=False)
     return out

@@ -52,6 +52,7 @@ def train() -> dict:
     """Phase 1: reconstruction warm-up only (no LM forward). Phase 2: resume it with the ZeTT LM objective."""
     import shutil
 
+    from tokforge.transplant.hypernet.model import HyperNetConfig
     from tokforge.transplant.hypernet.sampler import SamplerConfig
     from tokforge.transplant.hypernet.train import CHECKPOINT, TrainConfig
     from tokforge.transplant.hypernet.train import train as run
@@ -59,7 +60,7 @@ def train() -> dict:
     torch.set_num_threads(2)
     model, tok = models.load_causal_lm("smollm2-135m")
     texts, times = training_texts(), {}
-    cfg = dict(net_cfg=NET, sampler_cfg=SamplerConfig(**SAMPLER), progress=True)
+    cfg = dict(net_cfg=HyperNetConfig(**NET), sampler_cfg=SamplerConfig(**SAMPLER), progress=True)
     t0 = time.time()
     run(model, tok, texts, RECON_DIR, TrainConfig(steps=0, recon_steps=RECON_STEPS, **TRAIN), resume=True, **cfg)
     times["recon_s"] = time.time() - t0

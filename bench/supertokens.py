@@ -86,13 +86,13 @@ def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[d
     hf, s = timed(lambda: train_bpe(checked_lines([train]), v, pretok.chunk_pretokenizer(), min_frequency=1))
     rows.append(hf_row("bpe_no_whitespace_pretok", hf, held, s, sets))
     for f in fracs:
-        tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * f), show_progress=False))
+        tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * f), progress=False))
         rows.append({"name": f"superbpe_t{f:.2f}", "transition": int(v * f), "vocab": len(tok.vocab),
                      "train_s": round(s, 2), **compression(tok, held), **by_set(tok, sets)})
-    tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * 0.8), end_punct=".!?", show_progress=False))
+    tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * 0.8), end_punct=".!?", progress=False))
     rows.append({"name": "superbpe_t0.80_end_punct", "transition": int(v * 0.8), "vocab": len(tok.vocab),
                  "train_s": round(s, 2), **compression(tok, held), **by_set(tok, sets)})
-    tok, s = timed(lambda: train_supertokens([train], v, method="chunked", seed=0, show_progress=False))
+    tok, s = timed(lambda: train_supertokens([train], v, method="chunked", seed=0, progress=False))
     rows.append({"name": "chunked_seed0", "vocab": len(tok.vocab), "train_s": round(s, 2), **compression(tok, held),
                  **by_set(tok, sets)})
     ratios(rows)
@@ -106,7 +106,7 @@ def run_extend(train: Path, held: list[str], extra: int) -> list[dict]:
     base_dir = models.pull("smollm2-135m")
     base = models.load_tokenizer("smollm2-135m")
     sets = held_sets(held)
-    tok, s = timed(lambda: train_supertokens([train], len(base.vocab) + extra, base=base_dir, show_progress=False))
+    tok, s = timed(lambda: train_supertokens([train], len(base.vocab) + extra, base=base_dir, progress=False))
     rows = [{"name": "smollm2", "vocab": len(base.vocab), **compression(base, held), **by_set(base, sets)},
             {"name": f"smollm2+{extra}_supertokens", "vocab": len(tok.vocab), "train_s": round(s, 2),
              **compression(tok, held), **by_set(tok, sets)}]

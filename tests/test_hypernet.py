@@ -25,7 +25,7 @@ from tokforge.transplant.hypernet.plan import build_plan  # noqa: E402
 from tokforge.transplant.hypernet.sampler import SamplerConfig, TokenizerSampler  # noqa: E402
 
 TINY_SAMPLER = SamplerConfig(min_vocab=600, max_vocab=1500, window=4)
-TINY_NET = dict(hidden=32, layers=1, heads=2, max_len=8)
+TINY_NET = HyperNetConfig(hidden=32, layers=1, heads=2, max_len=8)
 
 
 def tiny_llama(vocab_size: int, tied: bool, seed: int = 0):
@@ -63,12 +63,13 @@ def test_sampler_all_bytes_size_range_seeded(texts):
     for i in range(0, 40, 5):
         s.add_text(texts[i:i + 5])
     a, b, c = s.sample([1, 2]), s.sample([1, 2]), s.sample([1, 3])
-    assert a.pieces == b.pieces and a.pieces != c.pieces
-    assert 1000 <= len(a) <= 3000 and set(a.pieces[:256]) == {bytes([i]) for i in range(256)}
-    assert len(set(a.pieces)) == len(a)
+    assert a.vocab.tokens == b.vocab.tokens and a.vocab.tokens != c.vocab.tokens
+    assert 1000 <= len(a) <= 3000 and set(a.vocab.tokens[:256]) == {bytes([i]) for i in range(256)}
+    assert len(set(a.vocab.tokens)) == len(a)
     text = texts[100] + " \u00e9\u4e2d\U0001F600"
     ids = a.encode_batch([text])[0]
-    assert b"".join(a.pieces[i] for i in ids) == text.encode()  # lossless, even on unseen characters
+    assert b"".join(a.vocab.tokens[i] for i in ids) == text.encode()  # lossless, even on unseen characters
+    assert isinstance(a, Tokenizer) and a.lossless and a.decode_bytes(ids) == text.encode()
     assert len(ids) < len(text.encode())  # and it merges
 
 
@@ -86,7 +87,7 @@ def test_step0_prediction_equals_fvt(smol_tok, gpt2, tied):
     model = tiny_llama(len(smol_tok.vocab), tied)
     emb, head, is_tied = source_matrices(model)
     assert is_tied == tied
-    net = HyperNet(HyperNetConfig(d_model=32, tied=tied, **TINY_NET), emb, head)
+    net = HyperNet(TINY_NET.for_model(32, tied), emb, head)
     fvt = get_method("fvt")(TransplantContext(smol_tok, gpt2, model=model))
     ours = build_plan(model, smol_tok, gpt2, "<unsaved>", net=net)
     assert ours.notes["predicted"] > 10_000  # GPT-2 tokens SmolLM2 does not have
@@ -111,7 +112,7 @@ def test_training_lowers_held_out_loss(smol_tok, texts):
     enc = tok.encode_batch(texts[-40:-30])
 
     def loss():
-        return hn_train.held_out_loss(tr.net, model, smol_tok, tok.pieces, enc, 32)
+        return hn_train.held_out_loss(tr.net, model, smol_tok, tok.vocab.tokens, enc, 32)
 
     before = loss()
     tr.prefill(0)
@@ -157,10 +158,26 @@ def test_mismatched_base_model_is_refused(smol_tok, gpt2, texts, tmp_path):
         hio.load(tmp_path, model, smol_tok)
 
 
+def test_net_config_dataclass_from_model_and_saved_dicts(smol_tok, texts):
+    cfg = TINY_NET.for_model(32, False)
+    assert (cfg.d_model, cfg.tied, TINY_NET.d_model, TINY_NET.tied) == (32, False, None, None)
+    saved = {"d_model": 32, "hidden": 32, "layers": 1, "heads": 2, "max_len": 8, "tied": False}  # config.json's form
+    assert HyperNetConfig.from_dict(saved) == cfg
+    with pytest.raises(LoadError, match="unreadable hypernetwork config"):
+        HyperNetConfig.from_dict({**saved, "width": 3})
+    with pytest.raises(InputError, match="d_model does not match"):
+        HyperNetConfig(d_model=64).for_model(32, True)
+    with pytest.raises(InputError, match="lacks the base model"):
+        HyperNet(TINY_NET, torch.zeros(4, 32))
+    model = tiny_llama(len(smol_tok.vocab), tied=True)
+    with pytest.raises(InputError, match="must be a HyperNetConfig, not dict"):
+        hn_train.Trainer(model, smol_tok, texts, _cfg(), dict(hidden=32), TINY_SAMPLER)
+
+
 def test_no_decomposable_tokens_is_an_error(smol_tok):
     model = tiny_llama(len(smol_tok.vocab), tied=True)
     emb, head, _ = source_matrices(model)
-    net = HyperNet(HyperNetConfig(d_model=32, **TINY_NET), emb, head)
+    net = HyperNet(TINY_NET.for_model(32, True), emb, head)
     # SmolLM2's byte-level BPE has no token for the bytes 0xC0/0xFF (never valid UTF-8)
     assert smol_tok.vocab.id_of(b"\xc0") is None and smol_tok.vocab.id_of(b"\xff") is None
     new = Tokenizer(Vocab([b"\xc0", b"\xff\xc0", b"\xc0\xc0"]), lambda t, s: [], name="no-overlap")

@@ -28,7 +28,7 @@ def test_tiny_corpus_merges_by_hand(tmp_path):
     # chunks: "ab ab ab ab" x5 = [ab, Ġab, Ġab, Ġab] -> (Ġab,Ġab) 10x, then the tie
     # (ab, ĠabĠab) 5x vs (ĠabĠab, Ġab) 5x breaks on the smaller ids -> "ab ab ab".
     f = write(tmp_path, "c.txt", "ab ab ab ab\n" * 5)
-    tok = train_supertokens([f], 261, transition=259, out=tmp_path / "st", show_progress=False)
+    tok = train_supertokens([f], 261, transition=259, out=tmp_path / "st", progress=False)
     merges = json.loads((tmp_path / "st" / "tokenizer.json").read_text())["model"]["merges"]
     assert merges == [["a", "b"], ["Ġ", "ab"], ["Ġab", "Ġab"], ["ab", "ĠabĠab"]]
     ids = tok.encode("ab ab ab ab")
@@ -37,7 +37,7 @@ def test_tiny_corpus_merges_by_hand(tmp_path):
 
 def test_max_words_blocks_longer_supertokens(tmp_path):
     f = write(tmp_path, "c.txt", "ab ab ab ab\n" * 5)
-    tok = train_supertokens([f], 261, transition=259, max_words=2, show_progress=False)
+    tok = train_supertokens([f], 261, transition=259, max_words=2, progress=False)
     assert new_tokens(tok, 259) == [b" ab ab"]  # the 3-word merges are refused; nothing else occurs twice
 
 
@@ -50,7 +50,7 @@ def test_merge_filter_hook_and_controls(tmp_path):
         seen.append((a, b))
         return b"dog" not in a + b or b" " not in (a + b).strip()
 
-    tok = train_supertokens([f], 330, transition=280, merge_filter=no_dog, show_progress=False)
+    tok = train_supertokens([f], 330, transition=280, merge_filter=no_dog, progress=False)
     multi = [t for t in tok.vocab.tokens if pretok.word_count(t) > 1]
     assert seen and b" the cat sat" in multi
     for t in multi:
@@ -62,10 +62,10 @@ def test_merge_filter_hook_and_controls(tmp_path):
 def test_learner_matches_exported_encoding(tmp_path):
     """What stage 2 learned for each training chunk is what the exported tokenizer produces."""
     f = write(tmp_path, "c.txt", "to be or not to be, that is the question\nto be, or not to be: aye\n" * 8)
-    cfg = SuperConfig(320, transition=290, show_progress=False)
-    base = train_bpe(checked_lines([f]), 290, pretok.stage1_pretokenizer(), show_progress=False)
+    cfg = SuperConfig(320, transition=290, progress=False)
+    base = train_bpe(checked_lines([f]), 290, pretok.stage1_pretokenizer(), progress=False)
     learner, chunks, _ = stage2_learn(base, checked_lines([f]), 320 - base.get_vocab_size(), cfg, digits=True)
-    tok = train_supertokens([f], 320, transition=290, show_progress=False)
+    tok = train_supertokens([f], 320, transition=290, progress=False)
     assert [tok.encode(c) for c in chunks] == learner.seqs
     assert any(pretok.word_count(learner.tokens[i]) > 1 for s in learner.seqs for i in s)
 
@@ -76,7 +76,7 @@ def test_stage1_agreement_catches_merges_across_space_runs(tmp_path):
     from tokforge.supertokens.report import stage1_agreement
 
     f = write(tmp_path, "c.txt", "ab    ab\n" * 10)
-    stage1 = train_bpe(checked_lines([f]), 261, pretok.stage1_pretokenizer(), show_progress=False)
+    stage1 = train_bpe(checked_lines([f]), 261, pretok.stage1_pretokenizer(), progress=False)
     spec = json.loads(stage1.to_str())
     spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer().__getstate__())
     n = len(spec["model"]["merges"])
@@ -164,9 +164,9 @@ def test_end_punct_closes_but_never_opens_a_chunk():
 
 def test_chunked_method_is_seeded(tmp_path):
     f = write(tmp_path, "c.txt", "the cat sat on the mat and the dog sat on the log\n" * 30)
-    a = train_supertokens([f], 320, method="chunked", seed=1, show_progress=False)
-    b = train_supertokens([f], 320, method="chunked", seed=1, show_progress=False)
-    c = train_supertokens([f], 320, method="chunked", seed=2, show_progress=False)
+    a = train_supertokens([f], 320, method="chunked", seed=1, progress=False)
+    b = train_supertokens([f], 320, method="chunked", seed=1, progress=False)
+    c = train_supertokens([f], 320, method="chunked", seed=2, progress=False)
     assert a.vocab.tokens == b.vocab.tokens and a.vocab.tokens != c.vocab.tokens
     assert any(pretok.word_count(t) > 1 for t in a.vocab.tokens)
     assert max(pretok.word_count(t) for t in a.vocab.tokens) <= 4
@@ -183,7 +183,7 @@ def test_chunked_method_is_seeded(tmp_path):
 ])
 def test_bad_input_one_line_errors(tmp_path, make, kw, msg):
     with pytest.raises(InputError) as e:
-        train_supertokens(make(tmp_path), 400, out=tmp_path / "out", show_progress=False, **kw)
+        train_supertokens(make(tmp_path), 400, out=tmp_path / "out", progress=False, **kw)
     assert msg in str(e.value) and "\n" not in str(e.value)
     assert not (tmp_path / "out").exists()
 

@@ -8,7 +8,8 @@ import torch
 
 from tokforge.errors import InputError
 from tokforge.surgery import EmbeddingPlan, Source, match_by_bytes
-from tokforge.surgery.apply import apply_plan, save_model
+from tokforge.surgery.apply import apply_plan
+from tokforge.surgery.export import save_model
 from tokforge.vocab import TokenKind, Vocab
 
 S = TokenKind.SPECIAL
@@ -177,3 +178,19 @@ def test_save_and_reload_tiny_model(tmp_path):
         save_model(m, tok, out)
     save_model(m, tok, out, force=True)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
+
+
+def test_package_exposes_apply_and_export_without_importing_torch():
+    import subprocess
+    import sys
+
+    import tokforge.surgery as surgery
+    from tokforge.surgery import apply, export
+
+    assert surgery.save_model is export.save_model and surgery.hf_tokenizer is export.hf_tokenizer
+    assert surgery.apply_plan is apply.apply_plan and apply.save_model is export.save_model
+    code = "import sys, tokforge.surgery.export; print('torch' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
+    with pytest.raises(AttributeError):
+        surgery.not_there

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from tokforge.surgery import EmbeddingPlan
-from tokforge.surgery.apply import apply_plan, save_model
+from tokforge.surgery.apply import apply_plan
+from tokforge.surgery.export import save_model
 
 pytestmark = pytest.mark.slow
 

@@ -110,7 +110,7 @@ def test_surgery_saves_a_tiktoken_target(tmp_path):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from tokforge.surgery.apply import save_model
+    from tokforge.surgery.export import save_model
 
     tok = real_tokenizer("gpt2")
     torch.manual_seed(0)

@@ -92,6 +92,7 @@ def train(model, corpus_spec, out_dir, steps, device, seed, batch_size, seq_len,
     """Train a hypernetwork for MODEL (a built-in causal LM name or an HF folder), base model frozen."""
     from tokforge import corpus, models
     from tokforge.errors import InputError
+    from tokforge.transplant.hypernet.model import HyperNetConfig
     from tokforge.transplant.hypernet.sampler import SamplerConfig
     from tokforge.transplant.hypernet.train import TrainConfig
     from tokforge.transplant.hypernet.train import train as run
@@ -121,8 +122,9 @@ def train(model, corpus_spec, out_dir, steps, device, seed, batch_size, seq_len,
     lm, tok = models.load_causal_lm(model, device=dev)
     cfg = TrainConfig(steps=steps, batch_size=batch_size, seq_len=seq_len, lr=lr, negatives=negatives,
                       aux_weight=aux_weight, save_every=save_every, seed=seed, recon_steps=recon_steps)
-    out = run(lm, tok, texts, out_dir, cfg, dict(hidden=hidden, layers=layers, heads=heads, max_len=max_len),
-              SamplerConfig(min_vocab=min_vocab, max_vocab=max_vocab), device=dev, resume=resume, force=force)
+    net_cfg = HyperNetConfig(hidden=hidden, layers=layers, heads=heads, max_len=max_len)
+    sampler_cfg = SamplerConfig(min_vocab=min_vocab, max_vocab=max_vocab)
+    out = run(lm, tok, texts, out_dir, cfg, net_cfg, sampler_cfg, device=dev, resume=resume, force=force)
     click.echo(f"hypernetwork for {tok.name} saved to {out}")
 
 

@@ -8,7 +8,7 @@ import click
 
 from ..options import examples, format_option, quiet, verbose_option
 from tokforge.errors import InputError
-from tokforge.supertokens import TRAINERS
+from tokforge.supertokens.train import TRAINERS
 
 
 def _filter(spec: str | None):

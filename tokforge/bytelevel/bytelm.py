@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..loaders import load_tokenizer
 from .cover import Canon, Covers, TokenIndex, _seq_for, check_family
 from .engine import Job, Ranges, Sums
 from .tree import CHUNK, MAX_NODES, TreeSession
@@ -118,10 +119,12 @@ class _Masks:
 
 
 class ByteLM(ByteScoring):
-    """Byte-level view of ``model`` (a transformers causal LM) with its tokforge ``tokenizer``."""
+    """Byte-level view of ``model`` (a transformers causal LM) with its ``tokenizer``: a tokforge `Tokenizer`
+    or anything `tokforge.load_tokenizer` accepts (a built-in name, a path). `from_pretrained` loads both."""
 
     def __init__(self, model, tokenizer, start_ids: list[int] | None = None, leaves: str | Leaves = "model",
                  name: str | None = None, chunk: int = CHUNK, _shared: "ByteLM | None" = None):
+        tokenizer = load_tokenizer(tokenizer)  # a Tokenizer is returned as it is
         vocab = tokenizer.vocab
         check_family(vocab, where=tokenizer.name)
         rows = _model_rows(model)
@@ -152,6 +155,16 @@ class ByteLM(ByteScoring):
         self.forward_calls = 0  # model forward calls so far
         self._fresh()
         self._logc0: float | None = None
+
+    @classmethod
+    def from_pretrained(cls, name_or_dir, *, device: str = "cpu", dtype=None, tokenizer=None, **kw) -> "ByteLM":
+        """A `ByteLM` over the causal LM ``name_or_dir`` (a built-in name or an HF model folder) and its
+        tokenizer, both loaded by `tokforge.models.load_causal_lm` (``tokenizer`` overrides the folder's);
+        ``kw`` go to `ByteLM` (``start_ids``, ``leaves``, ``name``, ``chunk``)."""
+        from ..models import load_causal_lm
+
+        model, tok = load_causal_lm(name_or_dir, device=device, dtype=dtype, tokenizer=tokenizer)
+        return cls(model, tok, **kw)
 
     def __repr__(self) -> str:
         return f"ByteLM({self.name}, leaves={self.leaves.value})"

@@ -10,65 +10,10 @@ merges kept verbatim); ``method="chunked"`` is TokenAdapt-style BPE over random 
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict
-from typing import Sequence
-
-from ..errors import InputError
-from ..registry import get as registry_get
 from .merges import MergeFilter, MergeLearner
 from .pretok import chunk_pretokenizer, chunk_regex, word_count
-from .train import Method, SuperConfig, TRAINERS, extend_tokenizer, train_bpe
+from .train import TRAINERS, Method, SuperConfig, extend_tokenizer, train_bpe, train_spec
+from .trainer import train_supertokens
 
-__all__ = ["Method", "MergeFilter", "MergeLearner", "SuperConfig", "chunk_pretokenizer", "chunk_regex",
-           "train_supertokens", "train_spec", "train_bpe", "word_count"]
-
-
-def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str | os.PathLike | None = None) -> dict:
-    """The trained tokenizer.json as a dict (nothing written)."""
-    if not corpus:
-        raise InputError("no corpus files given", fix="pass one or more UTF-8 text files")
-    if base is not None:
-        if Method(cfg.method) is not Method.SUPERBPE:
-            raise InputError("extending a tokenizer works with method superbpe only", fix="drop --method chunked or --base")
-        return extend_tokenizer(str(base), list(corpus), cfg)
-    return registry_get(TRAINERS, Method(cfg.method).value, "supertoken method")(list(corpus), cfg)
-
-
-def train_supertokens(corpus: Sequence[str | os.PathLike], vocab_size: int, *, transition: int | None = None,
-                      method: str | Method = Method.SUPERBPE, max_words: int = 4, inner_punct: str | None = None,
-                      end_punct: str | None = None, merge_filter: MergeFilter | None = None, seed: int = 0, base: str | os.PathLike | None = None,
-                      out: str | os.PathLike | None = None, force: bool = False, show_progress: bool = True):
-    """Train (or extend ``base`` with) supertokens; write ``out`` if given; return a tokforge `Tokenizer`."""
-    import json
-
-    from ..loaders.hf_json import from_backend
-    from . import export
-    from .pretok import DEFAULT_END_PUNCT, DEFAULT_INNER_PUNCT
-
-    try:
-        method = Method(method)
-    except ValueError:
-        raise InputError(f"unknown method {method!r}", fix="known: " + ", ".join(m.value for m in Method)) from None
-    cfg = SuperConfig(vocab_size, transition, method, max_words,
-                      DEFAULT_INNER_PUNCT if inner_punct is None else inner_punct,
-                      DEFAULT_END_PUNCT if end_punct is None else end_punct, merge_filter, seed, show_progress=show_progress)
-    if base is not None:  # a built-in name or hub id -> the path it was loaded from
-        from ..loaders import load_tokenizer
-
-        base = load_tokenizer(base).source
-    spec = train_spec(corpus, cfg, base)
-    meta = {k: v for k, v in asdict(cfg).items() if k not in ("merge_filter",)}
-    meta.update(method=method.value, transition=cfg.transition_size if base is None and method is Method.SUPERBPE else None,
-                base=str(base) if base else None, stage1_size=cfg.stage1_size,
-                corpus=[str(p) for p in corpus], custom_filter=merge_filter is not None,
-                vocab_size_actual=len(spec["model"]["vocab"]) + sum(1 for a in spec.get("added_tokens") or []
-                                                                   if a["content"] not in spec["model"]["vocab"]))
-    if out is not None:
-        export.save(spec, out, meta, export.base_config(base) if base else None, force=force)
-        from ..loaders import load_tokenizer
-
-        return load_tokenizer(out)
-    from tokenizers import Tokenizer as HFTokenizer
-
-    return from_backend(HFTokenizer.from_str(json.dumps(spec)), spec, "supertokens")
+__all__ = ["TRAINERS", "Method", "MergeFilter", "MergeLearner", "SuperConfig", "chunk_pretokenizer", "chunk_regex",
+           "extend_tokenizer", "train_supertokens", "train_spec", "train_bpe", "word_count"]

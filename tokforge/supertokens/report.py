@@ -48,14 +48,14 @@ def stage1_agreement(spec: dict, n_stage1_merges: int, base, texts: Sequence[str
     return sum(x.ids == y.ids for x, y in zip(a, b)) / max(len(texts), 1)
 
 
-def plain_bpe(corpus, vocab_size: int, show_progress: bool = False):
+def plain_bpe(corpus, vocab_size: int, progress: bool = False):
     """The baseline: byte-level BPE with whitespace pre-tokenization (stage 1 alone) at ``vocab_size``,
     trained on the same files (min frequency 1 so it reaches the size on small corpora)."""
     from ..loaders.hf_json import from_backend
     from .pretok import stage1_pretokenizer
     from .train import checked_lines, train_bpe
 
-    hf = train_bpe(checked_lines(list(corpus)), vocab_size, stage1_pretokenizer(), min_frequency=1, show_progress=show_progress)
+    hf = train_bpe(checked_lines(list(corpus)), vocab_size, stage1_pretokenizer(), min_frequency=1, progress=progress)
     return from_backend(hf, json.loads(hf.to_str()), f"plain-bpe-{vocab_size}")
 
 

@@ -17,9 +17,11 @@ import enum
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+import os
+from typing import Iterable, Iterator, Sequence
 
 from ..errors import InputError
+from ..registry import get as registry_get
 from ..vocab import bytelevel
 from . import pretok
 from .merges import MergeFilter, MergeLearner
@@ -47,7 +49,7 @@ class SuperConfig:
     min_frequency: int = 2
     special_tokens: list[str] = field(default_factory=lambda: list(SPECIALS))
     max_unique_chunks: int = 2_000_000
-    show_progress: bool = True
+    progress: bool = True
     stage1_size: int | None = None  # set by training: the stage-1 vocabulary actually reached
 
     @property
@@ -98,7 +100,7 @@ def checked_lines(paths) -> Iterator[str]:
 
 
 def train_bpe(lines: Iterable[str], vocab_size: int, pre_tokenizer, special_tokens=SPECIALS,
-              min_frequency: int = 2, show_progress: bool = False):
+              min_frequency: int = 2, progress: bool = False):
     """Plain byte-level BPE with the stock HF trainer; returns a ``tokenizers.Tokenizer``."""
     from tokenizers import Tokenizer, decoders, models, trainers
     from tokenizers import pre_tokenizers as pt
@@ -107,7 +109,7 @@ def train_bpe(lines: Iterable[str], vocab_size: int, pre_tokenizer, special_toke
     tok.pre_tokenizer = pre_tokenizer
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(special_tokens), min_frequency=min_frequency,
-                                  initial_alphabet=pt.ByteLevel.alphabet(), show_progress=show_progress)
+                                  initial_alphabet=pt.ByteLevel.alphabet(), progress=progress)
     tok.train_from_iterator(lines, trainer)
     return tok
 
@@ -145,7 +147,7 @@ def stage2_learn(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig, d
     specials = set(base_tok.get_added_tokens_decoder())  # ids of added/special tokens
     learner = MergeLearner(seqs, [counts[c] for c in chunks], tokens, allow=stage2_filter(cfg.max_words, cfg.merge_filter),
                            min_count=cfg.min_frequency, frozen=specials)
-    with tqdm(total=n_new, desc="stage-2 merges", disable=not cfg.show_progress, leave=False) as bar:
+    with tqdm(total=n_new, desc="stage-2 merges", disable=not cfg.progress, leave=False) as bar:
         merges = learner.learn(n_new, progress=bar)
     return learner, chunks, merges
 
@@ -187,7 +189,8 @@ def train_superbpe(paths, cfg: SuperConfig) -> dict:
     """Stage 1 (HF trainer up to the transition size), then stage 2; returns tokenizer.json as a dict."""
     cfg.check()
     t = cfg.transition_size
-    base = train_bpe(checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency, cfg.show_progress)
+    base = train_bpe(checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency,
+                     cfg.progress)
     cfg.stage1_size = base.get_vocab_size(with_added_tokens=True)  # below t when stage 1 runs out of pairs
     return stage2(base, checked_lines(paths), cfg.vocab_size - cfg.stage1_size, cfg)
 
@@ -233,10 +236,22 @@ def train_chunked(paths, cfg: SuperConfig) -> dict:
     pre = pretok.chunk_pretokenizer(cfg.inner_punct, digits=True, byte_level=False, end_punct=cfg.end_punct)
     pieces = random_chunks(checked_lines(paths), pre, cfg.max_words, cfg.seed)
     tok = train_bpe(pieces, cfg.vocab_size, pt.ByteLevel(add_prefix_space=False, use_regex=False),
-                    cfg.special_tokens, cfg.min_frequency, cfg.show_progress)
+                    cfg.special_tokens, cfg.min_frequency, cfg.progress)
     spec = json.loads(tok.to_str())
     spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer(cfg.inner_punct, True, end_punct=cfg.end_punct).__getstate__())
     return spec
 
 
 TRAINERS = {Method.SUPERBPE.value: train_superbpe, Method.CHUNKED.value: train_chunked}
+
+
+def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str | os.PathLike | None = None) -> dict:
+    """The trained tokenizer.json as a dict (nothing written)."""
+    if not corpus:
+        raise InputError("no corpus files given", fix="pass one or more UTF-8 text files")
+    if base is not None:
+        if Method(cfg.method) is not Method.SUPERBPE:
+            raise InputError("extending a tokenizer works with method superbpe only",
+                             fix="drop --method chunked or --base")
+        return extend_tokenizer(str(base), list(corpus), cfg)
+    return registry_get(TRAINERS, Method(cfg.method).value, "supertoken method")(list(corpus), cfg)

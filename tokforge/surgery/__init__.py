@@ -1,5 +1,7 @@
-"""Model surgery: describe a new vocabulary's embedding rows (`EmbeddingPlan`, no torch) and
-apply it to a transformers causal LM (`apply.apply_plan`, `apply.save_model`; torch inside).
+"""Model surgery: describe a new vocabulary's embedding rows (`EmbeddingPlan`, no torch), apply it to a
+transformers causal LM (`apply.apply_plan`; torch inside) and export the result as an HF directory
+(`export.save_model`). ``apply_plan``, ``embedding_modules``, ``save_model`` and ``hf_tokenizer`` are
+attributes of this package too, imported on first use (so ``import tokforge.surgery`` stays torch-free).
 
 >>> from tokforge.surgery import EmbeddingPlan, Source
 >>> Source.COPY.name
@@ -8,6 +10,26 @@ apply it to a transformers causal LM (`apply.apply_plan`, `apply.save_model`; to
 
 from __future__ import annotations
 
+from ..registry import resolve
 from .plan import EmbeddingPlan, SidePlan, Source, match_by_bytes
 
-__all__ = ["EmbeddingPlan", "SidePlan", "Source", "match_by_bytes"]
+# name -> "module:attribute", imported on first access
+LAZY = {
+    "apply_plan": "tokforge.surgery.apply:apply_plan",
+    "embedding_modules": "tokforge.surgery.apply:embedding_modules",
+    "save_model": "tokforge.surgery.export:save_model",
+    "hf_tokenizer": "tokforge.surgery.export:hf_tokenizer",
+}
+
+__all__ = ["EmbeddingPlan", "SidePlan", "Source", "match_by_bytes", *LAZY]
+
+
+def __getattr__(name: str):
+    if name not in LAZY:
+        raise AttributeError(f"module 'tokforge.surgery' has no attribute {name!r}")
+    value = globals()[name] = resolve(LAZY[name])
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(LAZY))

@@ -1,4 +1,4 @@
-"""Apply an `EmbeddingPlan` to a transformers causal LM, and save the result as an HF directory.
+"""Apply an `EmbeddingPlan` to a transformers causal LM (in place).
 
 ``apply_plan(model, plan)`` rebuilds the embedding matrix and the LM head in one batched pass on
 the model's own device and dtype: copies are one gather (bit-exact), combinations one sparse
@@ -7,8 +7,7 @@ matmul (computed in float32, then cast), given vectors one indexed write. Tied h
 rows from their own old matrix. ``config.vocab_size``, the bos/eos/pad/unk ids (by role, from the
 new vocabulary) and the generation config follow.
 
-``save_model(model, tokenizer, out_dir)`` writes safetensors + config + generation config + the
-new tokenizer's HF files into a temporary folder and renames it into place.
+The HF export (`save_model`) is in `tokforge.surgery.export`.
 
 Example (identity plan: logits unchanged)::
 
@@ -18,15 +17,11 @@ Example (identity plan: logits unchanged)::
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from ..errors import InputError
-from ..io import atomic_dir
+from .export import hf_tokenizer, save_model  # noqa: F401  (moved to export.py; importable here for older callers)
 from .plan import EmbeddingPlan, SidePlan, Source
 
 ROLE_CONFIG_KEYS = {"bos": "bos_token_id", "eos": "eos_token_id", "pad": "pad_token_id", "unk": "unk_token_id"}
@@ -152,43 +147,3 @@ def _update_config(model, roles: dict, n_rows: int) -> None:
             setattr(gen, ROLE_CONFIG_KEYS[role], roles.get(role))
         if roles.get("pad") is None and roles.get("eos") is not None:
             gen.pad_token_id = roles["eos"]
-
-
-# -- saving ------------------------------------------------------------------------------
-def hf_tokenizer(source):
-    """``(transformers fast tokenizer, tokforge Tokenizer)`` for ``source`` (a `Tokenizer`, built-in name, or path).
-
-    Any format tokforge loads (see `tokforge.loaders.to_hf.to_hf_tokenizer`): HF folders keep all their
-    settings (chat template, special tokens); tiktoken, Tekken and SentencePiece files are converted."""
-    from ..loaders import load_tokenizer
-    from ..loaders.to_hf import to_hf_tokenizer
-
-    tok = load_tokenizer(source)
-    return to_hf_tokenizer(tok), tok
-
-
-def save_model(model, tokenizer_source, out_dir: str | os.PathLike, force: bool = False,
-               extra_files: dict[str, str] | None = None) -> Path:
-    """Write ``model`` + the new tokenizer's HF files to ``out_dir`` atomically; return the path.
-
-    ``extra_files`` maps file names to text written beside them (e.g. a report)."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not force:
-        raise InputError("output directory already exists", where=str(out_dir), fix="choose another --out or pass --force")
-    hf_tok, tok = hf_tokenizer(tokenizer_source)
-    rows = model.get_input_embeddings().weight.shape[0]
-    if len(tok.vocab) > rows:
-        raise InputError("tokenizer has more ids than the model has embedding rows",
-                         where=f"{len(tok.vocab)} ids vs {rows} rows", fix="apply a plan for this tokenizer first")
-    with atomic_dir(out_dir, force=force) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
-        hf_tok.save_pretrained(tmp)
-        for name, text in (extra_files or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
-    return out_dir
-
-
-def write_json(path: Path, obj) -> None:
-    from ..io import atomic_write_text
-
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False))

@@ -115,7 +115,7 @@ def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: 
         "timing": timing,
     }
     if out is not None:
-        from ..surgery.apply import save_model
+        from ..surgery.export import save_model
 
         save_model(m, new_tok, out, force=force,
                    extra_files={"transplant_report.json": json.dumps(report, indent=2, ensure_ascii=False)})

@@ -101,7 +101,7 @@ def load(path, model, tokenizer, device: str = "cpu"):
     cfg = read_config(path)
     check_identity(cfg["base"], base_identity(model, tokenizer), str(path))
     emb, head, _ = source_matrices(model)
-    net = HyperNet(HyperNetConfig(**cfg["hypernet"]), emb, head)
+    net = HyperNet(HyperNetConfig.from_dict(cfg["hypernet"], str(Path(path) / CONFIG)), emb, head)
     try:
         state = load_file(str(Path(path) / WEIGHTS))
         net.load_state_dict(state)

@@ -28,27 +28,56 @@ import dataclasses
 import torch
 from torch import nn
 
-from tokforge.errors import InputError
+from tokforge.errors import InputError, LoadError
 
 
 @dataclasses.dataclass
 class HyperNetConfig:
-    """Sizes of a hypernetwork. ``d_model``: the base model's embedding width."""
+    """Sizes of a hypernetwork. ``d_model`` (the base model's embedding width) and ``tied`` (whether its LM
+    head is its embedding) may be left ``None``: `for_model` takes them from the base model.
 
-    d_model: int
+    >>> HyperNetConfig(hidden=64).for_model(d_model=576, tied=True)
+    HyperNetConfig(d_model=576, hidden=64, layers=2, heads=4, max_len=8, tied=True)
+    >>> HyperNetConfig.from_dict({"d_model": 576, "hidden": 64, "layers": 2, "heads": 4, "max_len": 8, "tied": True})
+    HyperNetConfig(d_model=576, hidden=64, layers=2, heads=4, max_len=8, tied=True)
+    """
+
+    d_model: int | None = None
     hidden: int = 256
     layers: int = 2
     heads: int = 4
     max_len: int = 8
-    tied: bool = True
+    tied: bool | None = None
 
     def check(self) -> "HyperNetConfig":
+        if self.d_model is None or self.tied is None:
+            raise InputError("hypernetwork config lacks the base model's d_model/tied",
+                             where=str(dataclasses.asdict(self)), fix="call HyperNetConfig.for_model(d_model, tied)")
         if self.hidden % self.heads:
             raise InputError("hypernetwork hidden size must be divisible by its number of heads",
                              where=f"hidden={self.hidden}, heads={self.heads}")
         if min(self.d_model, self.hidden, self.layers, self.heads, self.max_len) < 1:
             raise InputError("hypernetwork sizes must be positive", where=str(dataclasses.asdict(self)))
         return self
+
+    def for_model(self, d_model: int, tied: bool) -> "HyperNetConfig":
+        """A copy with the base model's width and tying filled in; a set value that differs is an error."""
+        for key, want in (("d_model", int(d_model)), ("tied", bool(tied))):
+            have = getattr(self, key)
+            if have is not None and have != want:
+                raise InputError(f"hypernetwork config's {key} does not match the base model",
+                                 where=f"{key}={have} vs the model's {want}", fix=f"leave {key} unset (None)")
+        return dataclasses.replace(self, d_model=int(d_model), tied=bool(tied))
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str = "<dict>") -> "HyperNetConfig":
+        """The config saved as a dict (``config.json``'s ``hypernet``, a checkpoint's ``hypernet``)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(d, dict) or set(d) - known:
+            extra = sorted(set(d) - known) if isinstance(d, dict) else type(d).__name__
+            raise LoadError(f"unreadable hypernetwork config ({extra})", where=where,
+                            fix="re-run `tokforge hypernet train`")
+        return cls(**d)
 
 
 def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

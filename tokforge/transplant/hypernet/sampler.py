@@ -13,9 +13,9 @@ vocabulary rather than one. Recipe (after ZeTT):
 >>> s = TokenizerSampler(SamplerConfig(min_vocab=260, max_vocab=260, noise=0.0))
 >>> s.add_text(["the cat the cat the hat"])
 >>> tok = s.sample(seed=0)
->>> len(tok), tok.pieces[256:]  # scores: "the" 3x3=9, " cat" 2x4=8, " the" 2x4=8, "at"/"he"/"th" 3x2=6
+>>> len(tok), tok.vocab.tokens[256:]  # scores: "the" 3x3=9, " cat" 2x4=8, " the" 2x4=8, "at"/"he"/"th" 3x2=6
 (260, [b'the', b' cat', b' the', b'at'])
->>> [tok.pieces[i] for i in tok.encode_batch(["the cat"])[0]]
+>>> [tok.vocab.tokens[i] for i in tok.encode("the cat")]
 [b'the', b' cat']
 """
 
@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from tokforge.errors import InputError
-from tokforge.vocab import Vocab, bytes_to_unicode, unbytelevel
+from tokforge.vocab import bytes_to_unicode
 
 _B2U = bytes_to_unicode()
 BYTE_CHARS = [_B2U[b] for b in range(256)]
@@ -53,33 +53,24 @@ class SamplerConfig:
         return self
 
 
-class SampledTokenizer:
-    """A UnigramLM tokenizer over byte-level pieces; ``pieces[i]`` is the bytes of id ``i``."""
+def sampled_tokenizer(pieces: list[str], scores: list[float], name: str = "sampled-unigram"):
+    """A tokforge `Tokenizer` over a UnigramLM of byte-level ``pieces`` (GPT-2 byte characters) with log-prob
+    ``scores``; ``tok.vocab.tokens[i]`` is the bytes of id ``i``.
 
-    def __init__(self, pieces: list[str], scores: list[float]):
-        from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    >>> tok = sampled_tokenizer(BYTE_CHARS + ["ab"], [-6.0] * 256 + [-1.0])
+    >>> len(tok), tok.vocab.tokens[256], tok.encode("abc")
+    (257, b'ab', [256, 99])
+    """
+    import json
 
-        self.piece_strs = pieces
-        self.pieces: list[bytes] = [unbytelevel(p) for p in pieces]
-        self.hf = Tokenizer(models.Unigram(list(zip(pieces, scores)), None, False))
-        self.hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-        self.hf.decoder = decoders.ByteLevel()
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
-    def __len__(self) -> int:
-        return len(self.pieces)
+    from tokforge.loaders.hf_json import from_backend
 
-    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        return [e.ids for e in self.hf.encode_batch(list(texts), add_special_tokens=False)]
-
-    def vocab(self, name: str = "sampled-unigram") -> Vocab:
-        return Vocab(self.pieces, name=name, family="unigram")
-
-    def to_tokenizer(self, name: str = "sampled-unigram"):
-        """The same tokenizer as a tokforge :class:`~tokforge.tokenizer.Tokenizer`."""
-        from tokforge.tokenizer import Tokenizer
-
-        return Tokenizer(self.vocab(name), lambda s, sp: self.encode_batch([s])[0], name=name, backend=self.hf,
-                         encode_batch_fn=lambda ts, sp: self.encode_batch(ts))
+    hf = Tokenizer(models.Unigram(list(zip(pieces, scores)), None, False))
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    hf.decoder = decoders.ByteLevel()
+    return from_backend(hf, json.loads(hf.to_str()), name)
 
 
 class TokenizerSampler:
@@ -122,8 +113,8 @@ class TokenizerSampler:
                 chars[ch] += c
         return cand, chars
 
-    def sample(self, seed: int | Sequence[int]) -> SampledTokenizer:
-        """A tokenizer drawn with ``numpy.random.default_rng(seed)`` (reproducible)."""
+    def sample(self, seed: int | Sequence[int]):
+        """A tokforge `Tokenizer` drawn with ``numpy.random.default_rng(seed)`` (reproducible)."""
         if not self.words:
             raise InputError("the tokenizer sampler has seen no text", fix="call add_text first")
         rng = np.random.default_rng(seed)
@@ -141,4 +132,4 @@ class TokenizerSampler:
         pieces = BYTE_CHARS + [names[i] for i in top]
         scores = [math.log((chars.get(ch, 0) + 0.1) / total) for ch in BYTE_CHARS]
         scores += [math.log(freq[i] / total) for i in top]
-        return SampledTokenizer(pieces, scores)
+        return sampled_tokenizer(pieces, scores)

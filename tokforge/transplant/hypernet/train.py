@@ -123,10 +123,20 @@ def _with_context(net: HyperNet, old_id: int, pred_in, pred_out, ids: np.ndarray
     return pred_in2, pred_out2, np.concatenate([col, ids], 1), np.concatenate([np.ones_like(col), mask], 1)
 
 
+def _net_config(net_cfg) -> HyperNetConfig:
+    """``net_cfg`` or the default sizes; anything but a `HyperNetConfig` is an error."""
+    if net_cfg is None:
+        return HyperNetConfig()
+    if not isinstance(net_cfg, HyperNetConfig):
+        raise InputError(f"net_cfg must be a HyperNetConfig, not {type(net_cfg).__name__}",
+                         fix="pass HyperNetConfig(hidden=..., layers=..., heads=..., max_len=...)")
+    return net_cfg
+
+
 class Trainer:
     """Holds the frozen model, the hypernetwork, the sampler and the optimiser for one run."""
 
-    def __init__(self, model, tokenizer, texts: Sequence[str], cfg: TrainConfig, net_cfg: dict | None = None,
+    def __init__(self, model, tokenizer, texts: Sequence[str], cfg: TrainConfig, net_cfg: HyperNetConfig | None = None,
                  sampler_cfg: SamplerConfig | None = None, device: str = "cpu"):
         self.cfg, self.device = cfg.check(), device
         self.model, self.tokenizer = model.to(device), tokenizer
@@ -134,7 +144,7 @@ class Trainer:
         emb, head, tied = source_matrices(self.model)
         with torch.random.fork_rng(devices=[]):  # seeded init, global RNG state left as it was
             torch.manual_seed(cfg.seed)
-            net = HyperNet(HyperNetConfig(d_model=emb.shape[1], tied=tied, **(net_cfg or {})), emb, head)
+            net = HyperNet(_net_config(net_cfg).for_model(emb.shape[1], tied), emb, head)
         self.net = net.to(device)
         self.windows = TextWindows(texts, chars=cfg.seq_len * 6)
         self.sampler = TokenizerSampler(sampler_cfg or SamplerConfig())
@@ -174,7 +184,7 @@ class Trainer:
         cand = np.concatenate([used, np.setdiff1d(neg, used)])
         local = np.zeros(len(tok), dtype=np.int64)
         local[cand] = np.arange(len(cand))
-        pieces = [tok.pieces[i] for i in cand.tolist()]
+        pieces = [tok.vocab.tokens[i] for i in cand.tolist()]
         pred_in, pred_out = self.predict(pieces)
         ids = local[ids]
         if self.context_id is not None:  # the original BOS (else EOS) row as context, as evaluation does
@@ -246,8 +256,8 @@ class Trainer:
         free = ("steps", "recon_steps", "save_every")  # a run may be extended or cut short on resume
         cfg = {k: v for k, v in dataclasses.asdict(self.cfg).items() if k not in free}
         st["cfg"] = {k: v for k, v in st["cfg"].items() if k not in free}
-        for key, mine in (("cfg", cfg), ("hypernet", dataclasses.asdict(self.net.cfg)),
-                          ("sampler", dataclasses.asdict(self.sampler.cfg))):
+        st["hypernet"] = HyperNetConfig.from_dict(st["hypernet"], str(path))  # saved as a dict
+        for key, mine in (("cfg", cfg), ("hypernet", self.net.cfg), ("sampler", dataclasses.asdict(self.sampler.cfg))):
             if st[key] != mine:
                 raise InputError(f"checkpoint was written with other {key} settings", where=str(path),
                                  fix="resume with the same options, or choose another --out")
@@ -265,7 +275,7 @@ def _trim_log(path: Path, upto: int) -> None:
 
 
 def train(model, tokenizer, texts: Sequence[str], out_dir, cfg: TrainConfig | None = None,
-          net_cfg: dict | None = None, sampler_cfg: SamplerConfig | None = None, device: str = "cpu",
+          net_cfg: HyperNetConfig | None = None, sampler_cfg: SamplerConfig | None = None, device: str = "cpu",
           resume: bool = False, force: bool = False, progress: bool = True,
           on_step: Callable[[dict], None] | None = None) -> Path:
     """Train, checkpointing every ``save_every`` steps into ``out_dir``; save the result there.
