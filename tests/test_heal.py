@@ -261,7 +261,7 @@ def interrupt_at(step: int):
 
 def _dirs(pair, tmp_path):
     """A transplanted student folder and a teacher folder, as `tokforge transplant` writes them."""
-    from tokforge.surgery.apply import save_model
+    from tokforge.surgery.export import save_model
     from tokforge.transplant.api import transplant
 
     teacher, old, _, new = pair
@@ -324,7 +324,7 @@ def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
         assert not out.exists()
 
     other = tmp_path / "other"
-    from tokforge.surgery.apply import save_model
+    from tokforge.surgery.export import save_model
 
     save_model(copy.deepcopy(pair[2]), pair[3], other)  # a model whose vocabulary is not the original
     capsys.readouterr()

@@ -188,7 +188,7 @@ def test_package_exposes_apply_and_export_without_importing_torch():
     from tokforge.surgery import apply, export
 
     assert surgery.save_model is export.save_model and surgery.hf_tokenizer is export.hf_tokenizer
-    assert surgery.apply_plan is apply.apply_plan and apply.save_model is export.save_model
+    assert surgery.apply_plan is apply.apply_plan and not hasattr(apply, "save_model")  # one home: export.py
     code = "import sys, tokforge.surgery.export; print('torch' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"

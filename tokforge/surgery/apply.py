@@ -21,7 +21,6 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .export import hf_tokenizer, save_model  # noqa: F401  (moved to export.py; importable here for older callers)
 from .plan import EmbeddingPlan, SidePlan, Source
 
 ROLE_CONFIG_KEYS = {"bos": "bos_token_id", "eos": "eos_token_id", "pad": "pad_token_id", "unk": "unk_token_id"}

@@ -199,7 +199,7 @@ def _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, m
 def _save(model, tokenizer, out: Path, report: dict, extra: dict[str, str] | None = None) -> None:
     """Model + tokenizer + report + log into ``out`` (replacing the run folder, checkpoint included);
     ``extra`` maps file names to text written beside them."""
-    from ...surgery.apply import hf_tokenizer
+    from ...surgery.export import hf_tokenizer
 
     hf_tok, _ = hf_tokenizer(tokenizer)
     log = (out / LOG).read_text() if (out / LOG).is_file() else ""
