@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InputError
+from .io import iter_lines, read_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPLITS = ("dev", "devtest")
@@ -98,20 +99,6 @@ def read_flores(root: str | os.PathLike, split: str = "devtest", langs: list[str
     return out
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """A UTF-8 text file; a clear error names the first bad byte's offset."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read text file ({e.strerror})", where=str(path)) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"file is not UTF-8 (bad byte at offset {e.start})", where=str(path),
-                         fix="convert it to UTF-8, e.g. iconv -t UTF-8") from None
-
-
 def corpus_files(where: str, langs: list[str] | None = None) -> list[tuple[str, Path]]:
     """``(language, file)`` pairs of a text file (one language, named by its stem, or by the single
     requested language) or a folder of ``LANG.txt``; a requested language without a file is an error."""
@@ -138,21 +125,8 @@ def corpus_files(where: str, langs: list[str] | None = None) -> list[tuple[str, 
 
 
 def iter_text_lines(path: str | os.PathLike) -> Iterator[str]:
-    """Non-blank lines of a UTF-8 text file, streamed; a clear error names the first bad line."""
-    path = Path(path)
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise InputError(f"cannot read text file ({e.strerror})", where=str(path)) from None
-    with f:
-        for n, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                raise InputError(f"file is not UTF-8 (bad byte on line {n}, column {e.start + 1})", where=str(path),
-                                 fix="convert it to UTF-8, e.g. iconv -t UTF-8") from None
-            if line.strip():
-                yield line
+    """Non-blank lines of a UTF-8 text file, streamed (errors as in :func:`tokforge.io.read_text`)."""
+    return (ln for ln in iter_lines(path) if ln.strip())
 
 
 HF_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow", ".csv": "csv",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..io import read_text
 from . import hf_source
 from .languages import flores_code
 
@@ -108,8 +109,6 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
 
 def _read_folder(p: Path, langs: list[str] | None, limit: int | None) -> Corpus:
     """A folder of ``LANG.txt``: an unreadable or non-UTF-8 file is a warning, not a failure."""
-    from .. import corpus as tc
-
     c = Corpus(p.name, {})
     files = sorted(p.glob("*.txt"))
     have = {f.stem for f in files}
@@ -122,7 +121,7 @@ def _read_folder(p: Path, langs: list[str] | None, limit: int | None) -> Corpus:
         if langs and f.stem not in langs:
             continue
         try:
-            lines = [ln for ln in tc.read_text(f).split("\n") if ln.strip()]
+            lines = [ln for ln in read_text(f).split("\n") if ln.strip()]
         except InputError as e:
             c.warnings.append(f"{e}; language {f.stem!r} skipped")
             continue
