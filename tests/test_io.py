@@ -32,3 +32,27 @@ def test_missing_file_is_an_input_error(tmp_path):
         read_text(tmp_path / "nope.txt")
     with pytest.raises(InputError, match="cannot read text file"):
         next(iter_lines(tmp_path / "nope.txt"))
+
+
+def test_one_out_dir_rule(tmp_path):
+    from tokforge.io import atomic_dir, check_out_dir
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x.txt").write_text("mine")
+    (tmp_path / "file").write_text("mine")
+    for fine in ("new", "empty"):
+        assert check_out_dir(tmp_path / fine) == tmp_path / fine
+    for taken in ("full", "file"):
+        with pytest.raises(InputError, match=r"^output directory already exists: .* \(choose another --out or pass --force\)$"):
+            check_out_dir(tmp_path / taken)
+        assert check_out_dir(tmp_path / taken, force=True) == tmp_path / taken
+    with pytest.raises(InputError, match="not an earlier audit report"):
+        check_out_dir(tmp_path / "full", marker="report.json", kind="audit report")
+    assert check_out_dir(tmp_path / "full", marker="x.txt", kind="audit report")
+    with atomic_dir(tmp_path / "empty") as d:  # an empty folder is filled, not refused
+        (d / "a.txt").write_text("a")
+    assert [p.name for p in (tmp_path / "empty").iterdir()] == ["a.txt"]
+    with pytest.raises(InputError, match="already exists"), atomic_dir(tmp_path / "full"):
+        pass
+    assert (tmp_path / "full" / "x.txt").read_text() == "mine"

@@ -108,16 +108,38 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def check_out_dir(path: str | os.PathLike, force: bool = False, marker: str | None = None,
+                  kind: str = "output") -> Path:
+    """The one rule for an output folder (``--out``), checked before any work starts; returns ``Path(path)``.
+
+    A path that does not exist, or an empty folder, is fine. Anything else is refused with an
+    :class:`InputError` unless ``force``. With ``marker`` (outputs that are always replaced, such as
+    audit reports) a folder holding the file ``marker`` (an earlier ``kind``) is fine too.
+
+    >>> check_out_dir("/nonexistent/out").name
+    'out'
+    >>> check_out_dir("/")
+    Traceback (most recent call last):
+    ...
+    tokforge.errors.InputError: output directory already exists: / (choose another --out or pass --force)
+    """
+    path = Path(path)
+    if force or not path.exists() or path.is_dir() and (not any(path.iterdir()) or
+                                                        marker is not None and (path / marker).exists()):
+        return path
+    if marker is not None:
+        raise InputError(f"output path exists and is not an earlier {kind}", where=str(path), fix="choose another --out")
+    raise InputError("output directory already exists", where=str(path), fix="choose another --out or pass --force")
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     """Build a directory under a temporary name beside ``path``; rename it into place on success.
 
-    An existing ``path`` is refused unless ``force`` (then it is replaced only once the new one
-    is complete).
+    An existing ``path`` is refused as :func:`check_out_dir` says unless ``force`` (then it is
+    replaced only once the new one is complete).
     """
-    path = Path(path)
-    if path.exists() and not force:
-        raise InputError("output directory already exists", where=str(path), fix="choose another --out or pass --force")
+    path = check_out_dir(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     umask = os.umask(0)

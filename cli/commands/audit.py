@@ -46,9 +46,9 @@ def _check_inputs(corpora, merge, out) -> None:
         if not (Path(m) / "corpus_stats.json.gz").is_file():
             raise InputError("not a shard folder (no corpus_stats.json.gz)", where=m,
                              fix="pass --out folders of tokforge audit --shard I/N runs")
-    o = Path(out)
-    if o.exists() and (not o.is_dir() or (any(o.iterdir()) and not (o / "report.json").exists())):
-        raise InputError("output path exists and is not an earlier audit report", where=str(o), fix="choose another --out")
+    from tokforge.audit.report import check_out
+
+    check_out(out)
 
 
 @click.command("audit", epilog=EPILOG)

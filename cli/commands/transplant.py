@@ -59,10 +59,9 @@ def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hyper
         heal_cfg = HealConfig(loss=heal_loss, steps=heal_steps or None, minutes=heal_minutes, seed=seed).check()
         sources = _heal_sources(heal_corpora, eval_spec, parse_langs(langs))
         final_out, out = out, _sibling(out)
-        from pathlib import Path
+        from tokforge.io import check_out_dir
 
-        if Path(final_out).exists() and not force:
-            raise InputError("output directory already exists", where=final_out, fix="choose another --out or pass --force")
+        check_out_dir(final_out, force)
     if hypernet_dir is not None:
         if method != "hypernet":
             raise InputError("--hypernet only applies to the hypernet method", where=f"--method {method}",
