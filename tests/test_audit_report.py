@@ -139,6 +139,10 @@ def test_cli_writes_report_and_errors_cleanly(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: no tokenizer could be loaded") and err.count("\n") == 1
     assert not (tmp_path / "o2").exists()
+    for flag, value in (("--langs", "eng_Latn,,deu_Latn"), ("--viewer-langs", "eng_Latn,eng_Latn")):  # one parser
+        rc = cli_main(["audit", "gpt2", "--corpus", str(folder), "--out", str(tmp_path / "o4"), flag, value])
+        err = capsys.readouterr().err
+        assert rc == 2 and f"in {flag}:" in err and err.count("\n") == 1 and not (tmp_path / "o4").exists()
 
 
 def test_flores_corpus_metrics(flores, gemma3_tok, smollm2_tok):

@@ -43,8 +43,11 @@ def tinyshakespeare_path() -> Path | None:
     return p if p and p.is_file() else None
 
 
-def parse_langs(value: str | None) -> list[str] | None:
-    """``"eng_Latn, fra_Latn"`` -> ``["eng_Latn", "fra_Latn"]``; ``None``/``""`` -> ``None`` (all/default).
+def parse_langs(value: str | None, option: str = "--langs") -> list[str] | None:
+    """The one parser of a comma-separated language list (every command's ``--langs``).
+
+    ``"eng_Latn, fra_Latn"`` -> ``["eng_Latn", "fra_Latn"]``; ``None``/``""`` -> ``None`` (all/default);
+    an empty or repeated entry is an `InputError` naming ``option``.
 
     >>> parse_langs("eng_Latn, fra_Latn"), parse_langs(None)
     (['eng_Latn', 'fra_Latn'], None)
@@ -53,10 +56,11 @@ def parse_langs(value: str | None) -> list[str] | None:
         return None
     langs = [x.strip() for x in value.split(",")]
     if any(not x for x in langs):
-        raise InputError("empty language in --langs", where=value, fix="separate codes with commas: eng_Latn,fra_Latn")
+        raise InputError(f"empty language in {option}", where=value,
+                         fix="separate codes with commas: eng_Latn,fra_Latn")
     dup = sorted({x for x in langs if langs.count(x) > 1})
     if dup:
-        raise InputError("language repeated in --langs", where=", ".join(dup))
+        raise InputError(f"language repeated in {option}", where=", ".join(dup))
     return langs
 
 

@@ -45,11 +45,12 @@ Examples:
 def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hypernet_dir, device, seed, force,
             heal_steps, heal_minutes, heal_corpora, heal_loss):
     """Rewrite MODEL's embeddings for the tokenizer NEW; save to OUT with transplant_report.json."""
+    from tokforge.corpus import parse_langs
     from tokforge.errors import InputError
     from tokforge.transplant.api import transplant
     from tokforge.transplant.options import from_pairs
 
-    from ._common import parse_langs, print_comparison
+    from ._common import print_comparison
 
     options = from_pairs(opts)
     heal = heal_steps > 0 or heal_minutes is not None
