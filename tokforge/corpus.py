@@ -1,7 +1,8 @@
 """Reading text corpora: FLORES-200 (parallel, 204 languages), text files, folders of ``LANG.txt``.
 
-The shared FLORES-200 copy lives beside the repo in ``../shared/data/flores200``; it is read in
-place, never copied. ``flores_dir()`` finds it (``$TOKFORGE_FLORES`` overrides) or returns None.
+Data locations come from arguments, or from one variable: ``$TOKFORGE_DATA``, a folder holding
+``flores200/`` (``dev/``, ``devtest/``) and ``english/tinyshakespeare.txt``, read in place, never
+copied. Without it ``flores_dir()`` and ``tinyshakespeare_path()`` return None.
 
 >>> parse_spec("flores200:/data/f")
 ('flores200', '/data/f')
@@ -16,29 +17,29 @@ from typing import Iterator
 from .errors import InputError
 from .io import iter_lines, read_text
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SPLITS = ("dev", "devtest")
+DATA_ENV = "TOKFORGE_DATA"
 
 
-def shared_data_dir() -> Path | None:
-    """``../shared/data`` beside the repository (or ``$TOKFORGE_SHARED_DATA``), if present."""
-    env = os.environ.get("TOKFORGE_SHARED_DATA")
-    for p in ([Path(env)] if env else []) + [REPO_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]:
-        if p.is_dir():
-            return p
-    return None
+def data_dir(root: str | os.PathLike | None = None) -> Path | None:
+    """The data folder: ``root`` if given, else ``$TOKFORGE_DATA``; None when unset or not a folder.
+
+    >>> data_dir("/nonexistent") is None
+    True
+    """
+    where = root if root is not None else os.environ.get(DATA_ENV)
+    return Path(where) if where and Path(where).is_dir() else None
 
 
-def flores_dir() -> Path | None:
-    env = os.environ.get("TOKFORGE_FLORES")
-    if env:
-        return Path(env) if Path(env).is_dir() else None
-    d = shared_data_dir()
+def flores_dir(root: str | os.PathLike | None = None) -> Path | None:
+    """``flores200/`` of :func:`data_dir` (``root`` or ``$TOKFORGE_DATA``) if it holds ``devtest/``, else None."""
+    d = data_dir(root)
     return d / "flores200" if d and (d / "flores200" / "devtest").is_dir() else None
 
 
-def tinyshakespeare_path() -> Path | None:
-    d = shared_data_dir()
+def tinyshakespeare_path(root: str | os.PathLike | None = None) -> Path | None:
+    """``english/tinyshakespeare.txt`` of :func:`data_dir` (``root`` or ``$TOKFORGE_DATA``) if present, else None."""
+    d = data_dir(root)
     p = d / "english" / "tinyshakespeare.txt" if d else None
     return p if p and p.is_file() else None
 
