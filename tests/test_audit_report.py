@@ -64,6 +64,17 @@ def test_report_files_schema_and_html(tmp_path, gpt2, smollm2_tok, builtin_small
         rep.save(tmp_path / "other")
 
 
+def test_audit_leaves_the_callers_tokenizer_alone():
+    from tokforge import load_tokenizer
+
+    tok = load_tokenizer("gpt2")  # its own object, not the shared fixture
+    before = dict(vars(tok))
+    rep = audit([tok, tok], False, reference=None, **SMALL)  # the same name twice: the audit names them apart
+    assert [t["name"] for t in rep.to_dict()["tokenizers"]] == ["gpt2#1", "gpt2#2"]
+    assert tok.name == "gpt2" and vars(tok).keys() == before.keys()
+    assert all(vars(tok)[k] is v for k, v in before.items() if k != "_backend")
+
+
 def test_partial_failures_become_warnings(gpt2, tmp_path):
     c = Corpus("mixed", {"eng_Latn": ["Hello world."], "xxx_Latn": ["", "  "]})
     from tokforge.audit.sources import _drop_empty

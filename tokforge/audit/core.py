@@ -6,6 +6,7 @@ from the corpus) become warnings in the report; only total failure raises a one-
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Sequence
 
@@ -34,11 +35,14 @@ def _load_one(spec: str, format: str | None = None) -> Tokenizer:
 
 
 def _load_all(tokenizers: Sequence, warnings: list[str], format: str | None = None):
-    """(loaded tokenizers, failures); total failure is an error."""
+    """(loaded tokenizers, failures); total failure is an error.
+
+    A `Tokenizer` the caller passed is audited as a shallow copy: the audit renames its own
+    objects (display names, ``#2`` for a repeated name) and never touches the caller's."""
     out, errors, failed = [], [], []
     for t in tokenizers:
         if isinstance(t, Tokenizer):
-            out.append(t)
+            out.append(copy.copy(t))
             continue
         try:
             out.append(_load_one(str(t), format))
