@@ -77,9 +77,9 @@ def test_audit_leaves_the_callers_tokenizer_alone():
 
 def test_partial_failures_become_warnings(gpt2, tmp_path):
     c = Corpus("mixed", {"eng_Latn": ["Hello world."], "xxx_Latn": ["", "  "]})
-    from tokforge.audit.sources import _drop_empty
+    from tokforge.audit.sources import drop_empty
 
-    rep = audit([gpt2, str(tmp_path / "missing.json")], _drop_empty(c), **SMALL)
+    rep = audit([gpt2, str(tmp_path / "missing.json")], drop_empty(c), **SMALL)
     assert rep.names == ["gpt2"]
     assert any("missing.json" in w and "failed to load" in w for w in rep.warnings)
     assert any("'xxx_Latn' has no text" in w for w in rep.warnings)
