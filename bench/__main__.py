@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import common  # noqa: F401  (sets $TOKFORGE_DATA when unset; the bench processes inherit it)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # name -> script (under bench/), its arguments, the results file it writes, and what it costs here

@@ -34,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import bench.common  # noqa: E402,F401  (sets $TOKFORGE_DATA when unset)
 
 
 def best(fn, repeat: int) -> float:

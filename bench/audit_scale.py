@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import bench.common  # noqa: E402,F401  (sets $TOKFORGE_DATA when unset)
 
 
 def build_corpus(mb: int, seed: int = 0) -> Path:
@@ -42,7 +43,7 @@ def build_corpus(mb: int, seed: int = 0) -> Path:
         return out
     flores = corpus.flores_dir()
     if flores is None:
-        raise SystemExit("no FLORES-200 (expected ../shared/data/flores200)")
+        raise SystemExit("no FLORES-200 (expected $TOKFORGE_DATA/flores200)")
     rows = []
     for split in ("dev", "devtest"):
         for lang, lines in corpus.read_flores(flores, split).items():

@@ -460,7 +460,7 @@ def main() -> None:
 
     root = corpus.flores_dir()
     if root is None:
-        raise SystemExit("error: FLORES-200 not found (expected ../shared/data/flores200 or $TOKFORGE_FLORES)")
+        raise SystemExit("error: FLORES-200 not found (expected $TOKFORGE_DATA/flores200)")
     langs = a.langs.split(",")
     items = load_items(root, langs, a.per_lang, a.max_bytes, a.cont, a.seed)
     texts = [b for _, b, _ in items]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# The data folder is $TOKFORGE_DATA; unset, the benches use shared/data beside the checkout.
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+if not os.environ.get("TOKFORGE_DATA") and SHARED_DATA.is_dir():
+    os.environ["TOKFORGE_DATA"] = str(SHARED_DATA)
 
 
 def best_of(fn, repeat: int = 3, clock=time.perf_counter) -> float:
@@ -61,7 +66,7 @@ def supertoken_train_file(tmp: Path) -> tuple[Path, list[str]]:
 
     ts, fl = corpus.tinyshakespeare_path(), corpus.flores_dir()
     if ts is None or fl is None:
-        raise SystemExit("needs ../shared/data/english/tinyshakespeare.txt and FLORES-200")
+        raise SystemExit("needs $TOKFORGE_DATA/english/tinyshakespeare.txt and $TOKFORGE_DATA/flores200")
     lines = ts.read_text(encoding="utf-8").split("\n")
     cut = int(len(lines) * 0.9)
     dev = corpus.read_flores(fl, "dev", ["eng_Latn"])["eng_Latn"]

@@ -76,7 +76,7 @@ def main() -> None:
     flores = corpus.flores_dir()
     shakes = corpus.tinyshakespeare_path()
     if flores is None or shakes is None:
-        sys.exit("FLORES-200 and tinyshakespeare are needed (../shared/data)")
+        sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
     lines = [ln for ln in corpus.read_text(shakes).split("\n") if ln.strip()]
     train = {**corpus.read_flores(flores, "dev", LANGS), "shakespeare": lines[:int(0.9 * len(lines))]}
     evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)

@@ -58,7 +58,7 @@ def expansions_dict(table: SplitTable) -> dict[int, list[tuple[int, int]]]:
 def token_stream(tok, limit: int) -> np.ndarray:
     root = corpus.flores_dir()
     if root is None:
-        sys.exit("FLORES-200 not found (../shared/data/flores200)")
+        sys.exit("FLORES-200 not found ($TOKFORGE_DATA/flores200)")
     texts = []
     for split in ("dev", "devtest"):
         data = corpus.read_flores(root, split, LANGS, None)

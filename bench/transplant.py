@@ -173,7 +173,7 @@ def main():
     torch.set_num_threads(a.threads)
     flores = corpus.flores_dir()
     if flores is None:
-        sys.exit("FLORES-200 not found (expected ../shared/data/flores200)")
+        sys.exit("FLORES-200 not found (expected $TOKFORGE_DATA/flores200)")
     langs, g_langs, methods = a.langs.split(","), a.gemma_langs.split(","), a.methods.split(",")
     texts = corpus.read_flores(flores, "devtest", sorted(set(langs) | set(g_langs)), a.limit)
     res = {"setup": {"model": "smollm2-135m", "eval": f"FLORES devtest, first {a.limit} sentences per language; "

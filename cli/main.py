@@ -21,16 +21,16 @@ from . import commands
 
 class _Root(click.Group):
     def list_commands(self, ctx):
-        return sorted(_discover())
+        return sorted(discover())
 
     def get_command(self, ctx, name):
-        return _discover().get(name)
+        return discover().get(name)
 
 
 _CACHE: dict | None = None
 
 
-def _discover() -> dict:
+def discover() -> dict:
     """Subcommands by name, from the modules of ``tokforge_cli.commands`` (the cli/ folder)."""
     global _CACHE
     if _CACHE is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+import bench.common  # noqa: E402,F401  (sets $TOKFORGE_DATA when unset)
 
 
 def main() -> None:

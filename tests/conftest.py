@@ -1,11 +1,22 @@
 """Shared fixtures: real artifacts from the tokforge cache (pulled once per machine) and the
-shared FLORES-200 data (tests skip with a reason when it is absent)."""
+shared FLORES-200 data (tests skip with a reason when it is absent).
+
+The data folder is ``$TOKFORGE_DATA``; when it is unset, the tests use ``shared/data`` beside the
+checkout (``../shared/data``), so CI on a checkout next to ``shared/`` finds it. Subprocesses
+(the CLI, notebooks) inherit the variable."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 
 from tokforge import corpus, models
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+if not os.environ.get(corpus.DATA_ENV) and SHARED_DATA.is_dir():
+    os.environ[corpus.DATA_ENV] = str(SHARED_DATA)
 
 
 @pytest.fixture(scope="session")
@@ -13,7 +24,7 @@ def flores():
     """Path to FLORES-200; skip if the shared data folder is absent."""
     d = corpus.flores_dir()
     if d is None:
-        pytest.skip("FLORES-200 not found: expected ../shared/data/flores200 beside the repo (or $TOKFORGE_FLORES)")
+        pytest.skip("FLORES-200 not found: expected $TOKFORGE_DATA/flores200 (or ../shared/data/flores200)")
     return d
 
 
@@ -21,7 +32,7 @@ def flores():
 def shakespeare():
     p = corpus.tinyshakespeare_path()
     if p is None:
-        pytest.skip("tinyshakespeare not found: expected ../shared/data/english/tinyshakespeare.txt")
+        pytest.skip("tinyshakespeare not found: expected $TOKFORGE_DATA/english/tinyshakespeare.txt")
     return p
 
 

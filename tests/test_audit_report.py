@@ -64,11 +64,22 @@ def test_report_files_schema_and_html(tmp_path, gpt2, smollm2_tok, builtin_small
         rep.save(tmp_path / "other")
 
 
+def test_audit_leaves_the_callers_tokenizer_alone():
+    from tokforge import load_tokenizer
+
+    tok = load_tokenizer("gpt2")  # its own object, not the shared fixture
+    before = dict(vars(tok))
+    rep = audit([tok, tok], False, reference=None, **SMALL)  # the same name twice: the audit names them apart
+    assert [t["name"] for t in rep.to_dict()["tokenizers"]] == ["gpt2#1", "gpt2#2"]
+    assert tok.name == "gpt2" and vars(tok).keys() == before.keys()
+    assert all(vars(tok)[k] is v for k, v in before.items() if k != "_backend")
+
+
 def test_partial_failures_become_warnings(gpt2, tmp_path):
     c = Corpus("mixed", {"eng_Latn": ["Hello world."], "xxx_Latn": ["", "  "]})
-    from tokforge.audit.sources import _drop_empty
+    from tokforge.audit.sources import drop_empty
 
-    rep = audit([gpt2, str(tmp_path / "missing.json")], _drop_empty(c), **SMALL)
+    rep = audit([gpt2, str(tmp_path / "missing.json")], drop_empty(c), **SMALL)
     assert rep.names == ["gpt2"]
     assert any("missing.json" in w and "failed to load" in w for w in rep.warnings)
     assert any("'xxx_Latn' has no text" in w for w in rep.warnings)
@@ -139,6 +150,10 @@ def test_cli_writes_report_and_errors_cleanly(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("error: no tokenizer could be loaded") and err.count("\n") == 1
     assert not (tmp_path / "o2").exists()
+    for flag, value in (("--langs", "eng_Latn,,deu_Latn"), ("--viewer-langs", "eng_Latn,eng_Latn")):  # one parser
+        rc = cli_main(["audit", "gpt2", "--corpus", str(folder), "--out", str(tmp_path / "o4"), flag, value])
+        err = capsys.readouterr().err
+        assert rc == 2 and f"in {flag}:" in err and err.count("\n") == 1 and not (tmp_path / "o4").exists()
 
 
 def test_flores_corpus_metrics(flores, gemma3_tok, smollm2_tok):

@@ -7,14 +7,14 @@ import shlex
 import click
 import pytest
 
-from tokforge_cli.main import _discover, app
+from tokforge_cli.main import discover, app
 
 COMMANDS = ["audit", "inspect", "models", "models list", "models pull", "supertokens", "supertokens train",
             "supertokens report", "stochastok", "hypernet", "hypernet train", "hypernet info"]
 
 
 def _command(path: str) -> click.Command:
-    cmd: click.Command = _discover()[path.split()[0]]
+    cmd: click.Command = discover()[path.split()[0]]
     for part in path.split()[1:]:
         cmd = cmd.commands[part]
     return cmd
@@ -31,7 +31,7 @@ def test_help_ends_with_examples_that_parse(path, monkeypatch):
     assert 1 <= len(examples) <= 3 and text.rstrip().endswith(examples[-1]), (path, examples)
     for ex in examples:
         argv = shlex.split(ex)[1:]
-        target = _discover()[argv[0]]
+        target = discover()[argv[0]]
         args = argv[1:]
         while isinstance(target, click.Group) and args and args[0] in target.commands:
             target, args = target.commands[args[0]], args[1:]

@@ -201,6 +201,9 @@ def test_cli_train_report_and_errors(tmp_path):
     assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "320", "--out", str(tmp_path / "x")]) == 2
     assert main(["supertokens", "train", str(tmp_path / "nope.txt"), "--vocab-size", "320", "--out", str(tmp_path / "y")]) == 2
     assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--out", str(out)]) == 2  # exists, no --force
+    (tmp_path / "empty").mkdir()  # an empty folder is no conflict (it used to fail after training)
+    assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "300",
+                 "--out", str(tmp_path / "empty")]) == 0
 
 
 def test_cli_filter_hook(tmp_path, monkeypatch):

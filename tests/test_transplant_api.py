@@ -93,14 +93,14 @@ def test_bad_inputs(pair, tmp_path):  # noqa: F811
 
 def test_next_byte_offsets_golden(gpt2):
     from conftest import real_tokenizer
-    from tokforge.transplant.evaluate import _aligned, _offsets
+    from tokforge.transplant.evaluate import next_byte_alignment, token_offsets
 
-    assert _offsets(gpt2, gpt2.encode("Hello world")).tolist() == [0, 5]
+    assert token_offsets(gpt2, gpt2.encode("Hello world")).tolist() == [0, 5]
     mistral = real_tokenizer("mistral-v1")  # "▁Hello", "▁world": the dummy-prefix space is not text
-    assert _offsets(mistral, mistral.encode("Hello world")).tolist() == [0, 5]
+    assert token_offsets(mistral, mistral.encode("Hello world")).tolist() == [0, 5]
     o = {(0, 0): (72, 72), (0, 5): (32, 32), (0, 9): (100, 100)}
     n = {(0, 0): (72, 72), (0, 5): (120, 32)}
-    assert _aligned(o, n) == {"aligned_positions": 2, "next_byte_agreement": 0.5,
+    assert next_byte_alignment(o, n) == {"aligned_positions": 2, "next_byte_agreement": 0.5,
                               "next_byte_acc_original": 1.0, "next_byte_acc_new": 0.5}
 
 

@@ -1,7 +1,8 @@
 """Reading text corpora: FLORES-200 (parallel, 204 languages), text files, folders of ``LANG.txt``.
 
-The shared FLORES-200 copy lives beside the repo in ``../shared/data/flores200``; it is read in
-place, never copied. ``flores_dir()`` finds it (``$TOKFORGE_FLORES`` overrides) or returns None.
+Data locations come from arguments, or from one variable: ``$TOKFORGE_DATA``, a folder holding
+``flores200/`` (``dev/``, ``devtest/``) and ``english/tinyshakespeare.txt``, read in place, never
+copied. Without it ``flores_dir()`` and ``tinyshakespeare_path()`` return None.
 
 >>> parse_spec("flores200:/data/f")
 ('flores200', '/data/f')
@@ -14,36 +15,40 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InputError
+from .io import iter_lines, read_text
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SPLITS = ("dev", "devtest")
+DATA_ENV = "TOKFORGE_DATA"
 
 
-def shared_data_dir() -> Path | None:
-    """``../shared/data`` beside the repository (or ``$TOKFORGE_SHARED_DATA``), if present."""
-    env = os.environ.get("TOKFORGE_SHARED_DATA")
-    for p in ([Path(env)] if env else []) + [REPO_ROOT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]:
-        if p.is_dir():
-            return p
-    return None
+def data_dir(root: str | os.PathLike | None = None) -> Path | None:
+    """The data folder: ``root`` if given, else ``$TOKFORGE_DATA``; None when unset or not a folder.
+
+    >>> data_dir("/nonexistent") is None
+    True
+    """
+    where = root if root is not None else os.environ.get(DATA_ENV)
+    return Path(where) if where and Path(where).is_dir() else None
 
 
-def flores_dir() -> Path | None:
-    env = os.environ.get("TOKFORGE_FLORES")
-    if env:
-        return Path(env) if Path(env).is_dir() else None
-    d = shared_data_dir()
+def flores_dir(root: str | os.PathLike | None = None) -> Path | None:
+    """``flores200/`` of :func:`data_dir` (``root`` or ``$TOKFORGE_DATA``) if it holds ``devtest/``, else None."""
+    d = data_dir(root)
     return d / "flores200" if d and (d / "flores200" / "devtest").is_dir() else None
 
 
-def tinyshakespeare_path() -> Path | None:
-    d = shared_data_dir()
+def tinyshakespeare_path(root: str | os.PathLike | None = None) -> Path | None:
+    """``english/tinyshakespeare.txt`` of :func:`data_dir` (``root`` or ``$TOKFORGE_DATA``) if present, else None."""
+    d = data_dir(root)
     p = d / "english" / "tinyshakespeare.txt" if d else None
     return p if p and p.is_file() else None
 
 
-def parse_langs(value: str | None) -> list[str] | None:
-    """``"eng_Latn, fra_Latn"`` -> ``["eng_Latn", "fra_Latn"]``; ``None``/``""`` -> ``None`` (all/default).
+def parse_langs(value: str | None, option: str = "--langs") -> list[str] | None:
+    """The one parser of a comma-separated language list (every command's ``--langs``).
+
+    ``"eng_Latn, fra_Latn"`` -> ``["eng_Latn", "fra_Latn"]``; ``None``/``""`` -> ``None`` (all/default);
+    an empty or repeated entry is an `InputError` naming ``option``.
 
     >>> parse_langs("eng_Latn, fra_Latn"), parse_langs(None)
     (['eng_Latn', 'fra_Latn'], None)
@@ -52,10 +57,11 @@ def parse_langs(value: str | None) -> list[str] | None:
         return None
     langs = [x.strip() for x in value.split(",")]
     if any(not x for x in langs):
-        raise InputError("empty language in --langs", where=value, fix="separate codes with commas: eng_Latn,fra_Latn")
+        raise InputError(f"empty language in {option}", where=value,
+                         fix="separate codes with commas: eng_Latn,fra_Latn")
     dup = sorted({x for x in langs if langs.count(x) > 1})
     if dup:
-        raise InputError("language repeated in --langs", where=", ".join(dup))
+        raise InputError(f"language repeated in {option}", where=", ".join(dup))
     return langs
 
 
@@ -98,20 +104,6 @@ def read_flores(root: str | os.PathLike, split: str = "devtest", langs: list[str
     return out
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """A UTF-8 text file; a clear error names the first bad byte's offset."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read text file ({e.strerror})", where=str(path)) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"file is not UTF-8 (bad byte at offset {e.start})", where=str(path),
-                         fix="convert it to UTF-8, e.g. iconv -t UTF-8") from None
-
-
 def corpus_files(where: str, langs: list[str] | None = None) -> list[tuple[str, Path]]:
     """``(language, file)`` pairs of a text file (one language, named by its stem, or by the single
     requested language) or a folder of ``LANG.txt``; a requested language without a file is an error."""
@@ -138,21 +130,8 @@ def corpus_files(where: str, langs: list[str] | None = None) -> list[tuple[str, 
 
 
 def iter_text_lines(path: str | os.PathLike) -> Iterator[str]:
-    """Non-blank lines of a UTF-8 text file, streamed; a clear error names the first bad line."""
-    path = Path(path)
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise InputError(f"cannot read text file ({e.strerror})", where=str(path)) from None
-    with f:
-        for n, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                raise InputError(f"file is not UTF-8 (bad byte on line {n}, column {e.start + 1})", where=str(path),
-                                 fix="convert it to UTF-8, e.g. iconv -t UTF-8") from None
-            if line.strip():
-                yield line
+    """Non-blank lines of a UTF-8 text file, streamed (errors as in :func:`tokforge.io.read_text`)."""
+    return (ln for ln in iter_lines(path) if ln.strip())
 
 
 HF_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow", ".csv": "csv",

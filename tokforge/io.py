@@ -1,6 +1,15 @@
-"""Writing outputs safely: to a temporary path in the target folder, then rename.
+"""Reading text inputs and writing outputs safely.
 
-Nothing half-written is ever left at the target path.
+Inputs: :func:`read_text` (a whole UTF-8 file) and :func:`iter_lines` (streamed lines) share one
+error for a file that is not UTF-8, naming the first bad byte's line and column.
+Outputs: written to a temporary path in the target folder, then renamed; nothing half-written is
+ever left at the target path.
+
+>>> import tempfile, pathlib; f = pathlib.Path(tempfile.mkdtemp()) / "t.txt"
+>>> _ = f.write_bytes(b"ok\\n\\xff"); read_text(f)
+Traceback (most recent call last):
+...
+tokforge.errors.InputError: file is not UTF-8 (bad byte on line 2, column 1): ... (convert it to UTF-8, e.g. iconv -t UTF-8)
 """
 
 from __future__ import annotations
@@ -10,9 +19,71 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+import re
 from typing import Iterator
 
 from .errors import InputError
+
+UTF8_FIX = "convert it to UTF-8, e.g. iconv -t UTF-8"
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _not_utf8(path, line: int, column: int) -> InputError:
+    return InputError(f"file is not UTF-8 (bad byte on line {line}, column {column})", where=str(path), fix=UTF8_FIX)
+
+
+def _unreadable(path, e: OSError) -> InputError:
+    return InputError(f"cannot read text file ({e.strerror or e.__class__.__name__})", where=str(path),
+                      fix="check the path and permissions")
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The whole UTF-8 text file at ``path`` (newlines as stored); a file that cannot be read or is
+    not UTF-8 is an :class:`InputError` naming the first bad byte's line and (byte) column."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise _unreadable(path, e) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        start = data.rfind(b"\n", 0, e.start) + 1
+        raise _not_utf8(path, data.count(b"\n", 0, e.start) + 1, e.start - start + 1) from None
+
+
+def iter_lines(path: str | os.PathLike, keepends: bool = False) -> Iterator[str]:
+    """Lines of a UTF-8 text file, streamed (errors as in :func:`read_text`).
+
+    ``keepends=False``: lines split at ``\\n``, without their ``\\r\\n``/``\\n``.
+    ``keepends=True``: lines exactly as ``open(path, newline="")`` yields them (ending at ``\\n``,
+    ``\\r\\n`` or a lone ``\\r``, the ending kept), so joining them gives the file back.
+    """
+    path = Path(path)
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise _unreadable(path, e) from None
+    with f:
+        n = 0
+        while True:
+            try:
+                raw = f.readline()
+            except OSError as e:
+                raise _unreadable(path, e) from None
+            if not raw:
+                return
+            n += 1
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise _not_utf8(path, n, e.start + 1) from None
+            if not keepends:
+                yield line.rstrip("\r\n")
+            elif "\r" in line:
+                yield from (x for x in _LONE_CR.split(line) if x)
+            else:
+                yield line
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -37,16 +108,38 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def check_out_dir(path: str | os.PathLike, force: bool = False, marker: str | None = None,
+                  kind: str = "output") -> Path:
+    """The one rule for an output folder (``--out``), checked before any work starts; returns ``Path(path)``.
+
+    A path that does not exist, or an empty folder, is fine. Anything else is refused with an
+    :class:`InputError` unless ``force``. With ``marker`` (outputs that are always replaced, such as
+    audit reports) a folder holding the file ``marker`` (an earlier ``kind``) is fine too.
+
+    >>> check_out_dir("/nonexistent/out").name
+    'out'
+    >>> check_out_dir("/")
+    Traceback (most recent call last):
+    ...
+    tokforge.errors.InputError: output directory already exists: / (choose another --out or pass --force)
+    """
+    path = Path(path)
+    if force or not path.exists() or path.is_dir() and (not any(path.iterdir()) or
+                                                        marker is not None and (path / marker).exists()):
+        return path
+    if marker is not None:
+        raise InputError(f"output path exists and is not an earlier {kind}", where=str(path), fix="choose another --out")
+    raise InputError("output directory already exists", where=str(path), fix="choose another --out or pass --force")
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     """Build a directory under a temporary name beside ``path``; rename it into place on success.
 
-    An existing ``path`` is refused unless ``force`` (then it is replaced only once the new one
-    is complete).
+    An existing ``path`` is refused as :func:`check_out_dir` says unless ``force`` (then it is
+    replaced only once the new one is complete).
     """
-    path = Path(path)
-    if path.exists() and not force:
-        raise InputError("output directory already exists", where=str(path), fix="choose another --out or pass --force")
+    path = check_out_dir(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     umask = os.umask(0)

@@ -26,6 +26,4 @@ def small_mode() -> bool:
 
 def repo_path(rel: str) -> Path:
     """A path inside the tokforge repository, whatever the working directory."""
-    from .corpus import REPO_ROOT
-
-    return REPO_ROOT / rel
+    return Path(__file__).resolve().parent.parent / rel

@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 
-def parse_langs(value: str | None) -> list[str] | None:
-    from tokforge.corpus import parse_langs as _parse
-
-    return _parse(value)
-
-
 def print_comparison(comparison: dict, source: str = "", title: str = "") -> None:
     """The before/after table of `tokforge.transplant.evaluate.compare` (lossy round trips flagged)."""
     from rich.console import Console

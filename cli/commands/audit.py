@@ -46,9 +46,9 @@ def _check_inputs(corpora, merge, out) -> None:
         if not (Path(m) / "corpus_stats.json.gz").is_file():
             raise InputError("not a shard folder (no corpus_stats.json.gz)", where=m,
                              fix="pass --out folders of tokforge audit --shard I/N runs")
-    o = Path(out)
-    if o.exists() and (not o.is_dir() or (any(o.iterdir()) and not (o / "report.json").exists())):
-        raise InputError("output path exists and is not an earlier audit report", where=str(o), fix="choose another --out")
+    from tokforge.audit.report import check_out
+
+    check_out(out)
 
 
 @click.command("audit", epilog=EPILOG)
@@ -96,12 +96,13 @@ def command(tokenizers, corpora, out, reference, baseline, split, langs, limit, 
     from rich.console import Console
 
     from tokforge.audit import audit
+    from tokforge.corpus import parse_langs
     from tokforge.errors import LoadError
 
     quiet(verbose)
     sh = _shard(shard)
     _check_inputs(corpora, merge, out)
-    split_list = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
+    langs, viewer_langs = parse_langs(langs), parse_langs(viewer_langs, "--viewer-langs")
     corpus = False if no_corpus else (list(corpora) or None)
     if isinstance(corpus, list) and len(corpus) == 1:
         corpus = corpus[0]
@@ -109,13 +110,13 @@ def command(tokenizers, corpora, out, reference, baseline, split, langs, limit, 
         from tokforge.audit.parallel import audit_parallel
 
         rep = audit_parallel(list(tokenizers), corpus, num_proc, baseline=baseline, split=split,
-                             langs=split_list(langs), limit=limit, reachability=reachability, reference=reference,
-                             viewer_langs=split_list(viewer_langs), text_column=text_column, lang_column=lang_column,
+                             langs=langs, limit=limit, reachability=reachability, reference=reference,
+                             viewer_langs=viewer_langs, text_column=text_column, lang_column=lang_column,
                              diff=tuple(diff) if diff else None, format=fmt, progress=True)
     else:
-        rep = audit(list(tokenizers), corpus, baseline=baseline, split=split, langs=split_list(langs), limit=limit,
+        rep = audit(list(tokenizers), corpus, baseline=baseline, split=split, langs=langs, limit=limit,
                     diff=tuple(diff) if diff else None, reachability=reachability, reference=reference,
-                    viewer_langs=split_list(viewer_langs), shard=sh, merge=merge, text_column=text_column,
+                    viewer_langs=viewer_langs, shard=sh, merge=merge, text_column=text_column,
                     lang_column=lang_column, format=fmt)
     path = rep.save(out, html=not no_html, static=static)
     con = Console()

@@ -110,7 +110,7 @@ def train(model, corpus_spec, out_dir, steps, device, seed, batch_size, seq_len,
     if min_vocab > max_vocab:
         raise InputError("--min-vocab is larger than --max-vocab", where=f"{min_vocab} > {max_vocab}")
     dev = _device(device)
-    want = langs.split(",") if langs else None
+    want = corpus.parse_langs(langs)
     by_lang = corpus.read_corpus(corpus_spec, split=split, langs=want)
     missing = [x for x in want or [] if x not in by_lang]
     if missing:

@@ -21,6 +21,7 @@ def read_input(path: Path, whole: bool) -> tuple[str, list]:
 
     Everything about the file is checked here, before any tokenizer or split table is built."""
     from tokforge.errors import InputError
+    from tokforge.io import read_text
 
     if path.stat().st_size == 0:
         raise InputError("input file is empty", where=str(path))
@@ -29,10 +30,7 @@ def read_input(path: Path, whole: bool) -> tuple[str, list]:
         if not seqs:
             raise InputError("input file holds no sequences (only blank lines)", where=str(path))
         return "ids", seqs
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError("text file is not UTF-8", where=str(path), fix="pass UTF-8 text or a .jsonl/.npy token file") from None
+    text = read_text(path)
     docs = [text] if whole else [ln for ln in text.splitlines() if ln.strip()]
     if not docs or not any(d.strip() for d in docs):
         raise InputError("input file is empty (only whitespace)", where=str(path))
@@ -42,6 +40,7 @@ def read_input(path: Path, whole: bool) -> tuple[str, list]:
 def read_sequences(path: Path, tok, whole: bool) -> list[list[int]]:
     """Token-id sequences from a .jsonl/.npy token file or a text file."""
     from tokforge.errors import InputError
+    from tokforge.io import read_text
 
     if path.suffix == ".npy":
         import numpy as np
@@ -55,7 +54,7 @@ def read_sequences(path: Path, tok, whole: bool) -> list[list[int]]:
         return [arr.tolist()]
     if path.suffix == ".jsonl":
         seqs = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(read_text(path).splitlines(), 1):
             if not line.strip():
                 continue
             try:
@@ -68,10 +67,7 @@ def read_sequences(path: Path, tok, whole: bool) -> list[list[int]]:
                                  fix='e.g. [464, 2068] or {"input_ids": [464, 2068]}')
             seqs.append(ids)
         return seqs
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError("text file is not UTF-8", where=str(path), fix="pass UTF-8 text or a .jsonl/.npy token file") from None
+    text = read_text(path)
     docs = [text] if whole else [ln for ln in text.splitlines() if ln.strip()]
     return tok.encode_batch(docs)
 

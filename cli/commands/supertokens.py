@@ -87,12 +87,12 @@ def train(corpus, vocab_size, transition, method, max_words, inner_punct, end_pu
     from tokforge.supertokens import train_supertokens
 
     from tokforge import load_tokenizer
+    from tokforge.io import check_out_dir
 
     quiet(verbose)
     _check_files(corpus, "corpus")
     _check_files(heldout, "held-out")
-    if Path(out).exists() and any(Path(out).iterdir()) and not force:
-        raise InputError("output folder exists and is not empty", where=str(out), fix="pass --force or another --out")
+    check_out_dir(out, force)
     merge_filter = _filter(filter_)
     base_path = load_tokenizer(base).source if base else None
     tok = train_supertokens(list(corpus), vocab_size, transition=transition, method=method, max_words=max_words,

@@ -45,11 +45,12 @@ Examples:
 def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hypernet_dir, device, seed, force,
             heal_steps, heal_minutes, heal_corpora, heal_loss):
     """Rewrite MODEL's embeddings for the tokenizer NEW; save to OUT with transplant_report.json."""
+    from tokforge.corpus import parse_langs
     from tokforge.errors import InputError
     from tokforge.transplant.api import transplant
     from tokforge.transplant.options import from_pairs
 
-    from ._common import parse_langs, print_comparison
+    from ._common import print_comparison
 
     options = from_pairs(opts)
     heal = heal_steps > 0 or heal_minutes is not None
@@ -59,10 +60,9 @@ def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hyper
         heal_cfg = HealConfig(loss=heal_loss, steps=heal_steps or None, minutes=heal_minutes, seed=seed).check()
         sources = _heal_sources(heal_corpora, eval_spec, parse_langs(langs))
         final_out, out = out, _sibling(out)
-        from pathlib import Path
+        from tokforge.io import check_out_dir
 
-        if Path(final_out).exists() and not force:
-            raise InputError("output directory already exists", where=final_out, fix="choose another --out or pass --force")
+        check_out_dir(final_out, force)
     if hypernet_dir is not None:
         if method != "hypernet":
             raise InputError("--hypernet only applies to the hypernet method", where=f"--method {method}",

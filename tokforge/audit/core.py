@@ -6,6 +6,7 @@ from the corpus) become warnings in the report; only total failure raises a one-
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Sequence
 
@@ -33,12 +34,15 @@ def _load_one(spec: str, format: str | None = None) -> Tokenizer:
     return tok
 
 
-def _load_all(tokenizers: Sequence, warnings: list[str], format: str | None = None):
-    """(loaded tokenizers, failures); total failure is an error."""
+def load_tokenizers(tokenizers: Sequence, warnings: list[str], format: str | None = None):
+    """(loaded tokenizers, failures); total failure is an error.
+
+    A `Tokenizer` the caller passed is audited as a shallow copy: the audit renames its own
+    objects (display names, ``#2`` for a repeated name) and never touches the caller's."""
     out, errors, failed = [], [], []
     for t in tokenizers:
         if isinstance(t, Tokenizer):
-            out.append(t)
+            out.append(copy.copy(t))
             continue
         try:
             out.append(_load_one(str(t), format))
@@ -73,7 +77,7 @@ def _display_name(name: str, spec: str) -> str:
     return name
 
 
-def _as_corpus(corpus, split: str, langs, limit) -> Corpus:
+def as_corpus(corpus, split: str, langs, limit) -> Corpus:
     if isinstance(corpus, Corpus):
         return corpus
     if isinstance(corpus, dict):
@@ -98,7 +102,7 @@ def _as_corpus(corpus, split: str, langs, limit) -> Corpus:
 REFERENCE = ("gpt2", "whisper-multilingual", "mistral-v3", "tekken", "smollm2-135m", "gemma3-270m")
 
 
-def _reference(reference, toks: list[Tokenizer], warnings: list[str]) -> list[Tokenizer]:
+def reference_panel(reference, toks: list[Tokenizer], warnings: list[str]) -> list[Tokenizer]:
     """The reference panel's tokenizers not already audited (``None``/``"none"``: no panel)."""
     if reference in (None, "none", False):
         return []
@@ -172,8 +176,8 @@ def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", spli
         tokenizers = [tokenizers]
     warnings: list[str] = []
     t0 = time.perf_counter()
-    toks, failed = _load_all(tokenizers, warnings, format)
-    toks += _reference(reference, toks, warnings)
+    toks, failed = load_tokenizers(tokenizers, warnings, format)
+    toks += reference_panel(reference, toks, warnings)
     coverage_langs = _wordfreq_codes(coverage_langs, warnings)
     if reachability is None:
         reachability = corpus is not False or bool(merge)
@@ -186,7 +190,7 @@ def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", spli
 
             corp = HFCorpus(corpus[3:], text_column=text_column, lang_column=lang_column, langs=langs, limit=limit)
         else:
-            corp = _as_corpus(corpus, split, langs, limit)
+            corp = as_corpus(corpus, split, langs, limit)
     entries = []
     with bar(len(toks), "vocabulary", enabled=progress, unit="tokenizers") as b:
         for tok in toks:

@@ -13,17 +13,17 @@ from pathlib import Path
 
 def _worker(args) -> list[str]:
     specs, corpus, kw, i, n, out = args
-    from .core import _as_corpus, _load_all, _reference, corpus_pass
+    from .core import as_corpus, load_tokenizers, reference_panel, corpus_pass
     from .hf_source import HFCorpus
 
     warnings: list[str] = []
-    toks, _ = _load_all(specs, warnings, kw.get("format"))
-    toks += _reference(kw.get("reference"), toks, warnings)
+    toks, _ = load_tokenizers(specs, warnings, kw.get("format"))
+    toks += reference_panel(kw.get("reference"), toks, warnings)
     if isinstance(corpus, str) and corpus.startswith("hf:"):
         corp = HFCorpus(corpus[3:], text_column=kw["text_column"], lang_column=kw["lang_column"], langs=kw["langs"],
                         limit=kw["limit"])
     else:
-        corp = _as_corpus(corpus, kw["split"], kw["langs"], kw["limit"])
+        corp = as_corpus(corpus, kw["split"], kw["langs"], kw["limit"])
     stats = corpus_pass(toks, corp, progress=i == 0, shard=(i, n))
     Path(out).mkdir(parents=True, exist_ok=True)
     stats.save(Path(out) / "corpus_stats.json.gz")

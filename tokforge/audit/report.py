@@ -36,6 +36,12 @@ SUMMARY_COLUMNS = ["tokenizer", "role", "family", "vocab", "text", "special", "b
                    "worst_lang", "utilisation", "renyi"]
 
 
+def check_out(out_dir: str | Path) -> Path:
+    """Refuse an ``--out`` that exists and is not an earlier audit report (which a new one replaces)."""
+    from ..io import check_out_dir
+
+    return check_out_dir(out_dir, marker="report.json", kind="audit report")
+
 
 def _clean(x):
     """JSON-safe: NaN/inf -> None, numpy scalars -> Python, tuples -> lists."""
@@ -171,13 +177,9 @@ class AuditReport:
         ``static``: report.html with matplotlib PNGs (also written as ``*.png`` files) instead of the
         interactive page. A sharded run (``shard=(i, n)``) also writes ``corpus_stats.json.gz`` for
         ``--merge``."""
-        from ..errors import InputError
         from ..io import atomic_dir
 
-        out = Path(out_dir)
-        if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "report.json").exists())):
-            raise InputError("output path exists and is not an earlier audit report", where=str(out),
-                             fix="choose another --out")
+        out = check_out(out_dir)
         with atomic_dir(out, force=True) as tmp:
             (tmp / "report.json").write_text(self.to_json(), encoding="utf-8")
             from .tables import write_all

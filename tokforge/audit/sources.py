@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..io import read_text
 from . import hf_source
 from .languages import flores_code
 
@@ -95,7 +96,7 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
         texts = tc.read_flores(where, split, use, limit)
         c = Corpus(f"FLORES-200 {split}", texts, {k: [str(i) for i in range(len(v))] for k, v in texts.items()})
         c.warnings += [f"FLORES-200 has no {split} file for language {m!r}; skipped" for m in missing]
-        return _drop_empty(c)
+        return drop_empty(c)
     p = Path(where)
     if p.is_dir() and any(p.glob("*.txt")):
         return _read_folder(p, langs, limit)
@@ -103,13 +104,11 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
         raise InputError(f"the corpus file holds language {p.stem!r} (its name), not the requested "
                          f"{', '.join(langs)}", where=str(p), fix="drop --langs or name the file LANG.txt")
     texts = tc.read_corpus(spec, split, None, limit)
-    return _drop_empty(Corpus(p.name, texts))
+    return drop_empty(Corpus(p.name, texts))
 
 
 def _read_folder(p: Path, langs: list[str] | None, limit: int | None) -> Corpus:
     """A folder of ``LANG.txt``: an unreadable or non-UTF-8 file is a warning, not a failure."""
-    from .. import corpus as tc
-
     c = Corpus(p.name, {})
     files = sorted(p.glob("*.txt"))
     have = {f.stem for f in files}
@@ -122,17 +121,17 @@ def _read_folder(p: Path, langs: list[str] | None, limit: int | None) -> Corpus:
         if langs and f.stem not in langs:
             continue
         try:
-            lines = [ln for ln in tc.read_text(f).split("\n") if ln.strip()]
+            lines = [ln for ln in read_text(f).split("\n") if ln.strip()]
         except InputError as e:
             c.warnings.append(f"{e}; language {f.stem!r} skipped")
             continue
         c.texts[f.stem] = lines[:limit] if limit else lines
     if not c.texts and c.warnings:
         raise InputError("no readable text in the corpus folder", where=str(p), fix=c.warnings[0])
-    return _drop_empty(c)
+    return drop_empty(c)
 
 
-def _drop_empty(c: Corpus) -> Corpus:
+def drop_empty(c: Corpus) -> Corpus:
     for lang in [k for k, v in c.texts.items() if not any(s.strip() for s in v)]:
         c.warnings.append(f"language {lang!r} has no text; skipped")
         del c.texts[lang]

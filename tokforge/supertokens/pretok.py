@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..errors import InputError
+from ..io import iter_lines as iter_file_lines
 
 CONTRACTION = r"'(?:s|t|re|ve|m|ll|d)"
 WORD = r" ?\p{L}+"
@@ -91,14 +92,7 @@ def iter_lines(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
         p = Path(p)
         if not p.is_file():
             raise InputError("corpus file not found or not a file", where=str(p), fix="pass readable UTF-8 text files")
-        try:
-            with open(p, encoding="utf-8", newline="") as f:
-                yield from f
-        except UnicodeDecodeError as e:
-            raise InputError(f"corpus file is not UTF-8 (bad byte at offset {e.start} of a block)", where=str(p),
-                             fix="convert it to UTF-8, e.g. iconv -t UTF-8") from None
-        except OSError as e:
-            raise InputError(f"cannot read corpus file ({e.strerror})", where=str(p), fix="check the path and permissions") from None
+        yield from iter_file_lines(p, keepends=True)
 
 
 def count_pretokens(lines: Iterable[str], pretokenizer, max_unique: int = 2_000_000) -> Counter:

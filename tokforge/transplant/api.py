@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError
+from ..io import check_out_dir
 from ..surgery.plan import match_by_bytes
 from ..vocab import TokenKind
 from .evaluate import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
@@ -76,8 +77,8 @@ def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: 
     entry = get(method)
     opts = parse_options(method, options)
     device = devices.resolve(device)
-    if out is not None and Path(out).exists() and not force:
-        raise InputError("output directory already exists", where=str(out), fix="choose another --out or pass --force")
+    if out is not None:
+        check_out_dir(out, force)
     if entry.needs_donor and donor is None:
         raise InputError(f"method {method} needs a donor model that speaks the new tokenizer", fix="pass --donor MODEL")
     new_tok = load_tokenizer(tokenizer)

@@ -118,8 +118,10 @@ def round_trip(text_bytes: bytes, seen: bytes) -> dict:
             "changed_fraction": round(n / max(1, len(text_bytes)), 6)}
 
 
-def _offsets(tokenizer, ids: list[int]) -> np.ndarray:
-    """Byte offset in the text where each token starts (the dummy-prefix space is not text)."""
+def token_offsets(tokenizer, ids: list[int]) -> np.ndarray:
+    """Byte offset in the text where each of ``ids`` starts (the dummy-prefix space is not text).
+
+    Returns an int64 array, one offset per id: GPT-2's ``"Hello world"`` -> ``[0, 5]``."""
     lens = np.fromiter((len(tokenizer.vocab.tokens[i]) for i in ids), dtype=np.int64, count=len(ids))
     off = np.concatenate([[0], np.cumsum(lens)[:-1]]) if len(ids) else lens
     return np.maximum(off - 1, 0) if tokenizer.dummy_prefix else off
@@ -177,7 +179,7 @@ def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None,
         n_bytes -= sum(len(tokenizer.decode_bytes(ids[:1])) for ids in encoded)
     items = _items(encoded, ctx, cfg)
     items.sort(key=lambda x: len(x[0]))
-    offsets = [_offsets(tokenizer, ids) for ids in encoded] if next_bytes else []
+    offsets = [token_offsets(tokenizer, ids) for ids in encoded] if next_bytes else []
     first = torch.from_numpy(_first_bytes(tokenizer.vocab)) if next_bytes else None
     nxt: dict = {}
     total, n_tok = 0.0, 0
@@ -270,8 +272,15 @@ def evaluate_languages(model, tokenizer, texts_by_lang: dict[str, list[str]], de
     return out
 
 
-def _aligned(o: dict, n: dict) -> dict:
-    """Top-1 next-byte agreement and accuracy at byte offsets where both tokenizations predict."""
+def next_byte_alignment(o: dict, n: dict) -> dict:
+    """Top-1 next-byte agreement and accuracy at byte offsets where both tokenizations predict.
+
+    ``o`` and ``n`` map ``(text index, byte offset)`` to ``(predicted byte, true byte)`` for the original and
+    the new tokenizer; returns ``{}`` when no offset is shared.
+
+    >>> next_byte_alignment({(0, 0): (72, 72), (0, 5): (32, 32)}, {(0, 0): (72, 72), (0, 5): (120, 32)})
+    {'aligned_positions': 2, 'next_byte_agreement': 0.5, 'next_byte_acc_original': 1.0, 'next_byte_acc_new': 0.5}
+    """
     keys = o.keys() & n.keys()
     if not keys:
         return {}
@@ -314,7 +323,7 @@ def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
             "bpb_ratio": round(n["bits_per_byte"] / o["bits_per_byte"], 4),
             "tokens_per_byte_original": o["tokens_per_byte"], "tokens_per_byte_new": n["tokens_per_byte"],
             "length_ratio": round(n["tokens_per_byte"] / o["tokens_per_byte"], 4),
-            **(_aligned(o["_next"], n["_next"]) if "_next" in o and "_next" in n else {}),
+            **(next_byte_alignment(o["_next"], n["_next"]) if "_next" in o and "_next" in n else {}),
         }
         if "round_trip" in o or "round_trip" in n:
             rows[lang]["round_trip_original"], rows[lang]["round_trip_new"] = _trip_label(o), _trip_label(n)
