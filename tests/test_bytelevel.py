@@ -179,7 +179,7 @@ def _sampler_first_byte(lm, prompt: bytes) -> torch.Tensor:
     from tokforge.bytelevel.cover import node_tokens
     from tokforge.bytelevel.generate import cover_options
 
-    opts, p, cov = cover_options(lm, prompt, lm._session())
+    opts, p, cov = cover_options(lm, prompt, lm.session())
     out, n = torch.zeros(257, dtype=torch.float64), 0
     rest_of = len(lm.prefix + prompt)
     for k, _, ids in opts:

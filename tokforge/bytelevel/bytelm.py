@@ -30,7 +30,7 @@ import torch
 
 from ..errors import InputError
 from ..loaders import load_tokenizer
-from .cover import Canon, Covers, TokenIndex, _seq_for, check_family
+from .cover import Canon, Covers, TokenIndex, seq_for, check_family
 from .engine import Job, Ranges, Sums
 from .tree import CHUNK, MAX_NODES, TreeSession
 
@@ -102,7 +102,7 @@ class _Masks:
 
     def full(self, node) -> torch.Tensor:
         """float64 ``[rows]``: 1 for text tokens the rule allows after ``node``, else 0."""
-        seq = _seq_for(node, self.canon.window)
+        seq = seq_for(node, self.canon.window)
         got = self._full.get(seq)
         if got is None:
             ok = self.canon.valid_many(seq, self.index.order)
@@ -115,7 +115,7 @@ class _Masks:
         return got.double()
 
     def some(self, node, ids: np.ndarray) -> np.ndarray:
-        return self.canon.valid_many(_seq_for(node, self.canon.window), ids)
+        return self.canon.valid_many(seq_for(node, self.canon.window), ids)
 
 
 class ByteLM(ByteScoring):
@@ -179,7 +179,7 @@ class ByteLM(ByteScoring):
                       chunk=self.chunk, _shared=self)
 
     # -- running jobs ----------------------------------------------------------------------------
-    def _table(self, kind: str):
+    def table(self, kind: str):
         """Shared lookup tables: "ranges" and "masks" (on the model's device), "held" (bytes some
         text token holds)."""
         key = (kind, str(self.device)) if kind != "held" else kind
@@ -192,8 +192,9 @@ class ByteLM(ByteScoring):
                 self._tables[key] = {b for k in self.index.keys for b in k}
         return self._tables[key]
 
-    def _session(self) -> TreeSession:
-        return TreeSession(self.model, self.start_ids, chunk=self.chunk, allowed=self._table("ranges").emit)
+    def session(self) -> TreeSession:
+        """A fresh tree session over this model (the start context, chunked forwards, allowed rows)."""
+        return TreeSession(self.model, self.start_ids, chunk=self.chunk, allowed=self.table("ranges").emit)
 
     def _run(self, jobs: list[Job], session: TreeSession, keep=None, planned: bool = False) -> None:
         """Plan ``jobs`` (unless ``planned``), run their nodes in ``session``, collect their masses."""
@@ -203,8 +204,8 @@ class ByteLM(ByteScoring):
                 job.plan(self.index, self.leaves is Leaves.MODEL)
             for sid, k in job.register(session).items():
                 owners.setdefault(sid, []).append((job, k))
-        masks = self._table("masks") if self.leaves is Leaves.CANONICAL else None
-        sums = Sums(self._table("ranges"), session, owners, masks)
+        masks = self.table("masks") if self.leaves is Leaves.CANONICAL else None
+        sums = Sums(self.table("ranges"), session, owners, masks)
         old = sorted(s for s in owners if s < session.computed)
         if old:
             sums(old, torch.stack([session.rows[s] for s in old]))
@@ -226,10 +227,10 @@ class ByteLM(ByteScoring):
             group.append(job)
             size += len(job.covers.nodes)
             if size >= BATCH_NODES:
-                self._run(group, self._session())
+                self._run(group, self.session())
                 group, size = [], 0
         if group:
-            self._run(group, self._session())
+            self._run(group, self.session())
         return jobs
 
     def _fresh(self) -> None:
@@ -249,8 +250,9 @@ class ByteLM(ByteScoring):
         return self._logc0
 
     # -- errors --------------------------------------------------------------------------------------
-    def _impossible(self, data: bytes, offset: int | None = None) -> InputError:
-        held = self._table("held")
+    def impossible(self, data: bytes, offset: int | None = None) -> InputError:
+        """The one-line error for bytes this model cannot produce (names the first such byte)."""
+        held = self.table("held")
         bad = next((i for i, b in enumerate(data) if b not in held), None)
         if bad is not None:
             return InputError(f"byte 0x{data[bad]:02X} at offset {bad} cannot be produced by {self.name}: "
@@ -273,7 +275,7 @@ class ByteLM(ByteScoring):
             if (self._live is None or not stream.startswith(self._covers.stream)
                     or len(self._live) > MAX_NODES):
                 self._fresh()
-                self._live = self._session()
+                self._live = self.session()
             self._covers.extend(stream)
             job = Job(self._covers, len(self.prefix), next_rows=(N,), sid=self._sid)
             job.plan(self.index, self.leaves is Leaves.MODEL)
@@ -296,7 +298,7 @@ class ByteLM(ByteScoring):
         m = self.next_byte_logmasses(prefix)
         z = torch.logsumexp(m, 0)
         if torch.isinf(z):
-            raise self._impossible(bytes(prefix))
+            raise self.impossible(bytes(prefix))
         return m - z
 
     def distributions(self, data: bytes) -> torch.Tensor:
@@ -314,7 +316,7 @@ class ByteLM(ByteScoring):
             logm = job.result(P + len(t) + 1, self.device)[0][P:].cpu()
             z = torch.logsumexp(logm, -1, keepdim=True)
             if torch.isinf(z).any():
-                raise self._impossible(t, int(torch.isinf(z[:, 0]).nonzero()[0]) - 1)
+                raise self.impossible(t, int(torch.isinf(z[:, 0]).nonzero()[0]) - 1)
             out.append(logm - z)
         return out
 
@@ -335,8 +337,8 @@ class ByteLM(ByteScoring):
             N = P + len(texts[n])
             nxt, pre = job.result(N + 1, self.device, rows=[N])
             v = float(nxt[0, END] if end else pre[0])
-            if v == -math.inf and any(b not in self._table("held") for b in texts[n]):
-                raise self._impossible(texts[n])
+            if v == -math.inf and any(b not in self.table("held") for b in texts[n]):
+                raise self.impossible(texts[n])
             out[n] = v - c0
         return out
 

@@ -336,7 +336,7 @@ class Covers:
             self._seen[k] = L
         if not cands:
             return
-        ok = self.canon.valid_pairs([(_seq_for(self.nodes[k], w), t) for k, t, _ in cands])
+        ok = self.canon.valid_pairs([(seq_for(self.nodes[k], w), t) for k, t, _ in cands])
         for (k, t, e), good in zip(cands, ok):
             if not good:
                 self.rejected.setdefault(e, []).append((k, t))
@@ -368,7 +368,7 @@ def build_nodes(data: bytes, index: TokenIndex, canon: Canon, max_nodes: int = 2
     return Covers(index, canon, max_nodes).extend(data).nodes
 
 
-def _seq_for(node: Node, w: int) -> tuple[int, ...]:
+def seq_for(node: Node, w: int) -> tuple[int, ...]:
     """The sequence view the rule sees: the last ``w`` tokens, padded in length so that
     ``len(seq) <= w`` exactly when the sequence is that short (the window reaches the start)."""
     win = node.window[-w:]

@@ -49,19 +49,19 @@ def cover_options(lm, prompt: bytes, session) -> tuple[list, np.ndarray, Covers]
     job.plan(lm.index, model_leaves=True)
     owners = job.register(session)
     session.run(keep=lambda s: s in owners)
-    ranges = lm._table("ranges")
+    ranges = lm.table("ranges")
     opts, logw = [], []
     for sid, k in owners.items():
         node = cov.nodes[k]
         ids_np, ids, _ = ranges.spec(stream[node.j:])
         if lm.leaves.value == "canonical":
-            ok = lm._table("masks").some(node, ids_np)
+            ok = lm.table("masks").some(node, ids_np)
             ids_np, ids = ids_np[ok], ids[torch.from_numpy(ok).to(ids.device)]
         if len(ids_np):
             opts.append((k, sid, ids_np))
             logw.append(session.rows[sid][ids].double().cpu() + session.L[sid])
     if not opts:
-        raise lm._impossible(prompt)
+        raise lm.impossible(prompt)
     flat = torch.cat(logw)
     p = (flat - torch.logsumexp(flat, 0)).exp().numpy()
     return opts, p, cov
@@ -90,7 +90,7 @@ def generate(lm, prompt: bytes, max_bytes: int, temperature: float, top_p: float
         return b""
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    session = lm._session()
+    session = lm.session()
     cur, out = _sample_cover(lm, prompt, rng, session)
     if cur is None:
         return b""

@@ -48,7 +48,7 @@ class MarginalByteLM(ByteLM):
         stream = self.prefix + data
         P, N = len(self.prefix), len(stream)
         maxlen = self.index.maxlen
-        ranges = self._table("ranges")
+        ranges = self.table("ranges")
         s = TreeSession(self.model, self.start_ids, chunk=self.chunk)  # the raw model: no renormalising
         ref = np.full(N + 1, -np.inf)
         acc = np.zeros((N + 1, 257))

@@ -23,7 +23,7 @@ CHUNK = 64
 MAX_NODES = 6000  # a session holding more tree tokens than this is restarted by its owner
 
 
-def _sliding_window(model) -> int | None:
+def sliding_window_of(model) -> int | None:
     cfg = model.config
     types = getattr(cfg, "layer_types", None) or []
     if "sliding_attention" in types and getattr(cfg, "sliding_window", None):
@@ -39,7 +39,7 @@ def _forward(model, cache, **kw):
     return out, getattr(out, "cache", None) or out.past_key_values
 
 
-def _additive(allowed: torch.Tensor, dtype) -> torch.Tensor:
+def additive_mask(allowed: torch.Tensor, dtype) -> torch.Tensor:
     m = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
     return m.masked_fill(~allowed, torch.finfo(dtype).min)[None, None]
 
@@ -67,7 +67,7 @@ class TreeSession:
         self.up = torch.float64 if self.dtype == torch.float64 else torch.float32
         self.start = [int(i) for i in start_ids]
         self.S = len(self.start)
-        self.window = _sliding_window(model)
+        self.window = sliding_window_of(model)
         self.bias = None
         if allowed is not None:  # tokens the stream may emit: the rest get probability 0
             self.bias = torch.zeros(allowed.shape, dtype=self.up, device=self.dev).masked_fill(~allowed.to(self.dev),
@@ -133,14 +133,14 @@ class TreeSession:
         for row, k in enumerate(range(a, b), r0):
             allowed[row, self._path(k)] = True
         allowed = torch.from_numpy(allowed).to(self.dev)
-        mask = _additive(allowed, self.dtype)
+        mask = additive_mask(allowed, self.dtype)
         if self.window is None:
             return mask
         pos = torch.tensor([self.S + d - 1 for d in self.depth[:b]], device=self.dev)
         kpos = torch.cat([torch.arange(self.S, device=self.dev), pos[1:b]])
         qpos = torch.cat([torch.arange(self.S, device=self.dev), pos[a:b]]) if with_start else pos[a:b]
         near = (qpos[:, None] - kpos[None, :]) < self.window
-        return {"full_attention": mask, "sliding_attention": _additive(allowed & near, self.dtype)}
+        return {"full_attention": mask, "sliding_attention": additive_mask(allowed & near, self.dtype)}
 
     def run(self, on_chunk: Callable[[list[int], torch.Tensor], None] | None = None,
             keep: Callable[[int], bool] | None = None) -> None:

@@ -73,16 +73,16 @@ class ByteView:
 
 def _mask(model, allowed: torch.Tensor, pos: torch.Tensor, dtype, device):
     """Additive attention mask(s) from a bool ``allowed`` matrix (per layer type for sliding windows)."""
-    from ...bytelevel.tree import _additive, _sliding_window
+    from ...bytelevel.tree import additive_mask, sliding_window_of
 
     allowed = allowed.to(device)
-    m = _additive(allowed, dtype)
-    win = _sliding_window(model) if model is not None else None
+    m = additive_mask(allowed, dtype)
+    win = sliding_window_of(model) if model is not None else None
     if win is None:
         return m
     p = pos[0].to(device)
     near = (p[:, None] - p[None, :]) < win
-    return {"full_attention": m, "sliding_attention": _additive(allowed & near, dtype)}
+    return {"full_attention": m, "sliding_attention": additive_mask(allowed & near, dtype)}
 
 
 def byte_logprobs(view: ByteView, logits_fn, data: bytes, positions: list[int]) -> torch.Tensor:
