@@ -55,7 +55,9 @@ def test_chain_rule_and_token_level_bound(name, flores):
     text = corpus.read_flores(flores, "devtest", ["eng_Latn"], limit=1)["eng_Latn"][0].encode()[:24]
     d = lm.distributions(text)
     for i in (5, len(text)):
-        assert float((lm.next_byte_logprobs(text[:i]) - d[i]).abs().max()) < 1e-4
+        got = lm.next_byte_logprobs(text[:i])
+        fin = torch.isfinite(d[i])  # bytes the vocabulary cannot produce (SmolLM2 lacks 21) are -inf on both
+        assert torch.equal(torch.isfinite(got), fin) and float((got[fin] - d[i][fin]).abs().max()) < 1e-4
     chain = float(d[torch.arange(len(text)), list(text)].sum())
     byte, tok = lm.logprob(text, end=True), lm.token_logprob(text, end=True)
     # exact up to float32 forwards (the same node runs in differently shaped batches): 1e-6 per nat
