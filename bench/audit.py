@@ -4,7 +4,8 @@
    wordfreq coverage): seconds (wall, and CPU time of the process).
 2. Corpus metrics on all 204 FLORES-200 languages (devtest) vs the backend's raw batch encoding
    of the same lines: ratio (target <= 1.3), from interleaved runs (minimum of each); wall-clock
-   and CPU-time ratios (CPU time is far less disturbed by other load on a shared machine). Baselines: ``Tokenizer.encode_batch`` (the adapter)
+   and CPU-time ratios (CPU time is far less disturbed by other load on a shared machine).
+   Baselines: ``Tokenizer.encode_batch`` (the adapter)
    and the bare backend call (``tokenizers.Tokenizer.encode_batch`` / tiktoken
    ``encode_ordinary_batch``), as users call them, plus the adapter with Python's garbage collector
    paused (tokforge pauses it while encoding; the strict comparison).
@@ -110,15 +111,18 @@ def bench_corpus(flores: Path, repeat: int) -> dict:
             runs["metrics"].append(_timed(metrics))
         wall = {k: min(w for w, _ in v) for k, v in runs.items()}
         cpu = {k: min(c for _, c in v) for k, v in runs.items()}
-        out[name] = {"raw_encode_batch_s": round(wall["raw"], 3), "bare_backend_s": round(wall["bare"], 3),
-                     "metrics_incl_encoding_s": round(wall["metrics"], 3),
-                     "ratio_vs_encode_batch": round(wall["metrics"] / wall["raw"], 3),
-                     "ratio_vs_bare_backend": round(wall["metrics"] / wall["bare"], 3),
-                     "raw_encode_batch_gc_paused_s": round(wall["raw_nogc"], 3),
-                     "ratio_vs_encode_batch_gc_paused": round(wall["metrics"] / wall["raw_nogc"], 3),
-                     "cpu_ratio_vs_encode_batch": round(cpu["metrics"] / cpu["raw"], 3),
-                     "cpu_ratio_vs_encode_batch_gc_paused": round(cpu["metrics"] / cpu["raw_nogc"], 3),
-                     "cpu_ratio_vs_bare_backend": round(cpu["metrics"] / cpu["bare"], 3)}
+        out[name] = {
+            "raw_encode_batch_s": round(wall["raw"], 3),
+            "bare_backend_s": round(wall["bare"], 3),
+            "metrics_incl_encoding_s": round(wall["metrics"], 3),
+            "ratio_vs_encode_batch": round(wall["metrics"] / wall["raw"], 3),
+            "ratio_vs_bare_backend": round(wall["metrics"] / wall["bare"], 3),
+            "raw_encode_batch_gc_paused_s": round(wall["raw_nogc"], 3),
+            "ratio_vs_encode_batch_gc_paused": round(wall["metrics"] / wall["raw_nogc"], 3),
+            "cpu_ratio_vs_encode_batch": round(cpu["metrics"] / cpu["raw"], 3),
+            "cpu_ratio_vs_encode_batch_gc_paused": round(cpu["metrics"] / cpu["raw_nogc"], 3),
+            "cpu_ratio_vs_bare_backend": round(cpu["metrics"] / cpu["bare"], 3),
+        }
         print(name, out[name], flush=True)
     return out
 
@@ -139,14 +143,35 @@ def bench_qtok(repeat: int) -> dict:
         def run_qtok():
             out = tmp / "qtok_out"
             shutil.rmtree(out, ignore_errors=True)
-            subprocess.run([qtok_bin, "-i", str(tj_copy), "-l", "smollm2", "-o", str(out)], check=True,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [qtok_bin, "-i", str(tj_copy), "-l", "smollm2", "-o", str(out)],
+                check=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
         def ours(*extra):  # a fresh process too, like Qtok: imports, loading, audit, JSON/CSV/HTML
             return lambda: subprocess.run(
-                [sys.executable, "-m", "tokforge_cli.main", "audit", str(tj), "--no-corpus", "--reference", "none", *extra,
-                 "--out", str(tmp / "ours")], check=True, cwd=ROOT, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    sys.executable,
+                    "-m",
+                    "tokforge_cli.main",
+                    "audit",
+                    str(tj),
+                    "--no-corpus",
+                    "--reference",
+                    "none",
+                    *extra,
+                    "--out",
+                    str(tmp / "ours"),
+                ],
+                check=True,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
         audit([str(tj)], False, progress=False)  # warm the on-disk caches (word lists, JS bundle), as any run does
         ours()()
@@ -157,13 +182,19 @@ def bench_qtok(repeat: int) -> dict:
                 fn()
                 times[k].append(time.perf_counter() - t)
         q, o, r = (min(times[k]) for k in ("qtok", "ours", "ours_reach"))
-        return {"tokenizer": "smollm2-135m tokenizer.json", "repeat": repeat, "qtok_s": round(q, 3),
-                "tokforge_s": round(o, 3), "speedup": round(q / o, 2),
-                "tokforge_with_reachability_s": round(r, 3), "speedup_with_reachability": round(q / r, 2),
-                "note": "both as fresh processes, best of the interleaved runs: load tokenizer.json, classify the "
-                        "vocabulary, write tables + an HTML report; tokforge also does the script census, wordfreq "
-                        "coverage, the token viewer and the numbers/whitespace probes (reachability only in the "
-                        "second pair)"}
+        return {
+            "tokenizer": "smollm2-135m tokenizer.json",
+            "repeat": repeat,
+            "qtok_s": round(q, 3),
+            "tokforge_s": round(o, 3),
+            "speedup": round(q / o, 2),
+            "tokforge_with_reachability_s": round(r, 3),
+            "speedup_with_reachability": round(q / r, 2),
+            "note": "both as fresh processes, best of the interleaved runs: load tokenizer.json, classify the "
+            "vocabulary, write tables + an HTML report; tokforge also does the script census, wordfreq "
+            "coverage, the token viewer and the numbers/whitespace probes (reachability only in the "
+            "second pair)",
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -180,26 +211,47 @@ def bench_main_job(flores: Path) -> dict:
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     summ = {r["tokenizer"]: r for r in __import__("tokforge.audit.tables", fromlist=["x"]).summary_rows(rep)}
     rows = {(r["tokenizer"], r["language"]): r for r in rep.languages}
-    out = {"corpus": rep.corpus["name"], "languages": len(rep.corpus["languages"]), "lines": rep.corpus["lines"],
-           "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "tokenizers": {}}
+    out = {
+        "corpus": rep.corpus["name"],
+        "languages": len(rep.corpus["languages"]),
+        "lines": rep.corpus["lines"],
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "tokenizers": {},
+    }
     for e in rep.tokenizers:
         n, cen, reach = e["name"], e["census"], e["census"]["reachability"]
         s = summ[n]
         out["tokenizers"][n] = {
-            "vocab": cen["vocab_size"], "bytes_per_token": round(e["corpus"]["bytes_per_token"], 2),
-            "parity_mean": round(s["parity_mean"], 2), "parity_median": round(s["parity_median"], 2),
-            "worst_language": s["worst_lang"], "worst_parity": round(s["parity_max"], 2),
-            "fertility": {x: round(rows[n, x]["fertility"], 2) for x in ("eng_Latn", "fra_Latn", "rus_Cyrl", "hin_Deva")},
-            "split_word_share": {x: round(rows[n, x]["split_word_share"], 2) for x in ("eng_Latn", "rus_Cyrl", "hin_Deva")},
-            "utilisation": round(e["corpus"]["utilisation"], 2), "renyi": round(e["corpus"]["renyi_efficiency"], 2),
-            "unreachable": reach["unreachable"], "tested": reach["tested"], "unreachable_examples": reach["examples"][:6],
-            "partial_utf8": cen["n_partial_utf8"], "byte_fallback": cen["n_byte_fallback"],
-            "qtok_percent": {k: round(e["qtok"]["percent"][k], 1) for k in ("spaced_alpha", "inner_alpha", "char_alpha")},
+            "vocab": cen["vocab_size"],
+            "bytes_per_token": round(e["corpus"]["bytes_per_token"], 2),
+            "parity_mean": round(s["parity_mean"], 2),
+            "parity_median": round(s["parity_median"], 2),
+            "worst_language": s["worst_lang"],
+            "worst_parity": round(s["parity_max"], 2),
+            "fertility": {
+                x: round(rows[n, x]["fertility"], 2) for x in ("eng_Latn", "fra_Latn", "rus_Cyrl", "hin_Deva")
+            },
+            "split_word_share": {
+                x: round(rows[n, x]["split_word_share"], 2) for x in ("eng_Latn", "rus_Cyrl", "hin_Deva")
+            },
+            "utilisation": round(e["corpus"]["utilisation"], 2),
+            "renyi": round(e["corpus"]["renyi_efficiency"], 2),
+            "unreachable": reach["unreachable"],
+            "tested": reach["tested"],
+            "unreachable_examples": reach["examples"][:6],
+            "partial_utf8": cen["n_partial_utf8"],
+            "byte_fallback": cen["n_byte_fallback"],
+            "qtok_percent": {
+                k: round(e["qtok"]["percent"][k], 1) for k in ("spaced_alpha", "inner_alpha", "char_alpha")
+            },
             "parity_zho_Hans": round(rows[n, "zho_Hans"]["parity"], 2),
         }
     j, sh = rep.overlap["jaccard"], rep.overlap["share"]
-    out["jaccard"] = {f"{a}/{b}": round(j[a][b], 2) for a, b in (("gpt2", "smollm2-135m"), ("gpt2", "gemma3-270m"),
-                                                                 ("smollm2-135m", "gemma3-270m"))}
+    out["jaccard"] = {
+        f"{a}/{b}": round(j[a][b], 2)
+        for a, b in (("gpt2", "smollm2-135m"), ("gpt2", "gemma3-270m"), ("smollm2-135m", "gemma3-270m"))
+    }
     out["share_in_gemma3"] = {a: round(100 * sh[a]["gemma3-270m"]) for a in ("gpt2", "smollm2-135m")}
     return out
 
@@ -214,21 +266,36 @@ def docs_table(res: dict) -> str:
     def row(label, f):
         return f"| {label} | " + " | ".join(f(t[n]) for n in cols) + " |"
 
-    lines = ["| | " + " | ".join(names.get(n, n) for n in cols) + " |", "| --- |" + " --- |" * len(cols),
-             row("vocabulary", lambda x: f"{x['vocab']:,}"),
-             row(f"bytes / token (all {m['languages']} languages)", lambda x: f"{x['bytes_per_token']:.2f}"),
-             row("parity mean / median (x English)", lambda x: f"{x['parity_mean']:.2f} / {x['parity_median']:.2f}"),
-             row("worst language", lambda x: f"{x['worst_language']} {x['worst_parity']:.2f}x"),
-             row("fertility eng / fra / rus / hin", lambda x: " / ".join(f"{v:.2f}" for v in x["fertility"].values())),
-             row("split-word share eng / rus / hin",
-                 lambda x: " / ".join(f"{v:.2f}" for v in x["split_word_share"].values())),
-             row("utilisation / Rényi eff.", lambda x: f"{x['utilisation']:.2f} / {x['renyi']:.2f}"),
-             row("unreachable tokens", lambda x: f"{x['unreachable']:,} of {x['tested']:,}" + (
-                 " (" + ", ".join(f"`{e}`" for e in x["unreachable_examples"]) + ")" if x["unreachable"] else "")),
-             row("partial-UTF-8 tokens", lambda x: f"{x['partial_utf8']:,}" + (
-                 f" (+{x['byte_fallback']} byte fallback)" if x["byte_fallback"] else "")),
-             row("Qtok spaced_alpha / inner_alpha / char_alpha",
-                 lambda x: " / ".join(f"{v:.1f}" for v in x["qtok_percent"].values()) + " %")]
+    lines = [
+        "| | " + " | ".join(names.get(n, n) for n in cols) + " |",
+        "| --- |" + " --- |" * len(cols),
+        row("vocabulary", lambda x: f"{x['vocab']:,}"),
+        row(f"bytes / token (all {m['languages']} languages)", lambda x: f"{x['bytes_per_token']:.2f}"),
+        row("parity mean / median (x English)", lambda x: f"{x['parity_mean']:.2f} / {x['parity_median']:.2f}"),
+        row("worst language", lambda x: f"{x['worst_language']} {x['worst_parity']:.2f}x"),
+        row("fertility eng / fra / rus / hin", lambda x: " / ".join(f"{v:.2f}" for v in x["fertility"].values())),
+        row(
+            "split-word share eng / rus / hin", lambda x: " / ".join(f"{v:.2f}" for v in x["split_word_share"].values())
+        ),
+        row("utilisation / Rényi eff.", lambda x: f"{x['utilisation']:.2f} / {x['renyi']:.2f}"),
+        row(
+            "unreachable tokens",
+            lambda x: (
+                f"{x['unreachable']:,} of {x['tested']:,}"
+                + (" (" + ", ".join(f"`{e}`" for e in x["unreachable_examples"]) + ")" if x["unreachable"] else "")
+            ),
+        ),
+        row(
+            "partial-UTF-8 tokens",
+            lambda x: (
+                f"{x['partial_utf8']:,}" + (f" (+{x['byte_fallback']} byte fallback)" if x["byte_fallback"] else "")
+            ),
+        ),
+        row(
+            "Qtok spaced_alpha / inner_alpha / char_alpha",
+            lambda x: " / ".join(f"{v:.1f}" for v in x["qtok_percent"].values()) + " %",
+        ),
+    ]
     return "\n".join(lines)
 
 

@@ -75,21 +75,43 @@ def child(mode: str, data: Path, tok_name: str, out_dir: Path) -> dict:
         from tokforge_cli.main import main
 
         os.environ["TOKFORGE_PROGRESS"] = "0"
-        rc = main(["audit", tok_name, "--corpus", f"hf:{data}", "--lang-column", "lang", "--reference", "none",
-                   "--no-reachability", "--out", str(out_dir)])
+        rc = main(
+            [
+                "audit",
+                tok_name,
+                "--corpus",
+                f"hf:{data}",
+                "--lang-column",
+                "lang",
+                "--reference",
+                "none",
+                "--no-reachability",
+                "--out",
+                str(out_dir),
+            ]
+        )
         if rc != 0:
             raise SystemExit(f"audit exited {rc}")
         rep = json.loads((out_dir / "report.json").read_text())
         text_bytes = rep["corpus"]["bytes"]
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB -> MB on Linux
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(rss, 1), "text_bytes": text_bytes,
-            "mb_per_s": round(text_bytes / 1e6 / wall, 3)}
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "peak_rss_mb": round(rss, 1),
+        "text_bytes": text_bytes,
+        "mb_per_s": round(text_bytes / 1e6 / wall, 3),
+    }
 
 
 def run_child(mode: str, data: Path, tok: str, out_dir: Path) -> dict:
-    r = subprocess.run([sys.executable, __file__, "--child", mode, "--data", str(data), "--tokenizer", tok,
-                        "--out-dir", str(out_dir)], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--data", str(data), "--tokenizer", tok, "--out-dir", str(out_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if r.returncode != 0:
         raise SystemExit(f"{mode} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -123,15 +145,22 @@ def main() -> None:
     best = {k: min(v, key=lambda r: r["wall_s"]) for k, v in runs.items()}
     text = best["audit"]["text_bytes"]  # the raw side does not count bytes (it would slow it down)
     best["raw"].update(text_bytes=text, mb_per_s=round(text / 1e6 / best["raw"]["wall_s"], 3))
-    res = {"tokenizer": a.tokenizer, "corpus": f"FLORES-200 dev+devtest x {len(list(data.glob('*.jsonl')))} "
-                                                f"shuffled copies, JSON lines", "file_mb": round(size / 1e6, 1),
-           "text_mb": round(best["audit"]["text_bytes"] / 1e6, 1), "repeat": a.repeat, "threads": a.threads,
-           "raw_encode_batch": best["raw"], "audit": best["audit"],
-           "ratio_wall": round(best["audit"]["wall_s"] / best["raw"]["wall_s"], 3),
-           "ratio_cpu": round(best["audit"]["cpu_s"] / best["raw"]["cpu_s"], 3),
-           "goal_ratio": 1.3, "goal_peak_rss_mb": 2048,
-           "note": "both sides read the same files with the same streaming reader in 16,384-row batches; raw drops "
-                   "the ids, audit computes every per-language metric and writes the report"}
+    res = {
+        "tokenizer": a.tokenizer,
+        "corpus": f"FLORES-200 dev+devtest x {len(list(data.glob('*.jsonl')))} shuffled copies, JSON lines",
+        "file_mb": round(size / 1e6, 1),
+        "text_mb": round(best["audit"]["text_bytes"] / 1e6, 1),
+        "repeat": a.repeat,
+        "threads": a.threads,
+        "raw_encode_batch": best["raw"],
+        "audit": best["audit"],
+        "ratio_wall": round(best["audit"]["wall_s"] / best["raw"]["wall_s"], 3),
+        "ratio_cpu": round(best["audit"]["cpu_s"] / best["raw"]["cpu_s"], 3),
+        "goal_ratio": 1.3,
+        "goal_peak_rss_mb": 2048,
+        "note": "both sides read the same files with the same streaming reader in 16,384-row batches; raw drops "
+        "the ids, audit computes every per-language metric and writes the report",
+    }
     res["ratio_met"] = res["ratio_wall"] <= 1.3
     res["rss_met"] = best["audit"]["peak_rss_mb"] < 2048
     from bench.common import write_results

@@ -81,7 +81,7 @@ def token_batch(lm, texts, batch: int = 8) -> list[float]:
     out = []
     S = len(lm.start_ids)
     for a in range(0, len(texts), batch):
-        seqs = [lm.start_ids + lm.canon.canonical(lm.prefix + t) for t in texts[a:a + batch]]
+        seqs = [lm.start_ids + lm.canon.canonical(lm.prefix + t) for t in texts[a : a + batch]]
         L = max(len(s) for s in seqs)
         ids = torch.zeros(len(seqs), L, dtype=torch.long)
         mask = torch.zeros(len(seqs), L, dtype=torch.long)
@@ -93,7 +93,7 @@ def token_batch(lm, texts, batch: int = 8) -> list[float]:
         lp = torch.log_softmax(logits.float(), -1)
         for n, s in enumerate(seqs):
             tgt = torch.tensor(s[S:], device=lp.device)
-            out.append(float(lp[n, S - 1:len(s) - 1].gather(1, tgt[:, None]).sum()))
+            out.append(float(lp[n, S - 1 : len(s) - 1].gather(1, tgt[:, None]).sum()))
     return out
 
 
@@ -135,32 +135,46 @@ def speed(lm, texts, reps: int) -> dict:
             out = fn()
             f[key] = (lm.forwards - f0) / nbytes
             return out
+
         return run
 
-    best = interleaved({
-        "token_level": lambda: [lm.token_logprob(t) for t in texts],
-        "token_level_batch": lambda: token_batch(lm, texts),
-        "logprob": counted("logprob", lambda: [lm.logprob(t) for t in texts]),
-        "logprob_batch": counted("logprob_batch", lambda: lm.logprob_batch(texts)),
-        "score": counted("score", lambda: [lm.score(t) for t in texts]),
-        "score_batch": counted("score_batch", lambda: lm.score_batch(texts)),
-    }, reps)
+    best = interleaved(
+        {
+            "token_level": lambda: [lm.token_logprob(t) for t in texts],
+            "token_level_batch": lambda: token_batch(lm, texts),
+            "logprob": counted("logprob", lambda: [lm.logprob(t) for t in texts]),
+            "logprob_batch": counted("logprob_batch", lambda: lm.logprob_batch(texts)),
+            "score": counted("score", lambda: [lm.score(t) for t in texts]),
+            "score_batch": counted("score_batch", lambda: lm.score_batch(texts)),
+        },
+        reps,
+    )
     tokens = sum(len(lm.canon.canonical(lm.prefix + t)) for t in texts)
-    rows = {k: {"cpu_seconds": v[1], "wall_seconds": v[0], "bytes_per_cpu_second": nbytes / v[1]}
-            for k, v in best.items()}
+    rows = {
+        k: {"cpu_seconds": v[1], "wall_seconds": v[0], "bytes_per_cpu_second": nbytes / v[1]} for k, v in best.items()
+    }
     for k in f:
         rows[k]["forward_positions_per_byte"] = f[k]
     rows["token_level"]["forward_positions_per_byte"] = tokens / nbytes
-    base = {"logprob": "token_level", "score": "token_level", "logprob_batch": "token_level_batch",
-            "score_batch": "token_level_batch"}
+    base = {
+        "logprob": "token_level",
+        "score": "token_level",
+        "logprob_batch": "token_level_batch",
+        "score_batch": "token_level_batch",
+    }
     for k, b in base.items():
         rows[k]["throughput_vs_" + b] = best[b][1] / best[k][1]
         rows[k]["throughput_vs_" + b + "_wall"] = best[b][0] / best[k][0]
     chain = [float(s.sum()) for s in best["score"][2]]
-    return {"texts": len(texts), "bytes": nbytes, "methods": rows,
-            "max_abs_logprob_minus_per_byte_chain": max(abs(a - b) for a, b in zip(best["logprob"][2], chain)),
-            "max_abs_logprob_batch_minus_logprob": max(abs(a - b) for a, b in zip(best["logprob"][2],
-                                                                                    best["logprob_batch"][2]))}
+    return {
+        "texts": len(texts),
+        "bytes": nbytes,
+        "methods": rows,
+        "max_abs_logprob_minus_per_byte_chain": max(abs(a - b) for a, b in zip(best["logprob"][2], chain)),
+        "max_abs_logprob_batch_minus_logprob": max(
+            abs(a - b) for a, b in zip(best["logprob"][2], best["logprob_batch"][2])
+        ),
+    }
 
 
 def chain_vs_score(make, texts) -> dict:
@@ -175,8 +189,12 @@ def chain_vs_score(make, texts) -> dict:
         lm.logprob(b"warm")
         _, _, c = timed(lambda: lm.score(t))
         t_score += c
-    return {"texts": len(texts), "chain_cpu_seconds": t_chain, "score_cpu_seconds": t_score,
-            "chain_over_score": t_chain / t_score}
+    return {
+        "texts": len(texts),
+        "chain_cpu_seconds": t_chain,
+        "score_cpu_seconds": t_score,
+        "chain_over_score": t_chain / t_score,
+    }
 
 
 def canonical_vs_model(model, tok, prefixes) -> dict:
@@ -209,8 +227,11 @@ def genlm_section(name, model, tok, prefixes, beams) -> dict:
         from genlm.bytes import BeamParams, ByteBeamState
         from transformers import AutoTokenizer
     except ImportError as e:
-        print(f"warning: genlm-bytes is not installed ({e}); its table is skipped "
-              "(pip install -e '.[bench]' in an environment where it installs)", file=sys.stderr)
+        print(
+            f"warning: genlm-bytes is not installed ({e}); its table is skipped "
+            "(pip install -e '.[bench]' in an environment where it installs)",
+            file=sys.stderr,
+        )
         return {"skipped": f"genlm-bytes not importable: {e}"}
     from tokforge import models
     from tokforge.bytelevel import ByteLM, MarginalByteLM
@@ -241,8 +262,13 @@ def genlm_section(name, model, tok, prefixes, beams) -> dict:
 
     for K in beams:
         marg = MarginalByteLM(model, tok, beam=K)
-        row = {"cpu_seconds": [], "wall_seconds": [], "tv_to_tokforge_exact": [], "tv_to_tokforge_marginal": [],
-               "marginal_pruned_any": False}
+        row = {
+            "cpu_seconds": [],
+            "wall_seconds": [],
+            "tv_to_tokforge_exact": [],
+            "tv_to_tokforge_marginal": [],
+            "marginal_pruned_any": False,
+        }
         for p, ex, (got, w, c) in zip(prefixes, exact, asyncio.run(run_beam(K))):
             row["cpu_seconds"].append(c)
             row["wall_seconds"].append(w)
@@ -260,8 +286,12 @@ def genlm_section(name, model, tok, prefixes, beams) -> dict:
         r["genlm_wall_over_tokforge"] = sum(r["wall_seconds"]) / sum(rows["tokforge_exact"]["wall_seconds"])
     import importlib.metadata as md
 
-    return {"genlm_bytes_version": md.version("genlm-bytes"), "prefixes": [p.decode("utf-8", "replace") for p in prefixes],
-            "beams": list(beams), "rows": rows}
+    return {
+        "genlm_bytes_version": md.version("genlm-bytes"),
+        "prefixes": [p.decode("utf-8", "replace") for p in prefixes],
+        "beams": list(beams),
+        "rows": rows,
+    }
 
 
 # -- ensembles -------------------------------------------------------------------------------------------------
@@ -269,8 +299,10 @@ def ensemble_section(lms, dists, items) -> dict:
     from tokforge.bytelevel import Ensemble
 
     names = list(lms)
-    halves = {"select": [i for i in range(len(items)) if i % 2 == 0],
-              "heldout": [i for i in range(len(items)) if i % 2 == 1]}
+    halves = {
+        "select": [i for i in range(len(items)) if i % 2 == 0],
+        "heldout": [i for i in range(len(items)) if i % 2 == 1],
+    }
 
     def bpb(rows_of, idx) -> float:
         nats = -sum(float(rows_of(i)[torch.arange(len(items[i][1])), list(items[i][1])].sum()) for i in idx)
@@ -280,22 +312,31 @@ def ensemble_section(lms, dists, items) -> dict:
     table = {n: {h: bpb(lambda i, n=n: dists[n][i], idx) for h, idx in halves.items()} for n in names}
     for mode in ("mixture", "product", "bayes", "switch"):
         e = Ensemble(members, [0.5, 0.5], mode)
-        table[f"{mode}(0.5,0.5)"] = {h: bpb(lambda i: e.combine_rows([dists[n][i] for n in names], items[i][1]), idx)
-                                     for h, idx in halves.items()}
+        table[f"{mode}(0.5,0.5)"] = {
+            h: bpb(lambda i: e.combine_rows([dists[n][i] for n in names], items[i][1]), idx)
+            for h, idx in halves.items()
+        }
     fitted = {}
     for mode in ("mixture", "product"):
         sel = halves["select"]
-        e = Ensemble(members, [0.5, 0.5], mode).fit([items[i][1] for i in sel],
-                                                    distributions=[[dists[n][i] for i in sel] for n in names])
+        e = Ensemble(members, [0.5, 0.5], mode).fit(
+            [items[i][1] for i in sel], distributions=[[dists[n][i] for i in sel] for n in names]
+        )
         fitted[mode] = e.weights
         table[f"{mode} fit on select half"] = {
-            h: bpb(lambda i: e.combine_rows([dists[n][i] for n in names], items[i][1]), idx) for h, idx in halves.items()}
+            h: bpb(lambda i: e.combine_rows([dists[n][i] for n in names], items[i][1]), idx)
+            for h, idx in halves.items()
+        }
     best_single = min(names, key=lambda n: table[n]["heldout"])
     gain = {k: 1 - v["heldout"] / table[best_single]["heldout"] for k, v in table.items() if k not in names}
-    return {"bits_per_byte": table, "fitted_weights": fitted, "best_single_on_heldout": best_single,
-            "heldout_gain_vs_best_single": gain,
-            "switch_rate": Ensemble(members, mode="switch").switch_rate,
-            "note": "untuned modes use weights (0.5, 0.5); fit() chooses weights on the select half only"}
+    return {
+        "bits_per_byte": table,
+        "fitted_weights": fitted,
+        "best_single_on_heldout": best_single,
+        "heldout_gain_vs_best_single": gain,
+        "switch_rate": Ensemble(members, mode="switch").switch_rate,
+        "note": "untuned modes use weights (0.5, 0.5); fit() chooses weights on the select half only",
+    }
 
 
 # -- prompts that end inside a word or a character ---------------------------------------------------
@@ -339,7 +380,7 @@ def _char_at(b: bytes, i: int) -> tuple[int, str] | None:
         s -= 1
     for k in range(1, 5):
         try:
-            return s, b[s:s + k].decode("utf-8")
+            return s, b[s : s + k].decode("utf-8")
         except UnicodeDecodeError:
             continue
     return None
@@ -371,7 +412,7 @@ def _judge(prompt: bytes, out: bytes) -> tuple[bool, bool]:
     cont = False
     for k in range(1, 5):
         try:
-            cont = _is_word(full[s:s + k].decode("utf-8"))
+            cont = _is_word(full[s : s + k].decode("utf-8"))
             break
         except UnicodeDecodeError:
             continue
@@ -384,7 +425,7 @@ def naive_generate(lm, prompt: bytes, max_bytes: int, seed: int, raw_bytes: bool
     ``raw_bytes`` its cut last character is appended as single-byte tokens."""
     good = cut_to_chars(prompt)
     ids = lm.canon.canonical(lm.prefix + good)
-    for b in prompt[len(good):] if raw_bytes else b"":
+    for b in prompt[len(good) :] if raw_bytes else b"":
         t = lm.vocab.id_of(bytes([b]))
         if t is None:
             return b""
@@ -427,8 +468,14 @@ def midword_section(lm, prompts, max_bytes: int) -> dict:
     for lang, _, kind in prompts:
         langs.setdefault(lang, {}).setdefault(kind, 0)
         langs[lang][kind] += 1
-    return {"model": lm.name, "max_bytes": max_bytes, "temperature": 1.0, "prompts_per_language": langs,
-            "counts": rows, "examples": [(lang, p[-24:].decode("utf-8", "replace")) for lang, p, _ in prompts[::25]]}
+    return {
+        "model": lm.name,
+        "max_bytes": max_bytes,
+        "temperature": 1.0,
+        "prompts_per_language": langs,
+        "counts": rows,
+        "examples": [(lang, p[-24:].decode("utf-8", "replace")) for lang, p, _ in prompts[::25]],
+    }
 
 
 # -- main -----------------------------------------------------------------------------------------------------
@@ -471,11 +518,22 @@ def main() -> None:
     for lang in langs:  # fresh prefixes cut inside a word or a character, as a prompt would be
         for _, b, cut in [x for x in items if x[0] == lang][: max(1, a.genlm_prefixes // len(langs))]:
             prefixes.append(b[: cut + rng.randint(1, 3)])
-    out = {"setup": {"split": "devtest", "langs": langs, "sentences": len(items), "per_lang": a.per_lang,
-                     "max_bytes_per_sentence": a.max_bytes, "speed_texts": len(speed_texts), "reps": a.reps,
-                     "threads": a.threads, "device": a.device, "leaves": "model",
-                     "gpu": "not run: no GPU was lent to this task" if a.device == "cpu" else a.device,
-                     "timing": "best of reps; ratios from CPU (process) seconds on a shared machine"}}
+    out = {
+        "setup": {
+            "split": "devtest",
+            "langs": langs,
+            "sentences": len(items),
+            "per_lang": a.per_lang,
+            "max_bytes_per_sentence": a.max_bytes,
+            "speed_texts": len(speed_texts),
+            "reps": a.reps,
+            "threads": a.threads,
+            "device": a.device,
+            "leaves": "model",
+            "gpu": "not run: no GPU was lent to this task" if a.device == "cpu" else a.device,
+            "timing": "best of reps; ratios from CPU (process) seconds on a shared machine",
+        }
+    }
     lms, dists, trunc, speed_rows, chain_rows, canon_rows, genlm_rows, dist_cost = {}, {}, {}, {}, {}, {}, {}, {}
     for name in MODELS:
         model, tok = models.load_causal_lm(name, device=a.device)
@@ -488,8 +546,8 @@ def main() -> None:
         with bar(len(texts), f"{name} distributions") as pb:
             got = []
             for k in range(0, len(texts), 8):
-                got += lm.distributions_batch(texts[k:k + 8])
-                pb.update(len(texts[k:k + 8]))
+                got += lm.distributions_batch(texts[k : k + 8])
+                pb.update(len(texts[k : k + 8]))
         dists[name] = got
         dist_cost[name] = {"forward_positions_per_byte": (lm.forwards - f0) / sum(map(len, texts))}
         t = trunc[name] = {"naive": [], "byte": []}
@@ -504,15 +562,24 @@ def main() -> None:
         chain_rows[name] = chain_vs_score(lambda: ByteLM(model, tok, name=name), speed_texts[: a.chain_texts])
         canon_rows[name] = canonical_vs_model(model, tok, prefixes[: a.canon_prefixes])
         print(f"[{name}] genlm-bytes", flush=True)
-        genlm_rows[name] = genlm_section(name, model, tok, prefixes[: a.genlm_prefixes],
-                                         [int(k) for k in a.beams.split(",")])
-    out["speed"] = {"per_model": speed_rows, "chain_vs_score": chain_rows, "canonical_vs_model": canon_rows,
-                    "distributions_200": dist_cost}
+        genlm_rows[name] = genlm_section(
+            name, model, tok, prefixes[: a.genlm_prefixes], [int(k) for k in a.beams.split(",")]
+        )
+    out["speed"] = {
+        "per_model": speed_rows,
+        "chain_vs_score": chain_rows,
+        "canonical_vs_model": canon_rows,
+        "distributions_200": dist_cost,
+    }
     out["genlm_bytes"] = genlm_rows
-    out["truncated_prompts"] = {n: {"mean_logprob_naive_token": sum(v["naive"]) / len(items),
-                                    "mean_logprob_byte_level": sum(v["byte"]) / len(items),
-                                    "byte_level_better_fraction": sum(x > y for x, y in zip(v["byte"], v["naive"]))
-                                    / len(items)} for n, v in trunc.items()}
+    out["truncated_prompts"] = {
+        n: {
+            "mean_logprob_naive_token": sum(v["naive"]) / len(items),
+            "mean_logprob_byte_level": sum(v["byte"]) / len(items),
+            "byte_level_better_fraction": sum(x > y for x, y in zip(v["byte"], v["naive"])) / len(items),
+        }
+        for n, v in trunc.items()
+    }
     print("ensembles", flush=True)
     out["ensemble"] = ensemble_section(lms, dists, items)
     print("mid-word generation", flush=True)

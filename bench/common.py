@@ -28,8 +28,11 @@ def best_of(fn, repeat: int = 3, clock=time.perf_counter) -> float:
 def write_results(name: str, data: dict) -> Path:
     from tokforge.io import atomic_write_text
 
-    data = {"machine": {"python": platform.python_version(), "processor": platform.machine()},
-            "written": time.strftime("%Y-%m-%d %H:%M:%S"), **data}
+    data = {
+        "machine": {"python": platform.python_version(), "processor": platform.machine()},
+        "written": time.strftime("%Y-%m-%d %H:%M:%S"),
+        **data,
+    }
     return atomic_write_text(RESULTS / f"{name}.json", json.dumps(data, indent=2) + "\n")
 
 
@@ -39,7 +42,8 @@ BPE_LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Ha
 def bpe32k(flores: Path) -> Path:
     """A 32k byte-level BPE trained on FLORES dev text of ``BPE_LANGS`` (cached; shared by the
     transplant and hypernet benches so both evaluate the same unseen tokenizer)."""
-    from tokenizers import Tokenizer, decoders, models as tm, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, decoders, pre_tokenizers, trainers
+    from tokenizers import models as tm
 
     from tokforge import corpus, models
 
@@ -50,9 +54,15 @@ def bpe32k(flores: Path) -> Path:
     hf = Tokenizer(tm.BPE())
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     hf.decoder = decoders.ByteLevel()
-    hf.train_from_iterator(texts, trainers.BpeTrainer(
-        vocab_size=32000, special_tokens=["<|endoftext|>", "<s>", "</s>"], show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    hf.train_from_iterator(
+        texts,
+        trainers.BpeTrainer(
+            vocab_size=32000,
+            special_tokens=["<|endoftext|>", "<s>", "</s>"],
+            show_progress=False,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
     out.mkdir(parents=True, exist_ok=True)
     hf.save(str(out / "tokenizer.json"))
     return out
@@ -90,6 +100,7 @@ def supertokens_ext(extra: int = 2048) -> Path:
     base = models.load_tokenizer("smollm2-135m")
     with tempfile.TemporaryDirectory() as d:
         train, _ = supertoken_train_file(Path(d))
-        train_supertokens([train], len(base.vocab) + extra, base=models.pull("smollm2-135m"), out=out, force=True,
-                          progress=False)
+        train_supertokens(
+            [train], len(base.vocab) + extra, base=models.pull("smollm2-135m"), out=out, force=True, progress=False
+        )
     return out

@@ -49,8 +49,9 @@ def student(target: str, teacher, t_tok, flores: Path):
     if not (d / "config.json").is_file():
         new = "gemma3-270m" if target == "gemma3" else str(bpe32k(flores))
         say(f"transplanting SmolLM2 -> {target} (hybrid, once)")
-        transplant((copy.deepcopy(teacher), t_tok), new, method="hybrid", evaluate=False, progress=False, out=d,
-                   force=True)
+        transplant(
+            (copy.deepcopy(teacher), t_tok), new, method="hybrid", evaluate=False, progress=False, out=d, force=True
+        )
     return models.load_causal_lm(d, tokenizer=load_tokenizer(d, name=f"smollm2-{target}"))
 
 
@@ -60,13 +61,20 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", default="gemma3,bpe32k")
-    ap.add_argument("--losses", default="lm,alm,bytes,alm=1,lm=0.1",
-                    help="loss specs separated by ';' or ',' between names (alm=1,lm=0.1 is one combination)")
+    ap.add_argument(
+        "--losses",
+        default="lm,alm,bytes,alm=1,lm=0.1",
+        help="loss specs separated by ';' or ',' between names (alm=1,lm=0.1 is one combination)",
+    )
     ap.add_argument("--minutes", type=float, default=10.0, help="wall time of each ablation run")
     ap.add_argument("--main-minutes", type=float, default=30.0, help="wall time of the goal run (0: skip)")
     ap.add_argument("--eval-limit", type=int, default=50)
-    ap.add_argument("--clock", default="cpu", choices=["cpu", "wall"],
-                    help="what the minutes count: CPU time per thread (fair on a shared machine) or wall time")
+    ap.add_argument(
+        "--clock",
+        default="cpu",
+        choices=["cpu", "wall"],
+        help="what the minutes count: CPU time per thread (fair on a shared machine) or wall time",
+    )
     ap.add_argument("--lr", type=float, default=5e-3, help="embedding-row learning rate (chosen on FLORES dev)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "heal.json"))
@@ -78,25 +86,38 @@ def main() -> None:
     if flores is None or shakes is None:
         sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
     lines = [ln for ln in corpus.read_text(shakes).split("\n") if ln.strip()]
-    train = {**corpus.read_flores(flores, "dev", LANGS), "shakespeare": lines[:int(0.9 * len(lines))]}
+    train = {**corpus.read_flores(flores, "dev", LANGS), "shakespeare": lines[: int(0.9 * len(lines))]}
     evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
     out = Path(a.out)
     res = json.loads(out.read_text()) if out.is_file() else {}
-    res["setup"] = {"model": "smollm2-135m", "start": "TokenAdapt hybrid transplant",
-                    "train": f"FLORES dev {LANGS} + first 90% of tinyshakespeare lines ({int(0.9 * len(lines))})",
-                    "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
-                    "ablation_minutes": a.minutes, "main_minutes": a.main_minutes, "threads": a.threads,
-                    "clock": f"{a.clock}: minutes of " + ("this process's CPU time per torch thread (on an idle 2-core "
-                             "machine that is about wall time; fair when other work shares the machine)"
-                             if a.clock == "cpu" else "wall time"), "lr": a.lr,
-                    "machine": platform.platform(), "torch": torch.__version__}
+    res["setup"] = {
+        "model": "smollm2-135m",
+        "start": "TokenAdapt hybrid transplant",
+        "train": f"FLORES dev {LANGS} + first 90% of tinyshakespeare lines ({int(0.9 * len(lines))})",
+        "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
+        "ablation_minutes": a.minutes,
+        "main_minutes": a.main_minutes,
+        "threads": a.threads,
+        "clock": f"{a.clock}: minutes of "
+        + (
+            "this process's CPU time per torch thread (on an idle 2-core "
+            "machine that is about wall time; fair when other work shares the machine)"
+            if a.clock == "cpu"
+            else "wall time"
+        ),
+        "lr": a.lr,
+        "machine": platform.platform(),
+        "torch": torch.__version__,
+    }
     res.setdefault("targets", {})
     teacher, t_tok = models.load_causal_lm("smollm2-135m")
     for target in a.targets.split(","):
         s_model, s_tok = student(target, teacher, t_tok, flores)
         say(f"{target}: baseline evaluation")
-        base = {"teacher": public(evaluate_languages(teacher, t_tok, evals)),
-                "before": public(evaluate_languages(s_model, s_tok, evals))}
+        base = {
+            "teacher": public(evaluate_languages(teacher, t_tok, evals)),
+            "before": public(evaluate_languages(s_model, s_tok, evals)),
+        }
         row = res["targets"][target] = {"vocab_size": len(s_tok.vocab), "baseline": base, "runs": {}}
         plan = [(loss, a.minutes, "ablation") for loss in losses]
         for loss, minutes, kind in plan + [(None, a.main_minutes, "main")]:
@@ -107,15 +128,32 @@ def main() -> None:
             say(f"{target}: {loss} for {minutes} min ({kind})")
             cfg = HealConfig(loss=loss, steps=None, minutes=minutes, clock=a.clock, lr=a.lr)
             t = time.perf_counter()
-            _, rep = heal(copy.deepcopy(s_model), s_tok, teacher, t_tok, train, cfg, eval_texts=evals,
-                          progress=False, baseline=base)
+            _, rep = heal(
+                copy.deepcopy(s_model),
+                s_tok,
+                teacher,
+                t_tok,
+                train,
+                cfg,
+                eval_texts=evals,
+                progress=False,
+                baseline=base,
+            )
             cmp = rep["evaluation"]["comparison"]
             row["runs"][f"{kind}:{loss}"] = {
-                "loss": loss, "kind": kind, "minutes": minutes, "steps": rep["steps"],
-                "train_seconds": rep["train"]["seconds"], "wall_seconds": round(time.perf_counter() - t, 1),
-                "budget_clock": a.clock, "budget_clock_seconds": rep["train"]["last_step"].get("budget_clock_seconds"),
-                "tokens_last_step": rep["train"]["last_step"].get("tokens"), "precision": rep["precision"],
-                "comparison": cmp, "config": rep["config"]}
+                "loss": loss,
+                "kind": kind,
+                "minutes": minutes,
+                "steps": rep["steps"],
+                "train_seconds": rep["train"]["seconds"],
+                "wall_seconds": round(time.perf_counter() - t, 1),
+                "budget_clock": a.clock,
+                "budget_clock_seconds": rep["train"]["last_step"].get("budget_clock_seconds"),
+                "tokens_last_step": rep["train"]["last_step"].get("tokens"),
+                "precision": rep["precision"],
+                "comparison": cmp,
+                "config": rep["config"],
+            }
             say(f"  mean ratio {cmp['mean']['ratio_before']} -> {cmp['mean']['ratio_after']} in {rep['steps']} steps")
             res["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
             atomic_write_text(out, json.dumps(res, indent=2) + "\n")

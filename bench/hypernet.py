@@ -8,7 +8,8 @@ SmolLM2 to tokenizers NOT seen in training and compare bits/byte on FLORES devte
 Training text: FLORES-200 *dev* English + the first 300 kB of tinyshakespeare (the evaluation uses
 *devtest*). Unseen tokenizers: a 32k byte-level BPE trained here on FLORES dev text of 8 languages
 (`common.bpe32k`, shared with the transplant bench), Gemma-3's 262k SentencePiece vocabulary, and a
-supertoken tokenizer (SmolLM2 + 2,048 supertokens, built here by `common.supertokens_ext`). Methods side by side: original, mean, fvt,
+supertoken tokenizer (SmolLM2 + 2,048 supertokens, built here by `common.supertokens_ext`).
+Methods side by side: original, mean, fvt,
 TokenAdapt hybrid (when registered), hypernet. Threads: 2 (shared machine); step time is printed.
 """
 
@@ -24,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
+
 from tokforge import corpus, models
 from tokforge.io import atomic_write_text
 
@@ -33,8 +35,9 @@ CACHE = models.cache_dir() / "bench"
 RECON_DIR, FULL_DIR = CACHE / "hypernet-smollm2-recon", CACHE / "hypernet-smollm2"
 RECON_STEPS = int(os.environ.get("HYPERNET_RECON_STEPS", "300"))
 LM_STEPS = int(os.environ.get("HYPERNET_STEPS", "12"))
-TRAIN = dict(batch_size=4, seq_len=48, lr=1e-3, warmup=20, negatives=512, aux_weight=0.1, save_every=5, seed=0,
-             recon_batch=256)
+TRAIN = dict(
+    batch_size=4, seq_len=48, lr=1e-3, warmup=20, negatives=512, aux_weight=0.1, save_every=5, seed=0, recon_batch=256
+)
 NET = dict(hidden=128, layers=2, heads=4, max_len=8)
 SAMPLER = dict(min_vocab=4000, max_vocab=32000, window=32)
 
@@ -84,8 +87,10 @@ def targets() -> dict:
     """Tokenizers the hypernetwork never saw in training."""
     from tokforge.loaders import load_tokenizer
 
-    out = {"bpe32k-flores-dev": load_tokenizer(bpe32k(), name="bpe32k-flores-dev"),
-           "gemma3-262k": models.load_tokenizer("gemma3-270m")}
+    out = {
+        "bpe32k-flores-dev": load_tokenizer(bpe32k(), name="bpe32k-flores-dev"),
+        "gemma3-262k": models.load_tokenizer("gemma3-270m"),
+    }
     # SmolLM2 + 2,048 multi-word tokens, built by the supertokens bench's recipe (common.supertokens_ext)
     out["supertokens-smollm2-ext"] = load_tokenizer(common.supertokens_ext(2048), name="supertokens-smollm2-ext")
     return out
@@ -93,8 +98,12 @@ def targets() -> dict:
 
 def _row(base: dict, after: dict, t: float) -> dict:
     b, a = base["eng_Latn"], after["eng_Latn"]
-    return {"bits_per_byte": a["bits_per_byte"], "vs_original": round(a["bits_per_byte"] / b["bits_per_byte"], 4),
-            "tokens_per_byte": a["tokens_per_byte"], "plan_s": round(t, 1)}
+    return {
+        "bits_per_byte": a["bits_per_byte"],
+        "vs_original": round(a["bits_per_byte"] / b["bits_per_byte"], 4),
+        "tokens_per_byte": a["tokens_per_byte"],
+        "plan_s": round(t, 1),
+    }
 
 
 def evaluate(limit: int = 40) -> dict:
@@ -111,12 +120,22 @@ def evaluate(limit: int = 40) -> dict:
     base = evaluate_languages(model, tok, texts)
     only = os.environ.get("HYPERNET_METHODS")
     keep = os.environ.get("HYPERNET_TARGETS")
-    _merge(lambda res: res.update({
-        "setup": {"model": "smollm2-135m", "eval": f"FLORES devtest eng_Latn, first {limit} sentences, joined by "
-                  "newlines, BOS context (tokforge.transplant.evaluate)", "threads": 2,
-                  "train": _trained_with(),
-                  "train_log": _train_summary()},
-        "original": base["eng_Latn"]}), fresh=not only and not keep)
+    _merge(
+        lambda res: res.update(
+            {
+                "setup": {
+                    "model": "smollm2-135m",
+                    "eval": f"FLORES devtest eng_Latn, first {limit} sentences, joined by "
+                    "newlines, BOS context (tokforge.transplant.evaluate)",
+                    "threads": 2,
+                    "train": _trained_with(),
+                    "train_log": _train_summary(),
+                },
+                "original": base["eng_Latn"],
+            }
+        ),
+        fresh=not only and not keep,
+    )
     methods = ["mean", "fvt", "hypernet-recon", "hypernet"] + (["hybrid"] if "hybrid" in METHODS else [])
     methods = [m for m in methods if not only or m in only.split(",")]
     for key, new in targets().items():
@@ -132,8 +151,11 @@ def evaluate(limit: int = 40) -> dict:
             apply_plan(m, plan, new)
             row = _row(base, evaluate_languages(m, new, texts), t)
             print(f"{key} {name}: {row}", file=sys.stderr, flush=True)
-            _merge(lambda res: res.setdefault("targets", {}).setdefault(key, {"vocab_size": len(new.vocab)})
-                   .update({name: row}))
+            _merge(
+                lambda res: (
+                    res.setdefault("targets", {}).setdefault(key, {"vocab_size": len(new.vocab)}).update({name: row})
+                )
+            )
             del m, plan
             gc.collect()
 
@@ -168,9 +190,13 @@ def _train_summary() -> dict:
         rows = [r for r in rows if r.get("phase", "lm") == name]
         if rows:
             key = "aux" if name == "recon" else "lm"
-            out[name] = {"steps": len(rows), f"first_{key}": rows[0][key], f"last_{key}": rows[-1][key],
-                         "mean_step_s": round(sum(r["seconds"] for r in rows) / len(rows), 2),
-                         "total_s": round(sum(r["seconds"] for r in rows), 1)}
+            out[name] = {
+                "steps": len(rows),
+                f"first_{key}": rows[0][key],
+                f"last_{key}": rows[-1][key],
+                "mean_step_s": round(sum(r["seconds"] for r in rows) / len(rows), 2),
+                "total_s": round(sum(r["seconds"] for r in rows), 1),
+            }
             if name == "lm" and all("vocab" in r for r in rows):
                 out[name]["sampled_vocab_min"] = min(r["vocab"] for r in rows)
                 out[name]["sampled_vocab_max"] = max(r["vocab"] for r in rows)

@@ -27,7 +27,9 @@ def main() -> None:
     hf_logging.set_verbosity_error()
     rows = {}
     for name in ("gpt2", "tekken", "mistral-v1", "smollm2-135m", "gemma3-270m", "minilm"):
-        path = models.pull(name, part="tokenizer") if models.ARTIFACTS[name]["kind"] == "causal_lm" else models.pull(name)
+        path = (
+            models.pull(name, part="tokenizer") if models.ARTIFACTS[name]["kind"] == "causal_lm" else models.pull(name)
+        )
         t = best_of(lambda: load_tokenizer(path), repeat=REPEAT)
         rows[f"{name} ({load_tokenizer(path).vocab.family}, {path.name})"] = {"load_s": round(t, 3)}
         print(f"{name:14s} {t:7.3f} s", flush=True)
@@ -36,9 +38,16 @@ def main() -> None:
         f = models.pull(name, part="file")
         ours = best_of(lambda: load_tokenizer(f).vocab, repeat=REPEAT)
         hf = best_of(lambda: AutoTokenizer.from_pretrained(str(f.parent), gguf_file=f.name), repeat=REPEAT)
-        gguf[name] = {"tokforge_vocab_s": round(ours, 3), "transformers_convert_s": round(hf, 3),
-                      "speedup": round(hf / ours, 1), "vocab_size": len(load_tokenizer(f).vocab)}
-        print(f"{name}: tokforge GGUF vocab {ours:.2f} s, transformers conversion {hf:.2f} s -> {hf / ours:.1f}x", flush=True)
+        gguf[name] = {
+            "tokforge_vocab_s": round(ours, 3),
+            "transformers_convert_s": round(hf, 3),
+            "speedup": round(hf / ours, 1),
+            "vocab_size": len(load_tokenizer(f).vocab),
+        }
+        print(
+            f"{name}: tokforge GGUF vocab {ours:.2f} s, transformers conversion {hf:.2f} s -> {hf / ours:.1f}x",
+            flush=True,
+        )
     out = write_results("load", {"best_of": REPEAT, "load_time_per_format": rows, "gguf_vocab_vs_transformers": gguf})
     print(f"wrote {out}")
 

@@ -37,12 +37,18 @@ def heal_table(target: str) -> str:
     head = "| run | minutes | steps | " + " | ".join(langs) + " |"
     lines = [head, "|" + "---|" * (3 + len(langs))]
     first = runs[0]["comparison"]
-    lines.append("| before healing (hybrid transplant) | - | - | "
-                 + " | ".join(_f(first[k]["ratio_before"]) for k in langs) + " |")
+    lines.append(
+        "| before healing (hybrid transplant) | - | - | "
+        + " | ".join(_f(first[k]["ratio_before"]) for k in langs)
+        + " |"
+    )
     for r in runs:
         label = f"{r['loss']} ({'goal run' if r['kind'] == 'main' else 'ablation'})"
-        lines.append(f"| {label} | {r['minutes']:g} | {r['steps']} | "
-                     + " | ".join(_f(r["comparison"][k]["ratio_after"]) for k in langs) + " |")
+        lines.append(
+            f"| {label} | {r['minutes']:g} | {r['steps']} | "
+            + " | ".join(_f(r["comparison"][k]["ratio_after"]) for k in langs)
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -52,16 +58,20 @@ TARGET_LABELS = {"gemma3": "Gemma-3 SentencePiece, 262k", "bpe32k": "32k byte-le
 def heal_summary() -> str:
     """README: per target, the mean ratio to the original before healing and after the goal run."""
     res = _load("heal.json")
-    lines = ["| new vocabulary | before healing | loss (best at equal time) | after healing | CPU minutes | steps |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| new vocabulary | before healing | loss (best at equal time) | after healing | CPU minutes | steps |",
+        "|---|---|---|---|---|---|",
+    ]
     for target, row in res["targets"].items():
         runs = [r for r in row["runs"].values() if r["kind"] == "main"] or list(row["runs"].values())
         if not runs:
             continue
         r = runs[-1]
         c = r["comparison"]["mean"]
-        lines.append(f"| {TARGET_LABELS.get(target, target)} | {_f(c['ratio_before'])} | {r['loss']} | "
-                     f"{_f(c['ratio_after'])} | {r['minutes']:g} | {r['steps']} |")
+        lines.append(
+            f"| {TARGET_LABELS.get(target, target)} | {_f(c['ratio_before'])} | {r['loss']} | "
+            f"{_f(c['ratio_after'])} | {r['minutes']:g} | {r['steps']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -72,23 +82,32 @@ def transplant_table(target: str) -> str:
     if not methods:
         return f"(no transplant run on `{target}` in bench/results/transplant.json yet)\n"
     langs = [k for k in next(iter(methods.values()))["comparison"] if k != "mean"]
-    lines = ["| method | " + " | ".join(langs) + " | mean | next-byte top-1 agreement | tokens/byte vs original | plan s |",
-             "|" + "---|" * (len(langs) + 5)]
+    lines = [
+        "| method | " + " | ".join(langs) + " | mean | next-byte top-1 agreement | tokens/byte vs original | plan s |",
+        "|" + "---|" * (len(langs) + 5),
+    ]
     for name, m in methods.items():
         c = m["comparison"]
-        lines.append(f"| {name} | " + " | ".join(_f(c[k]["bpb_ratio"]) for k in langs)
-                     + f" | {_f(c['mean']['bpb_ratio'])} | {_f(c['mean'].get('next_byte_agreement'))} | "
-                     f"{_f(c['mean']['length_ratio'])} | {m['plan_s']:.1f} |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(_f(c[k]["bpb_ratio"]) for k in langs)
+            + f" | {_f(c['mean']['bpb_ratio'])} | {_f(c['mean'].get('next_byte_agreement'))} | "
+            f"{_f(c['mean']['length_ratio'])} | {m['plan_s']:.1f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def cold_warm_table() -> str:
     res = _load("transplant.json")["cold_vs_warm"]
-    lines = ["| method | cold wall s | cold CPU s | warm wall s | warm CPU s | goal for cold wall s |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| method | cold wall s | cold CPU s | warm wall s | warm CPU s | goal for cold wall s |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, r in res.items():
-        lines.append(f"| {name} | {r['cold_s']:.1f} | {r['cold_cpu_s']:.1f} | {r['warm_s']:.1f} | {r['warm_cpu_s']:.1f} | "
-                     f"{r['goal_cold_s']} |")
+        lines.append(
+            f"| {name} | {r['cold_s']:.1f} | {r['cold_cpu_s']:.1f} | {r['warm_s']:.1f} | {r['warm_cpu_s']:.1f} | "
+            f"{r['goal_cold_s']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -111,27 +130,36 @@ def _mtok(r: dict, who: str) -> float:
 def stochastok_table() -> str:
     """Throughput per tokenizer and document length against the reference algorithm (bench/stochastok.py)."""
     res = _load("stochastok.json")["tokenizers"]
-    lines = ["| tokenizer | doc length | reference M tok/s | ours single M tok/s | ours batch M tok/s | single / ref | "
-             "batch / ref | split rate ref / ours (same docs) |", "|" + "---|" * 8]
+    lines = [
+        "| tokenizer | doc length | reference M tok/s | ours single M tok/s | ours batch M tok/s | single / ref | "
+        "batch / ref | split rate ref / ours (same docs) |",
+        "|" + "---|" * 8,
+    ]
     for name, t in res.items():
         for L, r in t["lengths"].items():
-            lines.append(f"| {name} | {_k(L)} | {_mtok(r, 'reference'):.2f} | {_mtok(r, 'ours_single'):.1f} | "
-                         f"{_mtok(r, 'ours_batch'):.1f} | {r['ratio_single_vs_reference']:.1f}x | "
-                         f"{r['ratio_batch_vs_reference']:.1f}x | {r['split_rate_reference']:.3f} / "
-                         f"{r['split_rate_ours_same_docs']:.3f} |")
+            lines.append(
+                f"| {name} | {_k(L)} | {_mtok(r, 'reference'):.2f} | {_mtok(r, 'ours_single'):.1f} | "
+                f"{_mtok(r, 'ours_batch'):.1f} | {r['ratio_single_vs_reference']:.1f}x | "
+                f"{r['ratio_batch_vs_reference']:.1f}x | {r['split_rate_reference']:.3f} / "
+                f"{r['split_rate_ours_same_docs']:.3f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
-SUPERTOKEN_ROWS = {"plain_bpe": "plain BPE (baseline)", "plain_bpe_minfreq2": "plain BPE, min frequency 2",
-                   "bpe_no_whitespace_pretok": "BPE without whitespace pre-tok.", "superbpe_t0.80_end_punct":
-                   "SuperBPE `t=0.8` + end-punct", "chunked_seed0": "chunked (TokenAdapt-style)"}
+SUPERTOKEN_ROWS = {
+    "plain_bpe": "plain BPE (baseline)",
+    "plain_bpe_minfreq2": "plain BPE, min frequency 2",
+    "bpe_no_whitespace_pretok": "BPE without whitespace pre-tok.",
+    "superbpe_t0.80_end_punct": "SuperBPE `t=0.8` + end-punct",
+    "chunked_seed0": "chunked (TokenAdapt-style)",
+}
 
 
 def _supertoken_label(name: str) -> str:
     if name in SUPERTOKEN_ROWS:
         return SUPERTOKEN_ROWS[name]
     if name.startswith("superbpe_t"):
-        t = float(name[len("superbpe_t"):])
+        t = float(name[len("superbpe_t") :])
         return f"SuperBPE `t={t:g}`" + (" (default)" if abs(t - 0.8) < 1e-9 else "")
     return name
 
@@ -144,25 +172,35 @@ def _by_set(r: dict) -> str:
 def supertokens_table() -> str:
     """Held-out tokens per vocabulary size and method, relative to plain BPE (bench/supertokens.py)."""
     res = _load("supertokens.json")["sizes"]
-    lines = ["| vocab | tokenizer | vocab reached | held-out tokens | vs plain | vs plain: Shakespeare / FLORES | "
-             "bytes/token | multi-word share | train s | train time vs plain |", "|" + "---|" * 10]
+    lines = [
+        "| vocab | tokenizer | vocab reached | held-out tokens | vs plain | vs plain: Shakespeare / FLORES | "
+        "bytes/token | multi-word share | train s | train time vs plain |",
+        "|" + "---|" * 10,
+    ]
     for v, rows in res.items():
         for r in rows:
-            lines.append(f"| {_k(v)} | {_supertoken_label(r['name'])} | {r['vocab']:,} | {r['tokens']:,} | "
-                         f"{r['tokens_vs_plain']:.3f} | {_by_set(r)} | {r['bytes_per_token']:.2f} | "
-                         f"{100 * r['multiword_share']:.1f}% | {r['train_s']:.1f} | {r['train_time_vs_plain']:.1f}x |")
+            lines.append(
+                f"| {_k(v)} | {_supertoken_label(r['name'])} | {r['vocab']:,} | {r['tokens']:,} | "
+                f"{r['tokens_vs_plain']:.3f} | {_by_set(r)} | {r['bytes_per_token']:.2f} | "
+                f"{100 * r['multiword_share']:.1f}% | {r['train_s']:.1f} | {r['train_time_vs_plain']:.1f}x |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def supertokens_extend_table() -> str:
     """SmolLM2's tokenizer vs the same plus supertokens, held-out tokens (bench/supertokens.py extend)."""
     rows = _load("supertokens.json")["extend_smollm2"]
-    lines = ["| tokenizer | vocab | held-out tokens | vs SmolLM2 | vs SmolLM2: Shakespeare / FLORES | bytes/token | "
-             "multi-word share | train s |", "|" + "---|" * 8]
+    lines = [
+        "| tokenizer | vocab | held-out tokens | vs SmolLM2 | vs SmolLM2: Shakespeare / FLORES | bytes/token | "
+        "multi-word share | train s |",
+        "|" + "---|" * 8,
+    ]
     for r in rows:
-        lines.append(f"| {r['name']} | {r['vocab']:,} | {r['tokens']:,} | {r['tokens_vs_plain']:.3f} | {_by_set(r)} | "
-                     f"{r['bytes_per_token']:.2f} | {100 * r['multiword_share']:.1f}% | "
-                     f"{_f(r.get('train_s'), 1)} |")
+        lines.append(
+            f"| {r['name']} | {r['vocab']:,} | {r['tokens']:,} | {r['tokens_vs_plain']:.3f} | {_by_set(r)} | "
+            f"{r['bytes_per_token']:.2f} | {100 * r['multiword_share']:.1f}% | "
+            f"{_f(r.get('train_s'), 1)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -172,31 +210,45 @@ TEXT_LABELS = {"shakespeare_heldout": "Shakespeare held-out", "flores_devtest_en
 def supertokens_transplant_table() -> str:
     """SmolLM2 put onto SmolLM2 + N supertokens, no training: tokens/byte and bits/byte per text."""
     res = _load("supertokens.json")["extend_transplant"]
-    lines = ["| text | supertokens | method | tokens/byte old -> new | sequence length | bits/byte old -> new | "
-             "bits/byte cost | plan s |", "|" + "---|" * 8]
+    lines = [
+        "| text | supertokens | method | tokens/byte old -> new | sequence length | bits/byte old -> new | "
+        "bits/byte cost | plan s |",
+        "|" + "---|" * 8,
+    ]
     for r in res["rows"]:
         for text, c in r["comparison"].items():
             if text == "mean":
                 continue
-            lines.append(f"| {TEXT_LABELS.get(text, text)} | {r['supertokens']:,} | {r['method']} | "
-                         f"{c['tokens_per_byte_original']:.4f} -> {c['tokens_per_byte_new']:.4f} | "
-                         f"{_pct(c['length_ratio'])} | {c['bpb_original']:.3f} -> {c['bpb_new']:.3f} | "
-                         f"{_pct(c['bpb_ratio'])} | {r['plan_s']:.1f} |")
+            lines.append(
+                f"| {TEXT_LABELS.get(text, text)} | {r['supertokens']:,} | {r['method']} | "
+                f"{c['tokens_per_byte_original']:.4f} -> {c['tokens_per_byte_new']:.4f} | "
+                f"{_pct(c['length_ratio'])} | {c['bpb_original']:.3f} -> {c['bpb_new']:.3f} | "
+                f"{_pct(c['bpb_ratio'])} | {r['plan_s']:.1f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
-HYPERNET_TARGETS = {"bpe32k-flores-dev": "32k byte-level BPE trained on FLORES dev, 8 languages",
-                    "gemma3-262k": "Gemma-3 SentencePiece",
-                    "supertokens-smollm2-ext": "SmolLM2 + supertokens (`common.supertokens_ext`)"}
-HYPERNET_METHODS = {"mean": "mean", "fvt": "fvt", "hybrid": "TokenAdapt hybrid", "hypernet-recon": "hypernet-recon",
-                    "hypernet": "hypernet"}
+HYPERNET_TARGETS = {
+    "bpe32k-flores-dev": "32k byte-level BPE trained on FLORES dev, 8 languages",
+    "gemma3-262k": "Gemma-3 SentencePiece",
+    "supertokens-smollm2-ext": "SmolLM2 + supertokens (`common.supertokens_ext`)",
+}
+HYPERNET_METHODS = {
+    "mean": "mean",
+    "fvt": "fvt",
+    "hybrid": "TokenAdapt hybrid",
+    "hypernet-recon": "hypernet-recon",
+    "hypernet": "hypernet",
+}
 
 
 def hypernet_table() -> str:
     """Bits/byte (and change vs the original) per unseen tokenizer and method; best of each row in bold."""
     res = _load("hypernet.json")
-    lines = ["| unseen tokenizer | vocab | tokens/byte | " + " | ".join(HYPERNET_METHODS.values()) + " |",
-             "|" + "---|" * (3 + len(HYPERNET_METHODS))]
+    lines = [
+        "| unseen tokenizer | vocab | tokens/byte | " + " | ".join(HYPERNET_METHODS.values()) + " |",
+        "|" + "---|" * (3 + len(HYPERNET_METHODS)),
+    ]
     for key, t in res["targets"].items():
         got = {m: t[m] for m in HYPERNET_METHODS if m in t}
         best = min(got, key=lambda m: got[m]["bits_per_byte"]) if got else None
@@ -208,8 +260,9 @@ def hypernet_table() -> str:
             cell = f"{got[m]['bits_per_byte']:.4f} ({_pct(got[m]['vs_original'])})"
             cells.append(f"**{cell}**" if m == best else cell)
         tpb = next(iter(got.values()))["tokens_per_byte"] if got else None
-        lines.append(f"| {HYPERNET_TARGETS.get(key, key)} | {t['vocab_size']:,} | {_f(tpb, 4)} | "
-                     + " | ".join(cells) + " |")
+        lines.append(
+            f"| {HYPERNET_TARGETS.get(key, key)} | {t['vocab_size']:,} | {_f(tpb, 4)} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -238,13 +291,17 @@ def render(text: str) -> str:
         if name not in RENDERERS:
             raise SystemExit(f"unknown bench table {name!r} (known: {', '.join(RENDERERS)})")
         return m.group(1) + RENDERERS[name]() + m.group(4)
+
     return REGION.sub(sub, text)
 
 
 def stale() -> list[str]:
     """Pages whose generated tables differ from the results."""
-    return [p.relative_to(ROOT).as_posix() for p in pages() if render(p.read_text(encoding="utf-8")) !=
-            p.read_text(encoding="utf-8")]
+    return [
+        p.relative_to(ROOT).as_posix()
+        for p in pages()
+        if render(p.read_text(encoding="utf-8")) != p.read_text(encoding="utf-8")
+    ]
 
 
 def main(argv: list[str]) -> int:

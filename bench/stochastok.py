@@ -35,8 +35,18 @@ from tokforge import corpus, models  # noqa: E402
 from tokforge.stochastok import SplitTable, StochasTok  # noqa: E402
 
 TOKENIZERS = ["gpt2", "smollm2-135m", "gemma3-270m", "mistral-v1"]
-LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "spa_Latn", "rus_Cyrl", "zho_Hans", "arb_Arab", "hin_Deva",
-         "jpn_Jpan", "fin_Latn"]
+LANGS = [
+    "eng_Latn",
+    "fra_Latn",
+    "deu_Latn",
+    "spa_Latn",
+    "rus_Cyrl",
+    "zho_Hans",
+    "arb_Arab",
+    "hin_Deva",
+    "jpn_Jpan",
+    "fin_Latn",
+]
 LENGTHS = [1000, 8000, 64000]
 P = 0.1
 
@@ -47,7 +57,7 @@ def reference_expand(ids: list[int], expansions: dict, p: float, nprng, pyrng) -
         idx = nprng.randint(len(ids))
         tok = ids[idx]
         if tok in expansions:
-            ids = ids[:idx] + list(pyrng.choice(expansions[tok])) + ids[idx + 1:]
+            ids = ids[:idx] + list(pyrng.choice(expansions[tok])) + ids[idx + 1 :]
     return ids
 
 
@@ -75,19 +85,31 @@ def bench_one(name: str, quick: bool) -> dict:
     st = StochasTok(tok, p=P, table=table)
     exp = expansions_dict(table)
     stream = token_stream(tok, 64000 * (2 if quick else 4))
-    out = {"vocab_size": len(tok.vocab), "splittable_tokens": table.n_splittable, "table_splits": int(len(table.left)),
-           "table_build_s": round(build_s, 3), "tokens_available": int(len(stream)), "lengths": {}}
+    out = {
+        "vocab_size": len(tok.vocab),
+        "splittable_tokens": table.n_splittable,
+        "table_splits": int(len(table.left)),
+        "table_build_s": round(build_s, 3),
+        "tokens_available": int(len(stream)),
+        "lengths": {},
+    }
     for L in LENGTHS:
-        docs = [stream[i: i + L] for i in range(0, len(stream) - L + 1, L)]
+        docs = [stream[i : i + L] for i in range(0, len(stream) - L + 1, L)]
         n_ref = {1000: 60, 8000: 6, 64000: 1}[L] if not quick else {1000: 20, 8000: 2, 64000: 1}[L]
         ref_docs = [d.tolist() for d in docs[:n_ref]]
         nprng, pyrng = np.random.RandomState(0), random.Random(0)
         ref_out: list = []
-        t_ref = best_of(lambda: ref_out.append([reference_expand(d, exp, P, nprng, pyrng) for d in ref_docs]), 1, clock=time.process_time)
+        t_ref = best_of(
+            lambda: ref_out.append([reference_expand(d, exp, P, nprng, pyrng) for d in ref_docs]),
+            1,
+            clock=time.process_time,
+        )
         ref_tokens = L * len(ref_docs)
         ref_split = (sum(map(len, ref_out[-1])) - ref_tokens) / ref_tokens
         reps = 3 if L < 64000 else 2
-        t_single = best_of(lambda: [st.expand(d, seed=0, index=i) for i, d in enumerate(docs)], reps, clock=time.process_time)
+        t_single = best_of(
+            lambda: [st.expand(d, seed=0, index=i) for i, d in enumerate(docs)], reps, clock=time.process_time
+        )
         got: list = []
         t_batch = best_of(lambda: got.append(st.expand_batch(docs, seed=0)), reps, clock=time.process_time)
         n_tok = L * len(docs)
@@ -95,18 +117,27 @@ def bench_one(name: str, quick: bool) -> dict:
         same_docs = st.expand_batch(docs[:n_ref], seed=0)  # the documents the reference ran on
         ours_split_same = (sum(map(len, same_docs)) - ref_tokens) / ref_tokens
         same = all(np.array_equal(a, st.expand(d, seed=0, index=i)) for i, (a, d) in enumerate(zip(got[-1][:3], docs)))
-        row = {"docs": len(docs), "reference_docs": len(ref_docs),
-               "reference_Mtok_per_s": ref_tokens / t_ref / 1e6, "ours_single_Mtok_per_s": n_tok / t_single / 1e6,
-               "ours_batch_Mtok_per_s": n_tok / t_batch / 1e6,
-               "ratio_single_vs_reference": (n_tok / t_single) / (ref_tokens / t_ref),
-               "ratio_batch_vs_reference": (n_tok / t_batch) / (ref_tokens / t_ref),
-               "split_rate_reference": ref_split, "split_rate_ours_same_docs": ours_split_same,
-               "split_rate_ours_all_docs": ours_split, "batch_equals_single": same}
+        row = {
+            "docs": len(docs),
+            "reference_docs": len(ref_docs),
+            "reference_Mtok_per_s": ref_tokens / t_ref / 1e6,
+            "ours_single_Mtok_per_s": n_tok / t_single / 1e6,
+            "ours_batch_Mtok_per_s": n_tok / t_batch / 1e6,
+            "ratio_single_vs_reference": (n_tok / t_single) / (ref_tokens / t_ref),
+            "ratio_batch_vs_reference": (n_tok / t_batch) / (ref_tokens / t_ref),
+            "split_rate_reference": ref_split,
+            "split_rate_ours_same_docs": ours_split_same,
+            "split_rate_ours_all_docs": ours_split,
+            "batch_equals_single": same,
+        }
         out["lengths"][str(L)] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-        print(f"{name:14s} L={L:6d}  ref {row['reference_Mtok_per_s']:6.2f} M/s  single "
-              f"{row['ours_single_Mtok_per_s']:6.2f} M/s  batch {row['ours_batch_Mtok_per_s']:6.2f} M/s  "
-              f"x{row['ratio_single_vs_reference']:.1f}/x{row['ratio_batch_vs_reference']:.1f}  "
-              f"split ref {ref_split:.3f} ours {ours_split_same:.3f} (all docs {ours_split:.3f})", flush=True)
+        print(
+            f"{name:14s} L={L:6d}  ref {row['reference_Mtok_per_s']:6.2f} M/s  single "
+            f"{row['ours_single_Mtok_per_s']:6.2f} M/s  batch {row['ours_batch_Mtok_per_s']:6.2f} M/s  "
+            f"x{row['ratio_single_vs_reference']:.1f}/x{row['ratio_batch_vs_reference']:.1f}  "
+            f"split ref {ref_split:.3f} ours {ours_split_same:.3f} (all docs {ours_split:.3f})",
+            flush=True,
+        )
     return out
 
 
@@ -114,13 +145,20 @@ def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     load_start, t0 = os.getloadavg()[0], time.perf_counter()
     results = {name: bench_one(name, quick) for name in TOKENIZERS}
-    path = write_results("stochastok", {
-        "what": "StochasTok expand throughput (million tokens/s of CPU time, one core) vs the reference algorithm, "
-                "p=0.1, FLORES-200 text in 10 languages cut into documents of 1k/8k/64k tokens",
-        "p": P, "quick": quick, "timer": "time.process_time (best of repeats; reference: one pass)",
-        "load_average_1min": {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)},
-        "cpus": os.cpu_count(), "wall_s": round(time.perf_counter() - t0, 1),
-        "tokenizers": results})
+    path = write_results(
+        "stochastok",
+        {
+            "what": "StochasTok expand throughput (million tokens/s of CPU time, one core) vs the reference algorithm, "
+            "p=0.1, FLORES-200 text in 10 languages cut into documents of 1k/8k/64k tokens",
+            "p": P,
+            "quick": quick,
+            "timer": "time.process_time (best of repeats; reference: one pass)",
+            "load_average_1min": {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)},
+            "cpus": os.cpu_count(),
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "tokenizers": results,
+        },
+    )
     print(f"wrote {path}")
 
 

@@ -44,8 +44,10 @@ def split_data(tmp: Path) -> tuple[Path, list[str]]:
 def held_sets(held: list[str]) -> dict[str, list[str]]:
     """The held-out lines by source: tinyshakespeare's last 10% and FLORES devtest English."""
     devtest = set(corpus.read_flores(corpus.flores_dir(), "devtest", ["eng_Latn"])["eng_Latn"])
-    return {"shakespeare_heldout": [x for x in held if x not in devtest],
-            "flores_devtest_eng": [x for x in held if x in devtest]}
+    return {
+        "shakespeare_heldout": [x for x in held if x not in devtest],
+        "flores_devtest_eng": [x for x in held if x in devtest],
+    }
 
 
 def by_set(tok, sets: dict[str, list[str]]) -> dict:
@@ -59,8 +61,9 @@ def ratios(rows: list[dict]) -> None:
     for r in rows:
         r["tokens_vs_plain"] = round(r["tokens"] / base["tokens"], 4)
         if "tokens_by_set" in r:
-            r["tokens_vs_plain_by_set"] = {k: round(v / base["tokens_by_set"][k], 4)
-                                           for k, v in r["tokens_by_set"].items()}
+            r["tokens_vs_plain_by_set"] = {
+                k: round(v / base["tokens_by_set"][k], 4) for k, v in r["tokens_by_set"].items()
+            }
         if "train_s" in r and "train_s" in base:
             r["train_time_vs_plain"] = round(r["train_s"] / max(base["train_s"], 1e-9), 2)
 
@@ -73,8 +76,13 @@ def timed(fn):
 
 def hf_row(name, hf, held, secs, sets):
     tok = from_backend(hf, json.loads(hf.to_str()), name)
-    return {"name": name, "vocab": len(tok.vocab), "train_s": round(secs, 2), **compression(tok, held),
-            **by_set(tok, sets)}
+    return {
+        "name": name,
+        "vocab": len(tok.vocab),
+        "train_s": round(secs, 2),
+        **compression(tok, held),
+        **by_set(tok, sets),
+    }
 
 
 def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[dict]:
@@ -87,14 +95,37 @@ def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[d
     rows.append(hf_row("bpe_no_whitespace_pretok", hf, held, s, sets))
     for f in fracs:
         tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * f), progress=False))
-        rows.append({"name": f"superbpe_t{f:.2f}", "transition": int(v * f), "vocab": len(tok.vocab),
-                     "train_s": round(s, 2), **compression(tok, held), **by_set(tok, sets)})
+        rows.append(
+            {
+                "name": f"superbpe_t{f:.2f}",
+                "transition": int(v * f),
+                "vocab": len(tok.vocab),
+                "train_s": round(s, 2),
+                **compression(tok, held),
+                **by_set(tok, sets),
+            }
+        )
     tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * 0.8), end_punct=".!?", progress=False))
-    rows.append({"name": "superbpe_t0.80_end_punct", "transition": int(v * 0.8), "vocab": len(tok.vocab),
-                 "train_s": round(s, 2), **compression(tok, held), **by_set(tok, sets)})
+    rows.append(
+        {
+            "name": "superbpe_t0.80_end_punct",
+            "transition": int(v * 0.8),
+            "vocab": len(tok.vocab),
+            "train_s": round(s, 2),
+            **compression(tok, held),
+            **by_set(tok, sets),
+        }
+    )
     tok, s = timed(lambda: train_supertokens([train], v, method="chunked", seed=0, progress=False))
-    rows.append({"name": "chunked_seed0", "vocab": len(tok.vocab), "train_s": round(s, 2), **compression(tok, held),
-                 **by_set(tok, sets)})
+    rows.append(
+        {
+            "name": "chunked_seed0",
+            "vocab": len(tok.vocab),
+            "train_s": round(s, 2),
+            **compression(tok, held),
+            **by_set(tok, sets),
+        }
+    )
     ratios(rows)
     return rows
 
@@ -107,9 +138,16 @@ def run_extend(train: Path, held: list[str], extra: int) -> list[dict]:
     base = models.load_tokenizer("smollm2-135m")
     sets = held_sets(held)
     tok, s = timed(lambda: train_supertokens([train], len(base.vocab) + extra, base=base_dir, progress=False))
-    rows = [{"name": "smollm2", "vocab": len(base.vocab), **compression(base, held), **by_set(base, sets)},
-            {"name": f"smollm2+{extra}_supertokens", "vocab": len(tok.vocab), "train_s": round(s, 2),
-             **compression(tok, held), **by_set(tok, sets)}]
+    rows = [
+        {"name": "smollm2", "vocab": len(base.vocab), **compression(base, held), **by_set(base, sets)},
+        {
+            "name": f"smollm2+{extra}_supertokens",
+            "vocab": len(tok.vocab),
+            "train_s": round(s, 2),
+            **compression(tok, held),
+            **by_set(tok, sets),
+        },
+    ]
     ratios(rows)
     return rows
 
@@ -127,29 +165,50 @@ def run_transplant(held: list[str], extras: list[int], methods=("fvt", "hybrid")
     from tokforge.transplant.registry import TransplantContext, get_method
 
     model, tok = models.load_causal_lm("smollm2-135m")
-    sets = {"shakespeare_heldout": held_sets(held)["shakespeare_heldout"][:limit],
-            "flores_devtest_eng": corpus.read_flores(corpus.flores_dir(), "devtest", ["eng_Latn"])["eng_Latn"][:limit]}
+    sets = {
+        "shakespeare_heldout": held_sets(held)["shakespeare_heldout"][:limit],
+        "flores_devtest_eng": corpus.read_flores(corpus.flores_dir(), "devtest", ["eng_Latn"])["eng_Latn"][:limit],
+    }
     base = evaluate_languages(model, tok, sets)
     rows = []
     for extra in extras:
         new, s_build = timed(lambda: load_tokenizer(common.supertokens_ext(extra), name=f"smollm2+{extra}"))
         for method in methods:
             m = copy.deepcopy(model)
-            plan, s_plan = timed(lambda: get_method(method)(TransplantContext(tok, new, model=m, progress=False)))
+            ctx = TransplantContext(tok, new, model=m, progress=False)
+            plan, s_plan = timed(lambda: get_method(method)(ctx))
             apply_plan(m, plan, new)
-            after, s_eval = timed(lambda: evaluate_languages(m, new, sets))
+            after, s_eval = timed(lambda: evaluate_languages(m, new, sets))  # noqa: F821 (m is bound above)
             cmp = compare(base, after)
-            rows.append({"supertokens": extra, "vocab": len(new.vocab), "method": method, "comparison": cmp,
-                         "tokenizer_s": round(s_build, 1), "plan_s": round(s_plan, 1), "eval_s": round(s_eval, 1)})
-            print(f"transplant +{extra} {method}: " + ", ".join(f"{k}: tokens/byte x{v['length_ratio']}, bits/byte "
-                                                              f"x{v['bpb_ratio']}" for k, v in cmp.items()), flush=True)
+            rows.append(
+                {
+                    "supertokens": extra,
+                    "vocab": len(new.vocab),
+                    "method": method,
+                    "comparison": cmp,
+                    "tokenizer_s": round(s_build, 1),
+                    "plan_s": round(s_plan, 1),
+                    "eval_s": round(s_eval, 1),
+                }
+            )
+            print(
+                f"transplant +{extra} {method}: "
+                + ", ".join(
+                    f"{k}: tokens/byte x{v['length_ratio']}, bits/byte x{v['bpb_ratio']}" for k, v in cmp.items()
+                ),
+                flush=True,
+            )
             del m, plan
             s_build = 0.0  # built (or read from the cache) once per size
-    return {"model": "smollm2-135m", "convention": CONVENTION,
-            "texts": {k: {"lines": len(v), "bytes": sum(len(x.encode()) + 1 for x in v) - 1} for k, v in sets.items()},
-            "original": {k: {x: v[x] for x in ("bits_per_byte", "tokens_per_byte", "bytes", "tokens")}
-                         for k, v in base.items()},
-            "rows": rows}
+    return {
+        "model": "smollm2-135m",
+        "convention": CONVENTION,
+        "texts": {k: {"lines": len(v), "bytes": sum(len(x.encode()) + 1 for x in v) - 1} for k, v in sets.items()},
+        "original": {
+            k: {x: v[x] for x in ("bits_per_byte", "tokens_per_byte", "bytes", "tokens")} for k, v in base.items()
+        },
+        "rows": rows,
+    }
 
 
 def main() -> None:
@@ -157,30 +216,47 @@ def main() -> None:
     ap.add_argument("--sizes", default="8000,16000,32000")
     ap.add_argument("--extend", type=int, default=2048, help="supertokens added to SmolLM2 (0: skip)")
     ap.add_argument("--fracs", default="0.5,0.7,0.8,0.9", help="transition sizes as fractions of the vocab size")
-    ap.add_argument("--transplant", default="512,2048",
-                    help="put SmolLM2 + N supertokens into SmolLM2 (fvt, hybrid) and evaluate; '' to skip")
+    ap.add_argument(
+        "--transplant",
+        default="512,2048",
+        help="put SmolLM2 + N supertokens into SmolLM2 (fvt, hybrid) and evaluate; '' to skip",
+    )
     a = ap.parse_args()
     fracs = [float(x) for x in a.fracs.split(",")]
     with tempfile.TemporaryDirectory() as d:
         train, held = split_data(Path(d))
-        results = {"train_bytes": train.stat().st_size, "heldout_bytes": sum(len(x.encode()) + 1 for x in held),
-                   "heldout_lines": len(held), "sizes": {}}
+        results = {
+            "train_bytes": train.stat().st_size,
+            "heldout_bytes": sum(len(x.encode()) + 1 for x in held),
+            "heldout_lines": len(held),
+            "sizes": {},
+        }
         for v in [int(x) for x in a.sizes.split(",")]:
             rows = run_size(v, train, held, fracs)
             results["sizes"][str(v)] = rows
             for r in rows:
-                print(f"{v:>6} {r['name']:<26} vocab={r['vocab']:>6} tokens={r['tokens']:>7} x{r['tokens_vs_plain']:.3f} "
-                      f"B/tok={r['bytes_per_token']:.3f} multi={r['multiword_share']:.1%} train={r['train_s']:.1f}s "
-                      f"(x{r['train_time_vs_plain']:.1f})", flush=True)
+                print(
+                    f"{v:>6} {r['name']:<26} vocab={r['vocab']:>6} tokens={r['tokens']:>7} x{r['tokens_vs_plain']:.3f} "
+                    f"B/tok={r['bytes_per_token']:.3f} multi={r['multiword_share']:.1%} train={r['train_s']:.1f}s "
+                    f"(x{r['train_time_vs_plain']:.1f})",
+                    flush=True,
+                )
         if a.extend:
             rows = run_extend(train, held, a.extend)
             results["extend_smollm2"] = rows
             for r in rows:
-                print(f"extend {r['name']:<28} vocab={r['vocab']:>6} tokens={r['tokens']:>7} x{r['tokens_vs_plain']:.3f} "
-                      f"B/tok={r['bytes_per_token']:.3f} multi={r['multiword_share']:.1%}", flush=True)
+                print(
+                    f"extend {r['name']:<28} vocab={r['vocab']:>6} tokens={r['tokens']:>7} x{r['tokens_vs_plain']:.3f} "
+                    f"B/tok={r['bytes_per_token']:.3f} multi={r['multiword_share']:.1%}",
+                    flush=True,
+                )
         if a.transplant:
             results["extend_transplant"] = run_transplant(held, [int(x) for x in a.transplant.split(",")])
-    results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "rayon_threads": os.environ["RAYON_NUM_THREADS"]}
+    results["machine"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "rayon_threads": os.environ["RAYON_NUM_THREADS"],
+    }
     results["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
     print("wrote", atomic_write_text(OUT, json.dumps(results, indent=2) + "\n"))
 

@@ -66,10 +66,15 @@ def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=N
         apply_s = time.perf_counter() - t
         after = evaluate_languages(m, new_tok, texts, next_bytes=True)
         cmp = compare(base, after)
-        rows["methods"][name] = {"comparison": cmp, "new": public(after), "plan_s": round(plan_s, 2),
-                                 "apply_s": round(apply_s, 2), "sources": plan.summary()["input"]["sources"],
-                                 "methods": plan.summary()["input"]["methods"],
-                                 "notes": {k: v for k, v in plan.notes.items() if k in ("tokenadapt", "omp", "unreachable")}}
+        rows["methods"][name] = {
+            "comparison": cmp,
+            "new": public(after),
+            "plan_s": round(plan_s, 2),
+            "apply_s": round(apply_s, 2),
+            "sources": plan.summary()["input"]["sources"],
+            "methods": plan.summary()["input"]["methods"],
+            "notes": {k: v for k, v in plan.notes.items() if k in ("tokenadapt", "omp", "unreachable")},
+        }
         say(f"  mean ratio {cmp['mean']['bpb_ratio']}  plan {plan_s:.1f}s")
         save(res)
         del m
@@ -88,8 +93,22 @@ def cold_warm(res, method: str, extra: list[str]) -> None:
         times = {}
         for run in ("cold", "warm"):
             out = Path(d) / f"out-{run}"
-            cmd = [sys.executable, "-m", "tokforge", "transplant", "smollm2-135m", "--tokenizer", "gemma3-270m",
-                   "--method", method, "--eval", "none", "--out", str(out), *extra]
+            cmd = [
+                sys.executable,
+                "-m",
+                "tokforge",
+                "transplant",
+                "smollm2-135m",
+                "--tokenizer",
+                "gemma3-270m",
+                "--method",
+                method,
+                "--eval",
+                "none",
+                "--out",
+                str(out),
+                *extra,
+            ]
             say(f"{method} {run}: {' '.join(cmd[2:])}")
             import resource
 
@@ -108,8 +127,11 @@ def cold_warm(res, method: str, extra: list[str]) -> None:
             import shutil
 
             shutil.rmtree(out)
-        res["cold_vs_warm"][method] = {**times, "command": " ".join(cmd[2:-2]),
-                                       "goal_cold_s": 300 if method == "hybrid" else 600}
+        res["cold_vs_warm"][method] = {
+            **times,
+            "command": " ".join(cmd[2:-2]),
+            "goal_cold_s": 300 if method == "hybrid" else 600,
+        }
         say(f"  {times}")
         save(res)
 
@@ -138,11 +160,15 @@ def loop_vs_vectorised(res, key, ctx, model, n_sample: int, seed: int):
     diffs = np.array([float((got[i] - (r if r is not None else E.mean(0))).abs().max()) for i, r in rows.items()])
     per_token = loop_s / sample.size
     res["loop_vs_vectorised"][key] = {
-        "tokens_combined": int(todo.size), "vectorised_s_all_tokens": round(vec_s, 2),
-        "loop_sample_tokens": int(sample.size), "loop_s_sample": round(loop_s, 2),
+        "tokens_combined": int(todo.size),
+        "vectorised_s_all_tokens": round(vec_s, 2),
+        "loop_sample_tokens": int(sample.size),
+        "loop_s_sample": round(loop_s, 2),
         "loop_s_extrapolated_all_tokens": round(per_token * todo.size, 1),
-        "speedup": round(per_token * todo.size / vec_s, 1), "max_abs_row_difference": float(diffs.max()),
-        "rows_differing_over_1e-4": int((diffs > 1e-4).sum())}
+        "speedup": round(per_token * todo.size / vec_s, 1),
+        "max_abs_row_difference": float(diffs.max()),
+        "rows_differing_over_1e-4": int((diffs > 1e-4).sum()),
+    }
     say(f"  loop vs vectorised: {res['loop_vs_vectorised'][key]['speedup']}x")
     save(res)
 
@@ -176,10 +202,19 @@ def main():
         sys.exit("FLORES-200 not found (expected $TOKFORGE_DATA/flores200)")
     langs, g_langs, methods = a.langs.split(","), a.gemma_langs.split(","), a.methods.split(",")
     texts = corpus.read_flores(flores, "devtest", sorted(set(langs) | set(g_langs)), a.limit)
-    res = {"setup": {"model": "smollm2-135m", "eval": f"FLORES devtest, first {a.limit} sentences per language; "
-                     f"bpe32k: {langs}, gemma3: {g_langs}", "threads": a.threads, "machine": platform.platform(),
-                     "torch": torch.__version__},
-           "original": {}, "targets": {}, "cold_vs_warm": {}, "loop_vs_vectorised": {}}
+    res = {
+        "setup": {
+            "model": "smollm2-135m",
+            "eval": f"FLORES devtest, first {a.limit} sentences per language; bpe32k: {langs}, gemma3: {g_langs}",
+            "threads": a.threads,
+            "machine": platform.platform(),
+            "torch": torch.__version__,
+        },
+        "original": {},
+        "targets": {},
+        "cold_vs_warm": {},
+        "loop_vs_vectorised": {},
+    }
     if not a.no_cold:  # first, before this process warms any cache
         cold_warm(res, "hybrid", [])
         cold_warm(res, "omp", ["--donor", "gemma3-270m"])
@@ -197,8 +232,9 @@ def main():
         else:
             sys.exit(f"unknown target {key!r} (known: gemma3, bpe32k)")
         use = g_langs if key == "gemma3" else langs
-        ctx = run_methods(res, key, model, tok, new_tok, methods, {k: texts[k] for k in use},
-                          {k: base[k] for k in use}, donor)
+        ctx = run_methods(
+            res, key, model, tok, new_tok, methods, {k: texts[k] for k in use}, {k: base[k] for k in use}, donor
+        )
         del donor
         gc.collect()
         if a.loop_sample > 0:

@@ -21,13 +21,22 @@ def examples(*lines: str) -> str:
 def format_option(f):
     from tokforge.loaders import LOADERS
 
-    return click.option("--format", "fmt", type=click.Choice(sorted(LOADERS)), default=None,
-                        help="Force the tokenizer file format instead of detecting it.")(f)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(sorted(LOADERS)),
+        default=None,
+        help="Force the tokenizer file format instead of detecting it.",
+    )(f)
 
 
 def verbose_option(f):
-    return click.option("--verbose", "-v", is_flag=True,
-                        help="Show third-party output (download and weight-loading bars, library warnings).")(f)
+    return click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        help="Show third-party output (download and weight-loading bars, library warnings).",
+    )(f)
 
 
 def quiet(verbose: bool) -> None:

@@ -28,8 +28,15 @@ def main() -> None:
     for x in ("eng_Latn", "rus_Cyrl", "zho_Hans", "hin_Deva", "arb_Arab"):
         if x not in langs:
             langs.append(x)
-    rep = audit(["smollm2-135m"], f"flores200:{flores}", langs=langs, limit=200, reference="default",
-                reachability=True, progress=True)
+    rep = audit(
+        ["smollm2-135m"],
+        f"flores200:{flores}",
+        langs=langs,
+        limit=200,
+        reference="default",
+        reachability=True,
+        progress=True,
+    )
     out = ROOT / "docs" / "images"
     with tempfile.TemporaryDirectory() as tmp:
         page_path = rep.save(Path(tmp) / "audit") / "report.html"
@@ -41,8 +48,9 @@ def main() -> None:
             page.screenshot(Path(tmp) / "full.png", full=True)
         img = Image.open(Path(tmp) / "full.png").convert("RGB")
         img.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(out / "audit-report-full.png", optimize=True)
-        img.crop((0, 0, img.width, min(img.height, 1900))).quantize(colors=128).save(out / "audit-report-top.png",
-                                                                                      optimize=True)
+        img.crop((0, 0, img.width, min(img.height, 1900))).quantize(colors=128).save(
+            out / "audit-report-top.png", optimize=True
+        )
     for f in ("audit-report-full.png", "audit-report-top.png"):
         print(out / f, (out / f).stat().st_size // 1024, "KB")
 

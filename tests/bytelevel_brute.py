@@ -97,8 +97,11 @@ def brute_masses(lm, prefix: bytes, canonical_leaves: bool = False):
 def brute_masses_root(lm, text, canonical_leaves: bool) -> float:
     """P(stream starts with the stream prefix) from the root alone."""
     _, nxt = _qpath(lm, ())
-    return sum(math.exp(float(nxt[t])) for t in text if lm.vocab.tokens[t].startswith(lm.prefix)
-               and (not canonical_leaves or lm.canon.valid((), t)))
+    return sum(
+        math.exp(float(nxt[t]))
+        for t in text
+        if lm.vocab.tokens[t].startswith(lm.prefix) and (not canonical_leaves or lm.canon.valid((), t))
+    )
 
 
 def brute_next_byte(lm, prefix: bytes, canonical_leaves: bool = False) -> torch.Tensor:

@@ -46,11 +46,25 @@ class Page:
         self.tmp = tempfile.mkdtemp(prefix="tokforge-chromium-")
         self.port = _free_port()
         self.proc = subprocess.Popen(
-            [binary, "--headless", f"--remote-debugging-port={self.port}", "--remote-debugging-address=127.0.0.1",
-             f"--user-data-dir={self.tmp}", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
-             "--disable-sync", f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--headless",
+                f"--remote-debugging-port={self.port}",
+                "--remote-debugging-address=127.0.0.1",
+                f"--user-data-dir={self.tmp}",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-sync",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = None
         for _ in range(200):
             try:
@@ -135,8 +149,9 @@ class Page:
         if full:
             h = int(self.js("Math.ceil(document.documentElement.scrollHeight)"))
             w = int(self.js("Math.ceil(document.documentElement.scrollWidth)"))
-            self.call("Emulation.setDeviceMetricsOverride", width=max(w, 1400), height=h, deviceScaleFactor=1,
-                      mobile=False)
+            self.call(
+                "Emulation.setDeviceMetricsOverride", width=max(w, 1400), height=h, deviceScaleFactor=1, mobile=False
+            )
             time.sleep(0.5)
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=full)["data"]
         Path(path).write_bytes(base64.b64decode(data))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -25,8 +24,9 @@ def run_notebook(name: str, env: dict[str, str] | None = None, cwd: Path | None 
             mp.setenv(k, v)
         nb = nbformat.read(path, as_version=4)
         with tempfile.TemporaryDirectory(prefix="tokforge-nb-") as scratch:
-            nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                    resources={"metadata": {"path": str(cwd or scratch)}}).execute()
+            nbclient.NotebookClient(
+                nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd or scratch)}}
+            ).execute()
     finally:
         mp.undo()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]

@@ -41,7 +41,7 @@ def hybrid_rows_loop(ctx: TransplantContext, ids: np.ndarray, old_rows) -> dict[
             ln = torch.tensor([old_len[p] / new_len[i] if new_len[i] > 0 else 0.0 for p in pieces])
             wt = F.softmax((w1 + ln) / 2.0 / T, dim=0)
             local = (wt[:, None] * old_rows[torch.from_numpy(pieces)].float()).sum(0)
-        sims, nb = index.search(new_aux[i:i + 1], k)
+        sims, nb = index.search(new_aux[i : i + 1], k)
         keep = [(s, cand[j]) for s, j in zip(sims[0], nb[0]) if j >= 0 and s >= thr]
         glob = None
         if keep:

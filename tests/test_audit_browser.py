@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from headless import CHARTS_DRAWN, Page, find_chromium
+
 from tokforge.audit import audit, default_corpus
 
 
@@ -26,8 +26,15 @@ def browser():
 @pytest.fixture(scope="module")
 def report_page(tmp_path_factory, gpt2, smollm2_tok):
     corp = default_corpus(["eng_Latn", "rus_Cyrl", "zho_Hans", "hin_Deva", "arb_Arab", "fra_Latn"], limit=80)
-    rep = audit([gpt2, smollm2_tok], corp, coverage_langs=["en", "ru", "zh"], coverage_top=300, reachability=False,
-                progress=False, diff=("gpt2", "smollm2-135m"))
+    rep = audit(
+        [gpt2, smollm2_tok],
+        corp,
+        coverage_langs=["en", "ru", "zh"],
+        coverage_top=300,
+        reachability=False,
+        progress=False,
+        diff=("gpt2", "smollm2-135m"),
+    )
     return rep.save(tmp_path_factory.mktemp("rep") / "audit") / "report.html"
 
 

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 import pytest
-
 from tokforge_cli.main import main as cli_main
+
 from tokforge.audit import audit, load_corpus
 from tokforge.audit import corpus_metrics as cm
 from tokforge.audit.core import corpus_pass
@@ -136,16 +136,43 @@ def test_hf_jsonl_parquet_and_saved_dataset(gpt2, corp, tmp_path):
 def test_cli_shards_merge_and_num_proc(gpt2, corp, tmp_path, capsys, small_batches):
     rows = [{"text": s, "lang": lang} for lang in LANGS for s in corp.texts[lang]]
     data = _jsonl(tmp_path / "c.jsonl", rows)
-    base = ["audit", "gpt2", "--corpus", f"hf:{data}", "--lang-column", "lang", "--reference", "none", "--no-html",
-            "--no-reachability"]
+    base = [
+        "audit",
+        "gpt2",
+        "--corpus",
+        f"hf:{data}",
+        "--lang-column",
+        "lang",
+        "--reference",
+        "none",
+        "--no-html",
+        "--no-reachability",
+    ]
     assert cli_main(base + ["--out", str(tmp_path / "whole")]) == 0
     for i in (0, 1):
         assert cli_main(base + ["--shard", f"{i}/2", "--out", str(tmp_path / f"part{i}")]) == 0
         assert (tmp_path / f"part{i}" / "corpus_stats.json.gz").is_file()
         part = json.loads((tmp_path / f"part{i}" / "report.json").read_text())
         assert 0 < part["corpus"]["lines"] < len(rows)  # each shard saw a part
-    assert cli_main(["audit", "gpt2", "--merge", str(tmp_path / "part0"), "--merge", str(tmp_path / "part1"),
-                     "--reference", "none", "--no-html", "--no-reachability", "--out", str(tmp_path / "merged")]) == 0
+    assert (
+        cli_main(
+            [
+                "audit",
+                "gpt2",
+                "--merge",
+                str(tmp_path / "part0"),
+                "--merge",
+                str(tmp_path / "part1"),
+                "--reference",
+                "none",
+                "--no-html",
+                "--no-reachability",
+                "--out",
+                str(tmp_path / "merged"),
+            ]
+        )
+        == 0
+    )
     assert cli_main(base + ["--num-proc", "2", "--out", str(tmp_path / "np2")]) == 0
     capsys.readouterr()
     whole = json.loads((tmp_path / "whole" / "report.json").read_text())["languages"]

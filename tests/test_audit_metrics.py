@@ -26,8 +26,8 @@ def greedy_tokenizer(tokens: list[bytes], kinds=None, roles=None, dummy_prefix: 
         out, i = [], 0
         while i < len(b):
             for n in range(min(longest, len(b) - i), 0, -1):
-                if b[i:i + n] in text_ids:
-                    out.append(text_ids[b[i:i + n]])
+                if b[i : i + n] in text_ids:
+                    out.append(text_ids[b[i : i + n]])
                     i += n
                     break
             else:
@@ -56,7 +56,7 @@ def test_renyi_efficiency_by_hand():
     # one token only: entropy 0
     assert cm.renyi_efficiency(np.array([7, 0, 0]), 3) == pytest.approx(0.0)
     # p = (3/4, 1/4), alpha 2.5: sum p^a = 0.75**2.5 + 0.25**2.5
-    want = math.log(0.75 ** 2.5 + 0.25 ** 2.5) / (1 - 2.5) / math.log(8)
+    want = math.log(0.75**2.5 + 0.25**2.5) / (1 - 2.5) / math.log(8)
     assert cm.renyi_efficiency(np.array([3, 1]), 8) == pytest.approx(want)
 
 

@@ -6,8 +6,8 @@ import json
 import math
 
 import pytest
-
 from tokforge_cli.main import main as cli_main
+
 from tokforge.audit import AuditReport, Corpus, audit, default_corpus, load_corpus
 from tokforge.errors import InputError, LoadError
 
@@ -132,15 +132,28 @@ def test_cli_writes_report_and_errors_cleanly(tmp_path, capsys):
     folder.mkdir()
     (folder / "eng_Latn.txt").write_text("The cat sat on the mat.\nA second line.\n")
     (folder / "deu_Latn.txt").write_text("Die Katze saß auf der Matte.\n")
-    rc = cli_main(["audit", "gpt2", "--corpus", str(folder), "--out", str(tmp_path / "o"), "--no-html",
-                   "--reference", "none"])
+    rc = cli_main(
+        ["audit", "gpt2", "--corpus", str(folder), "--out", str(tmp_path / "o"), "--no-html", "--reference", "none"]
+    )
     out = capsys.readouterr()
     assert rc == 0 and (tmp_path / "o" / "report.json").is_file(), out.err
     assert "gpt2" in out.out and "not parallel" in out.out
     assert "1 tokenizer ·" in out.out and "1 tokenizers" not in out.out
     # one of two tokenizers fails to load: the other's report is written, the exit code says it
-    rc = cli_main(["audit", "gpt2", str(tmp_path / "nope.json"), "--corpus", str(folder), "--out",
-                   str(tmp_path / "o3"), "--no-html", "--reference", "none"])
+    rc = cli_main(
+        [
+            "audit",
+            "gpt2",
+            str(tmp_path / "nope.json"),
+            "--corpus",
+            str(folder),
+            "--out",
+            str(tmp_path / "o3"),
+            "--no-html",
+            "--reference",
+            "none",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and (tmp_path / "o3" / "report.json").is_file()
     assert "1 of 2 tokenizers failed" in err and "report of the others was written" in err
@@ -187,8 +200,13 @@ def test_dummy_prefix_tokenizer_on_flores(flores, name):
 
 
 def test_reference_panel_viewer_and_probes(gpt2, smollm2_tok, mistral_v1, builtin_small):
-    rep = audit([gpt2], builtin_small, reference=["smollm2-135m", "no-such-artifact"], viewer_langs=["rus_Cyrl", "xxx_Latn"],
-                **SMALL)
+    rep = audit(
+        [gpt2],
+        builtin_small,
+        reference=["smollm2-135m", "no-such-artifact"],
+        viewer_langs=["rus_Cyrl", "xxx_Latn"],
+        **SMALL,
+    )
     assert [(t["name"], t["reference"]) for t in rep.tokenizers] == [("gpt2", False), ("smollm2-135m", True)]
     assert any("no-such-artifact" in w and "left out" in w for w in rep.warnings) and not rep.failed
     assert any("xxx_Latn" in w and "token viewer" in w for w in rep.warnings)  # asked for, no sample: said

@@ -1,7 +1,6 @@
 """Bad input: one line saying what is wrong, where and what to do; exit code 2 from the CLI."""
 
 import base64
-import json
 import os
 import subprocess
 import sys
@@ -82,8 +81,13 @@ def test_tiktoken_gapped_ranks(tmp_path):
 def test_unknown_name_offline_is_one_line():
     """A name that is no file and no artifact goes to the hub; offline that is one clear line."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # fail fast instead of waiting for the network
-    r = subprocess.run([sys.executable, "-m", "tokforge_cli.main", "inspect", "no-such-org/no-such-tokenizer-xyz"],
-                       capture_output=True, text=True, cwd=REPO, env=env)
+    r = subprocess.run(
+        [sys.executable, "-m", "tokforge_cli.main", "inspect", "no-such-org/no-such-tokenizer-xyz"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     msg = r.stderr.strip()
     assert len(msg.splitlines()) == 1
@@ -143,7 +147,9 @@ def test_cli_inspect_real(gpt2):
 
 
 def test_import_is_light():
-    code = "import sys, tokforge; print(sorted(m for m in ('torch','transformers','faiss','pandas') if m in sys.modules))"
+    code = (
+        "import sys, tokforge; print(sorted(m for m in ('torch','transformers','faiss','pandas') if m in sys.modules))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 

@@ -8,6 +8,7 @@ import random
 
 import pytest
 import torch
+from bytelevel_brute import brute_masses, brute_next_byte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from tokforge.bytelevel import ByteLM
 from tokforge.bytelevel.cover import Canon, Covers, build_nodes, node_tokens
 from tokforge.bytelevel.tiny import TEXT, tiny_lm
 from tokforge.errors import InputError
-from bytelevel_brute import brute_masses, brute_next_byte
 
 torch.set_num_threads(1)
 _LMS: dict = {}
@@ -176,6 +176,7 @@ def _sampler_first_byte(lm, prompt: bytes) -> torch.Tensor:
     """The exact distribution of the first byte `generate` writes: its cover probabilities, then
     (for a cover ending exactly at the prompt's end) the next token by a plain forward here."""
     from bytelevel_brute import _qpath
+
     from tokforge.bytelevel.cover import node_tokens
     from tokforge.bytelevel.generate import cover_options
 
@@ -255,12 +256,19 @@ def test_a_byte_no_token_holds_is_refused_by_name():
 
     model, tok = tiny_lm("byte_bpe", seed=0)
     keep = [t if b"\x01" not in t else b"" for t in tok.vocab.tokens]  # drop every token holding 0x01
-    no01 = Tokenizer(Vocab(keep, tok.vocab.kinds, tok.vocab.roles, family="byte_bpe"), tok.encode, name="no01",
-                     encode_batch_fn=lambda xs, s=False: [tok.encode(x) for x in xs])
+    no01 = Tokenizer(
+        Vocab(keep, tok.vocab.kinds, tok.vocab.roles, family="byte_bpe"),
+        tok.encode,
+        name="no01",
+        encode_batch_fn=lambda xs, s=False: [tok.encode(x) for x in xs],
+    )
     lm = ByteLM(model, no01)
     assert 1 in no01.vocab.missing_bytes()
-    for call in (lambda: lm.next_byte_logprobs(b"the \x01"), lambda: lm.distributions(b"a\x01b"),
-                 lambda: lm.logprob(b"the \x01 c")):
+    for call in (
+        lambda: lm.next_byte_logprobs(b"the \x01"),
+        lambda: lm.distributions(b"a\x01b"),
+        lambda: lm.logprob(b"the \x01 c"),
+    ):
         with pytest.raises(InputError, match=r"byte 0x01 at offset \d.*missing_bytes\(\)") as e:
             call()
         assert "report this" not in str(e.value)
@@ -274,7 +282,7 @@ def test_token_index_ranges():
         assert [k for k in ix.keys if k.startswith(r)] == ix.keys[lo:hi]
         bounds = ix.byte_bounds(r)
         for b in (ord("h"), ord("e"), 0xA9):
-            assert ix.keys[bounds[b]:bounds[b + 1]] == [k for k in ix.keys if k.startswith(r + bytes([b]))]
+            assert ix.keys[bounds[b] : bounds[b + 1]] == [k for k in ix.keys if k.startswith(r + bytes([b]))]
 
 
 @pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
@@ -305,8 +313,12 @@ def _brute_marginal(lm, prefix: bytes) -> torch.Tensor:
     toks, mass = lm.vocab.tokens, [0.0] * 257
     frontier, segs = [((), 0)], [((), 0)]
     while frontier:
-        frontier = [(q + (t,), j + len(toks[t])) for q, j in frontier for t in lm.index.order.tolist()
-                    if stream.startswith(toks[t], j)]
+        frontier = [
+            (q + (t,), j + len(toks[t]))
+            for q, j in frontier
+            for t in lm.index.order.tolist()
+            if stream.startswith(toks[t], j)
+        ]
         segs += frontier
     for seq, j in segs:
         logp, nxt = _path(lm, seq)

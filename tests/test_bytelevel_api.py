@@ -7,8 +7,8 @@ import json
 
 import pytest
 import torch
-
 from conftest import real_lm
+
 from tokforge.bytelevel import ByteLM
 from tokforge.bytelevel.tiny import tiny_lm
 from tokforge.errors import TokforgeError

@@ -8,8 +8,8 @@ import math
 
 import pytest
 import torch
-
 from tokforge_cli.main import main
+
 from tokforge import models
 from tokforge.bytelevel import MODES, ByteLM, Ensemble
 from tokforge.bytelevel.tiny import save_tiny

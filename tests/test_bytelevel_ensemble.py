@@ -8,12 +8,12 @@ import math
 
 import pytest
 import torch
+from bytelevel_brute import brute_masses, brute_next_byte
 
 from tokforge.bytelevel import ByteLM, Ensemble, proxy_tune
 from tokforge.bytelevel.ensemble import FLOOR
 from tokforge.bytelevel.tiny import tiny_lm
 from tokforge.errors import InputError
-from bytelevel_brute import brute_masses, brute_next_byte
 
 torch.set_num_threads(1)
 _LMS: dict = {}
@@ -112,8 +112,13 @@ def test_fit_finds_the_best_weights():
     nbytes = sum(len(t) for t in texts)
 
     def mix_nats(w):
-        return -sum(float(torch.logsumexp(p + torch.tensor([math.log(w), math.log(1 - w)])[:, None], 0).sum())
-                    for p in picks) / nbytes
+        return (
+            -sum(
+                float(torch.logsumexp(p + torch.tensor([math.log(w), math.log(1 - w)])[:, None], 0).sum())
+                for p in picks
+            )
+            / nbytes
+        )
 
     def prod_nats(w1, w2):
         total = 0.0

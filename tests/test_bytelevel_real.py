@@ -7,13 +7,13 @@ import math
 
 import pytest
 import torch
-
+from bytelevel_brute import brute_masses
 from conftest import real_lm, real_tokenizer
+
 from tokforge import corpus
 from tokforge.bytelevel import ByteLM, Ensemble
 from tokforge.bytelevel.cover import Canon, TokenIndex, build_nodes
 from tokforge.errors import InputError
-from bytelevel_brute import brute_masses
 
 torch.set_num_threads(2)
 NAMES = ["smollm2-135m", "gemma3-270m"]

@@ -6,11 +6,22 @@ import shlex
 
 import click
 import pytest
+from tokforge_cli.main import app, discover
 
-from tokforge_cli.main import discover, app
-
-COMMANDS = ["audit", "inspect", "models", "models list", "models pull", "supertokens", "supertokens train",
-            "supertokens report", "stochastok", "hypernet", "hypernet train", "hypernet info"]
+COMMANDS = [
+    "audit",
+    "inspect",
+    "models",
+    "models list",
+    "models pull",
+    "supertokens",
+    "supertokens train",
+    "supertokens report",
+    "stochastok",
+    "hypernet",
+    "hypernet train",
+    "hypernet info",
+]
 
 
 def _command(path: str) -> click.Command:

@@ -13,7 +13,10 @@ import check_docs  # noqa: E402
 
 def test_claims_are_recognised():
     assert [c[:3] for c in check_docs.claims("ratio 1.144 vs 94.5% and 11.6x, 49,152 tokens, 2 cores")] == [
-        ("1.144", 1.144, 3), ("94.5%", 94.5, 1), ("11.6x", 11.6, 1)]
+        ("1.144", 1.144, 3),
+        ("94.5%", 94.5, 1),
+        ("11.6x", 11.6, 1),
+    ]
     assert check_docs.claims("goal <= 1.03, target 10x, version 2.13.0, `p=0.1`, the 1.12 goal") == []
 
 

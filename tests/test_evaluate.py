@@ -10,8 +10,10 @@ import torch
 from tokforge.errors import InputError, TokforgeWarning
 from tokforge.transplant.evaluate import EvalConfig, evaluate_languages, nll_stats, windows
 
-TEXT = ("The quick brown fox jumps over the lazy dog. A stitch in time saves nine. "
-        "Tokenizers turn text into integers, and models turn integers back into text. ")
+TEXT = (
+    "The quick brown fox jumps over the lazy dog. A stitch in time saves nine. "
+    "Tokenizers turn text into integers, and models turn integers back into text. "
+)
 
 
 def hf_tokenizer(tmp_path, normalizer=None, name="tok"):
@@ -25,8 +27,15 @@ def hf_tokenizer(tmp_path, normalizer=None, name="tok"):
         hf.normalizer = normalizer
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     hf.decoder = decoders.ByteLevel()
-    hf.train_from_iterator([TEXT] * 3, trainers.BpeTrainer(vocab_size=300, special_tokens=["<s>"], show_progress=False,
-                                                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    hf.train_from_iterator(
+        [TEXT] * 3,
+        trainers.BpeTrainer(
+            vocab_size=300,
+            special_tokens=["<s>"],
+            show_progress=False,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
     path = tmp_path / name
     path.mkdir()
     hf.save(str(path / "tokenizer.json"))
@@ -37,10 +46,20 @@ def tiny_lm(n: int, seed: int = 0, tie: bool = False):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    return LlamaForCausalLM(LlamaConfig(vocab_size=n, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                        num_attention_heads=2, num_key_value_heads=1, bos_token_id=0,
-                                        eos_token_id=0, max_position_embeddings=256,
-                                        tie_word_embeddings=tie)).eval()
+    return LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=n,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            bos_token_id=0,
+            eos_token_id=0,
+            max_position_embeddings=256,
+            tie_word_embeddings=tie,
+        )
+    ).eval()
 
 
 def whole_text_bits(model, ids: list[int], ctx: int) -> float:
@@ -105,8 +124,11 @@ def test_bytes_are_the_bytes_the_model_saw(tmp_path):
     with pytest.warns(TokforgeWarning, match="1 of .* bytes changed"):
         res = evaluate_languages(model, tok, {"en": [text]})["en"]
     assert res["bytes"] == len(text.encode()) - 1 and res["bytes_text"] == len(text.encode())
-    assert res["round_trip"] == {"documents_changed": 1, "bytes_changed": 1,
-                                 "changed_fraction": round(1 / len(text.encode()), 6)}
+    assert res["round_trip"] == {
+        "documents_changed": 1,
+        "bytes_changed": 1,
+        "changed_fraction": round(1 / len(text.encode()), 6),
+    }
     with pytest.raises(InputError, match="does not reproduce the evaluation text of en"):
         evaluate_languages(model, tok, {"en": ["#" * 5 + TEXT]})
 
@@ -150,8 +172,14 @@ def test_transplant_refuses_missing_eval_languages_before_loading(tmp_path):
     tok = hf_tokenizer(tmp_path)
     (tmp_path / "en.txt").write_text(TEXT)
     with pytest.raises(InputError, match="no text for language"):
-        transplant("no-such-model-dir", tok, method="fvt", eval_spec=str(tmp_path / "en.txt"),
-                   eval_langs=["eng_Latn", "fra_Latn"], progress=False)
+        transplant(
+            "no-such-model-dir",
+            tok,
+            method="fvt",
+            eval_spec=str(tmp_path / "en.txt"),
+            eval_langs=["eng_Latn", "fra_Latn"],
+            progress=False,
+        )
 
 
 def test_transplant_report_records_round_trip_and_source(tmp_path):
@@ -159,8 +187,9 @@ def test_transplant_report_records_round_trip_and_source(tmp_path):
 
     old = hf_tokenizer(tmp_path, name="old")
     (tmp_path / "en.txt").write_text(TEXT)
-    _, rep = transplant((tiny_lm(len(old.vocab)), old), old, method="fvt", eval_spec=str(tmp_path / "en.txt"),
-                        progress=False)
+    _, rep = transplant(
+        (tiny_lm(len(old.vocab)), old), old, method="fvt", eval_spec=str(tmp_path / "en.txt"), progress=False
+    )
     ev = rep["evaluation"]
     assert ev["texts"] == str(tmp_path / "en.txt")
     assert ev["comparison"]["en"]["round_trip_new"] == "exact" and ev["original"]["en"]["round_trip"] == "exact"

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_evaluate import TEXT, tiny_lm
 
 from tokforge.errors import InputError
 from tokforge.transplant.heal import losses as L
@@ -19,12 +20,13 @@ from tokforge.transplant.heal.align import chunks, token_ends
 from tokforge.transplant.heal.api import heal
 from tokforge.transplant.heal.train import HealConfig
 
-from test_evaluate import TEXT, tiny_lm
-
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = [TEXT, "Models read tokens; people read text. Both like short sentences.",
-          "A window of text is read by the teacher and the student alike.",
-          "Numbers such as 1234 and 56 are split into digits by some tokenizers."] * 6
+CORPUS = [
+    TEXT,
+    "Models read tokens; people read text. Both like short sentences.",
+    "A window of text is read by the teacher and the student alike.",
+    "Numbers such as 1234 and 56 are split into digits by some tokenizers.",
+] * 6
 HELD = {"en": ["The teacher reads the same bytes as the student does, in its own tokens."]}
 
 
@@ -36,8 +38,15 @@ def bpe(tmp_path, name: str, size: int, texts=None):
     hf = Tokenizer(models.BPE())
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     hf.decoder = decoders.ByteLevel()
-    hf.train_from_iterator(texts or CORPUS, trainers.BpeTrainer(
-        vocab_size=size, special_tokens=["<s>"], show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    hf.train_from_iterator(
+        texts or CORPUS,
+        trainers.BpeTrainer(
+            vocab_size=size,
+            special_tokens=["<s>"],
+            show_progress=False,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
     (tmp_path / name).mkdir()
     hf.save(str(tmp_path / name / "tokenizer.json"))
     return load_tokenizer(tmp_path / name / "tokenizer.json")
@@ -104,6 +113,7 @@ def test_chunk_boundaries_match_a_brute_force_finder(seed):
 
 def test_token_ends_of_real_tokenizations(gpt2, flores):
     from conftest import real_tokenizer
+
     from tokforge.corpus import read_flores
 
     text = read_flores(flores, "devtest", ["fra_Latn"], limit=1)["fra_Latn"][0]
@@ -118,8 +128,17 @@ def test_identity_student_has_zero_alm_loss(pair):
     teacher, old, _, _ = pair
     student = copy.deepcopy(teacher)
     seen = []
-    _, rep = heal(student, old, teacher, old, {"en": CORPUS}, cfg(steps=1, train_copied=True, lr=1e-9),
-                  eval_texts=HELD, progress=False, on_step=seen.append)
+    _, rep = heal(
+        student,
+        old,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=1, train_copied=True, lr=1e-9),
+        eval_texts=HELD,
+        progress=False,
+        on_step=seen.append,
+    )
     assert seen[0]["alm"] == 0.0 and seen[0]["chunks"] > 10 and seen[0]["grad_norm"] < 1e-6
     assert rep["evaluation"]["comparison"]["en"]["ratio_before"] == 1.0
 
@@ -148,8 +167,10 @@ def test_heal_lowers_alm_and_tied_stays_tied(pair, tmp_path):
     from tokforge.transplant.evaluate import evaluate_languages
 
     seen = {"tr": CORPUS[:4]}
-    gap = evaluate_languages(m, new, seen)["tr"]["bits_per_byte"] - evaluate_languages(teacher, old, seen)["tr"][
-        "bits_per_byte"]
+    gap = (
+        evaluate_languages(m, new, seen)["tr"]["bits_per_byte"]
+        - evaluate_languages(teacher, old, seen)["tr"]["bits_per_byte"]
+    )
     model, rep = heal(m, new, teacher, old, {"en": CORPUS}, cfg(steps=10), eval_texts=HELD, out=out, progress=False)
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
     log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
@@ -157,8 +178,10 @@ def test_heal_lowers_alm_and_tied_stays_tied(pair, tmp_path):
     assert rep["tied"] and rep["trainable"]["output_rows"] is None
     cmp = rep["evaluation"]["comparison"]["en"]
     assert cmp["bpb_after"] < cmp["bpb_before"]
-    after = evaluate_languages(model, new, seen)["tr"]["bits_per_byte"] - evaluate_languages(teacher, old, seen)["tr"][
-        "bits_per_byte"]
+    after = (
+        evaluate_languages(model, new, seen)["tr"]["bits_per_byte"]
+        - evaluate_languages(teacher, old, seen)["tr"]["bits_per_byte"]
+    )
     assert after < 0.7 * gap  # the training text: most of the gap to the teacher closed
     re = AutoModelForCausalLM.from_pretrained(out).eval()
     assert re.get_output_embeddings().weight.data_ptr() == re.get_input_embeddings().weight.data_ptr()
@@ -173,8 +196,9 @@ def test_frozen_copied_rows_do_not_move(pair):
 
     teacher, old, student, new = pair
     before = student.get_input_embeddings().weight.detach().clone()
-    m, _ = heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=3), eval_texts=HELD,
-                progress=False)
+    m, _ = heal(
+        copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=3), eval_texts=HELD, progress=False
+    )
     after = m.get_input_embeddings().weight.detach()
     copied, _ = match_by_bytes(old.vocab, new.vocab)
     moved = (after != before).any(1)
@@ -188,8 +212,9 @@ def test_untied_model_trains_its_head_rows(pair):
     m.lm_head.weight = torch.nn.Parameter(m.lm_head.weight.detach().clone())
     assert m.lm_head.weight is not m.get_input_embeddings().weight
     head0 = m.lm_head.weight.detach().clone()
-    model, rep = heal(m, new, teacher, old, {"en": CORPUS}, cfg(steps=2, train="embeddings+head"), eval_texts=HELD,
-                      progress=False)
+    model, rep = heal(
+        m, new, teacher, old, {"en": CORPUS}, cfg(steps=2, train="embeddings+head"), eval_texts=HELD, progress=False
+    )
     assert not rep["tied"] and rep["trainable"]["output_rows"] == model.lm_head.weight.shape[0]
     assert (model.lm_head.weight != head0).any(1).sum() > 0.9 * head0.shape[0]
     assert model.lm_head.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr()
@@ -198,8 +223,16 @@ def test_untied_model_trains_its_head_rows(pair):
 @pytest.mark.parametrize("loss", ["lm", "alm=1,lm=0.5", "bytes"])
 def test_every_loss_trains(pair, loss):
     teacher, old, student, new = pair
-    _, rep = heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=2, loss=loss), eval_texts=HELD,
-                  progress=False)
+    _, rep = heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=2, loss=loss),
+        eval_texts=HELD,
+        progress=False,
+    )
     last = rep["train"]["last_step"]
     for name in L.parse_losses(loss):
         assert last[name] > 0
@@ -217,6 +250,7 @@ def test_bytes_loss_equals_bytelevel_distributions():
 
     def fn(ids, mask, pos):
         return model(input_ids=ids, attention_mask=mask, position_ids=pos).logits.float()
+
     fn.model = model
     for data in (b"abab", b"ba ab b", "h\u00e9llo".encode()):
         d = ref.distributions(data)[:, :256]
@@ -233,17 +267,56 @@ def test_bytes_loss_equals_bytelevel_distributions():
 # -- resume, processes -----------------------------------------------------------------------------
 def test_resume_continues_exactly(pair, tmp_path):
     teacher, old, student, new = pair
-    full, _ = heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=4), eval_texts=HELD,
-                   out=tmp_path / "a", progress=False)
+    full, _ = heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=4),
+        eval_texts=HELD,
+        out=tmp_path / "a",
+        progress=False,
+    )
     with pytest.raises(KeyboardInterrupt):
-        heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=4), eval_texts=HELD,
-             out=tmp_path / "b", progress=False, on_step=interrupt_at(2))
+        heal(
+            copy.deepcopy(student),
+            new,
+            teacher,
+            old,
+            {"en": CORPUS},
+            cfg(steps=4),
+            eval_texts=HELD,
+            out=tmp_path / "b",
+            progress=False,
+            on_step=interrupt_at(2),
+        )
     assert (tmp_path / "b" / "checkpoint.pt").is_file()
     with pytest.raises(InputError, match="--resume with changed settings: lr"):
-        heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=4, lr=0.5), eval_texts=HELD,
-             out=tmp_path / "b", resume=True, progress=False)
-    resumed, _ = heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=4), eval_texts=HELD,
-                      out=tmp_path / "b", resume=True, progress=False)
+        heal(
+            copy.deepcopy(student),
+            new,
+            teacher,
+            old,
+            {"en": CORPUS},
+            cfg(steps=4, lr=0.5),
+            eval_texts=HELD,
+            out=tmp_path / "b",
+            resume=True,
+            progress=False,
+        )
+    resumed, _ = heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=4),
+        eval_texts=HELD,
+        out=tmp_path / "b",
+        resume=True,
+        progress=False,
+    )
     assert torch.equal(full.get_input_embeddings().weight, resumed.get_input_embeddings().weight)
     log_a = (tmp_path / "a" / "log.jsonl").read_text().splitlines()
     log_b = (tmp_path / "b" / "log.jsonl").read_text().splitlines()
@@ -253,9 +326,11 @@ def test_resume_continues_exactly(pair, tmp_path):
 
 def interrupt_at(step: int):
     """An on_step hook that stops a run like Ctrl-C once ``step`` steps are done."""
+
     def hook(rec):
         if rec["step"] + 1 >= step:
             raise KeyboardInterrupt
+
     return hook
 
 
@@ -280,11 +355,34 @@ def test_two_processes_match_one(pair, tmp_path):
     """`accelerate launch --multi_gpu --num_processes 2 -m tokforge heal ...` (gloo processes on a CPU
     machine) equals the one-process run."""
     tdir, sdir, corpus, held = _dirs(pair, tmp_path)
-    args = ["heal", str(sdir), "--corpus", str(corpus), "--eval", str(held), "--steps", "3", "--batch-size", "4",
-            "--seq-bytes", "96", "--precision", "fp32", "--lr", "0.01", "--save-every", "2"]
+    args = [
+        "heal",
+        str(sdir),
+        "--corpus",
+        str(corpus),
+        "--eval",
+        str(held),
+        "--steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--seq-bytes",
+        "96",
+        "--precision",
+        "fp32",
+        "--lr",
+        "0.01",
+        "--save-every",
+        "2",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKFORGE_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
-    one = subprocess.run([sys.executable, "-m", "tokforge", *args, "--out", str(tmp_path / "one")], env=env,
-                         capture_output=True, text=True, cwd=tmp_path)
+    one = subprocess.run(
+        [sys.executable, "-m", "tokforge", *args, "--out", str(tmp_path / "one")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert one.returncode == 0, one.stderr[-2000:]
     import socket
 
@@ -292,10 +390,33 @@ def test_two_processes_match_one(pair, tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     # on a CPU machine accelerate's data-parallel launcher runs gloo processes (MULTI_CPU)
-    two = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-                          "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-                          "--main_process_port", str(port), "-m", "tokforge", *args, "--out", str(tmp_path / "two")],
-                         env=env, capture_output=True, text=True, cwd=tmp_path)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--multi_gpu",
+            "--num_processes",
+            "2",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "--main_process_port",
+            str(port),
+            "-m",
+            "tokforge",
+            *args,
+            "--out",
+            str(tmp_path / "two"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert two.returncode == 0, two.stderr[-3000:]
     from safetensors.torch import load_file
 
@@ -342,13 +463,38 @@ def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
     from tokforge.transplant.heal.data import Source
 
     with pytest.raises(KeyboardInterrupt):
-        heal_dir(sdir, [Source(str(corpus))], HealConfig(steps=3, seq_bytes=96, save_every=1, precision="fp32"),
-                 eval_spec=str(held),
-                 out=tmp_path / "r", progress=False, on_step=interrupt_at(1))
+        heal_dir(
+            sdir,
+            [Source(str(corpus))],
+            HealConfig(steps=3, seq_bytes=96, save_every=1, precision="fp32"),
+            eval_spec=str(held),
+            out=tmp_path / "r",
+            progress=False,
+            on_step=interrupt_at(1),
+        )
     capsys.readouterr()
     snapshot = sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "r").iterdir())
-    rc = main(["heal", str(sdir), "--corpus", str(corpus), "--eval", str(held), "--out", str(tmp_path / "r"),
-               "--steps", "3", "--seq-bytes", "64", "--save-every", "1", "--precision", "fp32", "--resume"])
+    rc = main(
+        [
+            "heal",
+            str(sdir),
+            "--corpus",
+            str(corpus),
+            "--eval",
+            str(held),
+            "--out",
+            str(tmp_path / "r"),
+            "--steps",
+            "3",
+            "--seq-bytes",
+            "64",
+            "--save-every",
+            "1",
+            "--precision",
+            "fp32",
+            "--resume",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "--resume with changed settings: seq_bytes (" in err
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "r").iterdir()) == snapshot
@@ -360,8 +506,9 @@ def test_bf16_training_leaves_frozen_weights_exact(pair):
     m = copy.deepcopy(student)
     body0 = {n: p.detach().clone() for n, p in m.named_parameters() if "embed_tokens" not in n}
     t0 = {n: p.detach().clone() for n, p in teacher.named_parameters()}
-    model, rep = heal(m, new, teacher, old, {"en": CORPUS}, cfg(steps=2, precision="bf16"), eval_texts=HELD,
-                      progress=False)
+    model, rep = heal(
+        m, new, teacher, old, {"en": CORPUS}, cfg(steps=2, precision="bf16"), eval_texts=HELD, progress=False
+    )
     assert rep["precision"] == "bf16"
     for n, p in model.named_parameters():
         if n in body0:
@@ -370,19 +517,35 @@ def test_bf16_training_leaves_frozen_weights_exact(pair):
 
 
 def test_transplant_then_heal_in_one_command(pair, tmp_path, capsys):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from tokforge_cli.main import main
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tdir, sdir, corpus, held = _dirs(pair, tmp_path)
     out = tmp_path / "converted"
     new_json = str(tmp_path / "student" / "tokenizer.json")
-    rc = main(["transplant", str(tdir), "--tokenizer", new_json, "--method", "fvt", "--out", str(out), "--eval",
-               str(held), "--heal-steps", "2", "--heal-corpus", str(corpus)])
+    rc = main(
+        [
+            "transplant",
+            str(tdir),
+            "--tokenizer",
+            new_json,
+            "--method",
+            "fvt",
+            "--out",
+            str(out),
+            "--eval",
+            str(held),
+            "--heal-steps",
+            "2",
+            "--heal-corpus",
+            str(corpus),
+        ]
+    )
     text = capsys.readouterr().out
     assert rc == 0 and "heal: 2 steps" in text
     assert {"transplant_report.json", "heal_report.json", "log.jsonl", "model.safetensors"} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # the intermediate folder is gone
     m, tok = AutoModelForCausalLM.from_pretrained(out), AutoTokenizer.from_pretrained(out)
     gen = m.generate(tok("the cat", return_tensors="pt").input_ids, max_new_tokens=3, do_sample=False)

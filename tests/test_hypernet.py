@@ -11,18 +11,17 @@ import importlib
 import numpy as np
 import pytest
 import torch
-
 from conftest import real_tokenizer
+
+import tokforge.transplant.hypernet.train as hn_train  # noqa: E402
 from tokforge import corpus
 from tokforge.errors import InputError, LoadError
 from tokforge.tokenizer import Tokenizer
-from tokforge.vocab import Vocab
-
-import tokforge.transplant.hypernet.train as hn_train  # noqa: E402
 from tokforge.transplant.hypernet import io as hio  # noqa: E402
 from tokforge.transplant.hypernet.model import HyperNet, HyperNetConfig, source_matrices  # noqa: E402
 from tokforge.transplant.hypernet.plan import build_plan  # noqa: E402
 from tokforge.transplant.hypernet.sampler import SamplerConfig, TokenizerSampler  # noqa: E402
+from tokforge.vocab import Vocab
 
 TINY_SAMPLER = SamplerConfig(min_vocab=600, max_vocab=1500, window=4)
 TINY_NET = HyperNetConfig(hidden=32, layers=1, heads=2, max_len=8)
@@ -32,8 +31,15 @@ def tiny_llama(vocab_size: int, tied: bool, seed: int = 0):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=tied)
+    cfg = LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        tie_word_embeddings=tied,
+    )
     return LlamaForCausalLM(cfg).eval()
 
 
@@ -61,12 +67,12 @@ def test_doctests(mod):
 def test_sampler_all_bytes_size_range_seeded(texts):
     s = TokenizerSampler(SamplerConfig(min_vocab=1000, max_vocab=3000, window=8))
     for i in range(0, 40, 5):
-        s.add_text(texts[i:i + 5])
+        s.add_text(texts[i : i + 5])
     a, b, c = s.sample([1, 2]), s.sample([1, 2]), s.sample([1, 3])
     assert a.vocab.tokens == b.vocab.tokens and a.vocab.tokens != c.vocab.tokens
     assert 1000 <= len(a) <= 3000 and set(a.vocab.tokens[:256]) == {bytes([i]) for i in range(256)}
     assert len(set(a.vocab.tokens)) == len(a)
-    text = texts[100] + " \u00e9\u4e2d\U0001F600"
+    text = texts[100] + " \u00e9\u4e2d\U0001f600"
     ids = a.encode_batch([text])[0]
     assert b"".join(a.vocab.tokens[i] for i in ids) == text.encode()  # lossless, even on unseen characters
     assert isinstance(a, Tokenizer) and a.lossless and a.decode_bytes(ids) == text.encode()
@@ -98,8 +104,9 @@ def test_step0_prediction_equals_fvt(smol_tok, gpt2, tied):
     assert a.shape == (len(gpt2.vocab), 32)
     torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
     if not tied:
-        torch.testing.assert_close(m_fvt.get_output_embeddings().weight, m_hn.get_output_embeddings().weight,
-                                   atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            m_fvt.get_output_embeddings().weight, m_hn.get_output_embeddings().weight, atol=1e-5, rtol=1e-5
+        )
 
 
 def test_training_lowers_held_out_loss(smol_tok, texts):
@@ -129,15 +136,17 @@ def test_train_save_load_resume(smol_tok, texts, tmp_path):
     assert cfg["base"]["name"] == "smollm2-135m" and cfg["base"]["tied"] is False
     assert len((full / hn_train.LOG).read_text().splitlines()) == 4
     # interrupted after 2 steps, then resumed to 4: the same weights as one uninterrupted run
-    half = hn_train.train(model, smol_tok, texts, tmp_path / "half", _cfg(steps=2), TINY_NET, TINY_SAMPLER,
-                          progress=False)
+    half = hn_train.train(
+        model, smol_tok, texts, tmp_path / "half", _cfg(steps=2), TINY_NET, TINY_SAMPLER, progress=False
+    )
     (half / hio.CONFIG).unlink()
     hn_train.train(model, smol_tok, texts, half, _cfg(), TINY_NET, TINY_SAMPLER, resume=True, progress=False)
     a, b = hio.load(full, model, smol_tok), hio.load(half, model, smol_tok)
     for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         torch.testing.assert_close(x, y, msg=k)
-    assert [ln.split('"lr"')[0] for ln in (half / hn_train.LOG).read_text().splitlines()] == \
-           [ln.split('"lr"')[0] for ln in (full / hn_train.LOG).read_text().splitlines()]
+    assert [ln.split('"lr"')[0] for ln in (half / hn_train.LOG).read_text().splitlines()] == [
+        ln.split('"lr"')[0] for ln in (full / hn_train.LOG).read_text().splitlines()
+    ]
     ids = torch.tensor([[5, 6, -1], [7, -1, -1]])
     p1, p2 = a(ids, torch.tensor([2, 1])), b(ids, torch.tensor([2, 1]))
     torch.testing.assert_close(p1[1], p2[1])
@@ -147,8 +156,7 @@ def test_train_save_load_resume(smol_tok, texts, tmp_path):
 
 def test_mismatched_base_model_is_refused(smol_tok, gpt2, texts, tmp_path):
     model = tiny_llama(len(smol_tok.vocab), tied=True)
-    out = hn_train.train(model, smol_tok, texts, tmp_path / "h", _cfg(steps=1), TINY_NET, TINY_SAMPLER,
-                         progress=False)
+    out = hn_train.train(model, smol_tok, texts, tmp_path / "h", _cfg(steps=1), TINY_NET, TINY_SAMPLER, progress=False)
     other = tiny_llama(len(smol_tok.vocab), tied=True, seed=1)  # same vocab, other weights
     with pytest.raises(InputError, match="different base model.*embedding_sha256"):
         hio.load(out, other, smol_tok)
@@ -200,5 +208,5 @@ def test_recon_spellings_exclude_the_token_and_keep_identity(smol_tok):
     multi = lens > 1
     assert multi.sum() > 40_000 and (lens == 1).sum() > 40_000
     for r in np.flatnonzero(multi)[::5000].tolist():  # spelled by other tokens, bytes intact
-        parts = [int(i) for i in spell[r, :lens[r]]]
+        parts = [int(i) for i in spell[r, : lens[r]]]
         assert ids[r] not in parts and b"".join(toks[i] for i in parts) == toks[ids[r]]

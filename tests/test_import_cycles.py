@@ -27,8 +27,11 @@ def import_graph(root: Path) -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
-                mod = ".".join(base[: len(base) - node.level + 1] + [node.module or ""]).strip(".") if node.level \
+                mod = (
+                    ".".join(base[: len(base) - node.level + 1] + [node.module or ""]).strip(".")
+                    if node.level
                     else node.module or ""
+                )
                 targets = [f"{mod}.{a.name}" for a in node.names if f"{mod}.{a.name}" in mods] or [mod]
             else:
                 continue

@@ -44,7 +44,9 @@ def test_one_out_dir_rule(tmp_path):
     for fine in ("new", "empty"):
         assert check_out_dir(tmp_path / fine) == tmp_path / fine
     for taken in ("full", "file"):
-        with pytest.raises(InputError, match=r"^output directory already exists: .* \(choose another --out or pass --force\)$"):
+        with pytest.raises(
+            InputError, match=r"^output directory already exists: .* \(choose another --out or pass --force\)$"
+        ):
             check_out_dir(tmp_path / taken)
         assert check_out_dir(tmp_path / taken, force=True) == tmp_path / taken
     with pytest.raises(InputError, match="not an earlier audit report"):

@@ -18,19 +18,25 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_loaders_strict import gguf_header
 
 from tokforge import load_tokenizer, models
 from tokforge.errors import LoadError, TokforgeError
-from test_loaders_strict import gguf_header
 
 TEXTS = ["Hello world", "naïve café 日本語 🤖", "  two  spaces\n\nx = 12345;\tend"]
 
 # name -> (bytes of the real file, file name of the copy, examples)
 FORMATS = {
-    "smollm2-tokenizer.json": (lambda: (models.pull("smollm2-135m", part="tokenizer") / "tokenizer.json").read_bytes(),
-                               "tokenizer.json", 30),
-    "gemma3-tokenizer.json": (lambda: (models.pull("gemma3-270m", part="tokenizer") / "tokenizer.json").read_bytes(),
-                              "tokenizer.json", 4),
+    "smollm2-tokenizer.json": (
+        lambda: (models.pull("smollm2-135m", part="tokenizer") / "tokenizer.json").read_bytes(),
+        "tokenizer.json",
+        30,
+    ),
+    "gemma3-tokenizer.json": (
+        lambda: (models.pull("gemma3-270m", part="tokenizer") / "tokenizer.json").read_bytes(),
+        "tokenizer.json",
+        4,
+    ),
     "mistral-v1.model": (lambda: models.pull("mistral-v1").read_bytes(), "tokenizer.model.v1", 40),
     "gpt2.tiktoken": (lambda: models.pull("gpt2").read_bytes(), "gpt2.tiktoken", 16),
     "tekken.json": (lambda: models.pull("tekken").read_bytes(), "tekken_240911.json", 6),
@@ -74,7 +80,7 @@ def corrupt(data: bytes, op: str, pos: int, arg: int) -> bytes:
     if op == "flip":
         b[pos] ^= 1 << (arg % 8)
     elif op == "zero":
-        b[pos:pos + arg] = bytes(len(b[pos:pos + arg]))
+        b[pos : pos + arg] = bytes(len(b[pos : pos + arg]))
     else:
         for i in range(pos, len(b)):
             if b[i] < 128 and chr(b[i]).isalnum() and chr(b[i] ^ 1).isalnum():
@@ -104,8 +110,13 @@ def test_corrupted_file_loads_and_round_trips_or_raises_tokforge_error(name, tmp
     data = data_of(name)
     path = tmp_path / FORMATS[name][1]
 
-    @settings(max_examples=FORMATS[name][2], derandomize=True, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=FORMATS[name][2],
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(corruption(len(data)))
     def check(c):
         path.write_bytes(corrupt(data, *c))

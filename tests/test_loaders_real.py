@@ -7,13 +7,22 @@ the backend's normalized pre-tokens joined without spaces, except [UNK] pieces.
 """
 
 import pytest
+from conftest import real_tokenizer
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tokforge import TokenKind, corpus, load_tokenizer, models
-from conftest import real_tokenizer
 
-LOSSLESS = ["gpt2", "smollm2-135m", "gemma3-270m", "gemma3-gguf", "mistral-v1", "mistral-v3", "tekken", "whisper-multilingual"]
+LOSSLESS = [
+    "gpt2",
+    "smollm2-135m",
+    "gemma3-270m",
+    "gemma3-gguf",
+    "mistral-v1",
+    "mistral-v3",
+    "tekken",
+    "whisper-multilingual",
+]
 
 
 def tok(name):
@@ -32,8 +41,10 @@ def real_tokenizer_gguf(name):
 
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
-mixed = st.lists(st.sampled_from(["the", " ", "  ", "\n", "\t", "日本", "ü", "🤖", "123", "'s", "é", "\r\n", "ﬁ", "a", "Ω"]),
-                 max_size=12).map("".join)
+mixed = st.lists(
+    st.sampled_from(["the", " ", "  ", "\n", "\t", "日本", "ü", "🤖", "123", "'s", "é", "\r\n", "ﬁ", "a", "Ω"]),
+    max_size=12,
+).map("".join)
 
 
 @pytest.mark.parametrize("name", LOSSLESS)

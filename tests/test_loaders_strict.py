@@ -9,12 +9,12 @@ import json
 import re
 
 import pytest
+from conftest import real_tokenizer
 from sentencepiece import sentencepiece_model_pb2 as pb
 
 from tokforge import TokenKind, load_tokenizer, models
 from tokforge.errors import LoadError
 from tokforge.loaders import gguf_file
-from conftest import real_tokenizer
 
 
 # -- GGUF: a copy of SmolLM2's metadata (the tensors are never read) -------------------------------
@@ -29,7 +29,7 @@ def gguf_header(path) -> bytes:
         for _ in range(cur.take("Q")):
             cur.string()
             cur.value(cur.take("I"))
-        return bytes(buf[:cur.pos])
+        return bytes(buf[: cur.pos])
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +53,9 @@ def test_gguf_header_copy_loads(smollm2_header, tmp_path):
 
 def test_gguf_unknown_tokenizer_model_is_an_error(smollm2_header, tmp_path):
     at = kv_offset(smollm2_header, "tokenizer.ggml.model")
-    assert smollm2_header[at:at + 12] == (4).to_bytes(8, "little") + b"gpt2"
+    assert smollm2_header[at : at + 12] == (4).to_bytes(8, "little") + b"gpt2"
     p = tmp_path / "bert.gguf"
-    p.write_bytes(smollm2_header[:at + 8] + b"bert" + smollm2_header[at + 12:])
+    p.write_bytes(smollm2_header[: at + 8] + b"bert" + smollm2_header[at + 12 :])
     with pytest.raises(LoadError, match="unsupported GGUF tokenizer model 'bert'"):
         load_tokenizer(p)
 
@@ -73,7 +73,7 @@ def test_gguf_piece_outside_byte_alphabet_is_an_error(smollm2_header, tmp_path):
 def test_gguf_unknown_token_type_is_an_error(smollm2_header, tmp_path):
     at = kv_offset(smollm2_header, "tokenizer.ggml.token_type") + 4 + 8  # element type, count
     b = bytearray(smollm2_header)
-    b[at + 4 * 100:at + 4 * 101] = (9).to_bytes(4, "little")  # token 100: type 9 does not exist
+    b[at + 4 * 100 : at + 4 * 101] = (9).to_bytes(4, "little")  # token 100: type 9 does not exist
     p = tmp_path / "type.gguf"
     p.write_bytes(bytes(b))
     with pytest.raises(LoadError, match="token 100 has unknown type 9"):
@@ -83,7 +83,7 @@ def test_gguf_unknown_token_type_is_an_error(smollm2_header, tmp_path):
 def test_gguf_role_outside_vocabulary_is_an_error(smollm2_header, tmp_path):
     at = kv_offset(smollm2_header, "tokenizer.ggml.eos_token_id")
     b = bytearray(smollm2_header)
-    b[at:at + 4] = (10 ** 6).to_bytes(4, "little")
+    b[at : at + 4] = (10**6).to_bytes(4, "little")
     p = tmp_path / "eos.gguf"
     p.write_bytes(bytes(b))
     with pytest.raises(LoadError, match="eos_token_id 1000000 is outside the vocabulary"):
@@ -155,12 +155,15 @@ def test_hf_unreadable_config_is_an_error_naming_it(smollm2_spec, tmp_path, cfg,
     assert str(d / f"{cfg}.json") in str(e.value)
 
 
-@pytest.mark.parametrize("normalizer, text", [
-    ({"type": "NFKC"}, "ﬁne"),
-    ({"type": "Lowercase"}, "Hello"),
-    ({"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "StripAccents"}]}, "café"),
-    ({"type": "Strip", "strip_left": True, "strip_right": True}, " x "),
-])
+@pytest.mark.parametrize(
+    "normalizer, text",
+    [
+        ({"type": "NFKC"}, "ﬁne"),
+        ({"type": "Lowercase"}, "Hello"),
+        ({"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "StripAccents"}]}, "café"),
+        ({"type": "Strip", "strip_left": True, "strip_right": True}, " x "),
+    ],
+)
 def test_hf_normalizer_that_changes_text_is_lossy(smollm2_spec, tmp_path, normalizer, text):
     spec = json.loads(json.dumps(smollm2_spec))
     spec["normalizer"] = normalizer

@@ -1,7 +1,6 @@
 """Executes the audit notebooks with nbclient in their small mode (TOKFORGE_NB_SMALL=1)."""
 
 import pytest
-
 from notebook_run import images, run_notebook
 
 

@@ -1,7 +1,6 @@
 """Execute notebooks/stochastok_langgame.ipynb in its small CI setting (TOKFORGE_NB_SMALL=1)."""
 
 import pytest
-
 from notebook_run import run_notebook
 
 

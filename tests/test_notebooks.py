@@ -7,13 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
-
 from notebook_run import NOTEBOOKS, images, run_notebook
 
 TESTS = Path(__file__).resolve().parent
 # notebook -> the test file that executes it and checks what it shows
-DEDICATED = {"audit_tour.ipynb": "test_notebook_audit.py", "audit_your_tokenizer.ipynb": "test_notebook_audit.py",
-             "bytelevel.ipynb": "test_notebook_bytelevel.py", "stochastok_langgame.ipynb": "test_notebook_stochastok.py"}
+DEDICATED = {
+    "audit_tour.ipynb": "test_notebook_audit.py",
+    "audit_your_tokenizer.ipynb": "test_notebook_audit.py",
+    "bytelevel.ipynb": "test_notebook_bytelevel.py",
+    "stochastok_langgame.ipynb": "test_notebook_stochastok.py",
+}
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 # committed by other work without outputs yet; listed so the gap is visible, not silent
 WITHOUT_OUTPUTS_YET: set[str] = set()

@@ -14,7 +14,7 @@ from hypothesis import strategies as hs
 
 from tokforge import TokenKind, Vocab, models
 from tokforge.errors import InputError
-from tokforge.stochastok import StochasTok, SplitTable, load_table
+from tokforge.stochastok import SplitTable, StochasTok, load_table
 from tokforge.stochastok import expand as expand_mod
 from tokforge.stochastok.table import cache_path
 
@@ -37,8 +37,10 @@ def concat(st, ids) -> bytes:
     return b"".join(st.tokenizer.vocab.tokens[i] for i in list(ids))
 
 
-TEXT = ("The quick brown fox jumps over 1234567 lazy dogs; naïve café, Straße, 東京, emoji 😀👍🏽.\n"
-        "  Indented line\twith tabs and   spaces.")
+TEXT = (
+    "The quick brown fox jumps over 1234567 lazy dogs; naïve café, Straße, 東京, emoji 😀👍🏽.\n"
+    "  Indented line\twith tabs and   spaces."
+)
 texts = hs.one_of(hs.text(max_size=120), hs.sampled_from([TEXT, "", " ", "a", "1+1=2", "\n\n", "x" * 300]))
 PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -102,7 +104,7 @@ def test_bytes_unchanged_and_ids_valid(st, text, seed, p):
 def test_contract_of_chunks(st, text, cut, seed):
     """Windows cut anywhere (inside words, inside multi-byte characters) contract consistently."""
     ids = st.tokenizer.encode(text + TEXT)
-    x = ids[min(cut): max(cut) + 1]
+    x = ids[min(cut) : max(cut) + 1]
     y = st.expand(x, seed=seed, p=0.5)
     assert st.contract(y) == st.contract(x)
     assert st.tokenizer.decode_bytes(st.contract(x)) == st.tokenizer.decode_bytes(x)
@@ -113,7 +115,7 @@ def test_specials_pass_through(st):
     sp = v.special_ids[:5]
     ids = sp + st.tokenizer.encode(" hello there") + sp
     out = st.expand(ids, seed=1, p=1.0)
-    assert out[: len(sp)] == sp and out[-len(sp):] == sp
+    assert out[: len(sp)] == sp and out[-len(sp) :] == sp
     assert concat(st, out) == concat(st, ids)
     assert st.contract(out) == st.contract(ids)
 
@@ -167,7 +169,7 @@ def test_rate_on_real_text(flores):
     st = stoch("gpt2")
     text = "\n".join(read_flores(flores, "dev", ["eng_Latn"], 400)["eng_Latn"])
     ids = np.asarray(st.tokenizer.encode(text))
-    docs = [ids[i: i + 1000] for i in range(0, len(ids) - 999, 1000)]
+    docs = [ids[i : i + 1000] for i in range(0, len(ids) - 999, 1000)]
     n = sum(len(d) for d in docs)
     splittable = sum(int((st.table.n_splits[d] > 0).sum()) for d in docs)
     splits = sum(len(o) for o in st.expand_batch(docs, seed=1, p=0.1)) - n

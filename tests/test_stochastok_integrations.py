@@ -6,15 +6,20 @@ import json
 
 import numpy as np
 import pytest
-
 from tokforge_cli.main import main
+
 from tokforge import models
 from tokforge.errors import InputError
 from tokforge.stochastok import StochasTok
 from tokforge.stochastok.integrations import Collator, expand_dataset, map_fn
 
-SENTS = ["The quick brown fox jumps over the lazy dog.", "Hello world, hello tokens!", "",
-         "Straße, café, 東京 and 😀.", "1234 + 5678 = 6912"] * 8
+SENTS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Hello world, hello tokens!",
+    "",
+    "Straße, café, 東京 and 😀.",
+    "1234 + 5678 = 6912",
+] * 8
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +79,10 @@ def test_collator_expands_per_epoch(st, ds):
         ids = b1["input_ids"][r, :n].tolist()
         assert st.tokenizer.decode_bytes(ids) == st.tokenizer.decode_bytes(feats[r]["input_ids"])
         assert (b1["labels"][r, n:] == -100).all()
-    as_tensors = [{"input_ids": torch.tensor(f["input_ids"]), "labels": torch.tensor(f["labels"]), "idx": f["idx"]}
-                  for f in feats[:6]]
+    as_tensors = [
+        {"input_ids": torch.tensor(f["input_ids"]), "labels": torch.tensor(f["labels"]), "idx": f["idx"]}
+        for f in feats[:6]
+    ]
     assert torch.equal(col(as_tensors)["input_ids"], b1["input_ids"])
     short = Collator(st, max_length=4)(feats[:3])
     assert short["input_ids"].shape[1] <= 4
@@ -95,7 +102,8 @@ def test_cli_text_and_tokens(tmp_path, st, capsys):
     back = tmp_path / "back.jsonl"
     assert main(["stochastok", str(out), "-t", "gpt2", "--contract", "--out", str(back)]) == 0
     assert [json.loads(x) for x in back.read_text().splitlines()] == st.tokenizer.encode_batch(
-        ["The quick brown fox.", "Hello world!"])
+        ["The quick brown fox.", "Hello world!"]
+    )
     npy = tmp_path / "one.npy"
     np.save(npy, np.array(rows[0], dtype=np.int32))
     assert main(["stochastok", str(npy), "-t", "gpt2", "--p", "0"]) == 0

@@ -8,8 +8,7 @@ import pytest
 
 from tokforge import load_tokenizer
 from tokforge.errors import InputError
-from tokforge.supertokens import MergeLearner, SuperConfig, train_bpe, train_supertokens
-from tokforge.supertokens import pretok
+from tokforge.supertokens import MergeLearner, SuperConfig, pretok, train_bpe, train_supertokens
 from tokforge.supertokens.train import checked_lines, stage2_learn
 
 
@@ -172,15 +171,18 @@ def test_chunked_method_is_seeded(tmp_path):
     assert max(pretok.word_count(t) for t in a.vocab.tokens) <= 4
 
 
-@pytest.mark.parametrize("make, kw, msg", [
-    (lambda d: [write(d, "e.txt", "\n  \n")], {}, "corpus is empty"),
-    (lambda d: [write(d, "c.txt", "a b\n")], {"transition": 400}, "transition size 400"),
-    (lambda d: [d / "missing.txt"], {}, "corpus file not found"),
-    (lambda d: [d], {}, "corpus file not found"),
-    (lambda d: [(d / "bin.txt").write_bytes(b"ok\n\xff\xfe") and d / "bin.txt"], {}, "not UTF-8"),
-    (lambda d: [write(d, "c.txt", "a b\n")], {"method": "wordpiece"}, "unknown method"),
-    (lambda d: [], {}, "no corpus files"),
-])
+@pytest.mark.parametrize(
+    "make, kw, msg",
+    [
+        (lambda d: [write(d, "e.txt", "\n  \n")], {}, "corpus is empty"),
+        (lambda d: [write(d, "c.txt", "a b\n")], {"transition": 400}, "transition size 400"),
+        (lambda d: [d / "missing.txt"], {}, "corpus file not found"),
+        (lambda d: [d], {}, "corpus file not found"),
+        (lambda d: [(d / "bin.txt").write_bytes(b"ok\n\xff\xfe") and d / "bin.txt"], {}, "not UTF-8"),
+        (lambda d: [write(d, "c.txt", "a b\n")], {"method": "wordpiece"}, "unknown method"),
+        (lambda d: [], {}, "no corpus files"),
+    ],
+)
 def test_bad_input_one_line_errors(tmp_path, make, kw, msg):
     with pytest.raises(InputError) as e:
         train_supertokens(make(tmp_path), 400, out=tmp_path / "out", progress=False, **kw)
@@ -194,16 +196,54 @@ def test_cli_train_report_and_errors(tmp_path):
     f = write(tmp_path, "c.txt", "my good lord, my good lord. I pray you, my lord\n" * 20)
     h = write(tmp_path, "h.txt", "my good lord, I pray you.\n")
     out = tmp_path / "st"
-    assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "300", "--out", str(out),
-                 "--heldout", str(h)]) == 0
+    assert (
+        main(
+            [
+                "supertokens",
+                "train",
+                str(f),
+                "--vocab-size",
+                "320",
+                "--transition",
+                "300",
+                "--out",
+                str(out),
+                "--heldout",
+                str(h),
+            ]
+        )
+        == 0
+    )
     assert load_tokenizer(out).encode("my good lord") and (out / "supertokens.json").is_file()
     assert main(["supertokens", "report", str(out), "--heldout", str(h)]) == 0
-    assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "320", "--out", str(tmp_path / "x")]) == 2
-    assert main(["supertokens", "train", str(tmp_path / "nope.txt"), "--vocab-size", "320", "--out", str(tmp_path / "y")]) == 2
+    assert (
+        main(
+            ["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "320", "--out", str(tmp_path / "x")]
+        )
+        == 2
+    )
+    assert (
+        main(["supertokens", "train", str(tmp_path / "nope.txt"), "--vocab-size", "320", "--out", str(tmp_path / "y")])
+        == 2
+    )
     assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--out", str(out)]) == 2  # exists, no --force
     (tmp_path / "empty").mkdir()  # an empty folder is no conflict (it used to fail after training)
-    assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "300",
-                 "--out", str(tmp_path / "empty")]) == 0
+    assert (
+        main(
+            [
+                "supertokens",
+                "train",
+                str(f),
+                "--vocab-size",
+                "320",
+                "--transition",
+                "300",
+                "--out",
+                str(tmp_path / "empty"),
+            ]
+        )
+        == 0
+    )
 
 
 def test_cli_filter_hook(tmp_path, monkeypatch):
@@ -213,9 +253,39 @@ def test_cli_filter_hook(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     f = write(tmp_path, "c.txt", "my good lord, my good lord. I pray you, my lord\n" * 20)
     out = tmp_path / "st"
-    assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--transition", "290", "--out", str(out),
-                 "--filter", "stfilter:no_lord"]) == 0
+    assert (
+        main(
+            [
+                "supertokens",
+                "train",
+                str(f),
+                "--vocab-size",
+                "320",
+                "--transition",
+                "290",
+                "--out",
+                str(out),
+                "--filter",
+                "stfilter:no_lord",
+            ]
+        )
+        == 0
+    )
     multi = [t for t in load_tokenizer(out).vocab.tokens if pretok.word_count(t) > 1]
     assert multi and not any(b"lord" in t for t in multi)
-    assert main(["supertokens", "train", str(f), "--vocab-size", "320", "--out", str(tmp_path / "z"),
-                 "--filter", "stfilter:nope"]) == 2
+    assert (
+        main(
+            [
+                "supertokens",
+                "train",
+                str(f),
+                "--vocab-size",
+                "320",
+                "--out",
+                str(tmp_path / "z"),
+                "--filter",
+                "stfilter:nope",
+            ]
+        )
+        == 2
+    )

@@ -8,12 +8,18 @@ import json
 import pytest
 
 from tokforge import load_tokenizer
-from tokforge.supertokens import train_bpe, train_supertokens
-from tokforge.supertokens import pretok
+from tokforge.supertokens import pretok, train_bpe, train_supertokens
 from tokforge.supertokens.report import compare, plain_bpe, stage1_agreement
 from tokforge.supertokens.train import checked_lines
 
-ODD = ["Hello,  world!\n\n  3.14159 and 1,000,000", "naïve café — ümlaut 😀 中文 text", "x\ty\r\nz  ", "", " ", "'Tis  o'er, 'twas!"]
+ODD = [
+    "Hello,  world!\n\n  3.14159 and 1,000,000",
+    "naïve café — ümlaut 😀 中文 text",
+    "x\ty\r\nz  ",
+    "",
+    " ",
+    "'Tis  o'er, 'twas!",
+]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,12 @@ S = TokenKind.SPECIAL
 
 
 def tiny_vocab(n_extra: int = 0) -> Vocab:
-    toks = [b"<s>", b"</s>"] + [bytes([c]) for c in range(97, 123)] + [b" the", b"ab"] + [b"x%d" % i for i in range(n_extra)]
+    toks = (
+        [b"<s>", b"</s>"]
+        + [bytes([c]) for c in range(97, 123)]
+        + [b" the", b"ab"]
+        + [b"x%d" % i for i in range(n_extra)]
+    )
     return Vocab(toks, [S, S] + [0] * (len(toks) - 2), roles={"bos": 0, "eos": 1}, name="tiny")
 
 
@@ -24,9 +29,18 @@ def tiny_lm(vocab_size: int, tied: bool, seed: int = 0):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=tied,
-                      bos_token_id=0, eos_token_id=1, pad_token_id=None)
+    cfg = LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        tie_word_embeddings=tied,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=None,
+    )
     m = LlamaForCausalLM(cfg).eval()
     if not tied:  # make the head clearly different from the embedding
         with torch.no_grad():
@@ -41,10 +55,12 @@ def logits(m, ids):
 
 # -- plans (no torch) ------------------------------------------------------------------------
 def test_match_by_bytes_roles_then_bytes_and_specials_by_text():
-    old = Vocab([b"<|endoftext|>", b"<|im_start|>", b" the", b"a", b"<x>"], [S, S, 0, 0, S],
-                roles={"eos": 0, "bos": 1})
-    new = Vocab([b"<pad>", b"<eos>", b"<bos>", b"a", b" the", b"<x>", b"<|im_start|>", b""],
-                [S, S, S, 0, 0, 0, S, TokenKind.UNUSED], roles={"pad": 0, "eos": 1, "bos": 2})
+    old = Vocab([b"<|endoftext|>", b"<|im_start|>", b" the", b"a", b"<x>"], [S, S, 0, 0, S], roles={"eos": 0, "bos": 1})
+    new = Vocab(
+        [b"<pad>", b"<eos>", b"<bos>", b"a", b" the", b"<x>", b"<|im_start|>", b""],
+        [S, S, S, 0, 0, 0, S, TokenKind.UNUSED],
+        roles={"pad": 0, "eos": 1, "bos": 2},
+    )
     n, o = match_by_bytes(old, new)
     # eos and bos by role; "a"/" the" by bytes; "<x>" is text in new but special in old: no match;
     # "<|im_start|>" special in both (and bos already took that old row: a row may be copied twice)
@@ -105,8 +121,11 @@ def test_identity_plan_keeps_logits_exactly(tied):
 def test_permuted_vocabulary_gives_permuted_logits(tied):
     old = tiny_vocab()
     perm = np.random.default_rng(0).permutation(len(old))  # new id j holds old token perm[j]
-    new = Vocab([old.tokens[i] for i in perm], [old.kinds[i] for i in perm],
-                roles={r: int(np.flatnonzero(perm == i)[0]) for r, i in old.roles.items()})
+    new = Vocab(
+        [old.tokens[i] for i in perm],
+        [old.kinds[i] for i in perm],
+        roles={r: int(np.flatnonzero(perm == i)[0]) for r, i in old.roles.items()},
+    )
     m = tiny_lm(len(old), tied)
     old_ids = [0, 5, 9, 28, 29]
     before = logits(m, old_ids)
@@ -160,9 +179,12 @@ def test_save_and_reload_tiny_model(tmp_path):
     hf = Tokenizer(models.BPE())
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     hf.decoder = decoders.ByteLevel()
-    hf.train_from_iterator(["the cat sat on the mat", "a dog and a cat"] * 20,
-                           trainers.BpeTrainer(vocab_size=300, special_tokens=["<s>", "</s>"],
-                                               initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    hf.train_from_iterator(
+        ["the cat sat on the mat", "a dog and a cat"] * 20,
+        trainers.BpeTrainer(
+            vocab_size=300, special_tokens=["<s>", "</s>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        ),
+    )
     hf.save(str(tmp_path / "tokenizer.json"))
     tok = load_tokenizer(tmp_path / "tokenizer.json")
     assert tok.vocab.roles == {"bos": 0, "eos": 1}

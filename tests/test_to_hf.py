@@ -9,11 +9,11 @@ disk and read back by AutoTokenizer and by tokforge.
 from __future__ import annotations
 
 import pytest
+from conftest import real_tokenizer
 
 from tokforge import TokenKind, corpus, load_tokenizer
 from tokforge.loaders import tiktoken_file
 from tokforge.loaders.to_hf import tiktoken_regex_for_hf, to_hf_tokenizer
-from conftest import real_tokenizer
 
 CONVERTED = ["gpt2", "whisper-multilingual", "tekken", "mistral-v1", "mistral-v3"]
 
@@ -78,8 +78,9 @@ def test_saved_tokenizer_json_reloads_the_same(name, tmp_path, flores_lines):
     assert auto(lines, add_special_tokens=False)["input_ids"] == tok.encode_batch(lines) == back.encode_batch(lines)
     assert back.vocab.tokens == tok.vocab.tokens and back.vocab.roles == tok.vocab.roles
     assert back.lossless and back.dummy_prefix == tok.dummy_prefix
-    assert {r: getattr(auto, f"{r}_token_id") for r in ("bos", "eos")} == \
-           {r: tok.vocab.roles.get(r) for r in ("bos", "eos")}
+    assert {r: getattr(auto, f"{r}_token_id") for r in ("bos", "eos")} == {
+        r: tok.vocab.roles.get(r) for r in ("bos", "eos")
+    }
 
 
 def test_dollar_means_end_of_text_as_in_tiktoken():
@@ -114,8 +115,16 @@ def test_surgery_saves_a_tiktoken_target(tmp_path):
 
     tok = real_tokenizer("gpt2")
     torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(vocab_size=len(tok.vocab), hidden_size=8, intermediate_size=16,
-                                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1))
+    model = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tok.vocab),
+            hidden_size=8,
+            intermediate_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+        )
+    )
     save_model(model, "gpt2", tmp_path / "out")
     auto = AutoTokenizer.from_pretrained(tmp_path / "out")
     assert auto("Hello world")["input_ids"] == [15496, 995] and auto.eos_token_id == 50256

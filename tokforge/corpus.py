@@ -57,8 +57,9 @@ def parse_langs(value: str | None, option: str = "--langs") -> list[str] | None:
         return None
     langs = [x.strip() for x in value.split(",")]
     if any(not x for x in langs):
-        raise InputError(f"empty language in {option}", where=value,
-                         fix="separate codes with commas: eng_Latn,fra_Latn")
+        raise InputError(
+            f"empty language in {option}", where=value, fix="separate codes with commas: eng_Latn,fra_Latn"
+        )
     dup = sorted({x for x in langs if langs.count(x) > 1})
     if dup:
         raise InputError(f"language repeated in {option}", where=", ".join(dup))
@@ -82,12 +83,15 @@ def _split_dir(root: Path, split: str) -> Path:
         raise InputError(f"unknown FLORES split {split!r}", fix="use dev or devtest")
     d = root / split
     if not d.is_dir():
-        raise InputError("FLORES-200 folder not found", where=str(d), fix="pass flores200:DIR where DIR holds dev/ and devtest/")
+        raise InputError(
+            "FLORES-200 folder not found", where=str(d), fix="pass flores200:DIR where DIR holds dev/ and devtest/"
+        )
     return d
 
 
-def read_flores(root: str | os.PathLike, split: str = "devtest", langs: list[str] | None = None,
-                limit: int | None = None) -> dict[str, list[str]]:
+def read_flores(
+    root: str | os.PathLike, split: str = "devtest", langs: list[str] | None = None, limit: int | None = None
+) -> dict[str, list[str]]:
     """Sentences per FLORES code (``eng_Latn``...), in the shared order; ``limit`` keeps the first N."""
     d = _split_dir(Path(root), split)
     langs = langs or flores_languages(root, split)
@@ -95,8 +99,11 @@ def read_flores(root: str | os.PathLike, split: str = "devtest", langs: list[str
     for lang in langs:
         f = d / f"{lang}.{split}"
         if not f.is_file():
-            raise InputError(f"FLORES has no {split} file for language {lang!r}", where=str(f),
-                             fix="use FLORES-200 codes such as eng_Latn, rus_Cyrl, zho_Hans")
+            raise InputError(
+                f"FLORES has no {split} file for language {lang!r}",
+                where=str(f),
+                fix="use FLORES-200 codes such as eng_Latn, rus_Cyrl, zho_Hans",
+            )
         lines = read_text(f).split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -111,11 +118,15 @@ def corpus_files(where: str, langs: list[str] | None = None) -> list[tuple[str, 
     if p.is_dir():
         files = sorted(p.glob("*.txt"))
         if not files:
-            raise InputError("corpus folder has no LANG.txt files", where=str(p), fix="add files named like eng_Latn.txt")
+            raise InputError(
+                "corpus folder has no LANG.txt files", where=str(p), fix="add files named like eng_Latn.txt"
+            )
     elif p.is_file():
         files = [p]
     else:
-        raise InputError("corpus not found", where=where, fix="pass a text file, a folder of LANG.txt, or flores200:DIR")
+        raise InputError(
+            "corpus not found", where=where, fix="pass a text file, a folder of LANG.txt, or flores200:DIR"
+        )
     by_lang = {f.stem: f for f in files}
     if langs:
         if p.is_file() and len(langs) == 1:  # one file, one requested language: the file is that language
@@ -123,8 +134,11 @@ def corpus_files(where: str, langs: list[str] | None = None) -> list[tuple[str, 
         missing = [x for x in langs if x not in by_lang]
         if missing:
             have = ", ".join(sorted(by_lang))
-            raise InputError(f"corpus has no text for language(s) {', '.join(missing)}", where=where,
-                             fix=f"it has: {have} (a folder needs LANG.txt files; a single file takes one language)")
+            raise InputError(
+                f"corpus has no text for language(s) {', '.join(missing)}",
+                where=where,
+                fix=f"it has: {have} (a folder needs LANG.txt files; a single file takes one language)",
+            )
         by_lang = {x: by_lang[x] for x in langs}
     return list(by_lang.items())
 
@@ -134,12 +148,19 @@ def iter_text_lines(path: str | os.PathLike) -> Iterator[str]:
     return (ln for ln in iter_lines(path) if ln.strip())
 
 
-HF_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow", ".csv": "csv",
-               ".txt": "text"}
+HF_BUILDERS = {
+    ".parquet": "parquet",
+    ".jsonl": "json",
+    ".json": "json",
+    ".arrow": "arrow",
+    ".csv": "csv",
+    ".txt": "text",
+}
 
 
-def iter_hf_rows(path: str, text_column: str = "text", lang_column: str | None = None,
-                 langs=None) -> Iterator[tuple[str, str]]:
+def iter_hf_rows(
+    path: str, text_column: str = "text", lang_column: str | None = None, langs=None
+) -> Iterator[tuple[str, str]]:
     """``(language, text)`` per row of a local HF dataset (a ``save_to_disk`` folder, read memory-mapped)
     or of data files (parquet, jsonl, arrow, csv, txt; a file, a folder or a glob), streamed. Without
     ``lang_column`` the language is the file or folder name (``eng_Latn.parquet`` -> ``eng_Latn``)."""
@@ -155,12 +176,18 @@ def iter_hf_rows(path: str, text_column: str = "text", lang_column: str | None =
         rows = ds.to_iterable_dataset()
         cols = ds.column_names
     else:
-        files = sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in HF_BUILDERS) if p.is_dir() else \
-            ([str(p)] if p.is_file() else sorted(glob.glob(path, recursive=True)))
+        files = (
+            sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in HF_BUILDERS)
+            if p.is_dir()
+            else ([str(p)] if p.is_file() else sorted(glob.glob(path, recursive=True)))
+        )
         files = [f for f in files if Path(f).suffix.lower() in HF_BUILDERS]
         if not files:
-            raise InputError("hf: corpus has no dataset and no data files", where=path,
-                             fix="pass a save_to_disk folder or .parquet/.jsonl/.arrow/.csv/.txt files")
+            raise InputError(
+                "hf: corpus has no dataset and no data files",
+                where=path,
+                fix="pass a save_to_disk folder or .parquet/.jsonl/.arrow/.csv/.txt files",
+            )
         kinds = {HF_BUILDERS[Path(f).suffix.lower()] for f in files}
         if len(kinds) > 1:
             raise InputError("hf: data files of several formats", where=path, fix="one format per corpus")
@@ -176,15 +203,15 @@ def iter_hf_rows(path: str, text_column: str = "text", lang_column: str | None =
     want = set(langs) if langs else None
     for row in rows:
         if text_column not in row:
-            raise InputError(f"hf: dataset has no column {text_column!r}", where=path,
-                             fix="columns: " + ", ".join(row))
+            raise InputError(f"hf: dataset has no column {text_column!r}", where=path, fix="columns: " + ", ".join(row))
         lang = str(row[lang_column]) if lang_column else default
         if want is None or lang in want:
             yield lang, str(row[text_column] or "")
 
 
-def read_corpus(spec: str, split: str = "devtest", langs: list[str] | None = None,
-                limit: int | None = None) -> dict[str, list[str]]:
+def read_corpus(
+    spec: str, split: str = "devtest", langs: list[str] | None = None, limit: int | None = None
+) -> dict[str, list[str]]:
     """Read ``flores200:DIR``, a text file (one language, named by its stem), or a folder of ``LANG.txt``.
 
     Returns lines (documents) per language; a requested language with no text is an error."""
@@ -195,7 +222,10 @@ def read_corpus(spec: str, split: str = "devtest", langs: list[str] | None = Non
     for lang, f in corpus_files(where, langs):
         lines = [ln for ln in read_text(f).split("\n") if ln.strip()]
         if not lines:
-            raise InputError("corpus has no text (the file is empty or blank)", where=str(f),
-                             fix="give it at least one non-empty line")
+            raise InputError(
+                "corpus has no text (the file is empty or blank)",
+                where=str(f),
+                fix="give it at least one non-empty line",
+            )
         out[lang] = lines[:limit] if limit else lines
     return out

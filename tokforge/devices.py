@@ -31,7 +31,8 @@ def resolve(name: str | None) -> str:
         if ":" in name:
             idx = name.split(":", 1)[1]
             if not idx.isdigit() or int(idx) >= torch.cuda.device_count():
-                raise InputError("no such CUDA device", where=name,
-                                 fix=f"this machine has {torch.cuda.device_count()} (cuda:0...)")
+                raise InputError(
+                    "no such CUDA device", where=name, fix=f"this machine has {torch.cuda.device_count()} (cuda:0...)"
+                )
         return name
     raise InputError(f"unknown device {name!r}", fix="use one of: " + ", ".join(DEVICES) + " (or cuda:N)")

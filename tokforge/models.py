@@ -41,14 +41,20 @@ def load_causal_lm(name_or_path: str | os.PathLike, device: str = "cpu", dtype=N
     src = str(name_or_path)
     if src in ARTIFACTS:
         if ARTIFACTS[src]["kind"] != "causal_lm":
-            raise LoadError("artifact is not a causal LM", where=src,
-                            fix="causal LMs: " + ", ".join(k for k, v in ARTIFACTS.items() if v["kind"] == "causal_lm"))
+            raise LoadError(
+                "artifact is not a causal LM",
+                where=src,
+                fix="causal LMs: " + ", ".join(k for k, v in ARTIFACTS.items() if v["kind"] == "causal_lm"),
+            )
         path, name = pull(src), src
     else:
         path, name = Path(src).expanduser(), Path(src).name
         if not (path / "config.json").is_file():
-            raise LoadError("not an HF model directory (no config.json)", where=src,
-                            fix="pass a folder saved with save_pretrained or a built-in name")
+            raise LoadError(
+                "not an HF model directory (no config.json)",
+                where=src,
+                fix="pass a folder saved with save_pretrained or a built-in name",
+            )
     hf_logging.set_verbosity_error()
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype or "float32").to(device)
     model.eval()

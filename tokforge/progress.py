@@ -56,15 +56,29 @@ def _fmt(v: Any) -> str:
 class _Rich(_Null):
     def __init__(self, total: int | None, desc: str, unit: str, leave: bool, initial: int = 0):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         super().__init__(total)
         self.n = initial
-        self._p = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn(unit), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                           TextColumn("{task.fields[post]}"), console=Console(file=sys.stderr),
-                           transient=not leave)
+        self._p = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(unit),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[post]}"),
+            console=Console(file=sys.stderr),
+            transient=not leave,
+        )
         self._p.start()
         self._task = self._p.add_task(desc, total=total, completed=initial, post="")
 
@@ -84,8 +98,7 @@ class _Rich(_Null):
             self._p = None
 
 
-def bar(total: int | None, desc: str = "", enabled: bool = True, unit: str = "", leave: bool = False,
-        initial: int = 0):
+def bar(total: int | None, desc: str = "", enabled: bool = True, unit: str = "", leave: bool = False, initial: int = 0):
     """A progress bar over ``total`` items (``None``: unknown total)."""
     if not (enabled and enabled_by_default()):
         b = _Null(total)

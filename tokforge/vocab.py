@@ -189,8 +189,11 @@ class Vocab:
         >>> v.unreachable_ids().tolist()
         [1]
         """
-        normal = {t for t, k in zip(self.tokens, self.kinds.tolist())
-                  if not k & (TokenKind.SPECIAL | TokenKind.UNUSED | TokenKind.BYTE_FALLBACK)}
+        normal = {
+            t
+            for t, k in zip(self.tokens, self.kinds.tolist())
+            if not k & (TokenKind.SPECIAL | TokenKind.UNUSED | TokenKind.BYTE_FALLBACK)
+        }
         fb = self.ids_with(TokenKind.BYTE_FALLBACK)
         shadowed = [int(i) for i in fb.tolist() if self.tokens[i] in normal]
         return np.union1d(self.ids_with(TokenKind.UNUSED), np.asarray(shadowed, dtype=np.int64)).astype(np.int64)
@@ -243,10 +246,14 @@ class Vocab:
         if d.get("format") != FORMAT:
             raise LoadError("not a tokforge vocabulary file", where=where, fix=f"expected format {FORMAT!r}")
         if d.get("version") != FORMAT_VERSION:
-            raise LoadError(f"unsupported vocabulary file version {d.get('version')}", where=where,
-                            fix=f"this tokforge reads version {FORMAT_VERSION}")
-        return cls([bytes.fromhex(t) for t in d["tokens"]], d["kinds"], d.get("roles"), d.get("name", ""),
-                   d.get("family", ""))
+            raise LoadError(
+                f"unsupported vocabulary file version {d.get('version')}",
+                where=where,
+                fix=f"this tokforge reads version {FORMAT_VERSION}",
+            )
+        return cls(
+            [bytes.fromhex(t) for t in d["tokens"]], d["kinds"], d.get("roles"), d.get("name", ""), d.get("family", "")
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the versioned JSON format (temp file, then rename)."""

@@ -8,15 +8,39 @@ def print_comparison(comparison: dict, source: str = "", title: str = "") -> Non
     from rich.console import Console
     from rich.table import Table
 
-    t = Table("language", "bits/byte original", "bits/byte new", "ratio", "tokens/byte old", "tokens/byte new",
-              "next-byte top-1 agreement", "round trip", title=title or None, caption=source or None)
+    t = Table(
+        "language",
+        "bits/byte original",
+        "bits/byte new",
+        "ratio",
+        "tokens/byte old",
+        "tokens/byte new",
+        "next-byte top-1 agreement",
+        "round trip",
+        title=title or None,
+        caption=source or None,
+    )
     for lang, r in comparison.items():
-        trip = "-" if lang == "mean" else ", ".join(
-            f"{side}: {r[k]}" for side, k in (("old", "round_trip_original"), ("new", "round_trip_new"))
-            if r.get(k, "exact") != "exact") or "exact"
-        t.add_row("mean of languages" if lang == "mean" else lang, f"{r['bpb_original']:.4f}", f"{r['bpb_new']:.4f}",
-                  f"{r['bpb_ratio']:.3f}", f"{r['tokens_per_byte_original']:.4f}", f"{r['tokens_per_byte_new']:.4f}",
-                  f"{r['next_byte_agreement']:.3f}" if "next_byte_agreement" in r else "-", trip)
+        trip = (
+            "-"
+            if lang == "mean"
+            else ", ".join(
+                f"{side}: {r[k]}"
+                for side, k in (("old", "round_trip_original"), ("new", "round_trip_new"))
+                if r.get(k, "exact") != "exact"
+            )
+            or "exact"
+        )
+        t.add_row(
+            "mean of languages" if lang == "mean" else lang,
+            f"{r['bpb_original']:.4f}",
+            f"{r['bpb_new']:.4f}",
+            f"{r['bpb_ratio']:.3f}",
+            f"{r['tokens_per_byte_original']:.4f}",
+            f"{r['tokens_per_byte_new']:.4f}",
+            f"{r['next_byte_agreement']:.3f}" if "next_byte_agreement" in r else "-",
+            trip,
+        )
     Console().print(t)
 
 
@@ -26,11 +50,26 @@ def print_heal(report: dict) -> None:
     from rich.table import Table
 
     ev = report["evaluation"]
-    t = Table("language", "teacher bits/byte", "before", "after", "ratio before", "ratio after", "gap closed",
-              title=f"heal: {report['steps']} steps, loss {report['config']['loss']}", caption=ev["texts"])
+    t = Table(
+        "language",
+        "teacher bits/byte",
+        "before",
+        "after",
+        "ratio before",
+        "ratio after",
+        "gap closed",
+        title=f"heal: {report['steps']} steps, loss {report['config']['loss']}",
+        caption=ev["texts"],
+    )
     for lang, r in ev["comparison"].items():
         gap = r.get("gap_closed")
-        t.add_row("mean of languages" if lang == "mean" else lang, f"{r['bpb_teacher']:.4f}", f"{r['bpb_before']:.4f}",
-                  f"{r['bpb_after']:.4f}", f"{r['ratio_before']:.3f}", f"{r['ratio_after']:.3f}",
-                  "-" if gap is None else f"{100 * gap:.0f}%")
+        t.add_row(
+            "mean of languages" if lang == "mean" else lang,
+            f"{r['bpb_teacher']:.4f}",
+            f"{r['bpb_before']:.4f}",
+            f"{r['bpb_after']:.4f}",
+            f"{r['ratio_before']:.3f}",
+            f"{r['ratio_after']:.3f}",
+            "-" if gap is None else f"{100 * gap:.0f}%",
+        )
     Console().print(t)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..options import examples, format_option, quiet, verbose_option
 from tokforge.corpus import SPLITS
+
+from ..options import examples, format_option, quiet, verbose_option
 
 EPILOG = examples(
     "tokforge audit gpt2 smollm2-135m gemma3-270m --reference none",
@@ -34,18 +35,24 @@ def _check_inputs(corpora, merge, out) -> None:
         if spec.startswith("flores200:") or spec.startswith("hf:"):
             where = spec.split(":", 1)[1]
             if spec.startswith("flores200:") and not Path(where).is_dir():
-                raise InputError("FLORES-200 folder not found", where=where, fix="pass flores200:DIR holding dev/ devtest/")
+                raise InputError(
+                    "FLORES-200 folder not found", where=where, fix="pass flores200:DIR holding dev/ devtest/"
+                )
             continue
         p = Path(spec)
         if not p.exists():
-            raise InputError("corpus not found", where=spec, fix="pass a text file, a folder of LANG.txt, "
-                                                                  "flores200:DIR or hf:PATH")
+            raise InputError(
+                "corpus not found", where=spec, fix="pass a text file, a folder of LANG.txt, flores200:DIR or hf:PATH"
+            )
         if p.is_file() and p.stat().st_size == 0:
             raise InputError("corpus file is empty", where=spec)
     for m in merge:
         if not (Path(m) / "corpus_stats.json.gz").is_file():
-            raise InputError("not a shard folder (no corpus_stats.json.gz)", where=m,
-                             fix="pass --out folders of tokforge audit --shard I/N runs")
+            raise InputError(
+                "not a shard folder (no corpus_stats.json.gz)",
+                where=m,
+                fix="pass --out folders of tokforge audit --shard I/N runs",
+            )
     from tokforge.audit.report import check_out
 
     check_out(out)
@@ -53,40 +60,101 @@ def _check_inputs(corpora, merge, out) -> None:
 
 @click.command("audit", epilog=EPILOG)
 @click.argument("tokenizers", nargs=-1, required=True)
-@click.option("--corpus", "corpora", multiple=True, metavar="SPEC",
-              help="flores200:DIR, hf:PATH (HF dataset folder or parquet/jsonl/arrow/csv/txt files, streamed), a text "
-                   "file, or a folder of LANG.txt (repeatable). Default: built-in parallel phrases from pycountry.")
-@click.option("--out", default="tokforge-audit", show_default=True, type=click.Path(file_okay=False),
-              help="Output folder for report.json, CSV tables and report.html.")
-@click.option("--reference", type=click.Choice(["default", "none"]), default="default", show_default=True,
-              help="default: add the built-in panel (gpt2, whisper-multilingual, mistral-v3, tekken, smollm2-135m, "
-                   "gemma3-270m) as context rows; none: only the tokenizers given.")
+@click.option(
+    "--corpus",
+    "corpora",
+    multiple=True,
+    metavar="SPEC",
+    help="flores200:DIR, hf:PATH (HF dataset folder or parquet/jsonl/arrow/csv/txt files, streamed), a text "
+    "file, or a folder of LANG.txt (repeatable). Default: built-in parallel phrases from pycountry.",
+)
+@click.option(
+    "--out",
+    default="tokforge-audit",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder for report.json, CSV tables and report.html.",
+)
+@click.option(
+    "--reference",
+    type=click.Choice(["default", "none"]),
+    default="default",
+    show_default=True,
+    help="default: add the built-in panel (gpt2, whisper-multilingual, mistral-v3, tekken, smollm2-135m, "
+    "gemma3-270m) as context rows; none: only the tokenizers given.",
+)
 @click.option("--baseline", default="eng_Latn", show_default=True, help="Language that parity is relative to.")
-@click.option("--split", default="devtest", type=click.Choice(list(SPLITS)), show_default=True, help="FLORES-200 split.")
+@click.option(
+    "--split", default="devtest", type=click.Choice(list(SPLITS)), show_default=True, help="FLORES-200 split."
+)
 @click.option("--langs", default=None, help="Comma-separated FLORES codes to keep (e.g. eng_Latn,rus_Cyrl).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Keep the first N lines per language.")
-@click.option("--viewer-langs", default=None, help="Languages for the token viewer (default: English, Russian, "
-                                                   "Chinese, Hindi, Arabic; plus code and numbers).")
+@click.option(
+    "--viewer-langs",
+    default=None,
+    help="Languages for the token viewer (default: English, Russian, Chinese, Hindi, Arabic; plus code and numbers).",
+)
 @click.option("--text-column", default="text", show_default=True, help="hf: corpora: column with the text.")
 @click.option("--lang-column", default=None, help="hf: corpora: column with the language (default: the path's name).")
-@click.option("--num-proc", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes for the corpus pass (each encodes one shard; results are merged).")
-@click.option("--shard", default=None, metavar="I/N", help="Encode only shard I of N of the corpus and write "
-                                                            "corpus_stats.json.gz for --merge.")
-@click.option("--merge", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
-              help="Merge the corpus statistics of these --shard output folders instead of reading a corpus.")
+@click.option(
+    "--num-proc",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes for the corpus pass (each encodes one shard; results are merged).",
+)
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Encode only shard I of N of the corpus and write corpus_stats.json.gz for --merge.",
+)
+@click.option(
+    "--merge",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Merge the corpus statistics of these --shard output folders instead of reading a corpus.",
+)
 @click.option("--diff", nargs=2, default=None, metavar="A B", help="List tokens only in A and only in B.")
 @click.option("--no-corpus", is_flag=True, help="Vocabulary metrics only (Qtok's scope).")
-@click.option("--reachability/--no-reachability", default=None,
-              help="Check that every token's own text encodes back to it (one encode of the whole vocabulary). "
-                   "Default: on with a corpus, off with --no-corpus.")
+@click.option(
+    "--reachability/--no-reachability",
+    default=None,
+    help="Check that every token's own text encodes back to it (one encode of the whole vocabulary). "
+    "Default: on with a corpus, off with --no-corpus.",
+)
 @click.option("--no-html", is_flag=True, help="Skip report.html.")
-@click.option("--static", is_flag=True, help="report.html with PNG charts (also written as chart-NN.png) instead of "
-                                             "the interactive page.")
+@click.option(
+    "--static",
+    is_flag=True,
+    help="report.html with PNG charts (also written as chart-NN.png) instead of the interactive page.",
+)
 @format_option
 @verbose_option
-def command(tokenizers, corpora, out, reference, baseline, split, langs, limit, viewer_langs, text_column, lang_column,
-            num_proc, shard, merge, diff, no_corpus, reachability, no_html, static, fmt, verbose):
+def command(
+    tokenizers,
+    corpora,
+    out,
+    reference,
+    baseline,
+    split,
+    langs,
+    limit,
+    viewer_langs,
+    text_column,
+    lang_column,
+    num_proc,
+    shard,
+    merge,
+    diff,
+    no_corpus,
+    reachability,
+    no_html,
+    static,
+    fmt,
+    verbose,
+):
     """Audit one or more TOKENIZERS (files, folders, built-in names) and write a report.
 
     The report folder holds report.html (interactive, self-contained, opens offline), report.json and CSV
@@ -109,20 +177,49 @@ def command(tokenizers, corpora, out, reference, baseline, split, langs, limit, 
     if num_proc > 1 and corpus not in (None, False) and not merge:
         from tokforge.audit.parallel import audit_parallel
 
-        rep = audit_parallel(list(tokenizers), corpus, num_proc, baseline=baseline, split=split,
-                             langs=langs, limit=limit, reachability=reachability, reference=reference,
-                             viewer_langs=viewer_langs, text_column=text_column, lang_column=lang_column,
-                             diff=tuple(diff) if diff else None, format=fmt, progress=True)
+        rep = audit_parallel(
+            list(tokenizers),
+            corpus,
+            num_proc,
+            baseline=baseline,
+            split=split,
+            langs=langs,
+            limit=limit,
+            reachability=reachability,
+            reference=reference,
+            viewer_langs=viewer_langs,
+            text_column=text_column,
+            lang_column=lang_column,
+            diff=tuple(diff) if diff else None,
+            format=fmt,
+            progress=True,
+        )
     else:
-        rep = audit(list(tokenizers), corpus, baseline=baseline, split=split, langs=langs, limit=limit,
-                    diff=tuple(diff) if diff else None, reachability=reachability, reference=reference,
-                    viewer_langs=viewer_langs, shard=sh, merge=merge, text_column=text_column,
-                    lang_column=lang_column, format=fmt)
+        rep = audit(
+            list(tokenizers),
+            corpus,
+            baseline=baseline,
+            split=split,
+            langs=langs,
+            limit=limit,
+            diff=tuple(diff) if diff else None,
+            reachability=reachability,
+            reference=reference,
+            viewer_langs=viewer_langs,
+            shard=sh,
+            merge=merge,
+            text_column=text_column,
+            lang_column=lang_column,
+            format=fmt,
+        )
     path = rep.save(out, html=not no_html, static=static)
     con = Console()
     rep.print(con if con.is_terminal else None)
     con.print(f"report: {path}/report.html, {path}/report.json", highlight=False)
     if rep.failed:
         names = ", ".join(f["tokenizer"] for f in rep.failed)
-        raise LoadError(f"{len(rep.failed)} of {len(tokenizers)} tokenizers failed ({names}); "
-                        f"the report of the others was written to {path}", fix="see the warnings above")
+        raise LoadError(
+            f"{len(rep.failed)} of {len(tokenizers)} tokenizers failed ({names}); "
+            f"the report of the others was written to {path}",
+            fix="see the warnings above",
+        )

@@ -26,9 +26,16 @@ def _load(names, device: str, mode: str):
 
 
 _model_opts = [
-    click.option("--model", "-m", "names", multiple=True, default=["smollm2-135m"], show_default=True, help=MODELS_HELP),
-    click.option("--mode", type=click.Choice(MODES), default="mixture", show_default=True,
-                 help="How several --model are combined per byte (bayes: posterior weights; switch: fixed share)."),
+    click.option(
+        "--model", "-m", "names", multiple=True, default=["smollm2-135m"], show_default=True, help=MODELS_HELP
+    ),
+    click.option(
+        "--mode",
+        type=click.Choice(MODES),
+        default="mixture",
+        show_default=True,
+        help="How several --model are combined per byte (bayes: posterior weights; switch: fixed share).",
+    ),
     click.option("--device", default="cpu", show_default=True),
 ]
 

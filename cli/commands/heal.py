@@ -11,27 +11,39 @@ from tokforge.transplant.heal.student import TRAIN_MODES
 EXAMPLES = """
 \b
 Examples:
-  tokforge heal smollm2-gemma --corpus flores200:../shared/data/flores200 --langs eng_Latn,fra_Latn --out healed --steps 100
+  tokforge heal smollm2-gemma --corpus flores200:../shared/data/flores200 --langs eng_Latn --out healed --steps 100
   tokforge heal smollm2-gemma --corpus notes.txt --out healed --minutes 30 --loss alm=1,lm=0.1
-  accelerate launch --multi_gpu --num_processes 2 -m tokforge heal smollm2-gemma --corpus notes.txt --out healed --steps 50
+  accelerate launch --multi_gpu --num_processes 2 -m tokforge heal smollm2-gemma --corpus notes.txt --out healed
 """
 
 
 @click.command("heal", epilog=EXAMPLES)
 @click.argument("student", type=click.Path(exists=True, file_okay=False))
 @click.option("--teacher", default=None, help="The original model (default: the one in DIR/transplant_report.json).")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              help="Training text, repeatable: a text file, a folder of LANG.txt, flores200:DIR, hf:PATH.")
+@click.option(
+    "--corpus",
+    "corpora",
+    multiple=True,
+    required=True,
+    help="Training text, repeatable: a text file, a folder of LANG.txt, flores200:DIR, hf:PATH.",
+)
 @click.option("--langs", default=None, help="Comma-separated languages to read from the corpora.")
-@click.option("--split", default="dev", show_default=True, type=click.Choice(["dev", "devtest"]),
-              help="FLORES split to train on.")
+@click.option(
+    "--split", default="dev", show_default=True, type=click.Choice(["dev", "devtest"]), help="FLORES split to train on."
+)
 @click.option("--text-column", default="text", show_default=True, help="Text column of an hf: corpus.")
 @click.option("--lang-column", default=None, help="Language column of an hf: corpus.")
-@click.option("--eval", "eval_spec", default=None,
-              help="Held-out evaluation text (file, folder, flores200:DIR = its devtest); default: lines held out "
-                   "from the corpus by hash (--heldout).")
+@click.option(
+    "--eval",
+    "eval_spec",
+    default=None,
+    help="Held-out evaluation text (file, folder, flores200:DIR = its devtest); default: lines held out "
+    "from the corpus by hash (--heldout).",
+)
 @click.option("--heldout", default=0.1, show_default=True, type=click.FloatRange(0, 1, max_open=True))
-@click.option("--eval-limit", default=40, show_default=True, type=click.IntRange(1), help="Evaluation lines per language.")
+@click.option(
+    "--eval-limit", default=40, show_default=True, type=click.IntRange(1), help="Evaluation lines per language."
+)
 @click.option("--out", required=True, type=click.Path(), help="Output HF model directory.")
 @click.option("--steps", default=None, type=click.IntRange(1), help="Optimiser steps (default 200 unless --minutes).")
 @click.option("--minutes", default=None, type=click.FloatRange(0, min_open=True), help="Wall-time budget for training.")
@@ -42,17 +54,48 @@ Examples:
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Windows per step.")
 @click.option("--seq-bytes", default=512, show_default=True, type=click.IntRange(16), help="Bytes per window.")
 @click.option("--divergence", default="binary_kl", show_default=True, type=click.Choice(list(DIVERGENCES)))
-@click.option("--tau", default=1.0, show_default=True, type=click.FloatRange(0, min_open=True),
-              help="ALM binarisation temperature.")
+@click.option(
+    "--tau",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="ALM binarisation temperature.",
+)
 @click.option("--save-every", default=50, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(list(DEVICES)))
 @click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp32"]))
 @click.option("--resume", is_flag=True, help="Continue the unfinished run in --out.")
 @click.option("--force", is_flag=True, help="Replace an existing --out directory.")
-def command(student, teacher, corpora, langs, split, text_column, lang_column, eval_spec, heldout, eval_limit, out,
-            steps, minutes, loss, train_mode, train_copied, lr, batch_size, seq_bytes, divergence, tau, save_every, seed,
-            device, precision, resume, force):
+def command(
+    student,
+    teacher,
+    corpora,
+    langs,
+    split,
+    text_column,
+    lang_column,
+    eval_spec,
+    heldout,
+    eval_limit,
+    out,
+    steps,
+    minutes,
+    loss,
+    train_mode,
+    train_copied,
+    lr,
+    batch_size,
+    seq_bytes,
+    divergence,
+    tau,
+    save_every,
+    seed,
+    device,
+    precision,
+    resume,
+    force,
+):
     """Heal STUDENT (a folder from `tokforge transplant`) by self-distillation from its original model."""
     from tokforge.corpus import parse_langs
     from tokforge.transplant.heal.api import heal_dir
@@ -61,13 +104,37 @@ def command(student, teacher, corpora, langs, split, text_column, lang_column, e
 
     from ._common import print_heal
 
-    cfg = HealConfig(loss=loss, steps=steps if steps or minutes else 200, minutes=minutes, batch_size=batch_size,
-                     seq_bytes=seq_bytes, lr=lr, train=train_mode, train_copied=train_copied, divergence=divergence,
-                     tau=tau, save_every=save_every, seed=seed, precision=precision)
+    cfg = HealConfig(
+        loss=loss,
+        steps=steps if steps or minutes else 200,
+        minutes=minutes,
+        batch_size=batch_size,
+        seq_bytes=seq_bytes,
+        lr=lr,
+        train=train_mode,
+        train_copied=train_copied,
+        divergence=divergence,
+        tau=tau,
+        save_every=save_every,
+        seed=seed,
+        precision=precision,
+    )
     lang_list = parse_langs(langs)
     sources = [Source(c, tuple(lang_list) if lang_list else None, split, text_column, lang_column) for c in corpora]
-    _, report = heal_dir(student, sources, cfg, teacher=teacher, eval_spec=eval_spec, eval_langs=lang_list,
-                         eval_limit=eval_limit, heldout=heldout, out=out, resume=resume, force=force, device=device)
+    _, report = heal_dir(
+        student,
+        sources,
+        cfg,
+        teacher=teacher,
+        eval_spec=eval_spec,
+        eval_langs=lang_list,
+        eval_limit=eval_limit,
+        heldout=heldout,
+        out=out,
+        resume=resume,
+        force=force,
+        device=device,
+    )
     if report:  # the main process of a multi-process run
         print_heal(report)
         click.echo(f"saved {out} (report: {out}/heal_report.json)")

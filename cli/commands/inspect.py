@@ -18,11 +18,14 @@ def _kind_names(k: int) -> str:
     return "+".join(names) or "normal"
 
 
-@click.command("inspect", epilog=examples(
-    "tokforge inspect gpt2 'Hello, world!'",
-    "tokforge inspect gemma3-270m 'Привет, мир' --special",
-    "tokforge inspect path/to/tokenizer.model --format sentencepiece",
-))
+@click.command(
+    "inspect",
+    epilog=examples(
+        "tokforge inspect gpt2 'Hello, world!'",
+        "tokforge inspect gemma3-270m 'Привет, мир' --special",
+        "tokforge inspect path/to/tokenizer.model --format sentencepiece",
+    ),
+)
 @click.argument("tokenizer")
 @click.argument("text", required=False)
 @click.option("--special", is_flag=True, help="Add the tokenizer's special tokens (e.g. BOS) when encoding.")
@@ -36,8 +39,10 @@ def command(tokenizer, text, special, fmt, verbose):
     tok = load_tokenizer(tokenizer, format=fmt)
     v = tok.vocab
     con = Console()
-    con.print(f"[bold]{tok.name}[/]  {len(v):,} tokens  family={v.family}  "
-              f"dummy_prefix={tok.dummy_prefix}  lossless={tok.lossless}  source={tok.source}")
+    con.print(
+        f"[bold]{tok.name}[/]  {len(v):,} tokens  family={v.family}  "
+        f"dummy_prefix={tok.dummy_prefix}  lossless={tok.lossless}  source={tok.source}"
+    )
     counts = Counter(_kind_names(int(k)) for k in v.kinds.tolist())
     con.print("kinds: " + ", ".join(f"{k}={n:,}" for k, n in counts.most_common()))
     con.print("roles: " + (", ".join(f"{r}={i} {v.tokens[i]!r}" for r, i in v.roles.items()) or "none"))
@@ -49,5 +54,7 @@ def command(tokenizer, text, special, fmt, verbose):
         t.add_row(str(n), str(i), repr(v.tokens[i]), _kind_names(int(v.kinds[i])))
     con.print(t)
     nbytes = len(text.encode("utf-8"))
-    con.print(f"{len(ids)} tokens, {nbytes} bytes, {nbytes / max(len(ids), 1):.2f} bytes/token; "
-              f"round trip {'exact' if tok.decode_bytes(ids) == text.encode() else 'LOSSY'}")
+    con.print(
+        f"{len(ids)} tokens, {nbytes} bytes, {nbytes / max(len(ids), 1):.2f} bytes/token; "
+        f"round trip {'exact' if tok.decode_bytes(ids) == text.encode() else 'LOSSY'}"
+    )

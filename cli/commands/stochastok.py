@@ -63,8 +63,11 @@ def read_sequences(path: Path, tok, whole: bool) -> list[list[int]]:
                 raise InputError("line is not JSON", where=f"{path}:{n}", fix="one JSON list of ids per line") from None
             ids = obj.get("input_ids") if isinstance(obj, dict) else obj
             if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-                raise InputError("expected a list of integer token ids", where=f"{path}:{n}",
-                                 fix='e.g. [464, 2068] or {"input_ids": [464, 2068]}')
+                raise InputError(
+                    "expected a list of integer token ids",
+                    where=f"{path}:{n}",
+                    fix='e.g. [464, 2068] or {"input_ids": [464, 2068]}',
+                )
             seqs.append(ids)
         return seqs
     text = read_text(path)
@@ -72,11 +75,15 @@ def read_sequences(path: Path, tok, whole: bool) -> list[list[int]]:
     return tok.encode_batch(docs)
 
 
-@click.command("stochastok", epilog=examples(
-    "tokforge stochastok ../shared/data/english/tinyshakespeare.txt --tokenizer gpt2 --p 0.1 --out expanded.jsonl",
-    "tokforge stochastok ../shared/data/english/tinyshakespeare.txt -t smollm2-135m --p 0.3 --seed 7 --whole --out one.jsonl",
-    "tokforge stochastok expanded.jsonl -t gpt2 --contract --out canonical.jsonl",
-))
+@click.command(
+    "stochastok",
+    epilog=examples(
+        "tokforge stochastok ../shared/data/english/tinyshakespeare.txt --tokenizer gpt2 --p 0.1 --out expanded.jsonl",
+        "tokforge stochastok ../shared/data/english/tinyshakespeare.txt -t smollm2-135m --p 0.3 --seed 7 --whole"
+        " --out one.jsonl",
+        "tokforge stochastok expanded.jsonl -t gpt2 --contract --out canonical.jsonl",
+    ),
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tokenizer", "-t", required=True, help="Tokenizer: built-in name, file or folder.")
 @click.option("--p", "p", type=float, default=0.1, show_default=True, help="Expected split attempts per token.")
@@ -107,5 +114,8 @@ def command(file, tokenizer, p, seed, out, whole, do_contract, fmt, verbose):
         atomic_write_text(out, body)
     n_in, n_out = sum(map(len, seqs)), sum(map(len, new))
     change = (n_out - n_in) / max(n_in, 1)
-    click.echo(f"{len(seqs)} sequences, {n_in:,} -> {n_out:,} tokens ({change:+.1%}) with {tok.name}, p={p}, "
-               f"seed={seed}" + (f" -> {out}" if out else ""), err=True)
+    click.echo(
+        f"{len(seqs)} sequences, {n_in:,} -> {n_out:,} tokens ({change:+.1%}) with {tok.name}, p={p}, "
+        f"seed={seed}" + (f" -> {out}" if out else ""),
+        err=True,
+    )

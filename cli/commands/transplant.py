@@ -20,30 +20,80 @@ Examples:
 @click.argument("model")
 @click.option("--tokenizer", "new", required=True, help="New tokenizer: file, folder, or built-in name.")
 @click.option("--out", required=True, type=click.Path(), help="Output HF model directory.")
-@click.option("--method", default="hybrid", show_default=True, type=click.Choice(list(METHODS)),
-              help="How new rows are made (tokforge.transplant.registry.METHODS).")
+@click.option(
+    "--method",
+    default="hybrid",
+    show_default=True,
+    type=click.Choice(list(METHODS)),
+    help="How new rows are made (tokforge.transplant.registry.METHODS).",
+)
 @click.option("--donor", default=None, help="Model that already speaks the new tokenizer (needed by omp).")
-@click.option("--eval", "eval_spec", default=None,
-              help="Evaluation text: flores200:DIR, a text file, a folder of LANG.txt, or 'none' (default: FLORES devtest).")
+@click.option(
+    "--eval",
+    "eval_spec",
+    default=None,
+    help="Evaluation text: flores200:DIR, a text file, a folder of LANG.txt, or 'none' (default: FLORES devtest).",
+)
 @click.option("--langs", default=None, help="Comma-separated languages to evaluate (FLORES codes).")
-@click.option("--limit", default=40, show_default=True, type=click.IntRange(1),
-              help="Sentences/lines per language to evaluate.")
-@click.option("--option", "opts", multiple=True, metavar="NAME=VALUE",
-              help="Method option, repeatable; unknown names are an error (hybrid: w, k, temperature, threshold...).")
-@click.option("--hypernet", "hypernet_dir", default=None, type=click.Path(),
-              help="Trained hypernetwork folder (tokforge hypernet train), for --method hypernet.")
+@click.option(
+    "--limit", default=40, show_default=True, type=click.IntRange(1), help="Sentences/lines per language to evaluate."
+)
+@click.option(
+    "--option",
+    "opts",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Method option, repeatable; unknown names are an error (hybrid: w, k, temperature, threshold...).",
+)
+@click.option(
+    "--hypernet",
+    "hypernet_dir",
+    default=None,
+    type=click.Path(),
+    help="Trained hypernetwork folder (tokforge hypernet train), for --method hypernet.",
+)
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(list(DEVICES)))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing --out directory.")
-@click.option("--heal-steps", default=0, show_default=True, type=click.IntRange(0),
-              help="Then heal the model this many steps (tokforge heal with its defaults); 0: no healing.")
-@click.option("--heal-minutes", default=None, type=click.FloatRange(0, min_open=True),
-              help="Then heal the model for this long instead of --heal-steps.")
-@click.option("--heal-corpus", "heal_corpora", multiple=True,
-              help="Healing text (repeatable; default: FLORES dev of the evaluation languages).")
+@click.option(
+    "--heal-steps",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Then heal the model this many steps (tokforge heal with its defaults); 0: no healing.",
+)
+@click.option(
+    "--heal-minutes",
+    default=None,
+    type=click.FloatRange(0, min_open=True),
+    help="Then heal the model for this long instead of --heal-steps.",
+)
+@click.option(
+    "--heal-corpus",
+    "heal_corpora",
+    multiple=True,
+    help="Healing text (repeatable; default: FLORES dev of the evaluation languages).",
+)
 @click.option("--heal-loss", default="alm", show_default=True, help="Loss for healing (see tokforge heal --loss).")
-def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hypernet_dir, device, seed, force,
-            heal_steps, heal_minutes, heal_corpora, heal_loss):
+def command(
+    model,
+    new,
+    out,
+    method,
+    donor,
+    eval_spec,
+    langs,
+    limit,
+    opts,
+    hypernet_dir,
+    device,
+    seed,
+    force,
+    heal_steps,
+    heal_minutes,
+    heal_corpora,
+    heal_loss,
+):
     """Rewrite MODEL's embeddings for the tokenizer NEW; save to OUT with transplant_report.json."""
     from tokforge.corpus import parse_langs
     from tokforge.errors import InputError
@@ -65,16 +115,33 @@ def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hyper
         check_out_dir(final_out, force)
     if hypernet_dir is not None:
         if method != "hypernet":
-            raise InputError("--hypernet only applies to the hypernet method", where=f"--method {method}",
-                             fix="add --method hypernet")
+            raise InputError(
+                "--hypernet only applies to the hypernet method",
+                where=f"--method {method}",
+                fix="add --method hypernet",
+            )
         options["hypernet"] = hypernet_dir
     evaluate = (eval_spec or "").lower() != "none"
-    _, report = transplant(model, new, method=method, donor=donor, eval_spec=eval_spec if evaluate else None,
-                           eval_langs=parse_langs(langs), eval_limit=limit, evaluate=evaluate,
-                           device=device, options=options, seed=seed, out=out, force=force or heal)
+    _, report = transplant(
+        model,
+        new,
+        method=method,
+        donor=donor,
+        eval_spec=eval_spec if evaluate else None,
+        eval_langs=parse_langs(langs),
+        eval_limit=limit,
+        evaluate=evaluate,
+        device=device,
+        options=options,
+        seed=seed,
+        out=out,
+        force=force or heal,
+    )
     p = report["plan"]["input"]
-    click.echo(f"{report['method']}: {report['plan']['n_old']:,} -> {report['plan']['n_new']:,} rows; "
-               + ", ".join(f"{k.lower()}={v:,}" for k, v in p["sources"].items()))
+    click.echo(
+        f"{report['method']}: {report['plan']['n_old']:,} -> {report['plan']['n_new']:,} rows; "
+        + ", ".join(f"{k.lower()}={v:,}" for k, v in p["sources"].items())
+    )
     ev = report["evaluation"]
     if "comparison" in ev:
         print_comparison(ev["comparison"], ev["texts"])
@@ -90,9 +157,18 @@ def command(model, new, out, method, donor, eval_spec, langs, limit, opts, hyper
     from ._common import print_heal
 
     try:
-        _, rep = heal_dir(out, sources, heal_cfg, eval_spec=eval_spec if (eval_spec or "").lower() != "none" else None,
-                          eval_langs=parse_langs(langs), eval_limit=limit, out=final_out, force=force, device=device,
-                          keep_files=("transplant_report.json",))
+        _, rep = heal_dir(
+            out,
+            sources,
+            heal_cfg,
+            eval_spec=eval_spec if (eval_spec or "").lower() != "none" else None,
+            eval_langs=parse_langs(langs),
+            eval_limit=limit,
+            out=final_out,
+            force=force,
+            device=device,
+            keep_files=("transplant_report.json",),
+        )
     finally:
         shutil.rmtree(out, ignore_errors=True)
     print_heal(rep)

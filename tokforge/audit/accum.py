@@ -58,12 +58,17 @@ class LangAcc:
     def row(self, n_text: int, vocab_size: int) -> dict:
         unspaced = self.words == 0 or self.chars / self.words > cm.UNSPACED_CHARS_PER_WORD
         return {
-            "tokens": self.tokens, "bytes": self.bytes, "chars": self.chars, "words": self.words,
-            "lines": self.lines, "bytes_per_token": cm.bytes_per_token(self.bytes, self.tokens),
+            "tokens": self.tokens,
+            "bytes": self.bytes,
+            "chars": self.chars,
+            "words": self.words,
+            "lines": self.lines,
+            "bytes_per_token": cm.bytes_per_token(self.bytes, self.tokens),
             "chars_per_token": cm.bytes_per_token(self.chars, self.tokens),
             "fertility": cm.fertility(self.tokens, self.chars if unspaced else self.words),
             "fertility_unit": "char" if unspaced else "word",
-            "split_word_share": float("nan") if unspaced or not self.aligned or not self.words
+            "split_word_share": float("nan")
+            if unspaced or not self.aligned or not self.words
             else self.split_words / self.words,
             "unk_rate": self.unk / self.tokens if self.tokens else 0.0,
             "utilisation": cm.utilisation(self.hist, n_text),
@@ -72,16 +77,17 @@ class LangAcc:
 
     def to_json(self) -> dict:
         nz = np.flatnonzero(self.hist)
-        d = {k: getattr(self, k) for k in ("lines", "tokens", "bytes", "chars", "words", "split_words", "aligned",
-                                            "unk", "key_tokens")}
+        d = {
+            k: getattr(self, k)
+            for k in ("lines", "tokens", "bytes", "chars", "words", "split_words", "aligned", "unk", "key_tokens")
+        }
         return {**d, "hist_ids": nz.tolist(), "hist_counts": self.hist[nz].tolist()}
 
     @classmethod
     def from_json(cls, d: dict, vocab_size: int) -> "LangAcc":
         h = np.zeros(vocab_size, dtype=np.int64)
         h[np.asarray(d["hist_ids"], dtype=np.int64)] = d["hist_counts"]
-        a = cls(h, **{k: d[k] for k in ("lines", "tokens", "bytes", "chars", "words", "split_words", "aligned",
-                                        "unk")})
+        a = cls(h, **{k: d[k] for k in ("lines", "tokens", "bytes", "chars", "words", "split_words", "aligned", "unk")})
         a.key_tokens = dict(d.get("key_tokens", {}))
         return a
 
@@ -105,8 +111,9 @@ class TokAcc:
         ids = np.fromiter(chain.from_iterable(enc), dtype=np.int64, count=int(counts.sum()))
         return ids, counts
 
-    def add(self, lang: str, st: cm.TextStats, ids: np.ndarray, counts: np.ndarray,
-            keys: list[str] | None = None) -> None:
+    def add(
+        self, lang: str, st: cm.TextStats, ids: np.ndarray, counts: np.ndarray, keys: list[str] | None = None
+    ) -> None:
         """Add one language's lines (their text statistics and their already-encoded ids)."""
         a = self.langs.get(lang)
         if a is None:
@@ -156,9 +163,8 @@ class CorpusStats:
         """``add`` every ``(lang, lines, keys)`` batch, encoding batch k+1 in a second thread while
         batch k's statistics are computed (the backends release the GIL while they encode).
         ``on_batch(lang, lines)`` is called after each batch (progress)."""
-        from concurrent.futures import ThreadPoolExecutor
-
         import gc
+        from concurrent.futures import ThreadPoolExecutor
 
         was = gc.isenabled()
         gc.disable()  # see _no_gc
@@ -206,9 +212,9 @@ class CorpusStats:
             ids, counts = encoded[name]
             li = ti = 0
             for (x, g, k), st in zip(groups, stats):
-                c = counts[li:li + len(g)]
+                c = counts[li : li + len(g)]
                 n = int(c.sum())
-                acc.add(x, st, ids[ti:ti + n], c, k if self.parallel else None)
+                acc.add(x, st, ids[ti : ti + n], c, k if self.parallel else None)
                 li += len(g)
                 ti += n
         return sum(st.n_bytes for st in stats)
@@ -240,19 +246,32 @@ class CorpusStats:
                 row["parity"] = _parity(a.key_tokens, base.key_tokens)
             rows.append(row)
             total.merge(LangAcc(a.hist, tokens=a.tokens, bytes=a.bytes, unk=a.unk))
-        overall = {"tokens": total.tokens, "bytes": total.bytes,
-                   "bytes_per_token": cm.bytes_per_token(total.bytes, total.tokens),
-                   "utilisation": cm.utilisation(total.hist, acc.n_text),
-                   "renyi_efficiency": cm.renyi_efficiency(total.hist, acc.vocab_size),
-                   "unk_rate": total.unk / total.tokens if total.tokens else 0.0}
+        overall = {
+            "tokens": total.tokens,
+            "bytes": total.bytes,
+            "bytes_per_token": cm.bytes_per_token(total.bytes, total.tokens),
+            "utilisation": cm.utilisation(total.hist, acc.n_text),
+            "renyi_efficiency": cm.renyi_efficiency(total.hist, acc.vocab_size),
+            "unk_rate": total.unk / total.tokens if total.tokens else 0.0,
+        }
         return rows, overall
 
     # -- shards on disk -----------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {"format": STATE_FORMAT, "version": 1, "parallel": self.parallel, "order": self.order,
-                "tokenizers": {n: {"vocab_size": a.vocab_size, "fingerprint": _fingerprint(a.tok),
-                                   "langs": {k: v.to_json() for k, v in a.langs.items()}}
-                               for n, a in self.accs.items()}}
+        return {
+            "format": STATE_FORMAT,
+            "version": 1,
+            "parallel": self.parallel,
+            "order": self.order,
+            "tokenizers": {
+                n: {
+                    "vocab_size": a.vocab_size,
+                    "fingerprint": _fingerprint(a.tok),
+                    "langs": {k: v.to_json() for k, v in a.langs.items()},
+                }
+                for n, a in self.accs.items()
+            },
+        }
 
     def save(self, path) -> None:
         from ..io import atomic_write_bytes
@@ -267,8 +286,11 @@ class CorpusStats:
         try:
             d = json.loads(gzip.decompress(open(path, "rb").read()))
         except (OSError, ValueError) as e:
-            raise InputError(f"cannot read a shard's corpus statistics ({e.__class__.__name__})", where=str(path),
-                             fix="pass folders written by tokforge audit --shard I/N") from None
+            raise InputError(
+                f"cannot read a shard's corpus statistics ({e.__class__.__name__})",
+                where=str(path),
+                fix="pass folders written by tokforge audit --shard I/N",
+            ) from None
         if d.get("format") != STATE_FORMAT:
             raise InputError("not a tokforge corpus-statistics file", where=str(path))
         out = cls(toks, d["parallel"])
@@ -277,8 +299,11 @@ class CorpusStats:
         for t in toks:
             s = d["tokenizers"].get(t.name)
             if s is None or s["fingerprint"] != _fingerprint(t):
-                raise InputError(f"shard was not computed with tokenizer {t.name!r}", where=str(path),
-                                 fix="merge shards of the same tokenizers: " + ", ".join(d["tokenizers"]))
+                raise InputError(
+                    f"shard was not computed with tokenizer {t.name!r}",
+                    where=str(path),
+                    fix="merge shards of the same tokenizers: " + ", ".join(d["tokenizers"]),
+                )
             out.accs[t.name].langs = {k: LangAcc.from_json(v, s["vocab_size"]) for k, v in s["langs"].items()}
         return out
 

@@ -55,10 +55,24 @@ def _script_patterns() -> list:
 
 
 def _display(alias: str) -> str:
-    special = {"HANI": "Han", "LAOO": "Lao", "YIII": "Yi", "NKOO": "Nko", "VAII": "Vai", "ZZZZ": "Unknown",
-               "CANADIANABORIGINAL": "Canadian Aboriginal", "OLCHIKI": "Ol Chiki", "MEETEIMAYEK": "Meetei Mayek",
-               "EGYPTIANHIEROGLYPHS": "Egyptian Hieroglyphs", "OLDTURKIC": "Old Turkic", "TAILE": "Tai Le",
-               "TAIVIET": "Tai Viet", "NEWTAILUE": "New Tai Lue", "TAITHAM": "Tai Tham", "OLDITALIC": "Old Italic"}
+    special = {
+        "HANI": "Han",
+        "LAOO": "Lao",
+        "YIII": "Yi",
+        "NKOO": "Nko",
+        "VAII": "Vai",
+        "ZZZZ": "Unknown",
+        "CANADIANABORIGINAL": "Canadian Aboriginal",
+        "OLCHIKI": "Ol Chiki",
+        "MEETEIMAYEK": "Meetei Mayek",
+        "EGYPTIANHIEROGLYPHS": "Egyptian Hieroglyphs",
+        "OLDTURKIC": "Old Turkic",
+        "TAILE": "Tai Le",
+        "TAIVIET": "Tai Viet",
+        "NEWTAILUE": "New Tai Lue",
+        "TAITHAM": "Tai Tham",
+        "OLDITALIC": "Old Italic",
+    }
     return special.get(alias, alias.replace("_", " ").title())
 
 
@@ -131,8 +145,14 @@ def reachability(tok: Tokenizer, batch: int = 8192) -> dict:
     """
     v = tok.vocab
     if not tok.lossless:
-        return {"tested": 0, "unreachable": 0, "untested": len(v), "examples": [],
-                "ids": [], "note": "not tested: the tokenizer normalizes text (decode(encode(x)) != x)"}
+        return {
+            "tested": 0,
+            "unreachable": 0,
+            "untested": len(v),
+            "examples": [],
+            "ids": [],
+            "note": "not tested: the tokenizer normalizes text (decode(encode(x)) != x)",
+        }
     ids, texts = [], []
     skip = np.uint8(TokenKind.BYTE_FALLBACK | TokenKind.PARTIAL_UTF8 | TokenKind.ADDED)
     text_ids = v.text_ids()
@@ -146,12 +166,18 @@ def reachability(tok: Tokenizer, batch: int = 8192) -> dict:
         texts.append(t)
     bad: list[int] = []
     for s in range(0, len(texts), batch):
-        enc = tok.encode_batch(texts[s:s + batch])
-        bad.extend(i for i, e in zip(ids[s:s + batch], enc) if len(e) != 1 or e[0] != i)
+        enc = tok.encode_batch(texts[s : s + batch])
+        bad.extend(i for i, e in zip(ids[s : s + batch], enc) if len(e) != 1 or e[0] != i)
     examples = [v.tokens[i].decode("utf-8", errors="replace") for i in bad[:25]]
     note = "dummy prefix: only tokens starting with a space are testable" if tok.dummy_prefix else ""
-    return {"tested": len(ids), "unreachable": len(bad), "untested": len(v) - len(ids),
-            "examples": examples, "ids": bad, "note": note}
+    return {
+        "tested": len(ids),
+        "unreachable": len(bad),
+        "untested": len(v) - len(ids),
+        "examples": examples,
+        "ids": bad,
+        "note": note,
+    }
 
 
 def census(tok: Tokenizer, check_reachable: bool = True) -> dict:

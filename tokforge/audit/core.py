@@ -11,15 +11,15 @@ import time
 from typing import Sequence
 
 from ..errors import InputError, LoadError, TokforgeError
-from ..tokenizer import Tokenizer
 from ..progress import bar
+from ..tokenizer import Tokenizer
 from . import probes
 from .accum import CorpusStats
 from .census import census
 from .coverage import DEFAULT_TOP, coverage
+from .languages import info, to_flores
 from .overlap import diff as vocab_diff
 from .overlap import overlap_tables, text_set
-from .languages import info, to_flores
 from .qtok import qtok_categories
 from .report import AuditReport
 from .sources import Corpus, load_corpus
@@ -54,8 +54,11 @@ def load_tokenizers(tokenizers: Sequence, warnings: list[str], format: str | Non
         errors.append(f"tokenizer {t!r} failed to load: {msg}")
         failed.append({"tokenizer": str(t), "error": msg})
     if not out:
-        raise LoadError("no tokenizer could be loaded", where="; ".join(errors) or "none given",
-                        fix="pass a tokenizer.json, .model, .tiktoken, a folder, or a built-in name")
+        raise LoadError(
+            "no tokenizer could be loaded",
+            where="; ".join(errors) or "none given",
+            fix="pass a tokenizer.json, .model, .tiktoken, a folder, or a built-in name",
+        )
     warnings.extend(errors)
     names = [t.name for t in out]
     for i, t in enumerate(out):  # same name twice: keep both, make the names unique
@@ -129,8 +132,9 @@ def corpus_pass(toks: list[Tokenizer], corp, progress: bool = True, shard: tuple
     if total is not None and shard[1] > 1:
         total = -(-total // shard[1])
     unit = "lines"
-    with bar(total, f"encoding ({len(toks)} tokenizer{'s' if len(toks) != 1 else ''})", enabled=progress,
-             unit=unit) as b:
+    with bar(
+        total, f"encoding ({len(toks)} tokenizer{'s' if len(toks) != 1 else ''})", enabled=progress, unit=unit
+    ) as b:
         done_langs = set()
 
         def tick(lang, lines):
@@ -155,12 +159,28 @@ def _vocab_entry(tok: Tokenizer, reachability: bool, coverage_langs, coverage_to
     return entry
 
 
-def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", split: str = "devtest",
-          langs: list[str] | None = None, limit: int | None = None, coverage_langs: list[str] | None = None,
-          coverage_top: int = DEFAULT_TOP, reachability: bool | None = None, diff: tuple[str, str] | None = None,
-          progress: bool = True, reference=None, viewer_langs: list[str] | None = None,
-          shard: tuple[int, int] = (0, 1), merge: Sequence = (), text_column: str = "text",
-          lang_column: str | None = None, format: str | None = None, merge_name: str | None = None) -> AuditReport:
+def audit(
+    tokenizers: Sequence,
+    corpus=None,
+    *,
+    baseline: str = "eng_Latn",
+    split: str = "devtest",
+    langs: list[str] | None = None,
+    limit: int | None = None,
+    coverage_langs: list[str] | None = None,
+    coverage_top: int = DEFAULT_TOP,
+    reachability: bool | None = None,
+    diff: tuple[str, str] | None = None,
+    progress: bool = True,
+    reference=None,
+    viewer_langs: list[str] | None = None,
+    shard: tuple[int, int] = (0, 1),
+    merge: Sequence = (),
+    text_column: str = "text",
+    lang_column: str | None = None,
+    format: str | None = None,
+    merge_name: str | None = None,
+) -> AuditReport:
     """Audit one or more tokenizers (names/paths or loaded ``Tokenizer`` objects).
 
     ``corpus``: None (the built-in parallel corpus from pycountry), a spec string
@@ -200,8 +220,10 @@ def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", spli
             except TokforgeError:
                 raise
             except Exception as e:  # one broken backend must not sink the others
-                warnings.append(f"tokenizer {tok.name!r} failed during the audit: {e.__class__.__name__}: "
-                                f"{' '.join(str(e).split())[:200]}")
+                warnings.append(
+                    f"tokenizer {tok.name!r} failed during the audit: {e.__class__.__name__}: "
+                    f"{' '.join(str(e).split())[:200]}"
+                )
                 failed.append({"tokenizer": tok.name, "error": str(e)[:200]})
             b.update(1)
     if not entries:
@@ -213,8 +235,10 @@ def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", spli
         warnings += corp.warnings
         order = cstats.order
         if corp.parallel and baseline not in order:
-            warnings.append(f"baseline {baseline!r} is not in the corpus; parity not computed "
-                            f"(choose --baseline from: {', '.join(order[:8])}...)")
+            warnings.append(
+                f"baseline {baseline!r} is not in the corpus; parity not computed "
+                f"(choose --baseline from: {', '.join(order[:8])}...)"
+            )
         elif not corp.parallel:
             warnings.append("corpus is not parallel (no aligned lines); parity not computed")
         for e in entries:
@@ -232,21 +256,36 @@ def audit(tokenizers: Sequence, corpus=None, *, baseline: str = "eng_Latn", spli
         by.update({t.name: t for t in good})
         miss = [x for x in diff if x not in by]
         if miss:
-            raise InputError(f"--diff names a tokenizer that is not audited: {miss[0]!r}",
-                             fix="audited: " + ", ".join(t.name for t in good))
+            raise InputError(
+                f"--diff names a tokenizer that is not audited: {miss[0]!r}",
+                fix="audited: " + ", ".join(t.name for t in good),
+            )
         d = {"a": by[diff[0]].name, "b": by[diff[1]].name, **vocab_diff(by[diff[0]].vocab, by[diff[1]].vocab)}
     langs_seen = sorted({r["language"] for r in rows} | {k for e in entries for k in e["coverage"]} | set(vtexts))
     rep = AuditReport(
-        tokenizers=entries, languages=rows, overlap=overlap_tables(sets), diff=d, warnings=warnings,
-        corpus=None if corp is None else {
-            "name": corp.name, "parallel": corp.parallel, "baseline": baseline,
+        tokenizers=entries,
+        languages=rows,
+        overlap=overlap_tables(sets),
+        diff=d,
+        warnings=warnings,
+        corpus=None
+        if corp is None
+        else {
+            "name": corp.name,
+            "parallel": corp.parallel,
+            "baseline": baseline,
             "languages": list(cstats.order) if cstats else [],
             "split": split if "FLORES" in corp.name else None,
             "lines": sum(r["lines"] for r in rows if r["tokenizer"] == entries[0]["name"]),
             "bytes": sum(r["bytes"] for r in rows if r["tokenizer"] == entries[0]["name"]),
-            "shard": list(shard) if shard != (0, 1) else None, "merged_shards": len(merge) or None},
-        seconds=round(time.perf_counter() - t0, 2), failed=failed, viewer=viewer,
-        language_info={c: info(c) for c in langs_seen})
+            "shard": list(shard) if shard != (0, 1) else None,
+            "merged_shards": len(merge) or None,
+        },
+        seconds=round(time.perf_counter() - t0, 2),
+        failed=failed,
+        viewer=viewer,
+        language_info={c: info(c) for c in langs_seen},
+    )
     rep._corpus_stats = cstats
     return rep
 
@@ -263,8 +302,9 @@ def _wordfreq_codes(codes, warnings: list[str]):
     for c in codes:
         w = c if c in known else back.get(c)
         if w is None:
-            warnings.append(f"no wordfreq word list for coverage language {c!r}; left out "
-                            f"(known: {', '.join(sorted(back))})")
+            warnings.append(
+                f"no wordfreq word list for coverage language {c!r}; left out (known: {', '.join(sorted(back))})"
+            )
         else:
             out.append(w)
     return out
@@ -279,13 +319,15 @@ def _merged_corpus(folders: Sequence, toks: list[Tokenizer], name: str | None = 
     for f in folders:
         p = Path(f) / "corpus_stats.json.gz"
         if not p.is_file():
-            raise InputError("not a shard folder (no corpus_stats.json.gz)", where=str(f),
-                             fix="pass --out folders of tokforge audit --shard I/N runs")
+            raise InputError(
+                "not a shard folder (no corpus_stats.json.gz)",
+                where=str(f),
+                fix="pass --out folders of tokforge audit --shard I/N runs",
+            )
         parts.append(CorpusStats.load(p, toks))
     whole = parts[0]
     for p in parts[1:]:
         whole.merge(p)
-    return SimpleNamespace(name=name or f"{len(parts)} merged shards", parallel=whole.parallel, warnings=[], stats=whole,
-                           texts=None)
-
-
+    return SimpleNamespace(
+        name=name or f"{len(parts)} merged shards", parallel=whole.parallel, warnings=[], stats=whole, texts=None
+    )

@@ -56,7 +56,7 @@ def renyi_efficiency(counts: np.ndarray, vocab_size: int, alpha: float = RENYI_A
     if c.sum() == 0 or vocab_size < 2:
         return float("nan")
     p = c / c.sum()
-    h = np.log(np.sum(p ** alpha)) / (1.0 - alpha)
+    h = np.log(np.sum(p**alpha)) / (1.0 - alpha)
     return float(h / np.log(vocab_size))
 
 
@@ -94,8 +94,13 @@ def word_starts(stream: np.ndarray, line_bytes: np.ndarray) -> np.ndarray:
     return nonws & prev_ws
 
 
-def split_word_share(stream: np.ndarray, token_bytes: np.ndarray, line_bytes: np.ndarray,
-                     shift: np.ndarray | None = None, starts: np.ndarray | None = None) -> float:
+def split_word_share(
+    stream: np.ndarray,
+    token_bytes: np.ndarray,
+    line_bytes: np.ndarray,
+    shift: np.ndarray | None = None,
+    starts: np.ndarray | None = None,
+) -> float:
     """Share of words with a token boundary inside them.
 
     ``token_bytes``: byte length of every token, in order; ``shift[k]``: bytes the decoded text has
@@ -175,7 +180,7 @@ def encode_lines(tok: Tokenizer, lines: list[str], chunk: int = 32768) -> tuple[
     try:
         all_ids, all_counts = [], []
         for s in range(0, len(lines), chunk):
-            enc = tok.encode_batch(lines[s:s + chunk])
+            enc = tok.encode_batch(lines[s : s + chunk])
             counts = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
             all_ids.append(np.fromiter(chain.from_iterable(enc), dtype=np.int64, count=int(counts.sum())))
             all_counts.append(counts)
@@ -188,15 +193,19 @@ def encode_lines(tok: Tokenizer, lines: list[str], chunk: int = 32768) -> tuple[
     return np.concatenate(all_ids), np.concatenate(all_counts)
 
 
-def language_metrics(tok: Tokenizer, st: TextStats, ids: np.ndarray, counts: np.ndarray,
-                     token_len: np.ndarray) -> tuple[dict, np.ndarray]:
+def language_metrics(
+    tok: Tokenizer, st: TextStats, ids: np.ndarray, counts: np.ndarray, token_len: np.ndarray
+) -> tuple[dict, np.ndarray]:
     """All per-language metrics for one tokenizer; also returns the id histogram."""
     v = tok.vocab
     n_tok = int(counts.sum())
     hist = np.bincount(ids, minlength=len(v))
     unit_n = st.n_chars if st.unspaced else st.n_words
     row = {
-        "tokens": n_tok, "bytes": st.n_bytes, "chars": st.n_chars, "words": st.n_words,
+        "tokens": n_tok,
+        "bytes": st.n_bytes,
+        "chars": st.n_chars,
+        "words": st.n_words,
         "lines": len(st.lines),
         "bytes_per_token": bytes_per_token(st.n_bytes, n_tok),
         "chars_per_token": bytes_per_token(st.n_chars, n_tok),
@@ -210,8 +219,7 @@ def language_metrics(tok: Tokenizer, st: TextStats, ids: np.ndarray, counts: np.
     return row, hist
 
 
-def _split_share(tok: Tokenizer, st: TextStats, ids: np.ndarray, counts: np.ndarray,
-                 token_len: np.ndarray) -> float:
+def _split_share(tok: Tokenizer, st: TextStats, ids: np.ndarray, counts: np.ndarray, token_len: np.ndarray) -> float:
     """NaN when the decoded bytes do not line up with the text (normalizing tokenizers)."""
     tb = token_len[ids]
     if len(tb):

@@ -99,8 +99,10 @@ def vocab_words(tokens) -> set[str]:
 
 def coverage_row(vwords: set[str], lang_words: frozenset[str] | set[str], n_text: int) -> dict:
     hit = vwords & lang_words
-    return {"vocab_share": round(len(hit) / n_text, 6) if n_text else 0.0,
-            "word_coverage": round(len(hit) / len(lang_words), 6) if lang_words else 0.0}
+    return {
+        "vocab_share": round(len(hit) / n_text, 6) if n_text else 0.0,
+        "word_coverage": round(len(hit) / len(lang_words), 6) if lang_words else 0.0,
+    }
 
 
 def coverage(vocab: Vocab, langs: list[str] | None = None, top: int = DEFAULT_TOP) -> dict[str, dict]:

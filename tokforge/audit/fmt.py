@@ -47,19 +47,27 @@ def notable_html(t: dict) -> str:
     r = c.get("reachability") or {}
     parts = [f"<details><summary>{_e(t['name'])}</summary>"]
     if r.get("examples"):
-        parts.append(f"<p class='note'>Unreachable (encoding the token's own text gives other tokens; "
-                     f"{r['unreachable']:,} of {r['tested']:,} tested{'; ' + _e(r['note']) if r.get('note') else ''}):</p>"
-                     + "".join(token_html(s) for s in r["examples"]))
+        parts.append(
+            f"<p class='note'>Unreachable (encoding the token's own text gives other tokens; "
+            f"{r['unreachable']:,} of {r['tested']:,} tested{'; ' + _e(r['note']) if r.get('note') else ''}):</p>"
+            + "".join(token_html(s) for s in r["examples"])
+        )
     elif r.get("note"):
         parts.append(f"<p class='note'>Reachability: {_e(r['note'])}</p>")
     if c["partial_examples"]:
-        parts.append(f"<p class='note'>Partial UTF-8 ({c['n_partial_utf8']:,}; hex):</p>"
-                     + "".join(token_html(h) for h in c["partial_examples"]))
+        parts.append(
+            f"<p class='note'>Partial UTF-8 ({c['n_partial_utf8']:,}; hex):</p>"
+            + "".join(token_html(h) for h in c["partial_examples"])
+        )
     parts.append("<p class='note'>Longest tokens:</p>" + "".join(token_html(s) for s in c["longest_tokens"]))
     if c["duplicate_examples"]:
-        parts.append(f"<p class='note'>Byte strings held by several ids ({c['n_duplicate_ids']:,} ids):</p>"
-                     + "".join(f"{token_html(s)} ids {_e(ids)} " for s, ids in c["duplicate_examples"]))
+        parts.append(
+            f"<p class='note'>Byte strings held by several ids ({c['n_duplicate_ids']:,} ids):</p>"
+            + "".join(f"{token_html(s)} ids {_e(ids)} " for s, ids in c["duplicate_examples"])
+        )
     ex = t["qtok"]["examples"]
-    parts.append("<p class='note'>Qtok category examples:</p>" + "".join(
-        f"<div><b>{_e(k)}</b>: {''.join(token_html(s) for s in v)}</div>" for k, v in ex.items() if v))
+    parts.append(
+        "<p class='note'>Qtok category examples:</p>"
+        + "".join(f"<div><b>{_e(k)}</b>: {''.join(token_html(s) for s in v)}</div>" for k, v in ex.items() if v)
+    )
     return "".join(parts) + "</details>"

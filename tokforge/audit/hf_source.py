@@ -22,8 +22,7 @@ from ..errors import InputError
 
 BATCH_LINES = 16384  # lines per encode_batch call: few calls (tiktoken starts a thread pool per call), small memory
 
-BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow", ".csv": "csv",
-            ".txt": "text"}
+BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow", ".csv": "csv", ".txt": "text"}
 
 
 class HFCorpus:
@@ -32,8 +31,15 @@ class HFCorpus:
     parallel = False
     keys = None
 
-    def __init__(self, path: str, text_column: str = "text", lang_column: str | None = None,
-                 langs: list[str] | None = None, limit: int | None = None, batch: int | None = None):
+    def __init__(
+        self,
+        path: str,
+        text_column: str = "text",
+        lang_column: str | None = None,
+        langs: list[str] | None = None,
+        limit: int | None = None,
+        batch: int | None = None,
+    ):
         self.path, self.text_column, self.lang_column = path, text_column, lang_column
         self.langs, self.limit, self.batch = langs, limit, batch
         self.name = f"hf:{path}"
@@ -59,8 +65,11 @@ class HFCorpus:
             files = sorted(glob.glob(path, recursive=True))
         files = [f for f in files if Path(f).suffix.lower() in BUILDERS]
         if not files:
-            raise InputError("hf: corpus has no dataset and no data files", where=path,
-                             fix="a save_to_disk folder, or .parquet/.jsonl/.arrow/.csv/.txt files")
+            raise InputError(
+                "hf: corpus has no dataset and no data files",
+                where=path,
+                fix="a save_to_disk folder, or .parquet/.jsonl/.arrow/.csv/.txt files",
+            )
         return files
 
     def _dataset(self):
@@ -105,11 +114,17 @@ class HFCorpus:
         cols = ds.column_names or []
         text_col = self.text_column
         if cols and text_col not in cols:
-            raise InputError(f"hf: corpus has no column {text_col!r}", where=self.path,
-                             fix="choose --text-column from: " + ", ".join(cols))
+            raise InputError(
+                f"hf: corpus has no column {text_col!r}",
+                where=self.path,
+                fix="choose --text-column from: " + ", ".join(cols),
+            )
         if self.lang_column and cols and self.lang_column not in cols:
-            raise InputError(f"hf: corpus has no column {self.lang_column!r}", where=self.path,
-                             fix="choose --lang-column from: " + ", ".join(cols))
+            raise InputError(
+                f"hf: corpus has no column {self.lang_column!r}",
+                where=self.path,
+                fix="choose --lang-column from: " + ", ".join(cols),
+            )
         want = set(self.langs) if self.langs else None
         for b, rows in enumerate(ds.iter(batch_size=batch or self.batch or BATCH_LINES)):
             texts = rows[text_col]
@@ -132,5 +147,8 @@ class HFCorpus:
             if x not in self.seen:
                 self.warnings.append(f"hf: corpus has no rows for requested language {x!r}; skipped")
         if not self.seen:
-            raise InputError("hf: corpus has no text" + (" in the requested languages" if self.langs else ""),
-                             where=self.path, fix="check --text-column/--lang-column and --langs")
+            raise InputError(
+                "hf: corpus has no text" + (" in the requested languages" if self.langs else ""),
+                where=self.path,
+                fix="check --text-column/--lang-column and --langs",
+            )

@@ -18,9 +18,9 @@ import html
 import json
 import math
 
-from .glossary import glossary_rows
 from .fmt import notable_html, plural
 from .fmt import token_html as _tok
+from .glossary import glossary_rows
 from .report import AuditReport
 
 SMALL_LINES = 500  # fewer lines per language than this: the caveat says the numbers are indicative
@@ -56,11 +56,13 @@ JS = r"""
 function val(td){var v=td.getAttribute('data-v');if(v===null)v=td.textContent;var n=parseFloat(v);
  return (v!==''&&!isNaN(n)&&isFinite(v))?n:v.toLowerCase();}
 function sortTable(th){var table=th.closest('table'),idx=[].indexOf.call(th.parentNode.children,th);
- var asc=!th.classList.contains('sorted-asc');table.querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc');});
+ var asc=!th.classList.contains('sorted-asc');
+ table.querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc');});
  th.classList.add(asc?'sorted-asc':'sorted-desc');var body=table.tBodies[0],rows=[].slice.call(body.rows);
  rows.sort(function(a,b){var x=val(a.cells[idx]),y=val(b.cells[idx]);if(typeof x!==typeof y){x=String(x);y=String(y);}
   return (x<y?-1:x>y?1:0)*(asc?1:-1);});rows.forEach(function(r){body.appendChild(r);});}
-document.querySelectorAll('table.data thead th').forEach(function(th){th.addEventListener('click',function(){sortTable(th);});});
+document.querySelectorAll('table.data thead th').forEach(
+ function(th){th.addEventListener('click',function(){sortTable(th);});});
 document.querySelectorAll('.tools').forEach(function(box){var t=document.getElementById(box.getAttribute('data-for'));
  function apply(){var q=(box.querySelector('input')||{value:''}).value.toLowerCase();var sel={};
   box.querySelectorAll('select').forEach(function(s){sel[s.name]=s.value;});
@@ -91,8 +93,15 @@ def _num(v, digits: int = 3) -> tuple[str, str]:
     return str(v), str(v)
 
 
-def _table(tid: str, cols: list[str], rows: list[list], left: int = 1, attrs: list[dict] | None = None,
-           ref_rows: set[int] = frozenset(), digits: int = 3) -> str:
+def _table(
+    tid: str,
+    cols: list[str],
+    rows: list[list],
+    left: int = 1,
+    attrs: list[dict] | None = None,
+    ref_rows: set[int] = frozenset(),
+    digits: int = 3,
+) -> str:
     head = "".join(f"<th class='{'l' if i < left else ''}'>{_e(c)}</th>" for i, c in enumerate(cols))
     body = []
     for r, row in enumerate(rows):
@@ -102,14 +111,19 @@ def _table(tid: str, cols: list[str], rows: list[list], left: int = 1, attrs: li
             shown, key = _num(v, digits)
             cells.append(f"<td class='{'l' if i < left else ''}' data-v='{_e(key)}'>{_e(shown)}</td>")
         body.append(f"<tr{' class=ref' if r in ref_rows else ''}{a}>{''.join(cells)}</tr>")
-    return (f"<div class='scroll'><table class='data' id='{tid}'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+    return (
+        f"<div class='scroll'><table class='data' id='{tid}'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _tools(tid: str, selects: dict[str, list[str]] | None = None) -> str:
-    sel = "".join(f"<label>{_e(k)} <select name='{_e(k)}'><option value='all'>all</option>"
-                  + "".join(f"<option>{_e(o)}</option>" for o in opts) + "</select></label>"
-                  for k, opts in (selects or {}).items())
+    sel = "".join(
+        f"<label>{_e(k)} <select name='{_e(k)}'><option value='all'>all</option>"
+        + "".join(f"<option>{_e(o)}</option>" for o in opts)
+        + "</select></label>"
+        for k, opts in (selects or {}).items()
+    )
     return f"<div class='tools' data-for='{tid}'><input type='search' placeholder='search…'>{sel}</div>"
 
 
@@ -130,8 +144,11 @@ def _colors(rep: AuditReport) -> dict:
 
 
 def _lang_chart(rep: AuditReport, col: str, title: str, log: bool, colors: dict) -> dict | None:
-    rows = [r for r in rep.languages if r.get(col) is not None and isinstance(r.get(col), (int, float))
-            and math.isfinite(r[col])]
+    rows = [
+        r
+        for r in rep.languages
+        if r.get(col) is not None and isinstance(r.get(col), (int, float)) and math.isfinite(r[col])
+    ]
     if not rows:
         return None
     info, ref = rep.language_info, {t["name"] for t in rep.tokenizers if t.get("reference")}
@@ -139,75 +156,163 @@ def _lang_chart(rep: AuditReport, col: str, title: str, log: bool, colors: dict)
     for r in rows:
         li = info.get(r["language"], {})
         lab = f"{li.get('name', r['language'])} ({r['language']})"
-        data.append({"language": lab, "code": r["language"], "script": li.get("script", "-"),
-                     "resource": li.get("resource", "-"), "tokenizer": r["tokenizer"], "value": r[col],
-                     "panel": "reference" if r["tokenizer"] in ref else "audited"})
+        data.append(
+            {
+                "language": lab,
+                "code": r["language"],
+                "script": li.get("script", "-"),
+                "resource": li.get("resource", "-"),
+                "tokenizer": r["tokenizer"],
+                "value": r[col],
+                "panel": "reference" if r["tokenizer"] in ref else "audited",
+            }
+        )
         by_lang.setdefault(lab, []).append(r[col])
     order = sorted(by_lang, key=lambda k: sum(by_lang[k]) / len(by_lang[k]))
     scripts = sorted({d["script"] for d in data})
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json", "width": max(700, 13 * len(order)),
-        "height": 300, "data": {"values": data},
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": max(700, 13 * len(order)),
+        "height": 300,
+        "data": {"values": data},
         "params": [
-            {"name": "script", "value": "all", "bind": {"input": "select", "options": ["all"] + scripts,
-                                                         "name": "script "}},
-            {"name": "resource", "value": "all", "bind": {"input": "select", "options": ["all", "high", "low"],
-                                                           "name": " resource level "}},
+            {
+                "name": "script",
+                "value": "all",
+                "bind": {"input": "select", "options": ["all"] + scripts, "name": "script "},
+            },
+            {
+                "name": "resource",
+                "value": "all",
+                "bind": {"input": "select", "options": ["all", "high", "low"], "name": " resource level "},
+            },
             {"name": "pick", "select": {"type": "point", "fields": ["tokenizer"]}, "bind": "legend"},
-            {"name": "zoom", "select": {"type": "interval", "encodings": ["y"]}, "bind": "scales"}],
-        "transform": [{"filter": "(script == 'all' || datum.script == script) && "
-                                 "(resource == 'all' || datum.resource == resource)"}],
+            {"name": "zoom", "select": {"type": "interval", "encodings": ["y"]}, "bind": "scales"},
+        ],
+        "transform": [
+            {
+                "filter": "(script == 'all' || datum.script == script) && "
+                "(resource == 'all' || datum.resource == resource)"
+            }
+        ],
         "mark": {"type": "point", "filled": True, "size": 38},
         "encoding": {
-            "x": {"field": "language", "type": "nominal", "sort": order, "title": None,
-                  "axis": {"labelAngle": -60, "labelFontSize": 9, "labelLimit": 160}},
-            "y": {"field": "value", "type": "quantitative", "title": title,
-                  "scale": {"type": "log"} if log else {"zero": False}},
+            "x": {
+                "field": "language",
+                "type": "nominal",
+                "sort": order,
+                "title": None,
+                "axis": {"labelAngle": -60, "labelFontSize": 9, "labelLimit": 160},
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": title,
+                "scale": {"type": "log"} if log else {"zero": False},
+            },
             "color": {"field": "tokenizer", "type": "nominal", "scale": colors, "legend": {"orient": "top"}},
-            "shape": {"field": "panel", "type": "nominal", "scale": {"domain": ["audited", "reference"],
-                                                                      "range": ["circle", "triangle-up"]}},
+            "shape": {
+                "field": "panel",
+                "type": "nominal",
+                "scale": {"domain": ["audited", "reference"], "range": ["circle", "triangle-up"]},
+            },
             "opacity": {"condition": {"param": "pick", "value": 0.9}, "value": 0.08},
-            "tooltip": [{"field": "language"}, {"field": "script"}, {"field": "resource", "title": "resource level"},
-                        {"field": "tokenizer"}, {"field": "value", "format": ".3f", "title": title}]},
-        "config": {"axis": {"grid": True}}}
+            "tooltip": [
+                {"field": "language"},
+                {"field": "script"},
+                {"field": "resource", "title": "resource level"},
+                {"field": "tokenizer"},
+                {"field": "value", "format": ".3f", "title": title},
+            ],
+        },
+        "config": {"axis": {"grid": True}},
+    }
 
 
-def _heat(data: list[dict], x: str, y: str, title: str, domain_max: float | None = None, fmt: str = ".1f",
-          scheme: str = "blues", xsort=None, ysort=None) -> dict:
-    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": data},
-            "width": {"step": 26}, "height": {"step": 22},
-            "layer": [{"mark": "rect", "encoding": {
-                "x": {"field": x, "type": "nominal", "sort": xsort, "axis": {"labelAngle": -50}, "title": None},
-                "y": {"field": y, "type": "nominal", "sort": ysort, "title": None},
-                "color": {"field": "value", "type": "quantitative", "title": title,
-                          "scale": {"scheme": scheme, **({"domain": [0, domain_max]} if domain_max else {})}},
-                "tooltip": [{"field": y}, {"field": x}, {"field": "value", "format": fmt, "title": title}]}},
-                {"mark": {"type": "text", "fontSize": 8}, "encoding": {
-                    "x": {"field": x, "type": "nominal", "sort": xsort}, "y": {"field": y, "type": "nominal",
-                                                                                "sort": ysort},
-                    "text": {"field": "value", "format": ".0f"}}}]}
+def _heat(
+    data: list[dict],
+    x: str,
+    y: str,
+    title: str,
+    domain_max: float | None = None,
+    fmt: str = ".1f",
+    scheme: str = "blues",
+    xsort=None,
+    ysort=None,
+) -> dict:
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": data},
+        "width": {"step": 26},
+        "height": {"step": 22},
+        "layer": [
+            {
+                "mark": "rect",
+                "encoding": {
+                    "x": {"field": x, "type": "nominal", "sort": xsort, "axis": {"labelAngle": -50}, "title": None},
+                    "y": {"field": y, "type": "nominal", "sort": ysort, "title": None},
+                    "color": {
+                        "field": "value",
+                        "type": "quantitative",
+                        "title": title,
+                        "scale": {"scheme": scheme, **({"domain": [0, domain_max]} if domain_max else {})},
+                    },
+                    "tooltip": [{"field": y}, {"field": x}, {"field": "value", "format": fmt, "title": title}],
+                },
+            },
+            {
+                "mark": {"type": "text", "fontSize": 8},
+                "encoding": {
+                    "x": {"field": x, "type": "nominal", "sort": xsort},
+                    "y": {"field": y, "type": "nominal", "sort": ysort},
+                    "text": {"field": "value", "format": ".0f"},
+                },
+            },
+        ],
+    }
 
 
 def _specs(rep: AuditReport, colors: dict) -> dict:
     specs = {}
     names = rep.names
-    for col, title, log in (("parity", "parity (x baseline, log)", True), ("fertility", "fertility (log)", True),
-                            ("bytes_per_token", "bytes per token", False)):
+    for col, title, log in (
+        ("parity", "parity (x baseline, log)", True),
+        ("fertility", "fertility (log)", True),
+        ("bytes_per_token", "bytes per token", False),
+    ):
         s = _lang_chart(rep, col, title, log, colors)
         if s:
             specs[f"chart-{col}"] = s
-    q = [{"tokenizer": t["name"], "category": c, "value": v} for t in rep.tokenizers for c, v in t["qtok"]["percent"].items()]
-    specs["chart-qtok"] = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": q},
-                           "width": 900, "height": {"step": 24}, "mark": "bar",
-                           "params": [{"name": "cat", "select": {"type": "point", "fields": ["category"]},
-                                       "bind": "legend"}],
-                           "encoding": {"y": {"field": "tokenizer", "sort": names, "title": None},
-                                        "x": {"field": "value", "type": "quantitative", "stack": "zero",
-                                              "title": "% of distinct token strings", "scale": {"domain": [0, 100]}},
-                                        "color": {"field": "category", "scale": {"scheme": "tableau20"}},
-                                        "opacity": {"condition": {"param": "cat", "value": 1}, "value": 0.2},
-                                        "tooltip": [{"field": "tokenizer"}, {"field": "category"},
-                                                    {"field": "value", "format": ".2f", "title": "%"}]}}
+    q = [
+        {"tokenizer": t["name"], "category": c, "value": v}
+        for t in rep.tokenizers
+        for c, v in t["qtok"]["percent"].items()
+    ]
+    specs["chart-qtok"] = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": q},
+        "width": 900,
+        "height": {"step": 24},
+        "mark": "bar",
+        "params": [{"name": "cat", "select": {"type": "point", "fields": ["category"]}, "bind": "legend"}],
+        "encoding": {
+            "y": {"field": "tokenizer", "sort": names, "title": None},
+            "x": {
+                "field": "value",
+                "type": "quantitative",
+                "stack": "zero",
+                "title": "% of distinct token strings",
+                "scale": {"domain": [0, 100]},
+            },
+            "color": {"field": "category", "scale": {"scheme": "tableau20"}},
+            "opacity": {"condition": {"param": "cat", "value": 1}, "value": 0.2},
+            "tooltip": [
+                {"field": "tokenizer"},
+                {"field": "category"},
+                {"field": "value", "format": ".2f", "title": "%"},
+            ],
+        },
+    }
     from .tables import script_columns
 
     top = script_columns(rep)[:16]
@@ -222,38 +327,64 @@ def _specs(rep: AuditReport, colors: dict) -> dict:
     for t in rep.tokenizers:
         h = t["census"]["byte_length_hist"]
         tot = sum(h.values()) or 1
-        lens += [{"tokenizer": t["name"], "bytes": k, "order": i, "value": 100 * v / tot} for i, (k, v) in enumerate(h.items())]
-    specs["chart-lengths"] = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": lens},
-                              "width": 700, "height": 260, "mark": {"type": "line", "point": True},
-                              "params": [{"name": "pick", "select": {"type": "point", "fields": ["tokenizer"]},
-                                          "bind": "legend"}],
-                              "encoding": {"x": {"field": "bytes", "type": "ordinal", "sort": {"field": "order"},
-                                                 "title": "token length in bytes"},
-                                           "y": {"field": "value", "type": "quantitative", "title": "% of text tokens"},
-                                           "color": {"field": "tokenizer", "scale": colors},
-                                           "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.1},
-                                           "tooltip": [{"field": "tokenizer"}, {"field": "bytes"},
-                                                       {"field": "value", "format": ".2f", "title": "%"}]}}
-    cov = [{"tokenizer": t["name"], "language": _label(rep, k), "value": 100 * v["word_coverage"]}
-           for t in rep.tokenizers for k, v in t["coverage"].items()]
+        lens += [
+            {"tokenizer": t["name"], "bytes": k, "order": i, "value": 100 * v / tot}
+            for i, (k, v) in enumerate(h.items())
+        ]
+    specs["chart-lengths"] = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": lens},
+        "width": 700,
+        "height": 260,
+        "mark": {"type": "line", "point": True},
+        "params": [{"name": "pick", "select": {"type": "point", "fields": ["tokenizer"]}, "bind": "legend"}],
+        "encoding": {
+            "x": {"field": "bytes", "type": "ordinal", "sort": {"field": "order"}, "title": "token length in bytes"},
+            "y": {"field": "value", "type": "quantitative", "title": "% of text tokens"},
+            "color": {"field": "tokenizer", "scale": colors},
+            "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.1},
+            "tooltip": [{"field": "tokenizer"}, {"field": "bytes"}, {"field": "value", "format": ".2f", "title": "%"}],
+        },
+    }
+    cov = [
+        {"tokenizer": t["name"], "language": _label(rep, k), "value": 100 * v["word_coverage"]}
+        for t in rep.tokenizers
+        for k, v in t["coverage"].items()
+    ]
     if cov:
-        specs["chart-coverage"] = _heat(cov, "language", "tokenizer", "% of top words = 1 token", 100,
-                                        scheme="purples", ysort=names)
+        specs["chart-coverage"] = _heat(
+            cov, "language", "tokenizer", "% of top words = 1 token", 100, scheme="purples", ysort=names
+        )
     if len(names) > 1:
-        jac = [{"a": a, "b": b, "value": 100 * v} for a, row in rep.overlap.get("jaccard", {}).items() for b, v in row.items()]
+        jac = [
+            {"a": a, "b": b, "value": 100 * v}
+            for a, row in rep.overlap.get("jaccard", {}).items()
+            for b, v in row.items()
+        ]
         specs["chart-overlap"] = _heat(jac, "b", "a", "Jaccard x 100", 100, scheme="greens", xsort=names, ysort=names)
     ws = []
     for t in rep.tokenizers:
         for n, c in (t.get("probes") or {}).get("whitespace", {}).get("spaces", {}).items():
             ws.append({"tokenizer": t["name"], "spaces": int(n), "value": c})
     if ws:
-        specs["chart-spaces"] = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "data": {"values": ws},
-                                 "width": 420, "height": 220, "mark": {"type": "line", "point": True},
-                                 "encoding": {"x": {"field": "spaces", "type": "quantitative",
-                                                    "scale": {"type": "log", "base": 2}, "title": "spaces between a and b"},
-                                              "y": {"field": "value", "type": "quantitative", "title": "tokens of 'a…b'"},
-                                              "color": {"field": "tokenizer", "scale": colors},
-                                              "tooltip": [{"field": "tokenizer"}, {"field": "spaces"}, {"field": "value"}]}}
+        specs["chart-spaces"] = {
+            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "data": {"values": ws},
+            "width": 420,
+            "height": 220,
+            "mark": {"type": "line", "point": True},
+            "encoding": {
+                "x": {
+                    "field": "spaces",
+                    "type": "quantitative",
+                    "scale": {"type": "log", "base": 2},
+                    "title": "spaces between a and b",
+                },
+                "y": {"field": "value", "type": "quantitative", "title": "tokens of 'a…b'"},
+                "color": {"field": "tokenizer", "scale": colors},
+                "tooltip": [{"field": "tokenizer"}, {"field": "spaces"}, {"field": "value"}],
+            },
+        }
     return specs
 
 
@@ -271,18 +402,26 @@ def _caveats(rep: AuditReport) -> list[str]:
     n_lang = max(len(c.get("languages") or []), 1)
     per = (c.get("lines") or 0) / n_lang
     if "pycountry" in (c.get("name") or ""):
-        out.append("The corpus is tokforge's built-in default: country, currency and script names in ~110 languages. "
-                   "These are short phrases, not running text; parity and fertility here are indicative only. "
-                   "Use --corpus flores200:DIR (or your own text) for numbers to publish.")
+        out.append(
+            "The corpus is tokforge's built-in default: country, currency and script names in ~110 languages. "
+            "These are short phrases, not running text; parity and fertility here are indicative only. "
+            "Use --corpus flores200:DIR (or your own text) for numbers to publish."
+        )
     elif per < SMALL_LINES:
-        out.append(f"Small corpus: {per:,.0f} lines per language on average (fewer than {SMALL_LINES}); "
-                   "per-language numbers can move by several percent with other text.")
+        out.append(
+            f"Small corpus: {per:,.0f} lines per language on average (fewer than {SMALL_LINES}); "
+            "per-language numbers can move by several percent with other text."
+        )
     if not c.get("parallel"):
-        out.append("The corpus is not parallel (no aligned lines across languages), so parity is not computed and "
-                   "per-language numbers compare different content.")
+        out.append(
+            "The corpus is not parallel (no aligned lines across languages), so parity is not computed and "
+            "per-language numbers compare different content."
+        )
     if c.get("shard"):
-        out.append(f"This report covers shard {c['shard'][0]} of {c['shard'][1]} only; merge the shards "
-                   "(tokforge audit --merge DIR ...) for the whole corpus.")
+        out.append(
+            f"This report covers shard {c['shard'][0]} of {c['shard'][1]} only; merge the shards "
+            "(tokforge audit --merge DIR ...) for the whole corpus."
+        )
     return out
 
 
@@ -290,8 +429,26 @@ def _summary(rep: AuditReport) -> str:
     from .tables import summary_rows
 
     srows = summary_rows(rep)
-    cols = ["tokenizer", "role", "family", "vocab", "text", "special", "byte_fb", "partial_utf8", "dups", "unreachable",
-            "mean_bytes", "bytes/token", "parity_mean", "parity_median", "parity_max", "worst_lang", "utilisation", "renyi"]
+    cols = [
+        "tokenizer",
+        "role",
+        "family",
+        "vocab",
+        "text",
+        "special",
+        "byte_fb",
+        "partial_utf8",
+        "dups",
+        "unreachable",
+        "mean_bytes",
+        "bytes/token",
+        "parity_mean",
+        "parity_median",
+        "parity_max",
+        "worst_lang",
+        "utilisation",
+        "renyi",
+    ]
     rows = [[r[c] for c in cols] for r in srows]
     for r in rows:
         if r[15]:
@@ -316,11 +473,14 @@ def _lang_table(rep: AuditReport) -> str:
         attrs.append({"script": li["script"], "resource": li["resource"]})
     scripts = sorted({a["script"] for a in attrs})
     what = "parity (x baseline)" if col == "parity" else "bytes per token"
-    return (f"<p class='note'>Per language: {what} for each tokenizer. Click a column to sort; type to search; "
-            "filter by script or resource level.</p>" + _tools("tbl-languages", {"script": scripts,
-                                                                                  "resource": ["high", "low"]})
-            + _table("tbl-languages", ["language", "code", "script", "resource", *names], rows, left=4, attrs=attrs,
-                     digits=2))
+    return (
+        f"<p class='note'>Per language: {what} for each tokenizer. Click a column to sort; type to search; "
+        "filter by script or resource level.</p>"
+        + _tools("tbl-languages", {"script": scripts, "resource": ["high", "low"]})
+        + _table(
+            "tbl-languages", ["language", "code", "script", "resource", *names], rows, left=4, attrs=attrs, digits=2
+        )
+    )
 
 
 def _viewer(rep: AuditReport) -> str:
@@ -328,21 +488,31 @@ def _viewer(rep: AuditReport) -> str:
     texts, splits = v.get("texts", {}), v.get("splits", {})
     if not texts:
         return ""
-    out = ["<p class='legend'><span><span class='tk t0'>token</span><span class='tk t1'>next token</span></span>"
-           "<span><span class='tk tf'>&lt;0xE4&gt;</span> byte-fallback token</span>"
-           "<span><span class='tk tp'>e4 bd</span> partial UTF-8 (bytes of an unfinished character, hex)</span>"
-           "<span><span class='tk ts'>&lt;s&gt;</span> special</span></p>"]
+    out = [
+        "<p class='legend'><span><span class='tk t0'>token</span><span class='tk t1'>next token</span></span>"
+        "<span><span class='tk tf'>&lt;0xE4&gt;</span> byte-fallback token</span>"
+        "<span><span class='tk tp'>e4 bd</span> partial UTF-8 (bytes of an unfinished character, hex)</span>"
+        "<span><span class='tk ts'>&lt;s&gt;</span> special</span></p>"
+    ]
     for key, text in texts.items():
         title = {"code": "Code (Python, spaces and tabs)", "numbers": "Numbers"}.get(key, _label(rep, key))
         rows = []
         for name, per in splits.items():
             pieces = per.get(key, [])
-            spans = "".join(f"<span class='tk {({'f': 'tf', 'p': 'tp', 's': 'ts'}.get(k) or ('t' + str(i % 2)))}' "
-                            f"title='{_e(repr(p))}'>{_e(p)}</span>" for i, (p, k) in enumerate(pieces))
-            rows.append(f"<div class='vname'>{_e(name)}: {plural(len(pieces), 'token')}, "
-                        f"{len(text.encode()) / max(len(pieces), 1):.2f} bytes/token</div><div class='vrow'>{spans}</div>")
-        out.append(f"<details{' open' if key in ('eng_Latn', 'code') else ''}><summary>{_e(title)}</summary>"
-                   + "".join(rows) + "</details>")
+            spans = "".join(
+                f"<span class='tk { ({'f': 'tf', 'p': 'tp', 's': 'ts'}.get(k) or ('t' + str(i % 2))) }' "
+                f"title='{_e(repr(p))}'>{_e(p)}</span>"
+                for i, (p, k) in enumerate(pieces)
+            )
+            rows.append(
+                f"<div class='vname'>{_e(name)}: {plural(len(pieces), 'token')}, "
+                f"{len(text.encode()) / max(len(pieces), 1):.2f} bytes/token</div><div class='vrow'>{spans}</div>"
+            )
+        out.append(
+            f"<details{' open' if key in ('eng_Latn', 'code') else ''}><summary>{_e(title)}</summary>"
+            + "".join(rows)
+            + "</details>"
+        )
     return "".join(out)
 
 
@@ -353,30 +523,61 @@ def _probes(rep: AuditReport) -> str:
         if not p:
             continue
         ws = p["whitespace"]
-        rows.append([t["name"], p["digit_grouping"], " | ".join(p["digits"]), p["numbers_tokens"],
-                     *[ws["spaces"].get(str(n)) for n in (1, 4, 16)], ws["tabs"].get("1"), ws["tabs"].get("4"),
-                     ws["newlines"].get("1"), ws["newlines"].get("4"), p["code_bytes_per_token"],
-                     round(p["indent_tokens"] / max(p["indent_lines"], 1), 2)])
+        rows.append(
+            [
+                t["name"],
+                p["digit_grouping"],
+                " | ".join(p["digits"]),
+                p["numbers_tokens"],
+                *[ws["spaces"].get(str(n)) for n in (1, 4, 16)],
+                ws["tabs"].get("1"),
+                ws["tabs"].get("4"),
+                ws["newlines"].get("1"),
+                ws["newlines"].get("4"),
+                p["code_bytes_per_token"],
+                round(p["indent_tokens"] / max(p["indent_lines"], 1), 2),
+            ]
+        )
         if t.get("reference"):
             ref.add(len(rows) - 1)
-    cols = ["tokenizer", "digit grouping", "20 digits split as", "tokens: numbers sentence", "a␠b", "a␠×4b",
-            "a␠×16b", "a⇥b", "a⇥×4b", "a↵b", "a↵×4b", "code bytes/token", "tokens per indent"]
-    return ("<p class='note'>Digit grouping of <code>12345678901234567890</code>: <b>1-digit</b> (every digit a token), "
-            "<b>3-digit</b> (groups of three from the left), or <b>free</b> (whatever merges were learnt; the same "
-            "number can split differently in another context). Whitespace columns: tokens of <code>a</code>, the run, "
-            "<code>b</code> together. Code: a 15-line Python sample written for tokforge (see the token viewer).</p>"
-            + _table("tbl-probes", cols, rows, left=3, ref_rows=ref, digits=2)
-            + "<div class='chart' id='chart-spaces'></div>")
+    cols = [
+        "tokenizer",
+        "digit grouping",
+        "20 digits split as",
+        "tokens: numbers sentence",
+        "a␠b",
+        "a␠×4b",
+        "a␠×16b",
+        "a⇥b",
+        "a⇥×4b",
+        "a↵b",
+        "a↵×4b",
+        "code bytes/token",
+        "tokens per indent",
+    ]
+    return (
+        "<p class='note'>Digit grouping of <code>12345678901234567890</code>: <b>1-digit</b> (every digit a token), "
+        "<b>3-digit</b> (groups of three from the left), or <b>free</b> (whatever merges were learnt; the same "
+        "number can split differently in another context). Whitespace columns: tokens of <code>a</code>, the run, "
+        "<code>b</code> together. Code: a 15-line Python sample written for tokforge (see the token viewer).</p>"
+        + _table("tbl-probes", cols, rows, left=3, ref_rows=ref, digits=2)
+        + "<div class='chart' id='chart-spaces'></div>"
+    )
 
 
 def _glossary(rep: AuditReport) -> str:
     rows = glossary_rows(rep)
-    body = "".join(f"<tr><td class='l'><b>{_e(r['metric'])}</b></td><td class='l' style='white-space:normal;max-width:560px'>"
-                   f"{_e(r['definition'])}</td><td class='l'>{_e(r['direction'])}</td><td class='l'>{_e(r['range'])}</td>"
-                   f"<td class='l' style='white-space:normal;max-width:260px'>{_e(r['reference'])}</td></tr>" for r in rows)
-    return ("<div class='scroll'><table class='data' id='tbl-glossary'><thead><tr><th class='l'>metric</th>"
-            "<th class='l'>definition</th><th class='l'>better</th><th class='l'>range in this report</th>"
-            f"<th class='l'>reference</th></tr></thead><tbody>{body}</tbody></table></div>")
+    body = "".join(
+        f"<tr><td class='l'><b>{_e(r['metric'])}</b></td><td class='l' style='white-space:normal;max-width:560px'>"
+        f"{_e(r['definition'])}</td><td class='l'>{_e(r['direction'])}</td><td class='l'>{_e(r['range'])}</td>"
+        f"<td class='l' style='white-space:normal;max-width:260px'>{_e(r['reference'])}</td></tr>"
+        for r in rows
+    )
+    return (
+        "<div class='scroll'><table class='data' id='tbl-glossary'><thead><tr><th class='l'>metric</th>"
+        "<th class='l'>definition</th><th class='l'>better</th><th class='l'>range in this report</th>"
+        f"<th class='l'>reference</th></tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 def _notable(rep: AuditReport) -> str:
@@ -392,65 +593,106 @@ def render_html(rep: AuditReport) -> str:
     c = rep.corpus or {}
     sec = []
     if rep.failed:
-        sec.append("<div class='err'><b>Failed</b> (the report covers the others):<br>"
-                   + "<br>".join(_e(f"{f['tokenizer']}: {f['error']}") for f in rep.failed) + "</div>")
+        sec.append(
+            "<div class='err'><b>Failed</b> (the report covers the others):<br>"
+            + "<br>".join(_e(f"{f['tokenizer']}: {f['error']}") for f in rep.failed)
+            + "</div>"
+        )
     cav = _caveats(rep)
     if cav:
-        sec.append("<div class='warn' id='caveats'><b>Read with care</b><br>" + "<br>".join(_e(x) for x in cav) + "</div>")
+        sec.append(
+            "<div class='warn' id='caveats'><b>Read with care</b><br>" + "<br>".join(_e(x) for x in cav) + "</div>"
+        )
     if rep.warnings:
-        sec.append("<details><summary>Warnings (" + str(len(rep.warnings)) + ")</summary><div class='warn'>"
-                   + "<br>".join(_e(w) for w in rep.warnings) + "</div></details>")
-    sec.append("<h2 id='summary'>Summary</h2><p class='note'>One row per tokenizer; reference rows (grey) are the "
-               "built-in panel for context. Parity columns: over all languages but the baseline "
-               f"(<b>{_e(_label(rep, c.get('baseline', '')))}</b>). Definitions in the <a href='#glossary'>glossary</a>.</p>")
+        sec.append(
+            "<details><summary>Warnings ("
+            + str(len(rep.warnings))
+            + ")</summary><div class='warn'>"
+            + "<br>".join(_e(w) for w in rep.warnings)
+            + "</div></details>"
+        )
+    sec.append(
+        "<h2 id='summary'>Summary</h2><p class='note'>One row per tokenizer; reference rows (grey) are the "
+        "built-in panel for context. Parity columns: over all languages but the baseline "
+        f"(<b>{_e(_label(rep, c.get('baseline', '')))}</b>). Definitions in the <a href='#glossary'>glossary</a>.</p>"
+    )
     sec.append(_summary(rep))
     if rep.languages:
-        sec.append("<h2 id='languages'>Languages</h2><p class='note'>Each point is one tokenizer on one language, "
-                   "languages sorted by the mean over tokenizers. Hover for names and values, drag or scroll on the "
-                   "y axis to zoom, click a legend entry to highlight one tokenizer, choose a script or resource level "
-                   "to filter.</p>")
+        sec.append(
+            "<h2 id='languages'>Languages</h2><p class='note'>Each point is one tokenizer on one language, "
+            "languages sorted by the mean over tokenizers. Hover for names and values, drag or scroll on the "
+            "y axis to zoom, click a legend entry to highlight one tokenizer, choose a script or resource level "
+            "to filter.</p>"
+        )
         for col in ("parity", "fertility", "bytes_per_token"):
             if f"chart-{col}" in specs:
                 sec.append(f"<div class='chart' id='chart-{col}'></div>")
         sec.append(_lang_table(rep))
-    sec.append("<h2 id='qtok'>Qtok categories</h2><p class='note'>Qtok's 12 categories with Qtok's own definitions "
-               "(percent of distinct token strings), comparable with Qtok's basic_stats.tsv.</p>"
-               "<div class='chart' id='chart-qtok'></div>")
-    sec.append("<h2 id='scripts'>Unicode scripts</h2><p class='note'>Text tokens by the Unicode Script property of their "
-               "letters (Common = digits, punctuation, spaces only; Mixed = letters of 2+ scripts).</p>"
-               "<div class='chart' id='chart-scripts'></div><h3>Token length</h3><div class='chart' id='chart-lengths'></div>")
+    sec.append(
+        "<h2 id='qtok'>Qtok categories</h2><p class='note'>Qtok's 12 categories with Qtok's own definitions "
+        "(percent of distinct token strings), comparable with Qtok's basic_stats.tsv.</p>"
+        "<div class='chart' id='chart-qtok'></div>"
+    )
+    sec.append(
+        "<h2 id='scripts'>Unicode scripts</h2><p class='note'>Text tokens by the Unicode Script property of their "
+        "letters (Common = digits, punctuation, spaces only; Mixed = letters of 2+ scripts).</p>"
+        "<div class='chart' id='chart-scripts'></div><h3>Token length</h3><div class='chart' id='chart-lengths'></div>"
+    )
     if "chart-coverage" in specs:
-        sec.append("<h2 id='coverage'>Word coverage</h2><p class='note'>Share of each language's 5,000 most frequent "
-                   "words (wordfreq lists) that are a single token.</p><div class='chart' id='chart-coverage'></div>")
+        sec.append(
+            "<h2 id='coverage'>Word coverage</h2><p class='note'>Share of each language's 5,000 most frequent "
+            "words (wordfreq lists) that are a single token.</p><div class='chart' id='chart-coverage'></div>"
+        )
     if "chart-overlap" in specs:
-        sec.append("<h2 id='overlap'>Vocabulary overlap</h2><p class='note'>Jaccard similarity of the text-token byte "
-                   "sets (x 100).</p><div class='chart' id='chart-overlap'></div>")
-    sec.append("<h2 id='viewer'>Token viewer</h2><p class='note'>How each tokenizer splits sample text: one sentence per "
-               "script family (from the corpus when it has the language, else written for tokforge), code and "
-               "numbers. Hover a token for its exact text.</p>" + _viewer(rep))
+        sec.append(
+            "<h2 id='overlap'>Vocabulary overlap</h2><p class='note'>Jaccard similarity of the text-token byte "
+            "sets (x 100).</p><div class='chart' id='chart-overlap'></div>"
+        )
+    sec.append(
+        "<h2 id='viewer'>Token viewer</h2><p class='note'>How each tokenizer splits sample text: one sentence per "
+        "script family (from the corpus when it has the language, else written for tokforge), code and "
+        "numbers. Hover a token for its exact text.</p>" + _viewer(rep)
+    )
     sec.append("<h2 id='numbers'>Numbers, code, whitespace</h2>" + _probes(rep))
     if rep.diff:
         d = rep.diff
-        sec.append(f"<h2 id='diff'>Diff {_e(d['a'])} vs {_e(d['b'])}</h2><p class='note'>{d['n_common']:,} shared; "
-                   f"{d['n_only_a']:,} only in {_e(d['a'])}, {d['n_only_b']:,} only in {_e(d['b'])}.</p>"
-                   f"<details><summary>only in {_e(d['a'])}</summary>{''.join(_tok(s) for s in d['only_a'][:400])}</details>"
-                   f"<details><summary>only in {_e(d['b'])}</summary>{''.join(_tok(s) for s in d['only_b'][:400])}</details>")
+        sec.append(
+            f"<h2 id='diff'>Diff {_e(d['a'])} vs {_e(d['b'])}</h2><p class='note'>{d['n_common']:,} shared; "
+            f"{d['n_only_a']:,} only in {_e(d['a'])}, {d['n_only_b']:,} only in {_e(d['b'])}.</p>"
+            f"<details><summary>only in {_e(d['a'])}</summary>{''.join(_tok(s) for s in d['only_a'][:400])}</details>"
+            f"<details><summary>only in {_e(d['b'])}</summary>{''.join(_tok(s) for s in d['only_b'][:400])}</details>"
+        )
     sec.append("<h2 id='notable'>Notable tokens</h2>" + _notable(rep))
     sec.append("<h2 id='glossary'>Glossary</h2>" + _glossary(rep))
-    sec.append("<p class='note'>Full data: report.json (schema in tokforge/audit/report.py) and the CSV files beside "
-               "this page. Made by tokforge audit; opens offline.</p>")
+    sec.append(
+        "<p class='note'>Full data: report.json (schema in tokforge/audit/report.py) and the CSV files beside "
+        "this page. Made by tokforge audit; opens offline.</p>"
+    )
     audited = [t["name"] for t in rep.tokenizers if not t.get("reference")]
     title = "tokforge audit: " + (", ".join(audited) if len(audited) <= 4 else plural(len(audited), "tokenizer"))
-    nav = "".join(f"<a href='#{a}'>{b}</a>" for a, b in (
-        ("summary", "Summary"), ("languages", "Languages"), ("qtok", "Qtok"), ("scripts", "Scripts"),
-        ("coverage", "Coverage"), ("overlap", "Overlap"), ("viewer", "Token viewer"), ("numbers", "Numbers & code"),
-        ("notable", "Notable tokens"), ("glossary", "Glossary")))
+    nav = "".join(
+        f"<a href='#{a}'>{b}</a>"
+        for a, b in (
+            ("summary", "Summary"),
+            ("languages", "Languages"),
+            ("qtok", "Qtok"),
+            ("scripts", "Scripts"),
+            ("coverage", "Coverage"),
+            ("overlap", "Overlap"),
+            ("viewer", "Token viewer"),
+            ("numbers", "Numbers & code"),
+            ("notable", "Notable tokens"),
+            ("glossary", "Glossary"),
+        )
+    )
     spec_json = json.dumps(specs, ensure_ascii=False).replace("</", "<\\/")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
-            f"<style>{CSS}</style></head><body><header><h1>{_e(title)}</h1><p>{_e(rep.subtitle())}</p></header>"
-            f"<nav>{nav}</nav><main>{''.join(sec)}</main>"
-            f"<script type='application/json' id='specs'>{spec_json}</script>"
-            f"<script>{bundle()}</script><script>{JS}</script></body></html>")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<style>{CSS}</style></head><body><header><h1>{_e(title)}</h1><p>{_e(rep.subtitle())}</p></header>"
+        f"<nav>{nav}</nav><main>{''.join(sec)}</main>"
+        f"<script type='application/json' id='specs'>{spec_json}</script>"
+        f"<script>{bundle()}</script><script>{JS}</script></body></html>"
+    )
 
 
 __all__ = ["render_html"]

@@ -18,20 +18,47 @@ from __future__ import annotations
 from functools import lru_cache
 
 # NLLB Table 1 "high" resource languages (FLORES-200 codes); every other FLORES-200 code is "low".
-HIGH = frozenset("""
+HIGH = frozenset(
+    """
 afr_Latn arb_Arab ben_Beng bos_Latn bul_Cyrl cat_Latn ces_Latn dan_Latn deu_Latn ell_Grek eng_Latn
 epo_Latn est_Latn eus_Latn fin_Latn fra_Latn glg_Latn heb_Hebr hin_Deva hrv_Latn hun_Latn ind_Latn
 isl_Latn ita_Latn jpn_Jpan kor_Hang lit_Latn lvs_Latn mkd_Cyrl mlt_Latn nld_Latn nob_Latn pes_Arab
 pol_Latn por_Latn ron_Latn rus_Cyrl slk_Latn slv_Latn spa_Latn srp_Cyrl swe_Latn swh_Latn tha_Thai
 tur_Latn ukr_Cyrl vie_Latn zho_Hans zsm_Latn
-""".split())
+""".split()
+)
 
 # ISO 639 macrolanguage -> the individual language FLORES-200 uses for it
-MACRO = {"ara": "arb", "fas": "pes", "msa": "zsm", "swa": "swh", "lav": "lvs", "uzb": "uzn", "mon": "khk",
-         "nep": "npi", "aze": "azj", "pus": "pbt", "orm": "gaz", "que": "quy", "sqi": "als", "yid": "ydd",
-         "kur": "kmr", "est": "est", "grn": "grn", "zho": "zho", "nor": "nob", "kln": "kln", "fil": "tgl"}
-SHORT_SCRIPTS = {"Hans": "Han (Simplified)", "Hant": "Han (Traditional)", "Jpan": "Japanese",
-                 "Hang": "Hangul", "Zyyy": "Common"}
+MACRO = {
+    "ara": "arb",
+    "fas": "pes",
+    "msa": "zsm",
+    "swa": "swh",
+    "lav": "lvs",
+    "uzb": "uzn",
+    "mon": "khk",
+    "nep": "npi",
+    "aze": "azj",
+    "pus": "pbt",
+    "orm": "gaz",
+    "que": "quy",
+    "sqi": "als",
+    "yid": "ydd",
+    "kur": "kmr",
+    "est": "est",
+    "grn": "grn",
+    "zho": "zho",
+    "nor": "nob",
+    "kln": "kln",
+    "fil": "tgl",
+}
+SHORT_SCRIPTS = {
+    "Hans": "Han (Simplified)",
+    "Hant": "Han (Traditional)",
+    "Jpan": "Japanese",
+    "Hang": "Hangul",
+    "Zyyy": "Common",
+}
 
 
 def flores_set() -> frozenset[str]:
@@ -99,6 +126,7 @@ def to_flores(code: str) -> str:
         except OSError:
             pass
     return _MAP[code]
+
 
 def flores_code(locale: str) -> str | None:
     """``pycountry`` locale -> FLORES-style code (``sr@latin`` -> ``srp_Latn``, ``zh_TW`` -> ``zho_Hant``).

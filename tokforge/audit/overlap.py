@@ -46,8 +46,13 @@ def diff(a: Vocab, b: Vocab, limit: int | None = None) -> dict:
     only_a = sorted(sa - sb, key=lambda t: (len(t), t))
     only_b = sorted(sb - sa, key=lambda t: (len(t), t))
     show = lambda ts: [_show(t) for t in (ts[:limit] if limit else ts)]  # noqa: E731
-    return {"only_a": show(only_a), "only_b": show(only_b), "n_only_a": len(only_a),
-            "n_only_b": len(only_b), "n_common": len(sa & sb)}
+    return {
+        "only_a": show(only_a),
+        "only_b": show(only_b),
+        "n_only_a": len(only_a),
+        "n_only_b": len(only_b),
+        "n_common": len(sa & sb),
+    }
 
 
 def _show(t: bytes) -> str:

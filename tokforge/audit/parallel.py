@@ -13,15 +13,20 @@ from pathlib import Path
 
 def _worker(args) -> list[str]:
     specs, corpus, kw, i, n, out = args
-    from .core import as_corpus, load_tokenizers, reference_panel, corpus_pass
+    from .core import as_corpus, corpus_pass, load_tokenizers, reference_panel
     from .hf_source import HFCorpus
 
     warnings: list[str] = []
     toks, _ = load_tokenizers(specs, warnings, kw.get("format"))
     toks += reference_panel(kw.get("reference"), toks, warnings)
     if isinstance(corpus, str) and corpus.startswith("hf:"):
-        corp = HFCorpus(corpus[3:], text_column=kw["text_column"], lang_column=kw["lang_column"], langs=kw["langs"],
-                        limit=kw["limit"])
+        corp = HFCorpus(
+            corpus[3:],
+            text_column=kw["text_column"],
+            lang_column=kw["lang_column"],
+            langs=kw["langs"],
+            limit=kw["limit"],
+        )
     else:
         corp = as_corpus(corpus, kw["split"], kw["langs"], kw["limit"])
     stats = corpus_pass(toks, corp, progress=i == 0, shard=(i, n))
@@ -47,7 +52,12 @@ def audit_parallel(tokenizers: list[str], corpus, num_proc: int, **kw):
         with mp.get_context("spawn").Pool(num_proc) as pool:
             warns = pool.map(_worker, jobs)
         name = corpus if isinstance(corpus, str) else "corpus"
-        rep = audit(tokenizers, False, merge=[j[-1] for j in jobs], merge_name=f"{name} ({num_proc} workers)", **{
-            k: v for k, v in kw.items() if k not in ("text_column", "lang_column", "split", "limit", "langs")})
+        rep = audit(
+            tokenizers,
+            False,
+            merge=[j[-1] for j in jobs],
+            merge_name=f"{name} ({num_proc} workers)",
+            **{k: v for k, v in kw.items() if k not in ("text_column", "lang_column", "split", "limit", "langs")},
+        )
     rep.warnings += sorted({w for ws in warns for w in ws})
     return rep

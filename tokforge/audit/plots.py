@@ -52,12 +52,16 @@ def qtok_bars(pct):
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of distinct token strings")
-    ax.legend(ncol=6, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35 if n < 4 else -0.12 - 0.6 / n), frameon=False)
+    ax.legend(
+        ncol=6, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35 if n < 4 else -0.12 - 0.6 / n), frameon=False
+    )
     return fig
 
 
 def _heat(ax, data, rows, cols, fmt="{:.0f}", cmap="Blues", vmax=None):
-    im = ax.imshow(data, aspect="auto", cmap=cmap, vmin=0, vmax=vmax if vmax is not None else max(np.nanmax(data), 1e-9))
+    im = ax.imshow(
+        data, aspect="auto", cmap=cmap, vmin=0, vmax=vmax if vmax is not None else max(np.nanmax(data), 1e-9)
+    )
     ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     if data.size <= 400:
@@ -66,8 +70,15 @@ def _heat(ax, data, rows, cols, fmt="{:.0f}", cmap="Blues", vmax=None):
             for j in range(data.shape[1]):
                 v = data[i, j]
                 if np.isfinite(v):
-                    ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
-                            color="white" if v > 0.6 * hi else "black")
+                    ax.text(
+                        j,
+                        i,
+                        fmt.format(v),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if v > 0.6 * hi else "black",
+                    )
     return im
 
 
@@ -113,7 +124,7 @@ def language_chart(wide, ylabel: str, baseline: str | None = None, log: bool = F
     vals = wide.to_numpy(dtype=float)
     lo, hi = np.nanmin(vals), np.nanmax(vals)
     for p, ax in enumerate(axes[:, 0]):
-        part = wide.iloc[p * per:(p + 1) * per]
+        part = wide.iloc[p * per : (p + 1) * per]
         x = np.arange(len(part))
         for (name, col), c, m in zip(part.items(), _colors(n_tok), MARKERS * 3):
             ax.plot(x, col.to_numpy(dtype=float), m, color=c, ms=4 if n_tok > 5 else 5, alpha=0.85, label=name, lw=0)
@@ -123,7 +134,9 @@ def language_chart(wide, ylabel: str, baseline: str | None = None, log: bool = F
         if baseline is not None and baseline in part.index:
             b = list(part.index).index(baseline)
             ax.axvline(b, color="red", lw=1, alpha=0.6)
-            ax.annotate(f"baseline {baseline}", (b, 1.0), xytext=(4, 8), textcoords="offset points", color="red", fontsize=8)
+            ax.annotate(
+                f"baseline {baseline}", (b, 1.0), xytext=(4, 8), textcoords="offset points", color="red", fontsize=8
+            )
         ax.set_xticks(x, part.index, rotation=90, fontsize=7.5)
         ax.set_xlim(-1, per if n_pan > 1 else len(part))
         ax.set_ylim(lo / 1.15 if log else 0, hi * 1.15)
@@ -139,8 +152,9 @@ def overlap_heatmaps(jac, share):
     n = len(jac)
     size = max(3.5, 0.55 * n + 1.5)
     stacked = n > 6  # side by side gets too wide for many tokenizers
-    fig, axes = plt.subplots(2 if stacked else 1, 1 if stacked else 2,
-                             figsize=(size + 1, 2 * size + 1) if stacked else (2 * size + 1, size))
+    fig, axes = plt.subplots(
+        2 if stacked else 1, 1 if stacked else 2, figsize=(size + 1, 2 * size + 1) if stacked else (2 * size + 1, size)
+    )
     for ax, df, title in ((axes[0], jac, "Jaccard (bytes)"), (axes[1], share, "share of row in column")):
         _heat(ax, df.to_numpy(dtype=float), list(df.index), list(df.columns), fmt="{:.2f}", cmap="Greens", vmax=1)
         ax.set_title(title, fontsize=10)

@@ -82,12 +82,14 @@ def probes(tok) -> dict:
         ch = {"spaces": " ", "tabs": "\t", "newlines": "\n"}[kind]
         ws[kind] = {str(n): len(tok.encode("a" + ch * n + "b")) for n in ns}
     code_ids = tok.encode(CODE)
-    indent = [ln[:len(ln) - len(ln.lstrip())] for ln in CODE.split("\n") if ln.strip() and ln[:1] in " \t"]
+    indent = [ln[: len(ln) - len(ln.lstrip())] for ln in CODE.split("\n") if ln.strip() and ln[:1] in " \t"]
     return {
-        "digits": digits, "digit_grouping": digit_grouping(digits) if "".join(digits) == DIGITS else "free",
+        "digits": digits,
+        "digit_grouping": digit_grouping(digits) if "".join(digits) == DIGITS else "free",
         "numbers_tokens": len(tok.encode(NUMBERS)),
         "whitespace": ws,
-        "code_tokens": len(code_ids), "code_bytes": len(CODE.encode()),
+        "code_tokens": len(code_ids),
+        "code_bytes": len(CODE.encode()),
         "code_bytes_per_token": round(len(CODE.encode()) / max(len(code_ids), 1), 3),
         "indent_tokens": sum(len(tok.encode(x + "x")) - len(tok.encode("x")) for x in indent),
         "indent_lines": len(indent),

@@ -28,8 +28,10 @@ Category of a Qtok string ``s`` (:func:`classify`); "first name word" is the fir
     else ``inner_other``.
 Percentages are over all classified strings of one tokenizer, as in Qtok's ``basic_stats.tsv``.
 
->>> classify(" the"), classify("ing"), classify("a"), classify("ж"), classify("<|endoftext|>")
-(('spaced_alpha', 'LATIN'), ('inner_alpha', 'LATIN'), ('pure_unicode', ''), ('char_alpha', 'CYRILLIC'), ('control_tokens', ''))
+>>> classify(" the"), classify("ing"), classify("a")
+(('spaced_alpha', 'LATIN'), ('inner_alpha', 'LATIN'), ('pure_unicode', ''))
+>>> classify("ж"), classify("<|endoftext|>")
+(('char_alpha', 'CYRILLIC'), ('control_tokens', ''))
 >>> classify("\\n\\n"), classify(" 12"), classify("<0y\\xe2\\x80>")
 (('inner_errors', ''), ('spaced_other', ''), ('unicode_flanks', ''))
 """
@@ -42,19 +44,31 @@ from collections import Counter
 from ..vocab import TokenKind, Vocab, bytes_to_unicode
 
 CATEGORIES = (
-    "control_tokens", "pure_unicode", "char_alpha", "spaced_alpha", "inner_alpha", "char_other",
-    "spaced_other", "inner_other", "unicode_flanks", "char_errors", "spaced_errors", "inner_errors",
+    "control_tokens",
+    "pure_unicode",
+    "char_alpha",
+    "spaced_alpha",
+    "inner_alpha",
+    "char_other",
+    "spaced_other",
+    "inner_other",
+    "unicode_flanks",
+    "char_errors",
+    "spaced_errors",
+    "inner_errors",
 )
 
 # Qtok's list of first Unicode-name words that count as an alphabet ("LANGUAGES").
-SCRIPT_WORDS = frozenset("""
+SCRIPT_WORDS = frozenset(
+    """
 ADLAM CHAKMA OL BAMUM OGHAM BOPOMOFO COPTIC RUNIC HALFWIDTH MODI KAITHI LEPCHA SHAVIAN LIMBU BATAK
 PHOENICIAN GLAGOLITIC MANDAIC BALINESE SAMARITAN PHAGS-PA OLD BLACK-LETTER SUNDANESE INSCRIPTIONAL
 LISU CHAM TAGALOG DESERET TAGBANWA BUGINESE THAANA MONGOLIAN DINGBAT JAVANESE EGYPTIAN GEORGIAN NKO
 TIFINAGH GURMUKHI BENGALI SINHALA ORIYA TAI KANGXI CANADIAN CHEROKEE LAO TELUGU SYRIAC TAMIL BRAILLE
 ETHIOPIC MYANMAR HEBREW ARABIC TIBETAN HIRAGANA CYRILLIC GREEK CJK LATIN KATAKANA KHMER THAI ARMENIAN
 YI HANGUL GOTHIC MALAYALAM DEVANAGARI GUJARATI KANNADA MEETEI ARABIC-INDIC
-""".split())
+""".split()
+)
 
 HTML_TAGS = frozenset("br h1 h2 h3 h4 h5 h6 b img li tr td p th u em".split())
 BYTE_LEVEL_FAMILIES = frozenset({"byte_bpe", "tiktoken"})

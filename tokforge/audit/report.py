@@ -31,9 +31,26 @@ FORMAT = "tokforge.audit"
 # report.html renderers (lazy "module:attribute": the pages import the report, not the other way round)
 PAGES = {"interactive": "tokforge.audit.html:render_html", "static": "tokforge.audit.static_html:render_html"}
 VERSION = 2
-SUMMARY_COLUMNS = ["tokenizer", "role", "family", "vocab", "text", "special", "byte_fb", "partial_utf8", "dups",
-                   "unreachable", "mean_bytes", "bytes/token", "parity_mean", "parity_median", "parity_max",
-                   "worst_lang", "utilisation", "renyi"]
+SUMMARY_COLUMNS = [
+    "tokenizer",
+    "role",
+    "family",
+    "vocab",
+    "text",
+    "special",
+    "byte_fb",
+    "partial_utf8",
+    "dups",
+    "unreachable",
+    "mean_bytes",
+    "bytes/token",
+    "parity_mean",
+    "parity_median",
+    "parity_max",
+    "worst_lang",
+    "utilisation",
+    "renyi",
+]
 
 
 def check_out(out_dir: str | Path) -> Path:
@@ -77,11 +94,23 @@ class AuditReport:
     def to_dict(self) -> dict:
         from .. import __version__
 
-        return _clean({"format": FORMAT, "version": VERSION, "tokforge_version": __version__,
-                       "corpus": self.corpus, "tokenizers": self.tokenizers, "languages": self.languages,
-                       "overlap": self.overlap, "diff": self.diff, "warnings": self.warnings,
-                       "failed": self.failed, "viewer": self.viewer, "language_info": self.language_info,
-                       "seconds": self.seconds})
+        return _clean(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "tokforge_version": __version__,
+                "corpus": self.corpus,
+                "tokenizers": self.tokenizers,
+                "languages": self.languages,
+                "overlap": self.overlap,
+                "diff": self.diff,
+                "warnings": self.warnings,
+                "failed": self.failed,
+                "viewer": self.viewer,
+                "language_info": self.language_info,
+                "seconds": self.seconds,
+            }
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
@@ -91,11 +120,22 @@ class AuditReport:
         from ..errors import LoadError
 
         if d.get("format") != FORMAT or d.get("version") != VERSION:
-            raise LoadError("not a tokforge audit report of a version this tokforge reads",
-                            where=f"format={d.get('format')} version={d.get('version')}")
-        return cls(d["tokenizers"], d["languages"], d["overlap"], d.get("diff"), d.get("warnings", []),
-                   d.get("corpus"), d.get("seconds", 0.0), d.get("failed", []), d.get("viewer"),
-                   d.get("language_info", {}))
+            raise LoadError(
+                "not a tokforge audit report of a version this tokforge reads",
+                where=f"format={d.get('format')} version={d.get('version')}",
+            )
+        return cls(
+            d["tokenizers"],
+            d["languages"],
+            d["overlap"],
+            d.get("diff"),
+            d.get("warnings", []),
+            d.get("corpus"),
+            d.get("seconds", 0.0),
+            d.get("failed", []),
+            d.get("viewer"),
+            d.get("language_info", {}),
+        )
 
     # -- tables ---------------------------------------------------------------------------------
     def summary_table(self):
@@ -131,8 +171,11 @@ class AuditReport:
             from .languages import info
 
             for col in ("name", "script", "resource"):
-                df.insert(2 if col == "name" else df.columns.get_loc("name") + 1, col,
-                          [(self.language_info.get(x) or info(x))[col] for x in df.language])
+                df.insert(
+                    2 if col == "name" else df.columns.get_loc("name") + 1,
+                    col,
+                    [(self.language_info.get(x) or info(x))[col] for x in df.language],
+                )
         return df
 
     def subtitle(self) -> str:
@@ -140,8 +183,11 @@ class AuditReport:
         n_ref = sum(bool(t.get("reference")) for t in self.tokenizers)
         who = plural(len(self.tokenizers) - n_ref, "tokenizer") + (f" + {n_ref} reference" if n_ref else "")
         c = self.corpus
-        on = "no corpus (vocabulary only)" if not c else (
-            f"{c['name']}, {plural(len(c['languages']), 'language')}, {plural(c.get('lines') or 0, 'line')}")
+        on = (
+            "no corpus (vocabulary only)"
+            if not c
+            else (f"{c['name']}, {plural(len(c['languages']), 'language')}, {plural(c.get('lines') or 0, 'line')}")
+        )
         return f"{who} · {on} · {self.seconds:.1f} s"
 
     def wide_table(self, col: str):
@@ -151,7 +197,9 @@ class AuditReport:
         df = self.language_table()
         if df.empty or col not in df:
             return pd.DataFrame()
-        return df.pivot(index="language", columns="tokenizer", values=col)[[n for n in self.names if n in set(df.tokenizer)]]
+        return df.pivot(index="language", columns="tokenizer", values=col)[
+            [n for n in self.names if n in set(df.tokenizer)]
+        ]
 
     def parity_table(self):
         """Languages x tokenizers: tokens relative to the baseline language (empty if not parallel)."""
@@ -188,9 +236,13 @@ class AuditReport:
             if self.diff:
                 d = self.diff
                 (tmp / "diff.txt").write_text(
-                    f"# only in {d['a']} ({d['n_only_a']})\n" + "\n".join(map(repr, d["only_a"])) +
-                    f"\n# only in {d['b']} ({d['n_only_b']})\n" + "\n".join(map(repr, d["only_b"])) + "\n",
-                    encoding="utf-8")
+                    f"# only in {d['a']} ({d['n_only_a']})\n"
+                    + "\n".join(map(repr, d["only_a"]))
+                    + f"\n# only in {d['b']} ({d['n_only_b']})\n"
+                    + "\n".join(map(repr, d["only_b"]))
+                    + "\n",
+                    encoding="utf-8",
+                )
             stats = getattr(self, "_corpus_stats", None)
             if stats is not None and (self.corpus or {}).get("shard"):
                 stats.save(tmp / "corpus_stats.json.gz")
@@ -212,17 +264,26 @@ class AuditReport:
         con = console or Console()
         con = con if con.is_terminal else Console(width=max(con.width, 140))  # no truncated names in logs/pipes
         rows = summary_rows(self)
-        cols = {"tokenizer": "tokenizer", "role": "role", "vocab": "vocab", "unreachable": "unreach.",
-                "bytes/token": "bytes/token", "parity_mean": "parity mean", "worst_lang": "worst language",
-                "parity_max": "worst x", "renyi": "Rényi eff."}
+        cols = {
+            "tokenizer": "tokenizer",
+            "role": "role",
+            "vocab": "vocab",
+            "unreachable": "unreach.",
+            "bytes/token": "bytes/token",
+            "parity_mean": "parity mean",
+            "worst_lang": "worst language",
+            "parity_max": "worst x",
+            "renyi": "Rényi eff.",
+        }
         t = Table(*cols.values(), title="tokforge audit: " + self.subtitle())
         for row in rows:
             t.add_row(*[cell(row[c], 2) for c in cols], style="dim" if row["role"] == "reference" else None)
         con.print(t)
         if self.diff:
             d = self.diff
-            con.print(f"diff: {d['n_only_a']:,} tokens only in {d['a']}, {d['n_only_b']:,} only in {d['b']}, "
-                      f"{d['n_common']:,} shared")
+            con.print(
+                f"diff: {d['n_only_a']:,} tokens only in {d['a']}, {d['n_only_b']:,} only in {d['b']}, "
+                f"{d['n_common']:,} shared"
+            )
         for w in self.warnings:
             con.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
-

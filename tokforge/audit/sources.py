@@ -56,10 +56,10 @@ class Corpus:
         for lang, lines in self.texts.items():
             keys = self.keys[lang] if self.keys else [None] * len(lines)
             for s in range(0, len(lines), size):
-                take = lines[s:s + size]
+                take = lines[s : s + size]
                 buf_l += [lang] * len(take)
                 buf_t += take
-                buf_k += keys[s:s + size]
+                buf_k += keys[s : s + size]
                 while len(buf_t) >= size:
                     if b % n == i:
                         yield _pack(buf_l[:size], buf_t[:size], buf_k[:size], self.keys is not None)
@@ -74,8 +74,9 @@ def _pack(langs: list[str], lines: list[str], keys: list, parallel: bool):
     return one, lines, (keys if parallel else None)
 
 
-def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | None = None,
-                limit: int | None = None) -> Corpus:
+def load_corpus(
+    spec: str | None, split: str = "devtest", langs: list[str] | None = None, limit: int | None = None
+) -> Corpus:
     """``None`` -> the built-in default; ``flores200:DIR``; a text file; a folder of ``LANG.txt``."""
     from .. import corpus as tc
 
@@ -89,8 +90,11 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
     if kind == "flores200":
         available = tc.flores_languages(where, split)
         if not available:
-            raise InputError("FLORES-200 folder has no files", where=f"{where}/{split}",
-                             fix="expected files such as eng_Latn.devtest")
+            raise InputError(
+                "FLORES-200 folder has no files",
+                where=f"{where}/{split}",
+                fix="expected files such as eng_Latn.devtest",
+            )
         missing = [x for x in (langs or []) if x not in available]
         use = [x for x in (langs or available) if x in available]
         texts = tc.read_flores(where, split, use, limit)
@@ -101,8 +105,11 @@ def load_corpus(spec: str | None, split: str = "devtest", langs: list[str] | Non
     if p.is_dir() and any(p.glob("*.txt")):
         return _read_folder(p, langs, limit)
     if p.is_file() and langs and p.stem not in langs:
-        raise InputError(f"the corpus file holds language {p.stem!r} (its name), not the requested "
-                         f"{', '.join(langs)}", where=str(p), fix="drop --langs or name the file LANG.txt")
+        raise InputError(
+            f"the corpus file holds language {p.stem!r} (its name), not the requested {', '.join(langs)}",
+            where=str(p),
+            fix="drop --langs or name the file LANG.txt",
+        )
     texts = tc.read_corpus(spec, split, None, limit)
     return drop_empty(Corpus(p.name, texts))
 
@@ -114,8 +121,11 @@ def _read_folder(p: Path, langs: list[str] | None, limit: int | None) -> Corpus:
     have = {f.stem for f in files}
     missing = [x for x in (langs or []) if x not in have]
     if langs and len(missing) == len(langs):
-        raise InputError("none of the requested languages has a file in the corpus folder", where=str(p),
-                         fix="files present: " + ", ".join(sorted(have)[:20]))
+        raise InputError(
+            "none of the requested languages has a file in the corpus folder",
+            where=str(p),
+            fix="files present: " + ", ".join(sorted(have)[:20]),
+        )
     c.warnings += [f"corpus folder has no file {m}.txt for requested language {m!r}; skipped" for m in missing]
     for f in files:
         if langs and f.stem not in langs:
@@ -146,8 +156,10 @@ def _locale_dir() -> Path:
     try:
         import pycountry
     except ImportError:
-        raise InputError("the built-in corpus needs the pycountry package",
-                         fix="pip install pycountry, or pass --corpus flores200:DIR / a text folder") from None
+        raise InputError(
+            "the built-in corpus needs the pycountry package",
+            fix="pip install pycountry, or pass --corpus flores200:DIR / a text folder",
+        ) from None
     return Path(os.path.dirname(pycountry.__file__)) / "locales"
 
 
@@ -157,7 +169,6 @@ def _catalog(path: Path) -> dict[str, str]:
     with open(path, "rb") as f:
         cat = gettext.GNUTranslations(f)._catalog  # the .mo file's msgid -> msgstr table
     return {k: v for k, v in cat.items() if isinstance(k, str) and k and isinstance(v, str) and v.strip()}
-
 
 
 def default_corpus(langs: list[str] | None = None, limit: int | None = None) -> Corpus:
@@ -183,8 +194,11 @@ def default_corpus(langs: list[str] | None = None, limit: int | None = None) -> 
         warnings = [f"built-in corpus has no language {x!r}; skipped" for x in langs if x not in by_code]
         codes = [x for x in langs if x in by_code]
         if not codes:
-            raise InputError("none of the requested languages is in the built-in corpus",
-                             where=", ".join(langs), fix="known: " + ", ".join(sorted(by_code)))
+            raise InputError(
+                "none of the requested languages is in the built-in corpus",
+                where=", ".join(langs),
+                fix="known: " + ", ".join(sorted(by_code)),
+            )
     texts, keys = {}, {}
     for code in codes:
         items = sorted(by_code[code].items())[:limit] if limit else sorted(by_code[code].items())

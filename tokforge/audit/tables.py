@@ -4,7 +4,8 @@
 total, so the files are written from plain rows here and pandas is only used when a caller asks
 for a DataFrame (``AuditReport.summary_table()`` and friends).
 
->>> wide([{"tokenizer": "a", "language": "x", "v": 1.0}, {"tokenizer": "b", "language": "x", "v": 2.0}], "v", ["a", "b"])
+>>> rows = [{"tokenizer": "a", "language": "x", "v": 1.0}, {"tokenizer": "b", "language": "x", "v": 2.0}]
+>>> wide(rows, "v", ["a", "b"])
 (['x'], {'x': {'a': 1.0, 'b': 2.0}})
 >>> stats([3.0, 1.0, 2.0])
 (2.0, 2.0, 3.0, 0)
@@ -60,17 +61,28 @@ def summary_rows(rep) -> list[dict]:
         corp = t.get("corpus") or {}
         p = par.get(t["name"], [])
         st = stats([v for _, v in p])
-        rows.append({
-            "tokenizer": t["name"], "role": "reference" if t.get("reference") else "audited",
-            "family": c["family"], "vocab": c["vocab_size"], "text": c["n_text"],
-            "special": c["n_special"], "byte_fb": c["n_byte_fallback"], "partial_utf8": c["n_partial_utf8"],
-            "dups": c["n_duplicate_ids"],
-            "unreachable": f"{reach['unreachable']}/{reach['tested']}" if reach.get("tested") else "n/a",
-            "mean_bytes": c["mean_token_bytes"], "bytes/token": corp.get("bytes_per_token"),
-            "parity_mean": st[0] if st else None, "parity_median": st[1] if st else None,
-            "parity_max": st[2] if st else None, "worst_lang": p[st[3]][0] if st else None,
-            "utilisation": corp.get("utilisation"), "renyi": corp.get("renyi_efficiency"),
-        })
+        rows.append(
+            {
+                "tokenizer": t["name"],
+                "role": "reference" if t.get("reference") else "audited",
+                "family": c["family"],
+                "vocab": c["vocab_size"],
+                "text": c["n_text"],
+                "special": c["n_special"],
+                "byte_fb": c["n_byte_fallback"],
+                "partial_utf8": c["n_partial_utf8"],
+                "dups": c["n_duplicate_ids"],
+                "unreachable": f"{reach['unreachable']}/{reach['tested']}" if reach.get("tested") else "n/a",
+                "mean_bytes": c["mean_token_bytes"],
+                "bytes/token": corp.get("bytes_per_token"),
+                "parity_mean": st[0] if st else None,
+                "parity_median": st[1] if st else None,
+                "parity_max": st[2] if st else None,
+                "worst_lang": p[st[3]][0] if st else None,
+                "utilisation": corp.get("utilisation"),
+                "renyi": corp.get("renyi_efficiency"),
+            }
+        )
     return rows
 
 
@@ -89,9 +101,16 @@ def language_rows(rep) -> list[dict]:
     out = []
     for r in rep.languages:
         li = rep.language_info.get(r["language"]) or info(r["language"])
-        out.append({"tokenizer": r["tokenizer"], "language": r["language"], "name": li["name"],
-                    "script": li["script"], "resource": li["resource"],
-                    **{k: v for k, v in r.items() if k not in ("tokenizer", "language")}})
+        out.append(
+            {
+                "tokenizer": r["tokenizer"],
+                "language": r["language"],
+                "name": li["name"],
+                "script": li["script"],
+                "resource": li["resource"],
+                **{k: v for k, v in r.items() if k not in ("tokenizer", "language")},
+            }
+        )
     return out
 
 
@@ -117,19 +136,28 @@ def write_all(rep, folder: Path) -> None:
     cols = list(s[0]) if s else []
     write_csv(folder / "summary.csv", cols, [[r[c] for c in cols] for r in s])
     for key, name in (("percent", "qtok_percent"), ("counts", "qtok_counts")):
-        write_csv(folder / f"{name}.csv", ["", *CATEGORIES],
-                  [[t["name"], *[t["qtok"][key][c] for c in CATEGORIES]] for t in rep.tokenizers])
+        write_csv(
+            folder / f"{name}.csv",
+            ["", *CATEGORIES],
+            [[t["name"], *[t["qtok"][key][c] for c in CATEGORIES]] for t in rep.tokenizers],
+        )
     sc = script_columns(rep)
-    write_csv(folder / "scripts.csv", ["", *sc], [[t["name"], *[t["census"]["scripts"].get(x, 0) for x in sc]]
-                                                  for t in rep.tokenizers])
+    write_csv(
+        folder / "scripts.csv",
+        ["", *sc],
+        [[t["name"], *[t["census"]["scripts"].get(x, 0) for x in sc]] for t in rep.tokenizers],
+    )
     lr = language_rows(rep)
     if lr:
         lc = list(dict.fromkeys(k for r in lr for k in r))
         write_csv(folder / "languages.csv", lc, [[r.get(c) for c in lc] for r in lr])
     langs = list(dict.fromkeys(k for t in rep.tokenizers for k in t["coverage"]))
     if langs:
-        write_csv(folder / "coverage.csv", ["", *rep.names],
-                  [[k, *[t["coverage"].get(k, {}).get("word_coverage") for t in rep.tokenizers]] for k in langs])
+        write_csv(
+            folder / "coverage.csv",
+            ["", *rep.names],
+            [[k, *[t["coverage"].get(k, {}).get("word_coverage") for t in rep.tokenizers]] for k in langs],
+        )
     for kind in ("jaccard", "share"):
         m = rep.overlap.get(kind) or {}
         if m:

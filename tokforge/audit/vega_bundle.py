@@ -13,15 +13,17 @@ from functools import lru_cache
 @lru_cache(maxsize=1)
 def bundle() -> str:
     """The script text (cached on disk and in memory)."""
+    from ..artifacts import cache_dir
     from ..errors import InputError
     from ..io import atomic_write_text
-    from ..artifacts import cache_dir
 
     try:
         import vl_convert
     except ImportError:
-        raise InputError("the interactive report needs the vl-convert-python package",
-                         fix="pip install vl-convert-python, or pass --static for the PNG report") from None
+        raise InputError(
+            "the interactive report needs the vl-convert-python package",
+            fix="pip install vl-convert-python, or pass --static for the PNG report",
+        ) from None
     path = cache_dir() / "audit" / f"vega-bundle-{getattr(vl_convert, '__version__', 'x')}.js"
     try:
         return path.read_text(encoding="utf-8")

@@ -30,7 +30,7 @@ import torch
 
 from ..errors import InputError
 from ..loaders import load_tokenizer
-from .cover import Canon, Covers, TokenIndex, seq_for, check_family
+from .cover import Canon, Covers, TokenIndex, check_family, seq_for
 from .engine import Job, Ranges, Sums
 from .tree import CHUNK, MAX_NODES, TreeSession
 
@@ -122,21 +122,34 @@ class ByteLM(ByteScoring):
     """Byte-level view of ``model`` (a transformers causal LM) with its ``tokenizer``: a tokforge `Tokenizer`
     or anything `tokforge.load_tokenizer` accepts (a built-in name, a path). `from_pretrained` loads both."""
 
-    def __init__(self, model, tokenizer, start_ids: list[int] | None = None, leaves: str | Leaves = "model",
-                 name: str | None = None, chunk: int = CHUNK, _shared: "ByteLM | None" = None):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        start_ids: list[int] | None = None,
+        leaves: str | Leaves = "model",
+        name: str | None = None,
+        chunk: int = CHUNK,
+        _shared: "ByteLM | None" = None,
+    ):
         tokenizer = load_tokenizer(tokenizer)  # a Tokenizer is returned as it is
         vocab = tokenizer.vocab
         check_family(vocab, where=tokenizer.name)
         rows = _model_rows(model)
         if rows < len(vocab):
-            raise InputError("model and tokenizer vocabularies disagree",
-                             where=f"model has {rows} output rows, tokenizer {tokenizer.name} has {len(vocab)} ids",
-                             fix="load the tokenizer that belongs to this model")
+            raise InputError(
+                "model and tokenizer vocabularies disagree",
+                where=f"model has {rows} output rows, tokenizer {tokenizer.name} has {len(vocab)} ids",
+                fix="load the tokenizer that belongs to this model",
+            )
         if start_ids is None:
             first = tokenizer.bos_id if tokenizer.bos_id is not None else tokenizer.eos_id
             if first is None:
-                raise InputError("tokenizer has neither a BOS nor an EOS token", where=tokenizer.name,
-                                 fix="pass start_ids=[...] (the token context the text follows)")
+                raise InputError(
+                    "tokenizer has neither a BOS nor an EOS token",
+                    where=tokenizer.name,
+                    fix="pass start_ids=[...] (the token context the text follows)",
+                )
             start_ids = [first]
         if not start_ids or any(not 0 <= int(i) < rows for i in start_ids):
             raise InputError("start_ids must be a non-empty list of model token ids", where=str(start_ids)[:80])
@@ -175,8 +188,15 @@ class ByteLM(ByteScoring):
 
     def with_start(self, start_ids: list[int]) -> "ByteLM":
         """The same model after another token context (e.g. fill-in-the-middle tokens)."""
-        return ByteLM(self.model, self.tokenizer, start_ids=start_ids, leaves=self.leaves, name=self.name,
-                      chunk=self.chunk, _shared=self)
+        return ByteLM(
+            self.model,
+            self.tokenizer,
+            start_ids=start_ids,
+            leaves=self.leaves,
+            name=self.name,
+            chunk=self.chunk,
+            _shared=self,
+        )
 
     # -- running jobs ----------------------------------------------------------------------------
     def table(self, kind: str):
@@ -220,8 +240,15 @@ class ByteLM(ByteScoring):
         for st in streams:
             cov = Covers(self.index, self.canon).extend(st)
             rows = {k: (len(st),) for k, v in queries.items() if v}
-            jobs.append(Job(cov, len(self.prefix), next_rows=None if queries.get("all") else rows.get("next", ()),
-                            stop_rows=rows.get("stop", ()), prefix_rows=rows.get("prefix", ())))
+            jobs.append(
+                Job(
+                    cov,
+                    len(self.prefix),
+                    next_rows=None if queries.get("all") else rows.get("next", ()),
+                    stop_rows=rows.get("stop", ()),
+                    prefix_rows=rows.get("prefix", ()),
+                )
+            )
         group, size = [], 0
         for job in jobs:
             group.append(job)
@@ -255,13 +282,19 @@ class ByteLM(ByteScoring):
         held = self.table("held")
         bad = next((i for i, b in enumerate(data) if b not in held), None)
         if bad is not None:
-            return InputError(f"byte 0x{data[bad]:02X} at offset {bad} cannot be produced by {self.name}: "
-                              "no token of its tokenizer holds it", where=repr(data[max(0, bad - 20):bad + 1]),
-                              fix="tokenizer.vocab.missing_bytes() lists the bytes without a token of their own; "
-                                  "remove or replace such bytes")
-        where = repr(data[:40]) if offset is None else f"byte offset {offset} of {data[:offset + 1][-40:]!r}"
-        return InputError(f"no token sequence of {self.name} that the canonicality rule allows spells these bytes",
-                          where=where, fix="the model gives this prefix probability 0; use leaves='model' or drop it")
+            return InputError(
+                f"byte 0x{data[bad]:02X} at offset {bad} cannot be produced by {self.name}: "
+                "no token of its tokenizer holds it",
+                where=repr(data[max(0, bad - 20) : bad + 1]),
+                fix="tokenizer.vocab.missing_bytes() lists the bytes without a token of their own; "
+                "remove or replace such bytes",
+            )
+        where = repr(data[:40]) if offset is None else f"byte offset {offset} of {data[: offset + 1][-40:]!r}"
+        return InputError(
+            f"no token sequence of {self.name} that the canonicality rule allows spells these bytes",
+            where=where,
+            fix="the model gives this prefix probability 0; use leaves='model' or drop it",
+        )
 
     # -- public interface --------------------------------------------------------------------------
     def next_byte_logmasses(self, prefix: bytes) -> torch.Tensor:
@@ -272,8 +305,7 @@ class ByteLM(ByteScoring):
         stream = self.prefix + bytes(prefix)
         N, maxlen = len(stream), self.index.maxlen
         for attempt in (0, 1):
-            if (self._live is None or not stream.startswith(self._covers.stream)
-                    or len(self._live) > MAX_NODES):
+            if self._live is None or not stream.startswith(self._covers.stream) or len(self._live) > MAX_NODES:
                 self._fresh()
                 self._live = self.session()
             self._covers.extend(stream)
@@ -353,17 +385,25 @@ class ByteLM(ByteScoring):
         lp = torch.log_softmax(logits.double(), -1)
         S = len(self.start_ids)
         tgt = torch.tensor(seq[S:], device=lp.device)
-        return float(lp[S - 1:len(seq) - 1].gather(1, tgt[:, None]).sum())
+        return float(lp[S - 1 : len(seq) - 1].gather(1, tgt[:, None]).sum())
 
-    def generate(self, prompt: bytes, max_bytes: int = 64, temperature: float = 1.0, top_p: float = 1.0,
-                 seed: int = 0) -> bytes:
+    def generate(
+        self, prompt: bytes, max_bytes: int = 64, temperature: float = 1.0, top_p: float = 1.0, seed: int = 0
+    ) -> bytes:
         """Sample a continuation of ``prompt`` (which may end mid-token or mid-character)."""
         from .generate import generate
 
         return generate(self, bytes(prompt), max_bytes, temperature, top_p, seed)
 
-    def complete(self, prefix: bytes, suffix: bytes = b"", max_bytes: int = 64, temperature: float = 1.0,
-                 top_p: float = 1.0, seed: int = 0) -> bytes:
+    def complete(
+        self,
+        prefix: bytes,
+        suffix: bytes = b"",
+        max_bytes: int = 64,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+    ) -> bytes:
         """Fill in between ``prefix`` and ``suffix`` (FIM tokens needed when ``suffix``), else continue."""
         from .generate import complete
 

@@ -35,9 +35,12 @@ WINDOW = 6
 def check_family(vocab: Vocab, where: str = "") -> None:
     """Raise a clear error for tokenizer families the byte-level layer cannot treat exactly."""
     if vocab.family not in SUPPORTED:
-        raise InputError(f"byte-level probabilities need a BPE tokenizer (byte-level BPE or SentencePiece-BPE "
-                         f"with byte fallback), got family {vocab.family or '?'!r}", where=where or vocab.name,
-                         fix="use a causal LM with a byte-level BPE or SentencePiece tokenizer")
+        raise InputError(
+            f"byte-level probabilities need a BPE tokenizer (byte-level BPE or SentencePiece-BPE "
+            f"with byte fallback), got family {vocab.family or '?'!r}",
+            where=where or vocab.name,
+            fix="use a causal LM with a byte-level BPE or SentencePiece tokenizer",
+        )
 
 
 class TokenIndex:
@@ -74,8 +77,9 @@ class TokenIndex:
         """257 sorted positions: tokens starting with ``r + bytes([b])`` are ``[out[b], out[b+1])``."""
         got = self._bounds.get(r)
         if got is None:
-            got = np.asarray([bisect.bisect_left(self.keys, r + bytes([b])) for b in range(256)]
-                             + [self._upper(r)], dtype=np.int64)
+            got = np.asarray(
+                [bisect.bisect_left(self.keys, r + bytes([b])) for b in range(256)] + [self._upper(r)], dtype=np.int64
+            )
             if len(self._bounds) < 200_000:
                 self._bounds[r] = got
         return got
@@ -149,7 +153,7 @@ class Canon:
     # -- the rule ----------------------------------------------------------------------------
     def valid(self, seq: tuple[int, ...], t: int) -> bool:
         """May token ``t`` follow the (valid) sequence ``seq``? Depends on ``seq[-WINDOW:]`` only."""
-        ctx = seq[-self.window:]
+        ctx = seq[-self.window :]
         at_start = len(seq) <= self.window
         key = (ctx, t, at_start)
         got = self._cache.get(key)
@@ -170,7 +174,7 @@ class Canon:
         toks = self.vocab.tokens
         ctx_bytes: dict[tuple[int, ...], bytes] = {}
         for n, (seq, t) in enumerate(pairs):
-            ctx = seq[-self.window:]
+            ctx = seq[-self.window :]
             at_start = len(seq) <= self.window
             key = (ctx, t, at_start)
             got = self._cache.get(key)
@@ -327,7 +331,7 @@ class Covers:
             L = self._seen[k]
             while L < min(index.maxlen, N - j):
                 L += 1
-                piece = data[j:j + L]
+                piece = data[j : j + L]
                 lo, hi = index.prefix_range(piece)
                 if lo >= hi:
                     self._open[k] = False
@@ -342,15 +346,16 @@ class Covers:
                 self.rejected.setdefault(e, []).append((k, t))
                 continue
             node = self.nodes[k]
-            self.nodes.append(Node(t, k, e, node.depth + 1, (node.window + (t,))[-(w + 1):]))
+            self.nodes.append(Node(t, k, e, node.depth + 1, (node.window + (t,))[-(w + 1) :]))
             self.by_j[e].append(len(self.nodes) - 1)
             self.children[k][t] = len(self.nodes) - 1
             self.children.append({})
             self._seen.append(0)
             self._open.append(True)
         if len(self.nodes) > self.max_nodes:
-            raise InputError("too many cover nodes", where=f"{len(self.nodes)} nodes at byte {j}",
-                             fix="score shorter texts")
+            raise InputError(
+                "too many cover nodes", where=f"{len(self.nodes)} nodes at byte {j}", fix="score shorter texts"
+            )
 
 
 def build_nodes(data: bytes, index: TokenIndex, canon: Canon, max_nodes: int = 200_000) -> list[Node]:

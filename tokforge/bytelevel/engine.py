@@ -94,7 +94,7 @@ class Job:
             rows = set(range(self.start, N + 1))
             for k, n in enumerate(cov.nodes):
                 for i in range(max(n.j, self.start), min(N, n.j + maxlen) + 1):
-                    if i > n.j and not starts(data[n.j:i]):
+                    if i > n.j and not starts(data[n.j : i]):
                         break
                     self.pairs.setdefault(k, []).append((i, i - n.j, NEXT))
         else:
@@ -142,8 +142,10 @@ class Job:
         """(log masses ``[n, 257]`` of the NEXT/STOP rows, log prefix masses ``[n]``) for offsets
         ``0..n_rows-1``, or only for the offsets in ``rows`` (in that order)."""
         if rows is None:
-            return (_scatter_logsumexp(self.out_next, (n_rows, 257), device),
-                    _scatter_logsumexp(self.out_prefix, (n_rows,), device))
+            return (
+                _scatter_logsumexp(self.out_next, (n_rows, 257), device),
+                _scatter_logsumexp(self.out_prefix, (n_rows,), device),
+            )
         at = torch.full((n_rows,), len(rows), dtype=torch.long, device=device)
         at[torch.tensor(rows, device=device)] = torch.arange(len(rows), device=device)
 
@@ -253,7 +255,9 @@ class Sums:
             self._emit([entries[n] for n in nxt], [entries[n][3] for n in nxt], val.log() + L[sel, None], "next")
         if pre:
             sel = torch.tensor(pre, device=dev)
-            self._emit([entries[n] for n in pre], [entries[n][3] for n in pre], sums[sel].sum(1).log() + L[sel], "prefix")
+            self._emit(
+                [entries[n] for n in pre], [entries[n][3] for n in pre], sums[sel].sum(1).log() + L[sel], "prefix"
+            )
 
 
 def _first_per_row(entries, rows):

@@ -66,8 +66,11 @@ class Ensemble(ByteScoring):
             raise InputError("one weight per member is needed", where=f"{len(weights)} weights, {len(members)} members")
         if self.mode is not Mode.PRODUCT:
             if any(w < 0 for w in weights) or sum(weights) <= 0:
-                raise InputError(f"{self.mode.value} weights must be non-negative with a positive sum",
-                                 where=str(weights), fix='use mode="product" for signed (proxy-tuning) weights')
+                raise InputError(
+                    f"{self.mode.value} weights must be non-negative with a positive sum",
+                    where=str(weights),
+                    fix='use mode="product" for signed (proxy-tuning) weights',
+                )
             weights = [w / sum(weights) for w in weights]
         if not 0 <= switch_rate < 1:
             raise InputError("switch_rate must be in [0, 1)", where=str(switch_rate))
@@ -145,8 +148,9 @@ class Ensemble(ByteScoring):
     def distributions_batch(self, texts) -> list[torch.Tensor]:
         texts = [bytes(t) for t in texts]
         per = [m.distributions_batch(texts) for m in self.members]
-        return [self.combine([p[n] for p in per], self._row_weights([p[n] for p in per], t))
-                for n, t in enumerate(texts)]
+        return [
+            self.combine([p[n] for p in per], self._row_weights([p[n] for p in per], t)) for n, t in enumerate(texts)
+        ]
 
     def combine_rows(self, ds: list[torch.Tensor], data: bytes) -> torch.Tensor:
         """The ensemble's distributions of ``data`` from its members' (``[len(data) + 1, 257]`` each)."""
@@ -161,8 +165,9 @@ class Ensemble(ByteScoring):
         per = torch.tensor([m.logprob_batch(texts, end) for m in self.members], dtype=torch.float64)
         return torch.logsumexp(per + self._logw[:, None], 0).tolist()
 
-    def generate(self, prompt: bytes, max_bytes: int = 64, temperature: float = 1.0, top_p: float = 1.0,
-                 seed: int = 0) -> bytes:
+    def generate(
+        self, prompt: bytes, max_bytes: int = 64, temperature: float = 1.0, top_p: float = 1.0, seed: int = 0
+    ) -> bytes:
         """Byte-by-byte sampling (every step is a full byte-level step for every member)."""
         from .generate import sample_bytes
 
@@ -174,8 +179,10 @@ class Ensemble(ByteScoring):
         simplex; product: any reals), by L-BFGS on the weights. ``distributions[k][n]``: member
         ``k``'s distributions of text ``n`` if already computed."""
         if self.mode not in (Mode.MIXTURE, Mode.PRODUCT):
-            raise InputError(f"fit() picks mixture or product weights, not {self.mode.value}",
-                             fix='use mode="mixture" or "product", or the untuned "bayes"/"switch"')
+            raise InputError(
+                f"fit() picks mixture or product weights, not {self.mode.value}",
+                fix='use mode="mixture" or "product", or the untuned "bayes"/"switch"',
+            )
         texts = [bytes(t) for t in texts]
         if not texts or not any(texts):
             raise InputError("fit() needs at least one non-empty text")

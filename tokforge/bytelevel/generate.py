@@ -25,7 +25,9 @@ def _check(max_bytes: int, temperature: float, top_p: float) -> None:
     if max_bytes < 0:
         raise InputError("max_bytes must be >= 0", where=str(max_bytes))
     if temperature <= 0:
-        raise InputError("temperature must be > 0", where=str(temperature), fix="use a small value such as 1e-3 for greedy")
+        raise InputError(
+            "temperature must be > 0", where=str(temperature), fix="use a small value such as 1e-3 for greedy"
+        )
     if not 0 < top_p <= 1:
         raise InputError("top_p must be in (0, 1]", where=str(top_p))
 
@@ -53,7 +55,7 @@ def cover_options(lm, prompt: bytes, session) -> tuple[list, np.ndarray, Covers]
     opts, logw = [], []
     for sid, k in owners.items():
         node = cov.nodes[k]
-        ids_np, ids, _ = ranges.spec(stream[node.j:])
+        ids_np, ids, _ = ranges.spec(stream[node.j :])
         if lm.leaves.value == "canonical":
             ok = lm.table("masks").some(node, ids_np)
             ids_np, ids = ids_np[ok], ids[torch.from_numpy(ok).to(ids.device)]
@@ -132,8 +134,11 @@ def fim_start(lm, suffix: bytes) -> list[int]:
     beginning of the byte stream."""
     ids = fim_ids(lm.vocab)
     if ids is None:
-        raise InputError("this model has no fill-in-the-middle tokens", where=lm.name,
-                         fix="pass suffix=b'' for plain continuation, or use a model with <fim_prefix>/<fim_suffix>/<fim_middle>")
+        raise InputError(
+            "this model has no fill-in-the-middle tokens",
+            where=lm.name,
+            fix="pass suffix=b'' for plain continuation, or use a model with <fim_prefix>/<fim_suffix>/<fim_middle>",
+        )
     pre, suf, mid = ids
     enc = lm.canon.canonical(lm.prefix + suffix)
     if enc is None:

@@ -87,7 +87,7 @@ class MarginalByteLM(ByteLM):
                         vec[END] = probs[self.eos_id] if i >= P and self.eos_id is not None else 0.0
                     add(i, L, vec.cpu().numpy())
                 for n in range(1, min(maxlen, N - j) + 1):
-                    for t in self.index.ids_of(stream[j:j + n]):
+                    for t in self.index.ids_of(stream[j : j + n]):
                         cands[j + n].append((L + float(lp[t]), k, t))
             for k in live.get(j, []):
                 at[k] = j
@@ -105,7 +105,7 @@ class MarginalByteLM(ByteLM):
         raise InputError("the approximate marginal mode has no unnormalised masses", fix="use next_byte_logprobs")
 
     def distributions(self, data: bytes) -> torch.Tensor:
-        logm = torch.from_numpy(self._masses(bytes(data), last_only=False)[len(self.prefix):])
+        logm = torch.from_numpy(self._masses(bytes(data), last_only=False)[len(self.prefix) :])
         return logm - torch.logsumexp(logm, -1, keepdim=True)
 
     def distributions_batch(self, texts) -> list[torch.Tensor]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 
-TEXT = ("the cat sat on the mat. the dog ate the hat! that is a test of the tiny tokenizer, "
-        "naïve café, 12345, thé théâtre  two  spaces\n\nnew lines\n")
+TEXT = (
+    "the cat sat on the mat. the dog ate the hat! that is a test of the tiny tokenizer, "
+    "naïve café, 12345, thé théâtre  two  spaces\n\nnew lines\n"
+)
 _TOK: dict = {}
 
 
@@ -33,14 +35,16 @@ def tiny_tokenizer(kind: str = "byte_bpe", vocab_size: int = 300, fim: bool = Fa
     elif kind == "spm":
         tok = Tokenizer(models.BPE(byte_fallback=True, unk_token=None))
         tok.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")])
-        tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(),
-                                         decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+        tok.decoder = decoders.Sequence(
+            [decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
+        )
         alphabet = []
         specials += [f"<0x{b:02X}>" for b in range(256)]
     else:
         raise ValueError(f"unknown tiny tokenizer kind {kind!r}")
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, initial_alphabet=alphabet,
-                                  show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=specials, initial_alphabet=alphabet, show_progress=False
+    )
     tok.train_from_iterator([TEXT] * 3, trainer)
     spec = json.loads(tok.to_str())
     if kind == "spm":  # byte pieces are ordinary vocabulary entries in SentencePiece, not specials
@@ -52,17 +56,25 @@ def tiny_tokenizer(kind: str = "byte_bpe", vocab_size: int = 300, fim: bool = Fa
     return _TOK[key]
 
 
-def tiny_lm(kind: str = "byte_bpe", seed: int = 0, vocab_size: int = 300, fim: bool = False, extra_rows: int = 0,
-            dtype=None):
+def tiny_lm(
+    kind: str = "byte_bpe", seed: int = 0, vocab_size: int = 300, fim: bool = False, extra_rows: int = 0, dtype=None
+):
     """``(model, tokenizer)``: a 2-layer random Llama over :func:`tiny_tokenizer` (float64 by default,
     so brute-force comparisons are not limited by float32 rounding)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     tok = tiny_tokenizer(kind, vocab_size, fim)
-    cfg = LlamaConfig(vocab_size=len(tok.vocab) + extra_rows, hidden_size=32, intermediate_size=64,
-                      num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                      max_position_embeddings=512, tie_word_embeddings=True)
+    cfg = LlamaConfig(
+        vocab_size=len(tok.vocab) + extra_rows,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+    )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(cfg)
     with torch.no_grad():  # sharper than the default init, so probabilities are not all alike

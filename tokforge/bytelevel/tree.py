@@ -70,8 +70,9 @@ class TreeSession:
         self.window = sliding_window_of(model)
         self.bias = None
         if allowed is not None:  # tokens the stream may emit: the rest get probability 0
-            self.bias = torch.zeros(allowed.shape, dtype=self.up, device=self.dev).masked_fill(~allowed.to(self.dev),
-                                                                                              -torch.inf)
+            self.bias = torch.zeros(allowed.shape, dtype=self.up, device=self.dev).masked_fill(
+                ~allowed.to(self.dev), -torch.inf
+            )
         self.parent, self.tok, self.depth = [-1], [-1], [0]
         self.L = [0.0]
         self.kids: list[list[int]] = [[]]
@@ -102,8 +103,10 @@ class TreeSession:
 
     def missing_rows(self) -> bool:
         """Would :meth:`run` need the row of a node that ran earlier and was not kept?"""
-        return any(self.parent[k] < self.computed and self.parent[k] not in self.rows
-                   for k in range(max(1, self.computed), len(self.tok)))
+        return any(
+            self.parent[k] < self.computed and self.parent[k] not in self.rows
+            for k in range(max(1, self.computed), len(self.tok))
+        )
 
     def _path(self, k: int) -> np.ndarray:
         """Cache columns (start context excluded) of node ``k`` and its ancestors."""
@@ -142,8 +145,11 @@ class TreeSession:
         near = (qpos[:, None] - kpos[None, :]) < self.window
         return {"full_attention": mask, "sliding_attention": additive_mask(allowed & near, self.dtype)}
 
-    def run(self, on_chunk: Callable[[list[int], torch.Tensor], None] | None = None,
-            keep: Callable[[int], bool] | None = None) -> None:
+    def run(
+        self,
+        on_chunk: Callable[[list[int], torch.Tensor], None] | None = None,
+        keep: Callable[[int], bool] | None = None,
+    ) -> None:
         """Forward every new node in chunks; ``on_chunk(nodes, rows)`` gets their next-token
         log-probs ``[len(nodes), vocab]`` on the model's device. Rows of nodes with ``keep(k)``
         stay in ``rows``."""
@@ -160,10 +166,14 @@ class TreeSession:
                 with_start = self.computed == 0
                 ids = (self.start if with_start else []) + self.tok[a:b]
                 pos = ([*range(self.S)] if with_start else []) + [self.S + d - 1 for d in self.depth[a:b]]
-                out, self.cache = _forward(self.model, self.cache, input_ids=torch.tensor([ids], device=self.dev),
-                                           position_ids=torch.tensor([pos], device=self.dev),
-                                           attention_mask=self._mask(a, b, with_start))
-                logits = out.logits[0, self.S - 1:] if with_start else out.logits[0]
+                out, self.cache = _forward(
+                    self.model,
+                    self.cache,
+                    input_ids=torch.tensor([ids], device=self.dev),
+                    position_ids=torch.tensor([pos], device=self.dev),
+                    attention_mask=self._mask(a, b, with_start),
+                )
+                logits = out.logits[0, self.S - 1 :] if with_start else out.logits[0]
                 logits = logits.to(self.up)
                 if self.bias is not None:
                     logits = logits + self.bias

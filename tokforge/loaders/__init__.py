@@ -40,8 +40,11 @@ def detect_format(path: Path) -> str:
         ggufs = sorted(path.glob("*.gguf"))
         if len(ggufs) == 1:
             return "gguf"
-        raise LoadError("directory holds no tokenizer (tokenizer.json, tokenizer.model, tekken.json or one .gguf)",
-                        where=str(path), fix="point at the tokenizer file itself")
+        raise LoadError(
+            "directory holds no tokenizer (tokenizer.json, tokenizer.model, tekken.json or one .gguf)",
+            where=str(path),
+            fix="point at the tokenizer file itself",
+        )
     with open(path, "rb") as f:
         head = f.read(64)
     if head[:4] == b"GGUF":
@@ -53,21 +56,30 @@ def detect_format(path: Path) -> str:
         try:
             spec = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as e:
-            raise LoadError(f"corrupt JSON ({e.__class__.__name__})", where=str(path),
-                            fix="re-download or re-export the tokenizer file") from None
+            raise LoadError(
+                f"corrupt JSON ({e.__class__.__name__})",
+                where=str(path),
+                fix="re-download or re-export the tokenizer file",
+            ) from None
         if tekken.is_tekken(spec):
             return "tekken"
         if isinstance(spec, dict) and "model" in spec:
             return "hf"
-        raise LoadError("JSON file is neither an HF tokenizer.json nor Tekken", where=str(path),
-                        fix="pass a tokenizer.json or a tekken JSON file")
+        raise LoadError(
+            "JSON file is neither an HF tokenizer.json nor Tekken",
+            where=str(path),
+            fix="pass a tokenizer.json or a tekken JSON file",
+        )
     if suffix == ".model" or ".model." in path.name or head[:1] == b"\n":
         return "sentencepiece"
     first = head.split(b"\n", 1)[0].split()
     if len(first) == 2 and first[1].isdigit():
         return "tiktoken"
-    raise LoadError("cannot tell the tokenizer format", where=str(path),
-                    fix="name the file .json/.model/.tiktoken/.gguf or pass format= one of " + ", ".join(LOADERS))
+    raise LoadError(
+        "cannot tell the tokenizer format",
+        where=str(path),
+        fix="name the file .json/.model/.tiktoken/.gguf or pass format= one of " + ", ".join(LOADERS),
+    )
 
 
 def _resolve(dir_path: Path, fmt: str) -> Path:
@@ -99,13 +111,20 @@ def load_tokenizer(source, format: str | None = None, name: str | None = None) -
         except LoadError:
             raise
         except (OSError, ValueError, KeyError, IndexError) as e:
-            raise LoadError(f"cannot load {fmt} tokenizer ({e.__class__.__name__}: {str(e)[:100]})", where=str(path),
-                            fix="check that the file is complete and of that format") from None
+            raise LoadError(
+                f"cannot load {fmt} tokenizer ({e.__class__.__name__}: {str(e)[:100]})",
+                where=str(path),
+                fix="check that the file is complete and of that format",
+            ) from None
     from ..artifacts import ARTIFACTS
 
     if src in ARTIFACTS:
         return load_builtin(src)
-    if format is not None or src.startswith((".", "/", "~")) or Path(src).suffix in (".json", ".model", ".tiktoken", ".gguf"):
+    if (
+        format is not None
+        or src.startswith((".", "/", "~"))
+        or Path(src).suffix in (".json", ".model", ".tiktoken", ".gguf")
+    ):
         raise LoadError("tokenizer file not found", where=src, fix="check the path")
     return _from_hub(src, name)
 
@@ -153,8 +172,11 @@ def _from_hub(repo_id: str, name: str | None) -> Tokenizer:
     from .. import artifacts
 
     if not _hub_resolvable():
-        raise LoadError("not a file, not a built-in artifact, and the HF hub is unreachable (offline)", where=repo_id,
-                        fix="pass a local path, one of: " + ", ".join(artifacts.ARTIFACTS) + "; or go online for hub ids")
+        raise LoadError(
+            "not a file, not a built-in artifact, and the HF hub is unreachable (offline)",
+            where=repo_id,
+            fix="pass a local path, one of: " + ", ".join(artifacts.ARTIFACTS) + "; or go online for hub ids",
+        )
     try:
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -164,13 +186,18 @@ def _from_hub(repo_id: str, name: str | None) -> Tokenizer:
     except Exception as e:  # transformers raises OSError/ValueError/HTTP errors for missing or offline
         first = (str(e).strip().splitlines() or [e.__class__.__name__])[0][:140]
 
-        raise LoadError(f"not a file, not a built-in artifact, and the HF hub could not provide it ({first})",
-                        where=repo_id,
-                        fix="pass a local path, one of: " + ", ".join(artifacts.ARTIFACTS) + "; or go online for hub ids") from None
+        raise LoadError(
+            f"not a file, not a built-in artifact, and the HF hub could not provide it ({first})",
+            where=repo_id,
+            fix="pass a local path, one of: " + ", ".join(artifacts.ARTIFACTS) + "; or go online for hub ids",
+        ) from None
     backend = getattr(tok, "backend_tokenizer", None)
     if backend is None:
-        raise LoadError("hub tokenizer has no fast (tokenizers) backend", where=repo_id,
-                        fix="download its tokenizer.json and load that file")
+        raise LoadError(
+            "hub tokenizer has no fast (tokenizers) backend",
+            where=repo_id,
+            fix="download its tokenizer.json and load that file",
+        )
     spec = json.loads(backend.to_str())
     cfg = {f"{r}_token": getattr(tok, f"{r}_token", None) for r in hf_json.ROLE_KEYS}
     return hf_json.from_backend(backend, spec, name or repo_id, cfg, source=repo_id)

@@ -21,8 +21,14 @@ from ..tokenizer import Tokenizer
 from ..vocab import TokenKind, Vocab, spm_piece_bytes, unbytelevel
 
 MAGIC = b"GGUF"
-_TYPE_KIND = {1: TokenKind.NORMAL, 2: TokenKind.SPECIAL, 3: TokenKind.SPECIAL, 4: TokenKind.ADDED,
-              5: TokenKind.UNUSED, 6: TokenKind.BYTE_FALLBACK}
+_TYPE_KIND = {
+    1: TokenKind.NORMAL,
+    2: TokenKind.SPECIAL,
+    3: TokenKind.SPECIAL,
+    4: TokenKind.ADDED,
+    5: TokenKind.UNUSED,
+    6: TokenKind.BYTE_FALLBACK,
+}
 
 
 # GGUF value types (gguf spec): scalar struct formats; 8 = string, 9 = array.
@@ -39,8 +45,11 @@ class _Cursor:
     def take(self, fmt: str):
         size = struct.calcsize("<" + fmt)
         if self.pos + size > len(self.buf):
-            raise LoadError("truncated GGUF file", where=self.where,
-                            fix="re-download it; for split artifacts concatenate all parts in order")
+            raise LoadError(
+                "truncated GGUF file",
+                where=self.where,
+                fix="re-download it; for split artifacts concatenate all parts in order",
+            )
         (v,) = struct.unpack_from("<" + fmt, self.buf, self.pos)
         self.pos += size
         return v
@@ -49,7 +58,7 @@ class _Cursor:
         n = self.take("Q")
         if self.pos + n > len(self.buf):
             raise LoadError("truncated GGUF file", where=self.where, fix="re-download it")
-        s = bytes(self.buf[self.pos:self.pos + n])
+        s = bytes(self.buf[self.pos : self.pos + n])
         self.pos += n
         return s
 
@@ -105,14 +114,18 @@ def read_metadata(path: Path) -> dict:
     where = str(path)
     tokens = kv.get("tokenizer.ggml.tokens")
     if tokens is None:
-        raise LoadError("GGUF file has no tokenizer vocabulary", where=where,
-                        fix="use a GGUF file exported with its tokenizer (tokenizer.ggml.tokens)")
+        raise LoadError(
+            "GGUF file has no tokenizer vocabulary",
+            where=where,
+            fix="use a GGUF file exported with its tokenizer (tokenizer.ggml.tokens)",
+        )
     if not isinstance(tokens, list) or not all(isinstance(t, bytes) for t in tokens):
         raise LoadError("GGUF tokenizer.ggml.tokens is not a list of strings", where=where, fix="re-download it")
     types = kv.get("tokenizer.ggml.token_type", [1] * len(tokens))
     if not isinstance(types, list) or len(types) != len(tokens) or not all(isinstance(t, int) for t in types):
-        raise LoadError("GGUF tokenizer.ggml.token_type does not give one integer per token", where=where,
-                        fix="re-download it")
+        raise LoadError(
+            "GGUF tokenizer.ggml.token_type does not give one integer per token", where=where, fix="re-download it"
+        )
 
     def text(k):
         v = kv.get(k)
@@ -123,43 +136,68 @@ def read_metadata(path: Path) -> dict:
 
     model = text("tokenizer.ggml.model")
     if model not in FAMILIES:
-        raise LoadError(f"unsupported GGUF tokenizer model {model!r}", where=where,
-                        fix="tokforge reads tokenizer.ggml.model " + " and ".join(FAMILIES) + " vocabularies")
-    meta = {"model": model, "pre": text("tokenizer.ggml.pre"),
-            "tokens": [t.decode("utf-8", errors="surrogateescape") for t in tokens],
-            "types": types, "arch": text("general.architecture"),
-            "add_space_prefix": kv.get("tokenizer.ggml.add_space_prefix")}
+        raise LoadError(
+            f"unsupported GGUF tokenizer model {model!r}",
+            where=where,
+            fix="tokforge reads tokenizer.ggml.model " + " and ".join(FAMILIES) + " vocabularies",
+        )
+    meta = {
+        "model": model,
+        "pre": text("tokenizer.ggml.pre"),
+        "tokens": [t.decode("utf-8", errors="surrogateescape") for t in tokens],
+        "types": types,
+        "arch": text("general.architecture"),
+        "add_space_prefix": kv.get("tokenizer.ggml.add_space_prefix"),
+    }
     for role in ("bos", "eos", "unknown", "padding", "mask", "cls", "seperator"):
         v = kv.get(f"tokenizer.ggml.{role}_token_id")
         if v is not None:
             if not isinstance(v, int):
-                raise LoadError(f"GGUF tokenizer.ggml.{role}_token_id is not an integer", where=where,
-                                fix="re-download it")
+                raise LoadError(
+                    f"GGUF tokenizer.ggml.{role}_token_id is not an integer", where=where, fix="re-download it"
+                )
             meta[f"{role}_id"] = v
     return meta
 
 
-ROLE_NAMES = {"bos": "bos", "eos": "eos", "unknown": "unk", "padding": "pad", "mask": "mask", "cls": "cls", "seperator": "sep"}
+ROLE_NAMES = {
+    "bos": "bos",
+    "eos": "eos",
+    "unknown": "unk",
+    "padding": "pad",
+    "mask": "mask",
+    "cls": "cls",
+    "seperator": "sep",
+}
 
 
 def vocab_from_metadata(meta: dict, name: str, where: str = "") -> Vocab:
     family = FAMILIES.get(meta["model"])
     if family is None:
-        raise LoadError(f"unsupported GGUF tokenizer model {meta['model']!r}", where=where or name,
-                        fix="tokforge reads tokenizer.ggml.model " + " and ".join(FAMILIES) + " vocabularies")
+        raise LoadError(
+            f"unsupported GGUF tokenizer model {meta['model']!r}",
+            where=where or name,
+            fix="tokforge reads tokenizer.ggml.model " + " and ".join(FAMILIES) + " vocabularies",
+        )
     tokens, kinds = [], []
     for i, (piece, t) in enumerate(zip(meta["tokens"], meta["types"])):
         if t not in _TYPE_KIND:
-            raise LoadError(f"GGUF token {i} has unknown type {t}", where=where or name,
-                            fix="types are 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte")
+            raise LoadError(
+                f"GGUF token {i} has unknown type {t}",
+                where=where or name,
+                fix="types are 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte",
+            )
         k = _TYPE_KIND[t]
         if k & (TokenKind.SPECIAL | TokenKind.ADDED):  # literal text; raw bytes kept as they are
             b = piece.encode("utf-8", errors="surrogateescape")
         elif family == "byte_bpe":
             b = unbytelevel(piece)
             if b is None:
-                raise LoadError(f"GGUF gpt2 token {i} {piece!r} is outside GPT-2's byte alphabet", where=where or name,
-                                fix="a literal token needs type 4 (user-defined) or 3 (control)")
+                raise LoadError(
+                    f"GGUF gpt2 token {i} {piece!r} is outside GPT-2's byte alphabet",
+                    where=where or name,
+                    fix="a literal token needs type 4 (user-defined) or 3 (control)",
+                )
         else:
             try:
                 b, is_byte = spm_piece_bytes(piece)
@@ -167,16 +205,20 @@ def vocab_from_metadata(meta: dict, name: str, where: str = "") -> Vocab:
                     b = piece.replace("\u2581", " ").encode("utf-8")
                     k = TokenKind.NORMAL if k == TokenKind.BYTE_FALLBACK else k
             except UnicodeEncodeError:
-                raise LoadError(f"GGUF token {i} is not UTF-8 text", where=where or name,
-                                fix="re-download it") from None
+                raise LoadError(
+                    f"GGUF token {i} is not UTF-8 text", where=where or name, fix="re-download it"
+                ) from None
         tokens.append(b)
         kinds.append(k)
     roles = {}
     for r, role in ROLE_NAMES.items():
         if f"{r}_id" in meta:
             if not 0 <= meta[f"{r}_id"] < len(tokens):
-                raise LoadError(f"GGUF {r}_token_id {meta[f'{r}_id']} is outside the vocabulary ({len(tokens)} tokens)",
-                                where=where or name, fix="re-download it")
+                raise LoadError(
+                    f"GGUF {r}_token_id {meta[f'{r}_id']} is outside the vocabulary ({len(tokens)} tokens)",
+                    where=where or name,
+                    fix="re-download it",
+                )
             roles[role] = meta[f"{r}_id"]
     return Vocab(tokens, kinds, roles=roles, name=name, family=family)
 
@@ -195,8 +237,11 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
         try:
             tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
         except Exception as e:
-            raise LoadError(f"transformers cannot build an encoder from this GGUF ({str(e).splitlines()[0][:120]})",
-                            where=str(path), fix="the vocabulary is still available as tokenizer.vocab") from None
+            raise LoadError(
+                f"transformers cannot build an encoder from this GGUF ({str(e).splitlines()[0][:120]})",
+                where=str(path),
+                fix="the vocabulary is still available as tokenizer.vocab",
+            ) from None
         finally:
             hf_logging.set_verbosity(verbosity)
         return tok.backend_tokenizer
@@ -211,6 +256,13 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
 
     # llama.cpp's SentencePiece family adds a space prefix unless the file says not to.
     dummy = vocab.family == "sentencepiece" and meta.get("add_space_prefix") not in (False, 0)
-    tok = Tokenizer(vocab, encode, name=vocab.name, backend_factory=build_backend, encode_batch_fn=encode_batch,
-                    dummy_prefix=dummy, source=str(path))
+    tok = Tokenizer(
+        vocab,
+        encode,
+        name=vocab.name,
+        backend_factory=build_backend,
+        encode_batch_fn=encode_batch,
+        dummy_prefix=dummy,
+        source=str(path),
+    )
     return tok

@@ -60,7 +60,11 @@ def family_of(spec: dict) -> str:
         return "byte_bpe"
     if model.get("type") == "Unigram":
         return "unigram"
-    return "sentencepiece" if ("Metaspace" in kinds or model.get("byte_fallback") or _has_metaspace_replace(spec)) else "bpe"
+    return (
+        "sentencepiece"
+        if ("Metaspace" in kinds or model.get("byte_fallback") or _has_metaspace_replace(spec))
+        else "bpe"
+    )
 
 
 def _has_metaspace_replace(spec: dict) -> bool:
@@ -75,7 +79,10 @@ def dummy_prefix_of(spec: dict) -> bool:
     for d in _walk([spec.get("normalizer"), spec.get("pre_tokenizer")]):
         if d.get("type") == "Prepend" and d.get("prepend") == "\u2581":
             return True
-        if d.get("type") == "Metaspace" and d.get("prepend_scheme", "always" if d.get("add_prefix_space") else "never") != "never":
+        if (
+            d.get("type") == "Metaspace"
+            and d.get("prepend_scheme", "always" if d.get("add_prefix_space") else "never") != "never"
+        ):
             return True
     return False
 
@@ -130,14 +137,20 @@ def _check_ids(spec: dict, backend, name: str) -> None:
         seen: dict = {}
         for piece, i in vocab.items():
             if i in seen:
-                raise LoadError(f"pieces {seen[i]!r} and {piece!r} share id {i}", where=name,
-                                fix="re-download or re-export the tokenizer.json")
+                raise LoadError(
+                    f"pieces {seen[i]!r} and {piece!r} share id {i}",
+                    where=name,
+                    fix="re-download or re-export the tokenizer.json",
+                )
             seen[i] = piece
     for a in spec.get("added_tokens") or []:
         got = backend.token_to_id(a.get("content", ""))
         if got != a.get("id"):
-            raise LoadError(f"added token {a.get('content')!r} has id {a.get('id')} in the file, "
-                            f"{got} in the tokenizer", where=name, fix="re-download or re-export the tokenizer.json")
+            raise LoadError(
+                f"added token {a.get('content')!r} has id {a.get('id')} in the file, {got} in the tokenizer",
+                where=name,
+                fix="re-download or re-export the tokenizer.json",
+            )
 
 
 def build_vocab(spec: dict, backend, name: str, config: dict | None = None) -> Vocab:
@@ -174,9 +187,11 @@ def build_vocab(spec: dict, backend, name: str, config: dict | None = None) -> V
             try:
                 b, is_byte = piece_to_bytes(piece, family, byte_fallback)
             except ValueError as e:
-                raise LoadError(f"byte-level BPE piece {i} {e}", where=name,
-                                fix="list it in added_tokens if it is a literal token, else re-export the file"
-                                ) from None
+                raise LoadError(
+                    f"byte-level BPE piece {i} {e}",
+                    where=name,
+                    fix="list it in added_tokens if it is a literal token, else re-export the file",
+                ) from None
             if is_byte:
                 k |= TokenKind.BYTE_FALLBACK
         tokens.append(b)
@@ -207,8 +222,10 @@ def _keeps_text(norm: dict) -> bool:
     """A normalizer step whose effect the vocabulary's bytes undo (SentencePiece's ``▁``, byte-level)."""
     t, pattern = norm.get("type"), norm.get("pattern") or {}
     if t == "Replace":
-        return (pattern.get("String"), norm.get("content")) == (" ", "\u2581") or \
-            (pattern.get("Regex"), norm.get("content")) == ("\\A\u2581", "\u2581\u2581")
+        return (pattern.get("String"), norm.get("content")) == (" ", "\u2581") or (
+            pattern.get("Regex"),
+            norm.get("content"),
+        ) == ("\\A\u2581", "\u2581\u2581")
     if t == "Prepend":
         return norm.get("prepend") == "\u2581"
     if t == "Precompiled":
@@ -256,8 +273,16 @@ def from_backend(backend, spec: dict, name: str, config: dict | None = None, sou
     def encode_batch(texts, add_special: bool) -> list[list[int]]:
         return [e.ids for e in backend.encode_batch(texts, add_special_tokens=add_special)]
 
-    return Tokenizer(vocab, encode, name=name, backend=backend, encode_batch_fn=encode_batch,
-                     dummy_prefix=dummy_prefix_of(spec), lossless=lossless_of(spec, vocab), source=source)
+    return Tokenizer(
+        vocab,
+        encode,
+        name=name,
+        backend=backend,
+        encode_batch_fn=encode_batch,
+        dummy_prefix=dummy_prefix_of(spec),
+        lossless=lossless_of(spec, vocab),
+        source=source,
+    )
 
 
 def _read_json(path: Path, what: str = "tokenizer.json") -> tuple[object, str]:
@@ -266,13 +291,19 @@ def _read_json(path: Path, what: str = "tokenizer.json") -> tuple[object, str]:
         text = path.read_text(encoding="utf-8")
         return json.loads(text), text
     except OSError as e:
-        raise LoadError(f"cannot read {path.name} ({e.strerror or e.__class__.__name__})", where=str(path),
-                        fix=f"check the file's permissions or re-export the {what}") from None
+        raise LoadError(
+            f"cannot read {path.name} ({e.strerror or e.__class__.__name__})",
+            where=str(path),
+            fix=f"check the file's permissions or re-export the {what}",
+        ) from None
     except UnicodeDecodeError:
         raise LoadError(f"{path.name} is not UTF-8 JSON", where=str(path), fix=f"re-export the {what}") from None
     except json.JSONDecodeError as e:
-        raise LoadError(f"corrupt JSON in {path.name} (line {e.lineno}, column {e.colno}: {e.msg})", where=str(path),
-                        fix=f"re-download or re-export the {what}") from None
+        raise LoadError(
+            f"corrupt JSON in {path.name} (line {e.lineno}, column {e.colno}: {e.msg})",
+            where=str(path),
+            fix=f"re-download or re-export the {what}",
+        ) from None
 
 
 def read_config(folder: Path) -> dict | None:
@@ -284,8 +315,11 @@ def read_config(folder: Path) -> dict | None:
         if cfg.is_file():
             d, _ = _read_json(cfg, f"{cfg_name} (or delete it: it only names the special-token roles)")
             if not isinstance(d, dict):
-                raise LoadError(f"{cfg_name} is not a JSON object", where=str(cfg),
-                                fix="re-export it, or delete it (it only names the special-token roles)")
+                raise LoadError(
+                    f"{cfg_name} is not a JSON object",
+                    where=str(cfg),
+                    fix="re-export it, or delete it (it only names the special-token roles)",
+                )
             config = {**d, **(config or {})}
     return config
 
@@ -298,16 +332,23 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
     file = path / "tokenizer.json" if path.is_dir() else path
     spec, text = _read_json(file)
     if not isinstance(spec, dict) or "model" not in spec:
-        raise LoadError("JSON file is not an HF tokenizer.json (no 'model' key)", where=str(file),
-                        fix="pass a tokenizer.json saved by HF tokenizers/transformers")
+        raise LoadError(
+            "JSON file is not an HF tokenizer.json (no 'model' key)",
+            where=str(file),
+            fix="pass a tokenizer.json saved by HF tokenizers/transformers",
+        )
     try:
         backend = HFTokenizer.from_str(text)
     except Exception as e:  # the Rust side reports malformed specs as plain Exceptions
-        raise LoadError(f"HF tokenizers cannot read this tokenizer.json ({(str(e).splitlines() or [''])[0][:160]})",
-                        where=str(file), fix="check that it was written by a compatible tokenizers version") from None
+        raise LoadError(
+            f"HF tokenizers cannot read this tokenizer.json ({(str(e).splitlines() or [''])[0][:160]})",
+            where=str(file),
+            fix="check that it was written by a compatible tokenizers version",
+        ) from None
     config = read_config(folder)
     try:
-        return from_backend(backend, spec, name or (folder.name if path.is_dir() else file.stem), config,
-                            source=str(path))
+        return from_backend(
+            backend, spec, name or (folder.name if path.is_dir() else file.stem), config, source=str(path)
+        )
     except LoadError as e:
         raise LoadError(e.what, where=f"{file} ({e.where})" if e.where else str(file), fix=e.fix) from None

@@ -26,8 +26,9 @@ def _parse(data: bytes, where: str):
     try:
         proto.ParseFromString(data)
     except Exception:
-        raise LoadError("corrupt SentencePiece model (protobuf does not parse)", where=where,
-                        fix="re-download the .model file") from None
+        raise LoadError(
+            "corrupt SentencePiece model (protobuf does not parse)", where=where, fix="re-download the .model file"
+        ) from None
     if not proto.pieces:
         raise LoadError("not a SentencePiece model (no pieces)", where=where, fix="pass a SentencePiece .model file")
     return proto
@@ -38,8 +39,9 @@ def vocab_from_proto(proto, name: str, where: str = "") -> Vocab:
     for i, p in enumerate(proto.pieces):
         t = p.type or NORMAL
         if not isinstance(p.piece, str):  # protobuf hands back bytes for a piece that is not UTF-8
-            raise LoadError(f"SentencePiece piece {i} is not UTF-8 text", where=where or name,
-                            fix="re-download the .model file")
+            raise LoadError(
+                f"SentencePiece piece {i} is not UTF-8 text", where=where or name, fix="re-download the .model file"
+            )
         if t in (CONTROL, UNKNOWN):
             tokens.append(p.piece.encode("utf-8"))
             kinds.append(TokenKind.SPECIAL)
@@ -84,8 +86,9 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
     try:
         sp.LoadFromSerializedProto(data)
     except Exception as e:
-        raise LoadError(f"sentencepiece rejects this model ({str(e)[:120]})", where=str(path),
-                        fix="re-download the .model file") from None
+        raise LoadError(
+            f"sentencepiece rejects this model ({str(e)[:120]})", where=str(path), fix="re-download the .model file"
+        ) from None
     vocab = vocab_from_proto(proto, name or path.name, str(path))
     lossless = is_lossless(proto, vocab)
 
@@ -95,5 +98,13 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
     def encode_batch(texts, add_special: bool) -> list[list[int]]:
         return sp.encode(list(texts), add_bos=add_special and sp.bos_id() >= 0)
 
-    return Tokenizer(vocab, encode, name=vocab.name, backend=sp, encode_batch_fn=encode_batch,
-                     dummy_prefix=bool(proto.normalizer_spec.add_dummy_prefix), lossless=lossless, source=str(path))
+    return Tokenizer(
+        vocab,
+        encode,
+        name=vocab.name,
+        backend=sp,
+        encode_batch_fn=encode_batch,
+        dummy_prefix=bool(proto.normalizer_spec.add_dummy_prefix),
+        lossless=lossless,
+        source=str(path),
+    )

@@ -17,9 +17,28 @@ from ..tokenizer import Tokenizer
 from .tiktoken_file import from_ranks
 
 # mistral-common's default names for the first special ids when the file lists none (v3 files).
-DEFAULT_SPECIALS = ["<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]",
-                    "[TOOL_RESULTS]", "[/TOOL_RESULTS]", "[TOOL_CALLS]", "[IMG]", "<pad>", "[IMG_BREAK]", "[IMG_END]",
-                    "[PREFIX]", "[MIDDLE]", "[SUFFIX]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]", "[TOOL_CONTENT]"]
+DEFAULT_SPECIALS = [
+    "<unk>",
+    "<s>",
+    "</s>",
+    "[INST]",
+    "[/INST]",
+    "[AVAILABLE_TOOLS]",
+    "[/AVAILABLE_TOOLS]",
+    "[TOOL_RESULTS]",
+    "[/TOOL_RESULTS]",
+    "[TOOL_CALLS]",
+    "[IMG]",
+    "<pad>",
+    "[IMG_BREAK]",
+    "[IMG_END]",
+    "[PREFIX]",
+    "[MIDDLE]",
+    "[SUFFIX]",
+    "[SYSTEM_PROMPT]",
+    "[/SYSTEM_PROMPT]",
+    "[TOOL_CONTENT]",
+]
 
 
 def is_tekken(spec: object) -> bool:
@@ -32,7 +51,9 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise LoadError(f"corrupt Tekken JSON ({e.__class__.__name__})", where=str(path), fix="re-download the file") from None
+        raise LoadError(
+            f"corrupt Tekken JSON ({e.__class__.__name__})", where=str(path), fix="re-download the file"
+        ) from None
     if not is_tekken(spec):
         raise LoadError("not a Tekken tokenizer file (needs 'config.pattern' and 'vocab')", where=str(path))
     cfg = spec["config"]
@@ -43,28 +64,51 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
         if not isinstance(pattern, str) or not isinstance(spec["vocab"], list) or not 0 <= n_special < size:
             raise ValueError
     except (TypeError, ValueError):
-        raise LoadError("malformed Tekken config (pattern, default_vocab_size, default_num_special_tokens)",
-                        where=str(path), fix="re-download the file") from None
+        raise LoadError(
+            "malformed Tekken config (pattern, default_vocab_size, default_num_special_tokens)",
+            where=str(path),
+            fix="re-download the file",
+        ) from None
     if size - n_special > len(spec["vocab"]):
-        raise LoadError(f"Tekken vocab has {len(spec['vocab'])} entries, config asks for {size - n_special}",
-                        where=str(path), fix="re-download the file")
+        raise LoadError(
+            f"Tekken vocab has {len(spec['vocab'])} entries, config asks for {size - n_special}",
+            where=str(path),
+            fix="re-download the file",
+        )
     ranks = {}
     try:
         for i, entry in enumerate(spec["vocab"][: size - n_special]):
             tok = base64.b64decode(entry["token_bytes"], validate=True)
             if int(entry["rank"]) != i:
-                raise LoadError(f"Tekken vocab entry {i} has rank {entry['rank']}", where=str(path),
-                                fix="re-download the file")
+                raise LoadError(
+                    f"Tekken vocab entry {i} has rank {entry['rank']}", where=str(path), fix="re-download the file"
+                )
             if tok in ranks:
-                raise LoadError(f"Tekken vocab entry {i} repeats the token of entry {ranks[tok]}", where=str(path),
-                                fix="re-download the file")
+                raise LoadError(
+                    f"Tekken vocab entry {i} repeats the token of entry {ranks[tok]}",
+                    where=str(path),
+                    fix="re-download the file",
+                )
             ranks[tok] = i
     except (KeyError, ValueError, TypeError, binascii.Error):
         raise LoadError("malformed Tekken vocab entry", where=str(path), fix="re-download the file") from None
     names = _special_names(spec.get("special_tokens"), n_special, str(path))
-    roles = {r: names.index(t) for r, t in (("unk", "<unk>"), ("bos", "<s>"), ("eos", "</s>"), ("pad", "<pad>")) if t in names}
-    return from_ranks(ranks, name=name or path.stem, pattern=pattern, special_tokens={}, id_offset=n_special,
-                      specials_below=names, source=str(path), family="tiktoken", roles=roles)
+    roles = {
+        r: names.index(t)
+        for r, t in (("unk", "<unk>"), ("bos", "<s>"), ("eos", "</s>"), ("pad", "<pad>"))
+        if t in names
+    }
+    return from_ranks(
+        ranks,
+        name=name or path.stem,
+        pattern=pattern,
+        special_tokens={},
+        id_offset=n_special,
+        specials_below=names,
+        source=str(path),
+        family="tiktoken",
+        roles=roles,
+    )
 
 
 def _special_names(listed, n_special: int, where: str) -> list[str]:
@@ -80,8 +124,11 @@ def _special_names(listed, n_special: int, where: str) -> list[str]:
                 raise ValueError
             names[rank] = text
     except (KeyError, ValueError, TypeError):
-        raise LoadError("malformed Tekken special token (needs a rank below default_num_special_tokens and a "
-                        "token_str)", where=where, fix="re-download the file") from None
+        raise LoadError(
+            "malformed Tekken special token (needs a rank below default_num_special_tokens and a token_str)",
+            where=where,
+            fix="re-download the file",
+        ) from None
     if len(set(names)) != len(names):
         raise LoadError("Tekken special tokens repeat a name", where=where, fix="re-download the file")
     return names

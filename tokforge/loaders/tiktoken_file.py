@@ -38,11 +38,15 @@ def read_ranks(path: Path) -> dict[bytes, int]:
                 raise ValueError
             tok, rank = base64.b64decode(parts[0]), int(parts[1])  # lenient, as tiktoken
         except (ValueError, binascii.Error):
-            raise LoadError(f"bad line {lineno} in tiktoken file (expected '<base64> <rank>')", where=str(path),
-                            fix="fix or re-download the file") from None
+            raise LoadError(
+                f"bad line {lineno} in tiktoken file (expected '<base64> <rank>')",
+                where=str(path),
+                fix="fix or re-download the file",
+            ) from None
         if tok in ranks:
-            raise LoadError(f"duplicate token on line {lineno} in tiktoken file", where=str(path),
-                            fix="fix or re-download the file")
+            raise LoadError(
+                f"duplicate token on line {lineno} in tiktoken file", where=str(path), fix="fix or re-download the file"
+            )
         ranks[tok] = rank
     if not ranks:
         raise LoadError("empty tiktoken file", where=str(path), fix="pass a .tiktoken rank file")
@@ -60,19 +64,35 @@ def check_ranks(ranks: dict[bytes, int], where: str) -> None:
     tokforge.errors.LoadError: tiktoken ranks are not the ids 0..n-1 (2 tokens, highest rank 2): x ...
     """
     if sorted(ranks.values()) != list(range(len(ranks))):
-        raise LoadError(f"tiktoken ranks are not the ids 0..n-1 ({len(ranks)} tokens, highest rank "
-                        f"{max(ranks.values(), default=-1)})", where=where, fix="fix or re-download the file")
+        raise LoadError(
+            f"tiktoken ranks are not the ids 0..n-1 ({len(ranks)} tokens, highest rank "
+            f"{max(ranks.values(), default=-1)})",
+            where=where,
+            fix="fix or re-download the file",
+        )
     missing = [b for b in range(256) if bytes([b]) not in ranks]
     if missing:
         shown = " ".join(f"0x{b:02X}" for b in missing[:8]) + (" ..." if len(missing) > 8 else "")
-        raise LoadError(f"tiktoken vocabulary has no token for {len(missing)} single bytes ({shown}), so it cannot "
-                        "encode every text", where=where, fix="fix or re-download the file")
+        raise LoadError(
+            f"tiktoken vocabulary has no token for {len(missing)} single bytes ({shown}), so it cannot "
+            "encode every text",
+            where=where,
+            fix="fix or re-download the file",
+        )
 
 
-def from_ranks(ranks: dict[bytes, int], *, name: str, pattern: str = GPT2_PATTERN,
-               special_tokens: dict[str, int] | None = None, id_offset: int = 0,
-               specials_below: list[str] | None = None, source: str = "", family: str = "tiktoken",
-               roles: dict[str, int] | None = None) -> Tokenizer:
+def from_ranks(
+    ranks: dict[bytes, int],
+    *,
+    name: str,
+    pattern: str = GPT2_PATTERN,
+    special_tokens: dict[str, int] | None = None,
+    id_offset: int = 0,
+    specials_below: list[str] | None = None,
+    source: str = "",
+    family: str = "tiktoken",
+    roles: dict[str, int] | None = None,
+) -> Tokenizer:
     """Build the Tokenizer. ``id_offset`` shifts every rank (Tekken puts its specials first)."""
     import tiktoken
 
@@ -81,13 +101,20 @@ def from_ranks(ranks: dict[bytes, int], *, name: str, pattern: str = GPT2_PATTER
     specials = dict(special_tokens if special_tokens is not None else {ENDOFTEXT: n})
     bad = [s for s, i in specials.items() if n > i >= id_offset]
     if bad:
-        raise LoadError("special token ids overlap the ranks", where=", ".join(bad), fix="give special tokens ids past the last rank")
+        raise LoadError(
+            "special token ids overlap the ranks",
+            where=", ".join(bad),
+            fix="give special tokens ids past the last rank",
+        )
     # Specials are never produced from text (encode_ordinary), so tiktoken needs none of them.
     try:
         enc = tiktoken.Encoding(name=f"tokforge:{name}", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
     except ValueError as e:  # the pre-tokenizer pattern does not compile
-        raise LoadError(f"tiktoken rejects this tokenizer ({str(e).splitlines()[0][:120]})", where=source or name,
-                        fix="check the pre-tokenizer pattern") from None
+        raise LoadError(
+            f"tiktoken rejects this tokenizer ({str(e).splitlines()[0][:120]})",
+            where=source or name,
+            fix="check the pre-tokenizer pattern",
+        ) from None
     size = max([n - 1, *specials.values()]) + 1
     tokens: list[bytes] = [b""] * size
     kinds = [TokenKind.UNUSED] * size
@@ -106,6 +133,7 @@ def from_ranks(ranks: dict[bytes, int], *, name: str, pattern: str = GPT2_PATTER
     vocab = Vocab(tokens, kinds, roles=roles, name=name, family=family)
 
     if id_offset:
+
         def encode(text: str, add_special: bool) -> list[int]:
             ids = [r + id_offset for r in enc.encode_ordinary(text)]
             return ([roles["bos"]] if add_special and "bos" in roles else []) + ids
@@ -113,6 +141,7 @@ def from_ranks(ranks: dict[bytes, int], *, name: str, pattern: str = GPT2_PATTER
         def encode_batch(texts, add_special: bool) -> list[list[int]]:
             return [encode(t, add_special) for t in texts]
     else:
+
         def encode(text: str, add_special: bool) -> list[int]:
             return enc.encode_ordinary(text)
 
@@ -122,8 +151,9 @@ def from_ranks(ranks: dict[bytes, int], *, name: str, pattern: str = GPT2_PATTER
     return Tokenizer(vocab, encode, name=name, backend=enc, encode_batch_fn=encode_batch, source=source)
 
 
-def load(path: str | Path, name: str | None = None, pattern: str = GPT2_PATTERN,
-         special_tokens: dict[str, int] | None = None) -> Tokenizer:
+def load(
+    path: str | Path, name: str | None = None, pattern: str = GPT2_PATTERN, special_tokens: dict[str, int] | None = None
+) -> Tokenizer:
     path = Path(path)
     ranks = read_ranks(path)
     return from_ranks(ranks, name=name or path.stem, pattern=pattern, special_tokens=special_tokens, source=str(path))

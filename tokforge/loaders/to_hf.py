@@ -57,7 +57,7 @@ def tiktoken_regex_for_hf(pattern: str) -> str:
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
-            out.append(pattern[i:i + 2])
+            out.append(pattern[i : i + 2])
             i += 2
             continue
         if c == "[":
@@ -84,16 +84,23 @@ def byte_bpe_backend(vocab: Vocab, pattern: str):
     for i in specials:
         text = vocab.tokens[i].decode("utf-8")
         if text in pieces:
-            raise LoadError(f"special token {text!r} is spelled like a normal token", where=vocab.name,
-                            fix="an HF tokenizer cannot hold both under one spelling")
+            raise LoadError(
+                f"special token {text!r} is spelled like a normal token",
+                where=vocab.name,
+                fix="an HF tokenizer cannot hold both under one spelling",
+            )
         pieces[text] = i
     hf = HFTokenizer(models.BPE(pieces, byte_merges(vocab), fuse_unk=False, ignore_merges=True))
-    hf.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(tiktoken_regex_for_hf(pattern)), behavior="isolated", invert=False),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    hf.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(tiktoken_regex_for_hf(pattern)), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
     hf.decoder = decoders.ByteLevel()
-    hf.add_special_tokens([AddedToken(vocab.tokens[i].decode("utf-8"), special=True, normalized=False)
-                           for i in specials])
+    hf.add_special_tokens(
+        [AddedToken(vocab.tokens[i].decode("utf-8"), special=True, normalized=False) for i in specials]
+    )
     hf.post_processor = processors.ByteLevel(trim_offsets=False)
     return hf
 
@@ -111,16 +118,22 @@ def sentencepiece_backend(tok: Tokenizer):
     elif proto.trainer_spec.model_type == 2:
         vocab = {p.piece: i for i, p in enumerate(proto.pieces)}
     else:
-        raise LoadError("only unigram and BPE SentencePiece models convert to HF", where=tok.source,
-                        fix="this model is of the word or char type")
+        raise LoadError(
+            "only unigram and BPE SentencePiece models convert to HF",
+            where=tok.source,
+            fix="this model is of the word or char type",
+        )
     build = getattr(SpmConverter, "build_tokenizer_from_spm_proto", None)
     if build is None:
-        raise LoadError("this transformers cannot convert SentencePiece models without a model class",
-                        where=tok.source or tok.name,
-                        fix="upgrade transformers (5.x has SpmConverter.build_tokenizer_from_spm_proto)")
+        raise LoadError(
+            "this transformers cannot convert SentencePiece models without a model class",
+            where=tok.source or tok.name,
+            fix="upgrade transformers (5.x has SpmConverter.build_tokenizer_from_spm_proto)",
+        )
     hf = build(proto, vocab, legacy=True)
-    hf.add_special_tokens([AddedToken(p.piece, special=True, normalized=False)
-                           for p in proto.pieces if p.type in (2, 3)])
+    hf.add_special_tokens(
+        [AddedToken(p.piece, special=True, normalized=False) for p in proto.pieces if p.type in (2, 3)]
+    )
     return hf
 
 
@@ -132,8 +145,9 @@ def _bos_template(hf, vocab: Vocab) -> None:
     if bos is None:
         return
     name = vocab.tokens[bos].decode("utf-8")
-    hf.post_processor = processors.TemplateProcessing(single=f"{name} $A", pair=f"{name} $A $B",
-                                                      special_tokens=[(name, bos)])
+    hf.post_processor = processors.TemplateProcessing(
+        single=f"{name} $A", pair=f"{name} $A $B", special_tokens=[(name, bos)]
+    )
 
 
 def backend_of(tok: Tokenizer):
@@ -156,8 +170,11 @@ def backend_of(tok: Tokenizer):
         if tok.encode("a", add_special_tokens=True)[:1] == [tok.vocab.roles.get("bos")]:
             _bos_template(hf, tok.vocab)
         return hf
-    raise LoadError(f"cannot write an HF tokenizer for this {tok.family} tokenizer", where=tok.source or tok.name,
-                    fix="tokforge converts HF tokenizer.json, tiktoken, Tekken, SentencePiece and GGUF tokenizers")
+    raise LoadError(
+        f"cannot write an HF tokenizer for this {tok.family} tokenizer",
+        where=tok.source or tok.name,
+        fix="tokforge converts HF tokenizer.json, tiktoken, Tekken, SentencePiece and GGUF tokenizers",
+    )
 
 
 def _hf_folder(tok: Tokenizer) -> Path | None:

@@ -43,16 +43,19 @@ def _runs(b: bytes) -> list[bytes | int]:
         except UnicodeDecodeError as e:
             if e.start:
                 out.append(b[: e.start])
-            out.extend(b[e.start: e.end])
-            b = b[e.end:]
+            out.extend(b[e.start : e.end])
+            b = b[e.end :]
     return out
 
 
 def _byte_token(tok: Tokenizer, byte: int) -> int:
     i = tok.vocab.id_of(bytes([byte]))
     if i is None or tok.vocab.kinds[i] & _KEEP:
-        raise InputError(f"byte 0x{byte:02X} has no single-byte token in {tok.name}", where="contract",
-                         fix="this tokenizer cannot represent invalid UTF-8; pass whole characters")
+        raise InputError(
+            f"byte 0x{byte:02X} has no single-byte token in {tok.name}",
+            where="contract",
+            fix="this tokenizer cannot represent invalid UTF-8; pass whole characters",
+        )
     return i
 
 
@@ -118,6 +121,8 @@ def _check_same(tok: Tokenizer, seg: bytes, got: list[int], at_start: bool, wher
     else:
         same = new == seg
     if not same:
-        raise InputError(f"{tok.name} does not reproduce these bytes when re-encoding (lossy tokenizer?)",
-                         where=f"segment at position {where}",
-                         fix="contract needs a lossless tokenizer (tokforge inspect shows round trip)")
+        raise InputError(
+            f"{tok.name} does not reproduce these bytes when re-encoding (lossy tokenizer?)",
+            where=f"segment at position {where}",
+            fix="contract needs a lossless tokenizer (tokforge inspect shows round trip)",
+        )

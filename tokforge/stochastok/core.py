@@ -29,8 +29,11 @@ def _as_array(ids, where: str) -> np.ndarray:
         raise InputError("expected token ids, got a string", where=where, fix="encode the text first")
     a = np.asarray(ids)
     if a.ndim != 1:
-        raise InputError(f"expected a 1-D sequence of token ids, got shape {a.shape}", where=where,
-                         fix="pass one sequence (use expand_batch for several)")
+        raise InputError(
+            f"expected a 1-D sequence of token ids, got shape {a.shape}",
+            where=where,
+            fix="pass one sequence (use expand_batch for several)",
+        )
     return a
 
 
@@ -47,8 +50,15 @@ class StochasTok:
     (``cache=False`` to skip the cache). Empty sequences are valid and stay empty.
     """
 
-    def __init__(self, tokenizer: Tokenizer | str, p: float = 0.1, seed: int = 0, cache: bool = True,
-                 progress: bool = False, table: SplitTable | None = None):
+    def __init__(
+        self,
+        tokenizer: Tokenizer | str,
+        p: float = 0.1,
+        seed: int = 0,
+        cache: bool = True,
+        progress: bool = False,
+        table: SplitTable | None = None,
+    ):
         if not isinstance(tokenizer, Tokenizer):
             from ..loaders import load_tokenizer
 
@@ -58,8 +68,11 @@ class StochasTok:
         self.seed = rng.check_seed(seed)
         self.table = table if table is not None else load_table(tokenizer.vocab, cache=cache, progress=progress)
         if self.table.vocab_size != len(tokenizer.vocab):
-            raise InputError("split table does not match the tokenizer", where=f"{self.table.vocab_size} vs "
-                             f"{len(tokenizer.vocab)} ids", fix="build the table from this tokenizer's vocab")
+            raise InputError(
+                "split table does not match the tokenizer",
+                where=f"{self.table.vocab_size} vs {len(tokenizer.vocab)} ids",
+                fix="build the table from this tokenizer's vocab",
+            )
 
     def __repr__(self) -> str:
         return f"StochasTok({self.tokenizer.name!r}, p={self.p}, {self.table.n_splittable:,} splittable tokens)"
@@ -68,8 +81,14 @@ class StochasTok:
         return (self.p if p is None else check_p(p)), (self.seed if seed is None else rng.check_seed(seed))
 
     # -- expansion -------------------------------------------------------------------------
-    def expand(self, ids: Sequence[int], seed: int | None = None, index: int = 0, p: float | None = None,
-               mask: Sequence[Any] | None = None):
+    def expand(
+        self,
+        ids: Sequence[int],
+        seed: int | None = None,
+        index: int = 0,
+        p: float | None = None,
+        mask: Sequence[Any] | None = None,
+    ):
         """Split about ``p * len(ids)`` tokens; the concatenated bytes stay the same.
 
         The result depends only on (``seed``, ``index``, ``ids``, ``p``). With ``mask`` (any
@@ -89,8 +108,15 @@ class StochasTok:
             raise InputError("mask must have one value per token", where=f"{len(m)} values for {len(flat)} ids")
         return _like(ids, out), _like(mask, m[src])
 
-    def expand_batch(self, batch: Sequence[Sequence[int]], seed: int | None = None, indices: Sequence[int] | None = None,
-                     start_index: int = 0, p: float | None = None, masks: Sequence[Sequence[Any]] | None = None):
+    def expand_batch(
+        self,
+        batch: Sequence[Sequence[int]],
+        seed: int | None = None,
+        indices: Sequence[int] | None = None,
+        start_index: int = 0,
+        p: float | None = None,
+        masks: Sequence[Sequence[Any]] | None = None,
+    ):
         """`expand` every sequence of ``batch`` in one vectorised pass.
 
         Example ``e`` uses index ``indices[e]`` (default ``start_index + e``), so
@@ -109,18 +135,23 @@ class StochasTok:
             return ([], []) if masks is not None else []
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = check_ids(np.concatenate(arrays) if offsets[-1] else np.zeros(0, np.int64), len(self.tokenizer.vocab),
-                         "batch", offsets)
+        flat = check_ids(
+            np.concatenate(arrays) if offsets[-1] else np.zeros(0, np.int64),
+            len(self.tokenizer.vocab),
+            "batch",
+            offsets,
+        )
         out, new_off, src = expand_flat(self.table, flat, offsets, idx, p, seed, True)
-        outs = [_like(batch[e], out[new_off[e]:new_off[e + 1]]) for e in range(len(arrays))]
+        outs = [_like(batch[e], out[new_off[e] : new_off[e + 1]]) for e in range(len(arrays))]
         if masks is None:
             return outs
         flat_m = _flat_masks(masks, lengths)
         got = flat_m[src]
-        return outs, [_like(masks[e], got[new_off[e]:new_off[e + 1]]) for e in range(len(arrays))]
+        return outs, [_like(masks[e], got[new_off[e] : new_off[e + 1]]) for e in range(len(arrays))]
 
-    def expand_labels(self, ids: Sequence[int], labels: Sequence[int], seed: int | None = None, index: int = 0,
-                      p: float | None = None):
+    def expand_labels(
+        self, ids: Sequence[int], labels: Sequence[int], seed: int | None = None, index: int = 0, p: float | None = None
+    ):
         """Label-aware `expand` for HF causal-LM labels (each label is ``-100`` or its own token id).
 
         Pieces of a trained token are trained (their label is their own id); pieces of a masked
@@ -151,8 +182,11 @@ def labels_to_mask(ids: Sequence[int], labels: Sequence[int]) -> np.ndarray:
     trained = lab != IGNORE_INDEX
     bad = np.flatnonzero(trained & (lab != a))
     if len(bad):
-        raise InputError("a label is neither -100 nor its own token id (shifted labels?)", where=f"labels[{bad[0]}]",
-                         fix="pass unshifted labels (HF models shift inside) or use expand(mask=...)")
+        raise InputError(
+            "a label is neither -100 nor its own token id (shifted labels?)",
+            where=f"labels[{bad[0]}]",
+            fix="pass unshifted labels (HF models shift inside) or use expand(mask=...)",
+        )
     return trained
 
 

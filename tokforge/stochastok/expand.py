@@ -45,8 +45,11 @@ def check_p(p) -> float:
     except (TypeError, ValueError):
         raise InputError("p must be a number in [0, 1]", where=f"p={p!r}", fix="e.g. p=0.1") from None
     if not 0.0 <= p <= 1.0:  # also rejects nan
-        raise InputError("p must be in [0, 1] (the expected split attempts per token)", where=f"p={p}",
-                         fix="e.g. p=0.1 as in the paper")
+        raise InputError(
+            "p must be in [0, 1] (the expected split attempts per token)",
+            where=f"p={p}",
+            fix="e.g. p=0.1 as in the paper",
+        )
     return p
 
 
@@ -61,8 +64,9 @@ def check_ids(flat: np.ndarray, vocab_size: int, where: str = "ids", offsets: np
         if a.dtype.kind == "f" and np.all(np.mod(a, 1) == 0):
             a = a.astype(np.int64)
         else:
-            raise InputError(f"token ids must be integers, got dtype {a.dtype}", where=where,
-                             fix="pass a list or array of token ids")
+            raise InputError(
+                f"token ids must be integers, got dtype {a.dtype}", where=where, fix="pass a list or array of token ids"
+            )
     lo, hi = int(a.min()), int(a.max())
     if lo < 0 or hi >= vocab_size:
         bad = lo if lo < 0 else hi
@@ -72,8 +76,11 @@ def check_ids(flat: np.ndarray, vocab_size: int, where: str = "ids", offsets: np
             loc = f"{where}[{e}][{at - int(offsets[e])}]"
         else:
             loc = f"{where}[{at}]"
-        raise InputError(f"token id {bad} out of range for a vocabulary of {vocab_size}", where=loc,
-                         fix="use ids from the same tokenizer the StochasTok table was built for")
+        raise InputError(
+            f"token id {bad} out of range for a vocabulary of {vocab_size}",
+            where=loc,
+            fix="use ids from the same tokenizer the StochasTok table was built for",
+        )
     return a.astype(np.int64, copy=False)
 
 
@@ -128,8 +135,9 @@ def _split_tree(table: SplitTable, tok: int, draws: list[int], rnd: int) -> list
     a, b = int(table.left[pick]), int(table.right[pick])
     to_a = [d for d, x in zip(draws[1:], v[1:]) if not rng.below_low_int(x, 2)]
     to_b = [d for d, x in zip(draws[1:], v[1:]) if rng.below_low_int(x, 2)]
-    return ((_split_tree(table, a, to_a, rnd + 1) if to_a else [a])
-            + (_split_tree(table, b, to_b, rnd + 1) if to_b else [b]))
+    return (_split_tree(table, a, to_a, rnd + 1) if to_a else [a]) + (
+        _split_tree(table, b, to_b, rnd + 1) if to_b else [b]
+    )
 
 
 def _finish_in_python(table, tok, owner, leaf, h, rnd):
@@ -140,8 +148,8 @@ def _finish_in_python(table, tok, owner, leaf, h, rnd):
     toks, owners = tok.tolist(), owner.tolist()
     for lf in sorted(groups, reverse=True):  # from the back, so earlier indices stay valid
         pieces = _split_tree(table, toks[lf], groups[lf], rnd)
-        toks[lf: lf + 1] = pieces
-        owners[lf: lf + 1] = [owners[lf]] * len(pieces)
+        toks[lf : lf + 1] = pieces
+        owners[lf : lf + 1] = [owners[lf]] * len(pieces)
     return np.array(toks, dtype=tok.dtype), np.array(owners, dtype=np.int64)
 
 
@@ -216,8 +224,15 @@ def _leaves(table: SplitTable, flat: np.ndarray, h: np.ndarray, pos: np.ndarray)
         first = _group_starts(leaf)
 
 
-def expand_flat(table: SplitTable, flat: np.ndarray, offsets: np.ndarray, indices: np.ndarray, p: float,
-                seed: int, return_source: bool = False):
+def expand_flat(
+    table: SplitTable,
+    flat: np.ndarray,
+    offsets: np.ndarray,
+    indices: np.ndarray,
+    p: float,
+    seed: int,
+    return_source: bool = False,
+):
     """Expand a batch stored flat: example ``e`` is ``flat[offsets[e]:offsets[e+1]]``.
 
     ``indices[e]`` is the example's index (its randomness comes from ``(seed, indices[e])``).

@@ -45,14 +45,21 @@ class MapFn:
     def __call__(self, batch: dict[str, list], indices: Sequence[int]) -> dict[str, list]:
         seqs = batch.get(self.column)
         if seqs is None:
-            raise InputError(f"column {self.column!r} not in the dataset", where=", ".join(batch),
-                             fix="pass column= the name of the token-id column")
+            raise InputError(
+                f"column {self.column!r} not in the dataset",
+                where=", ".join(batch),
+                fix="pass column= the name of the token-id column",
+            )
         arrays = [np.asarray(x, dtype=np.int64).reshape(-1) for x in seqs]
         lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = check_ids(np.concatenate(arrays) if offsets[-1] else np.zeros(0, np.int64), self.table.vocab_size,
-                         self.column, offsets)
+        flat = check_ids(
+            np.concatenate(arrays) if offsets[-1] else np.zeros(0, np.int64),
+            self.table.vocab_size,
+            self.column,
+            offsets,
+        )
         out, new_off, src = expand_flat(self.table, flat, offsets, np.asarray(indices), self.p, self.seed, True)
         split = _splitter(new_off)
         result = {self.column: split(out)}
@@ -60,7 +67,9 @@ class MapFn:
             result[col] = split(_flat_column(batch, col, lengths)[src])
         if self.labels_column:
             labs = [np.asarray(x).reshape(-1) for x in batch[self.labels_column]]
-            trained = np.concatenate([labels_to_mask(a, lab) for a, lab in zip(arrays, labs)]) if labs else np.zeros(0, bool)
+            trained = (
+                np.concatenate([labels_to_mask(a, lab) for a, lab in zip(arrays, labs)]) if labs else np.zeros(0, bool)
+            )
             result[self.labels_column] = split(np.where(trained[src], out, IGNORE_INDEX))
         return result
 
@@ -82,16 +91,37 @@ def _flat_column(batch: dict, col: str, lengths: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def map_fn(st: StochasTok, seed: int | None = None, p: float | None = None, column: str = "input_ids",
-           labels_column: str | None = None, mask_columns: Sequence[str] = ()) -> MapFn:
+def map_fn(
+    st: StochasTok,
+    seed: int | None = None,
+    p: float | None = None,
+    column: str = "input_ids",
+    labels_column: str | None = None,
+    mask_columns: Sequence[str] = (),
+) -> MapFn:
     """The batched map function (use with ``batched=True, with_indices=True``)."""
-    return MapFn(st.table, st.p if p is None else check_p(p), st.seed if seed is None else rng.check_seed(seed),
-                 column, labels_column, tuple(mask_columns))
+    return MapFn(
+        st.table,
+        st.p if p is None else check_p(p),
+        st.seed if seed is None else rng.check_seed(seed),
+        column,
+        labels_column,
+        tuple(mask_columns),
+    )
 
 
-def expand_dataset(dataset, st: StochasTok, seed: int | None = None, p: float | None = None,
-                   column: str = "input_ids", labels_column: str | None = None, mask_columns: Sequence[str] = (),
-                   num_proc: int | None = None, batch_size: int = 1000, **map_kwargs):
+def expand_dataset(
+    dataset,
+    st: StochasTok,
+    seed: int | None = None,
+    p: float | None = None,
+    column: str = "input_ids",
+    labels_column: str | None = None,
+    mask_columns: Sequence[str] = (),
+    num_proc: int | None = None,
+    batch_size: int = 1000,
+    **map_kwargs,
+):
     """``dataset.map`` with StochasTok on ``column``; identical for any ``num_proc``/``batch_size``.
 
     Columns holding one value per token that are not named in ``labels_column``/``mask_columns``
@@ -100,11 +130,15 @@ def expand_dataset(dataset, st: StochasTok, seed: int | None = None, p: float | 
     per_token = {"attention_mask", "token_type_ids", "labels", "loss_mask", "position_ids"} & set(dataset.column_names)
     stray = per_token - {column, labels_column, *mask_columns}
     if stray:
-        raise InputError(f"column(s) {sorted(stray)} hold one value per token and would fall out of line",
-                         where="expand_dataset", fix="name them in labels_column=/mask_columns= or remove them")
+        raise InputError(
+            f"column(s) {sorted(stray)} hold one value per token and would fall out of line",
+            where="expand_dataset",
+            fix="name them in labels_column=/mask_columns= or remove them",
+        )
     fn = map_fn(st, seed, p, column, labels_column, mask_columns)
-    return dataset.map(fn, batched=True, with_indices=True, num_proc=num_proc, batch_size=batch_size,
-                       desc="stochastok", **map_kwargs)
+    return dataset.map(
+        fn, batched=True, with_indices=True, num_proc=num_proc, batch_size=batch_size, desc="stochastok", **map_kwargs
+    )
 
 
 @dataclass
@@ -152,8 +186,11 @@ class Collator:
             labels = [np.asarray(n) for n in new]
         if self.max_length is not None:
             new, labels = [n[: self.max_length] for n in new], [lab[: self.max_length] for lab in labels]
-        pad = self.pad_id if self.pad_id is not None else self.st.tokenizer.vocab.roles.get("pad",
-                                                                                              self.st.tokenizer.eos_id or 0)
+        pad = (
+            self.pad_id
+            if self.pad_id is not None
+            else self.st.tokenizer.vocab.roles.get("pad", self.st.tokenizer.eos_id or 0)
+        )
         width = max((len(n) for n in new), default=0)
         out_ids = torch.full((len(new), width), int(pad), dtype=torch.long)
         out_lab = torch.full((len(new), width), IGNORE_INDEX, dtype=torch.long)

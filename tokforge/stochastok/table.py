@@ -111,14 +111,26 @@ class SplitTable:
             counts[i] = len(left) - n0
         offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        return cls(offsets, np.asarray(left, dtype=np.int32), np.asarray(right, dtype=np.int32), ok,
-                   fingerprint or vocab.fingerprint())
+        return cls(
+            offsets,
+            np.asarray(left, dtype=np.int32),
+            np.asarray(right, dtype=np.int32),
+            ok,
+            fingerprint or vocab.fingerprint(),
+        )
 
     # -- on disk ---------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        np.savez(buf, version=np.int64(TABLE_VERSION), offsets=self.offsets, left=self.left, right=self.right,
-                 producible=self.producible, fingerprint=np.array(self.fingerprint))
+        np.savez(
+            buf,
+            version=np.int64(TABLE_VERSION),
+            offsets=self.offsets,
+            left=self.left,
+            right=self.right,
+            producible=self.producible,
+            fingerprint=np.array(self.fingerprint),
+        )
         return buf.getvalue()
 
     @classmethod
@@ -126,12 +138,18 @@ class SplitTable:
         try:
             with np.load(path, allow_pickle=False) as z:
                 if int(z["version"]) != TABLE_VERSION:
-                    raise LoadError(f"split table version {int(z['version'])} is not {TABLE_VERSION}", where=str(path),
-                                    fix="delete the file; it is rebuilt on the next use")
+                    raise LoadError(
+                        f"split table version {int(z['version'])} is not {TABLE_VERSION}",
+                        where=str(path),
+                        fix="delete the file; it is rebuilt on the next use",
+                    )
                 return cls(z["offsets"], z["left"], z["right"], z["producible"], str(z["fingerprint"]))
         except (OSError, ValueError, KeyError) as e:
-            raise LoadError(f"cannot read split table ({e.__class__.__name__})", where=str(path),
-                            fix="delete the file; it is rebuilt on the next use") from None
+            raise LoadError(
+                f"cannot read split table ({e.__class__.__name__})",
+                where=str(path),
+                fix="delete the file; it is rebuilt on the next use",
+            ) from None
 
 
 def cache_path(fingerprint: str) -> Path:

@@ -15,5 +15,17 @@ from .pretok import chunk_pretokenizer, chunk_regex, word_count
 from .train import TRAINERS, Method, SuperConfig, extend_tokenizer, train_bpe, train_spec
 from .trainer import train_supertokens
 
-__all__ = ["TRAINERS", "Method", "MergeFilter", "MergeLearner", "SuperConfig", "chunk_pretokenizer", "chunk_regex",
-           "extend_tokenizer", "train_supertokens", "train_spec", "train_bpe", "word_count"]
+__all__ = [
+    "TRAINERS",
+    "Method",
+    "MergeFilter",
+    "MergeLearner",
+    "SuperConfig",
+    "chunk_pretokenizer",
+    "chunk_regex",
+    "extend_tokenizer",
+    "train_supertokens",
+    "train_spec",
+    "train_bpe",
+    "word_count",
+]

@@ -16,12 +16,17 @@ from ..io import atomic_dir
 
 def hf_config(spec: dict, base_config: dict | None = None) -> dict:
     """tokenizer_config.json: the base's roles if extending, else ``<|endoftext|>`` as bos/eos/unk."""
-    cfg = {k: v for k, v in (base_config or {}).items() if k.endswith("_token") or k in ("model_max_length", "chat_template")}
+    cfg = {
+        k: v
+        for k, v in (base_config or {}).items()
+        if k.endswith("_token") or k in ("model_max_length", "chat_template")
+    }
     specials = [a["content"] for a in spec.get("added_tokens") or [] if a.get("special")]
     if not cfg and specials:
         cfg = {"bos_token": specials[0], "eos_token": specials[0], "unk_token": specials[0]}
-    cfg.update({"tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": False,
-                "add_prefix_space": False})
+    cfg.update(
+        {"tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": False, "add_prefix_space": False}
+    )
     cfg.setdefault("model_max_length", 1_000_000)
     return cfg
 

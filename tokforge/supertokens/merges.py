@@ -25,8 +25,15 @@ MergeFilter = Callable[[bytes, bytes], bool]
 class MergeLearner:
     """BPE merges over ``seqs`` (lists of ids into ``tokens``) weighted by ``counts``."""
 
-    def __init__(self, seqs: list[list[int]], counts: Sequence[int], tokens: list[bytes],
-                 allow: MergeFilter | None = None, min_count: int = 2, frozen: set[int] = frozenset()):
+    def __init__(
+        self,
+        seqs: list[list[int]],
+        counts: Sequence[int],
+        tokens: list[bytes],
+        allow: MergeFilter | None = None,
+        min_count: int = 2,
+        frozen: set[int] = frozenset(),
+    ):
         """``frozen`` ids (special tokens) never take part in a merge."""
         self.seqs, self.counts = seqs, list(counts)
         self.tokens = list(tokens)
@@ -75,7 +82,7 @@ class MergeLearner:
                     if j + 2 < len(s):
                         touched[(b, s[j + 2])] -= c
                         touched[(new, s[j + 2])] += c
-                    s[j:j + 2] = [new]
+                    s[j : j + 2] = [new]
                     if j > 0:
                         self.where[(s[j - 1], new)].add(i)
                     if j + 1 < len(s):

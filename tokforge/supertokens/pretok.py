@@ -43,8 +43,12 @@ def chunk_regex(inner_punct: str = DEFAULT_INNER_PUNCT, end_punct: str = "") -> 
     """
     bad = set(inner_punct) & set(SENTENCE_PUNCT + "\n\r\t ")
     if bad or any(c.isalnum() or c.isspace() for c in inner_punct + end_punct):
-        raise InputError(f"inner punctuation may not hold letters, digits, spaces or sentence punctuation ({''.join(sorted(bad))!r})",
-                         where=repr(inner_punct), fix="use characters like ,;: only")
+        raise InputError(
+            "inner punctuation may not hold letters, digits, spaces or sentence punctuation "
+            f"({''.join(sorted(bad))!r})",
+            where=repr(inner_punct),
+            fix="use characters like ,;: only",
+        )
     not_punct = r"(?![^\s\p{L}\p{N}])"
     unit = f"{CONTRACTION}|{WORD}"
     if inner_punct:
@@ -56,8 +60,9 @@ def chunk_regex(inner_punct: str = DEFAULT_INNER_PUNCT, end_punct: str = "") -> 
     return f"(?:{unit})+{end}|{CONTRACTION}|{WORD}|{GPT2_TAIL}"
 
 
-def chunk_pretokenizer(inner_punct: str = DEFAULT_INNER_PUNCT, digits: bool = True, byte_level: bool = True,
-                       end_punct: str = ""):
+def chunk_pretokenizer(
+    inner_punct: str = DEFAULT_INNER_PUNCT, digits: bool = True, byte_level: bool = True, end_punct: str = ""
+):
     """The inference pre-tokenizer of a supertoken tokenizer (a stock ``tokenizers`` object)."""
     from tokenizers import Regex
     from tokenizers import pre_tokenizers as pt
@@ -77,8 +82,6 @@ def stage1_pretokenizer(digits: bool = True):
     steps = [pt.Digits(individual_digits=True)] if digits else []
     steps.append(pt.ByteLevel(add_prefix_space=False, use_regex=True))
     return pt.Sequence(steps)
-
-
 
 
 def word_count(token: bytes) -> int:

@@ -16,8 +16,12 @@ from .pretok import word_count
 
 
 def compression_row(n_tokens: int, n_bytes: int, n_words: int, n_multi: int) -> dict:
-    return {"tokens": n_tokens, "bytes_per_token": round(n_bytes / max(n_tokens, 1), 4),
-            "tokens_per_word": round(n_tokens / max(n_words, 1), 4), "multiword_share": round(n_multi / max(n_tokens, 1), 4)}
+    return {
+        "tokens": n_tokens,
+        "bytes_per_token": round(n_bytes / max(n_tokens, 1), 4),
+        "tokens_per_word": round(n_tokens / max(n_words, 1), 4),
+        "multiword_share": round(n_multi / max(n_tokens, 1), 4),
+    }
 
 
 def compression(tok, texts: Sequence[str]) -> dict:
@@ -39,7 +43,9 @@ def stage1_agreement(spec: dict, n_stage1_merges: int, base, texts: Sequence[str
 
     s = json.loads(json.dumps(spec))
     merges = s["model"]["merges"][:n_stage1_merges]
-    keep = {t for m in merges for t in ([m] if isinstance(m, str) else ["".join(m)])} | set(base.get_vocab(with_added_tokens=True))
+    keep = {t for m in merges for t in ([m] if isinstance(m, str) else ["".join(m)])} | set(
+        base.get_vocab(with_added_tokens=True)
+    )
     s["model"]["merges"] = merges
     s["model"]["vocab"] = {k: v for k, v in s["model"]["vocab"].items() if k in keep}
     cut = Tokenizer.from_str(json.dumps(s))

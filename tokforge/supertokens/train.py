@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import random
 from dataclasses import dataclass, field
-import os
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import InputError
@@ -61,11 +61,16 @@ class SuperConfig:
         self.method = Method(self.method)
         floor = 256 + len(self.special_tokens)
         if self.vocab_size <= floor + 1:
-            raise InputError(f"vocab size {self.vocab_size} is too small", fix=f"use more than {floor + 1} (256 bytes + specials + merges)")
+            raise InputError(
+                f"vocab size {self.vocab_size} is too small",
+                fix=f"use more than {floor + 1} (256 bytes + specials + merges)",
+            )
         t = self.transition_size
         if stage1 and self.method is Method.SUPERBPE and not floor < t < self.vocab_size:
-            raise InputError(f"transition size {t} must be above {floor} and below the vocab size {self.vocab_size}",
-                             fix="pass --transition T with T < --vocab-size")
+            raise InputError(
+                f"transition size {t} must be above {floor} and below the vocab size {self.vocab_size}",
+                fix="pass --transition T with T < --vocab-size",
+            )
         if self.max_words < 1:
             raise InputError(f"max words per supertoken must be at least 1, got {self.max_words}")
         pretok.chunk_regex(self.inner_punct, self.end_punct)  # validates the characters
@@ -99,8 +104,14 @@ def checked_lines(paths) -> Iterator[str]:
         raise InputError("corpus is empty (no non-blank line)", where=where, fix="pass text files with content")
 
 
-def train_bpe(lines: Iterable[str], vocab_size: int, pre_tokenizer, special_tokens=SPECIALS,
-              min_frequency: int = 2, progress: bool = False):
+def train_bpe(
+    lines: Iterable[str],
+    vocab_size: int,
+    pre_tokenizer,
+    special_tokens=SPECIALS,
+    min_frequency: int = 2,
+    progress: bool = False,
+):
     """Plain byte-level BPE with the stock HF trainer; returns a ``tokenizers.Tokenizer``."""
     from tokenizers import Tokenizer, decoders, models, trainers
     from tokenizers import pre_tokenizers as pt
@@ -108,8 +119,13 @@ def train_bpe(lines: Iterable[str], vocab_size: int, pre_tokenizer, special_toke
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizer
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(special_tokens), min_frequency=min_frequency,
-                                  initial_alphabet=pt.ByteLevel.alphabet(), progress=progress)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(special_tokens),
+        min_frequency=min_frequency,
+        initial_alphabet=pt.ByteLevel.alphabet(),
+        progress=progress,
+    )
     tok.train_from_iterator(lines, trainer)
     return tok
 
@@ -124,8 +140,11 @@ def base_digits(spec: dict) -> bool:
         return False
     if kinds == [("Digits", True, None, None), ("ByteLevel", None, True, False)]:
         return True
-    raise InputError("can only extend byte-level BPE tokenizers with GPT-2's pre-tokenizer (optionally after single digits)",
-                     where=json.dumps(pre)[:120], fix="start from a GPT-2/SmolLM2-style tokenizer.json or train from scratch")
+    raise InputError(
+        "can only extend byte-level BPE tokenizers with GPT-2's pre-tokenizer (optionally after single digits)",
+        where=json.dumps(pre)[:120],
+        fix="start from a GPT-2/SmolLM2-style tokenizer.json or train from scratch",
+    )
 
 
 def stage2_learn(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig, digits: bool):
@@ -145,8 +164,14 @@ def stage2_learn(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig, d
     strs = {i: s for s, i in base_tok.get_vocab(with_added_tokens=True).items()}
     tokens = [unbytelevel(strs.get(i, "")) or b"" for i in range(size)]
     specials = set(base_tok.get_added_tokens_decoder())  # ids of added/special tokens
-    learner = MergeLearner(seqs, [counts[c] for c in chunks], tokens, allow=stage2_filter(cfg.max_words, cfg.merge_filter),
-                           min_count=cfg.min_frequency, frozen=specials)
+    learner = MergeLearner(
+        seqs,
+        [counts[c] for c in chunks],
+        tokens,
+        allow=stage2_filter(cfg.max_words, cfg.merge_filter),
+        min_count=cfg.min_frequency,
+        frozen=specials,
+    )
     with tqdm(total=n_new, desc="stage-2 merges", disable=not cfg.progress, leave=False) as bar:
         merges = learner.learn(n_new, progress=bar)
     return learner, chunks, merges
@@ -159,8 +184,11 @@ def stage2(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig) -> dict
     if (spec.get("model") or {}).get("type") != "BPE":
         raise InputError("the base tokenizer is not BPE", fix="extend a byte-level BPE tokenizer.json")
     if spec["model"].get("ignore_merges"):
-        raise InputError("the base BPE has ignore_merges set (whole pre-tokens looked up first); its segmentation "
-                         "inside a multi-word chunk would change", fix="extend a GPT-2/SmolLM2-style tokenizer.json")
+        raise InputError(
+            "the base BPE has ignore_merges set (whole pre-tokens looked up first); its segmentation "
+            "inside a multi-word chunk would change",
+            fix="extend a GPT-2/SmolLM2-style tokenizer.json",
+        )
     digits = base_digits(spec)
     learner, _, merges = stage2_learn(base_tok, lines, n_new, cfg, digits)
     size = base_tok.get_vocab_size(with_added_tokens=True)
@@ -170,7 +198,9 @@ def stage2(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig) -> dict
     return assemble(spec, new_tokens, new_merges, cfg, digits)
 
 
-def assemble(base_spec: dict, new_tokens: list[str], new_merges: list[list[str]], cfg: SuperConfig, digits: bool) -> dict:
+def assemble(
+    base_spec: dict, new_tokens: list[str], new_merges: list[list[str]], cfg: SuperConfig, digits: bool
+) -> dict:
     """A tokenizer.json dict: base vocab + new tokens, base merges + new merges, chunk pre-tokenizer."""
     spec = json.loads(json.dumps(base_spec))
     model = spec["model"]
@@ -181,7 +211,9 @@ def assemble(base_spec: dict, new_tokens: list[str], new_merges: list[list[str]]
             nxt += 1
     model["merges"] = [m.split(" ", 1) if isinstance(m, str) else list(m) for m in model["merges"]] + new_merges
     model["ignore_merges"] = False
-    spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer(cfg.inner_punct, digits, end_punct=cfg.end_punct).__getstate__())
+    spec["pre_tokenizer"] = json.loads(
+        pretok.chunk_pretokenizer(cfg.inner_punct, digits, end_punct=cfg.end_punct).__getstate__()
+    )
     return spec
 
 
@@ -189,8 +221,9 @@ def train_superbpe(paths, cfg: SuperConfig) -> dict:
     """Stage 1 (HF trainer up to the transition size), then stage 2; returns tokenizer.json as a dict."""
     cfg.check()
     t = cfg.transition_size
-    base = train_bpe(checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency,
-                     cfg.progress)
+    base = train_bpe(
+        checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency, cfg.progress
+    )
     cfg.stage1_size = base.get_vocab_size(with_added_tokens=True)  # below t when stage 1 runs out of pairs
     return stage2(base, checked_lines(paths), cfg.vocab_size - cfg.stage1_size, cfg)
 
@@ -202,12 +235,18 @@ def extend_tokenizer(base_json: str, paths, cfg: SuperConfig) -> dict:
     cfg.check(stage1=False)
     base = load_tokenizer(base_json).backend
     if not hasattr(base, "to_str"):
-        raise InputError("can only extend an HF tokenizer.json (byte-level BPE)", where=str(base_json),
-                         fix="convert the tokenizer to tokenizer.json first or train from scratch")
+        raise InputError(
+            "can only extend an HF tokenizer.json (byte-level BPE)",
+            where=str(base_json),
+            fix="convert the tokenizer to tokenizer.json first or train from scratch",
+        )
     n = cfg.stage1_size = base.get_vocab_size(with_added_tokens=True)
     if cfg.vocab_size <= n:
-        raise InputError(f"vocab size {cfg.vocab_size} is not above the base tokenizer's {n}", where=str(base_json),
-                         fix="pass --vocab-size larger than the base vocabulary")
+        raise InputError(
+            f"vocab size {cfg.vocab_size} is not above the base tokenizer's {n}",
+            where=str(base_json),
+            fix="pass --vocab-size larger than the base vocabulary",
+        )
     return stage2(base, checked_lines(paths), cfg.vocab_size - n, cfg)
 
 
@@ -222,7 +261,7 @@ def random_chunks(lines: Iterable[str], pre, max_words: int, seed: int) -> Itera
             i = 0
             while i < len(words):
                 k = rng.randint(1, max_words)
-                piece = "".join(words[i:i + k])
+                piece = "".join(words[i : i + k])
                 if piece:
                     yield piece
                 i += k
@@ -235,10 +274,18 @@ def train_chunked(paths, cfg: SuperConfig) -> dict:
     cfg.check()
     pre = pretok.chunk_pretokenizer(cfg.inner_punct, digits=True, byte_level=False, end_punct=cfg.end_punct)
     pieces = random_chunks(checked_lines(paths), pre, cfg.max_words, cfg.seed)
-    tok = train_bpe(pieces, cfg.vocab_size, pt.ByteLevel(add_prefix_space=False, use_regex=False),
-                    cfg.special_tokens, cfg.min_frequency, cfg.progress)
+    tok = train_bpe(
+        pieces,
+        cfg.vocab_size,
+        pt.ByteLevel(add_prefix_space=False, use_regex=False),
+        cfg.special_tokens,
+        cfg.min_frequency,
+        cfg.progress,
+    )
     spec = json.loads(tok.to_str())
-    spec["pre_tokenizer"] = json.loads(pretok.chunk_pretokenizer(cfg.inner_punct, True, end_punct=cfg.end_punct).__getstate__())
+    spec["pre_tokenizer"] = json.loads(
+        pretok.chunk_pretokenizer(cfg.inner_punct, True, end_punct=cfg.end_punct).__getstate__()
+    )
     return spec
 
 
@@ -251,7 +298,8 @@ def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str 
         raise InputError("no corpus files given", fix="pass one or more UTF-8 text files")
     if base is not None:
         if Method(cfg.method) is not Method.SUPERBPE:
-            raise InputError("extending a tokenizer works with method superbpe only",
-                             fix="drop --method chunked or --base")
+            raise InputError(
+                "extending a tokenizer works with method superbpe only", fix="drop --method chunked or --base"
+            )
         return extend_tokenizer(str(base), list(corpus), cfg)
     return registry_get(TRAINERS, Method(cfg.method).value, "supertoken method")(list(corpus), cfg)

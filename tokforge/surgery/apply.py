@@ -34,8 +34,11 @@ def embedding_modules(model) -> tuple[torch.nn.Module, torch.nn.Module | None, b
         emb = None
     w = getattr(emb, "weight", None)
     if not isinstance(w, torch.Tensor) or w.dim() != 2:
-        raise InputError("model has no input embedding matrix tokforge understands", where=type(model).__name__,
-                         fix="pass a transformers causal LM with get_input_embeddings() returning an embedding")
+        raise InputError(
+            "model has no input embedding matrix tokforge understands",
+            where=type(model).__name__,
+            fix="pass a transformers causal LM with get_input_embeddings() returning an embedding",
+        )
     try:
         head = model.get_output_embeddings()
     except (AttributeError, NotImplementedError):
@@ -59,8 +62,11 @@ def build_rows(old: torch.Tensor, side: SidePlan, n_rows: int, pad_fill: str = "
     dev, dt = old.device, old.dtype
     n_new, n_old = side.n_new, side.n_old
     if n_old > old.shape[0]:
-        raise InputError("plan refers to more old rows than the model has",
-                         where=f"{n_old} old ids vs {old.shape[0]} rows", fix="build the plan from this model's tokenizer")
+        raise InputError(
+            "plan refers to more old rows than the model has",
+            where=f"{n_old} old ids vs {old.shape[0]} rows",
+            fix="build the plan from this model's tokenizer",
+        )
     base = old[:n_old]
     mean = base.float().mean(0).to(dt)
     out = mean.expand(n_rows, -1).clone()
@@ -74,8 +80,9 @@ def build_rows(old: torch.Tensor, side: SidePlan, n_rows: int, pad_fill: str = "
     if rows.size:
         uniq, local = np.unique(rows, return_inverse=True)
         ind = torch.from_numpy(np.stack([local, cols])).to(dev)
-        sp = torch.sparse_coo_tensor(ind, torch.from_numpy(w).to(dev), (uniq.size, n_old),
-                                     check_invariants=False).coalesce()
+        sp = torch.sparse_coo_tensor(
+            ind, torch.from_numpy(w).to(dev), (uniq.size, n_old), check_invariants=False
+        ).coalesce()
         out[torch.from_numpy(uniq).to(dev)] = torch.sparse.mm(sp, base.float()).to(dt)
     if side.given_ids.size:
         out[torch.from_numpy(side.given_ids).to(dev)] = torch.from_numpy(side.given).to(dev, dt)
@@ -108,7 +115,9 @@ def apply_plan(model, plan: EmbeddingPlan, new_tokenizer=None, pad_to_multiple_o
     plan.validate(dim=d)
     vocab = new_tokenizer.vocab if new_tokenizer is not None else plan.new_vocab
     if len(vocab) != plan.input.n_new:
-        raise InputError("tokenizer and plan disagree on the vocabulary size", where=f"{len(vocab)} vs {plan.input.n_new}")
+        raise InputError(
+            "tokenizer and plan disagree on the vocabulary size", where=f"{len(vocab)} vs {plan.input.n_new}"
+        )
     if pad_to_multiple_of is None:
         pad_to_multiple_of = 64 if old_in.shape[0] > plan.input.n_old else 1
     n_rows = padded_rows(plan.input.n_new, pad_to_multiple_of)

@@ -30,20 +30,25 @@ def hf_tokenizer(source):
     return to_hf_tokenizer(tok), tok
 
 
-def save_model(model, tokenizer_source, out_dir: str | os.PathLike, force: bool = False,
-               extra_files: dict[str, str] | None = None) -> Path:
+def save_model(
+    model, tokenizer_source, out_dir: str | os.PathLike, force: bool = False, extra_files: dict[str, str] | None = None
+) -> Path:
     """Write ``model`` + the new tokenizer's HF files to ``out_dir`` atomically; return the path.
 
     ``extra_files`` maps file names to text written beside them (e.g. a report)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
-        raise InputError("output directory already exists", where=str(out_dir),
-                         fix="choose another --out or pass --force")
+        raise InputError(
+            "output directory already exists", where=str(out_dir), fix="choose another --out or pass --force"
+        )
     hf_tok, tok = hf_tokenizer(tokenizer_source)
     rows = model.get_input_embeddings().weight.shape[0]
     if len(tok.vocab) > rows:
-        raise InputError("tokenizer has more ids than the model has embedding rows",
-                         where=f"{len(tok.vocab)} ids vs {rows} rows", fix="apply a plan for this tokenizer first")
+        raise InputError(
+            "tokenizer has more ids than the model has embedding rows",
+            where=f"{len(tok.vocab)} ids vs {rows} rows",
+            fix="apply a plan for this tokenizer first",
+        )
     with atomic_dir(out_dir, force=force) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         hf_tok.save_pretrained(tmp)

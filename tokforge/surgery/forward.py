@@ -25,8 +25,13 @@ def embed_scale(model) -> float:
     return 1.0 if s is None else float(s)
 
 
-def body_states(model, input_ids: torch.Tensor | None = None, attention_mask=None,
-                inputs_embeds: torch.Tensor | None = None, position_ids: torch.Tensor | None = None) -> torch.Tensor:
+def body_states(
+    model,
+    input_ids: torch.Tensor | None = None,
+    attention_mask=None,
+    inputs_embeds: torch.Tensor | None = None,
+    position_ids: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Final hidden states ``[B, T, d]`` (after the final norm) for token ids or input rows.
 
     ``inputs_embeds`` are raw embedding rows; ``embed_scale`` is applied here, as the embedding
@@ -35,8 +40,9 @@ def body_states(model, input_ids: torch.Tensor | None = None, attention_mask=Non
     if inputs_embeds is not None:
         inputs_embeds = inputs_embeds * embed_scale(model)
     kw = {"position_ids": position_ids} if position_ids is not None else {}
-    return body(model)(input_ids=input_ids, inputs_embeds=inputs_embeds, attention_mask=attention_mask,
-                       **kw).last_hidden_state
+    return body(model)(
+        input_ids=input_ids, inputs_embeds=inputs_embeds, attention_mask=attention_mask, **kw
+    ).last_hidden_state
 
 
 def softcap(model, z: torch.Tensor) -> torch.Tensor:
@@ -55,15 +61,16 @@ def head_logits(model, hidden: torch.Tensor, rows: torch.Tensor | None = None) -
     return softcap(model, z)
 
 
-def chunked_logprobs(model, hidden: torch.Tensor, targets: torch.Tensor, chunk: int = 1024,
-                     want_top1: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+def chunked_logprobs(
+    model, hidden: torch.Tensor, targets: torch.Tensor, chunk: int = 1024, want_top1: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(log p(target) per row of ``hidden [M, d]``, argmax ids or None), the head applied ``chunk`` rows
     at a time in float32."""
     lp = torch.empty(hidden.shape[0], dtype=torch.float32, device=hidden.device)
     top = torch.empty(hidden.shape[0], dtype=torch.long, device=hidden.device) if want_top1 else None
     for s in range(0, hidden.shape[0], chunk):
-        z = head_logits(model, hidden[s:s + chunk]).float()
-        lp[s:s + chunk] = z.gather(1, targets[s:s + chunk, None])[:, 0] - torch.logsumexp(z, -1)
+        z = head_logits(model, hidden[s : s + chunk]).float()
+        lp[s : s + chunk] = z.gather(1, targets[s : s + chunk, None])[:, 0] - torch.logsumexp(z, -1)
         if top is not None:
-            top[s:s + chunk] = z.argmax(-1)
+            top[s : s + chunk] = z.argmax(-1)
     return lp, top

@@ -55,8 +55,11 @@ def _ids(x, n: int, what: str) -> np.ndarray:
     a = np.asarray(x, dtype=np.int64).reshape(-1)
     if a.size and (a.min() < 0 or a.max() >= n):
         bad = int(a[(a < 0) | (a >= n)][0])
-        raise InputError(f"{what} id out of range", where=f"id {bad} (valid 0..{n - 1})",
-                         fix="check that the plan was built for this vocabulary")
+        raise InputError(
+            f"{what} id out of range",
+            where=f"id {bad} (valid 0..{n - 1})",
+            fix="check that the plan was built for this vocabulary",
+        )
     return a
 
 
@@ -122,12 +125,18 @@ class SidePlan:
         cols = _ids(indices, self.n_old, "old")
         w = np.asarray(weights, dtype=np.float32).reshape(-1)
         if indptr.shape != (new_ids.size + 1,) or indptr[0] != 0 or indptr[-1] != cols.size or cols.size != w.size:
-            raise InputError("malformed CSR combination", where=f"{new_ids.size} rows, indptr {indptr.shape}, "
-                             f"{cols.size} indices, {w.size} weights", fix="indptr needs len(new_ids)+1 entries from 0 to nnz")
+            raise InputError(
+                "malformed CSR combination",
+                where=f"{new_ids.size} rows, indptr {indptr.shape}, {cols.size} indices, {w.size} weights",
+                fix="indptr needs len(new_ids)+1 entries from 0 to nnz",
+            )
         counts = np.diff(indptr)
         if (counts <= 0).any():
-            raise InputError("a combination row has no old rows", where=f"new id {int(new_ids[counts <= 0][0])}",
-                             fix="use set_mean for rows without a decomposition")
+            raise InputError(
+                "a combination row has no old rows",
+                where=f"new id {int(new_ids[counts <= 0][0])}",
+                fix="use set_mean for rows without a decomposition",
+            )
         self._clear(new_ids)
         self._rows = np.concatenate([self._rows, np.repeat(new_ids, counts)])
         self._cols = np.concatenate([self._cols, cols])
@@ -138,7 +147,9 @@ class SidePlan:
         new_ids = _ids(new_ids, self.n_new, "new")
         v = np.asarray(vectors, dtype=np.float32)
         if v.ndim != 2 or v.shape[0] != new_ids.size:
-            raise InputError("given vectors must be a (len(ids), dim) matrix", where=f"shape {v.shape} for {new_ids.size} ids")
+            raise InputError(
+                "given vectors must be a (len(ids), dim) matrix", where=f"shape {v.shape} for {new_ids.size} ids"
+            )
         if self.given is not None and self.given.shape[1] != v.shape[1]:
             raise InputError("given vectors change width", where=f"{v.shape[1]} vs {self.given.shape[1]}")
         if len(np.unique(new_ids)) != new_ids.size:
@@ -170,11 +181,15 @@ class SidePlan:
     def validate(self, dim: int | None = None) -> None:
         unset = self.ids(Source.UNSET)
         if unset.size:
-            raise InputError(f"{unset.size} new rows have no source", where=f"first new id {int(unset[0])}",
-                             fix="fill them, e.g. plan.fill_unset(Source.MEAN)")
+            raise InputError(
+                f"{unset.size} new rows have no source",
+                where=f"first new id {int(unset[0])}",
+                fix="fill them, e.g. plan.fill_unset(Source.MEAN)",
+            )
         if dim is not None and self.given is not None and self.given.shape[1] != dim:
-            raise InputError("given vectors do not match the model's hidden size",
-                             where=f"{self.given.shape[1]} vs {dim}")
+            raise InputError(
+                "given vectors do not match the model's hidden size", where=f"{self.given.shape[1]} vs {dim}"
+            )
 
     def summary(self) -> dict:
         src = np.bincount(self.source, minlength=len(Source))
@@ -229,8 +244,9 @@ def match_by_bytes(old: Vocab, new: Vocab) -> tuple[np.ndarray, np.ndarray]:
 class EmbeddingPlan:
     """The whole new vocabulary: an input side, an output side (shared unless split), provenance."""
 
-    def __init__(self, old_vocab: Vocab, new_vocab: Vocab, input: SidePlan | None = None,
-                 output: SidePlan | None = None):
+    def __init__(
+        self, old_vocab: Vocab, new_vocab: Vocab, input: SidePlan | None = None, output: SidePlan | None = None
+    ):
         self.old_vocab, self.new_vocab = old_vocab, new_vocab
         self.input = input or SidePlan(len(new_vocab), len(old_vocab))
         self.output = output or self.input
@@ -297,8 +313,9 @@ class EmbeddingPlan:
         for s in self._sides(side):
             s.set_mean(new_ids, method, confidence)
 
-    def set_combination(self, new_ids, indptr, indices, weights, method: str, confidence=0.5,
-                        side: str = "both") -> None:
+    def set_combination(
+        self, new_ids, indptr, indices, weights, method: str, confidence=0.5, side: str = "both"
+    ) -> None:
         for s in self._sides(side):
             s.set_combination(new_ids, indptr, indices, weights, method, confidence)
 
@@ -323,14 +340,20 @@ class EmbeddingPlan:
 
     def validate(self, dim: int | None = None) -> None:
         if len(self.new_vocab) != self.input.n_new or self.output.n_new != self.input.n_new:
-            raise InputError("plan size does not match the new vocabulary", where=f"{self.input.n_new} vs {len(self.new_vocab)}")
+            raise InputError(
+                "plan size does not match the new vocabulary", where=f"{self.input.n_new} vs {len(self.new_vocab)}"
+            )
         self.input.validate(dim)
         self.output.validate(dim)
 
     def summary(self) -> dict:
-        out = {"n_old": len(self.old_vocab), "n_new": len(self.new_vocab),
-               "old_vocab": self.old_vocab.name, "new_vocab": self.new_vocab.name,
-               "input": self.input.summary()}
+        out = {
+            "n_old": len(self.old_vocab),
+            "n_new": len(self.new_vocab),
+            "old_vocab": self.old_vocab.name,
+            "new_vocab": self.new_vocab.name,
+            "input": self.input.summary(),
+        }
         out["output"] = "same as input" if self.shared else self.output.summary()
         if self.notes:
             out["notes"] = dict(self.notes)

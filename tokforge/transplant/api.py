@@ -25,6 +25,7 @@ from ..vocab import TokenKind
 from .evaluate import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
 from .registry import TransplantContext, get, parse_options
 
+
 def _load_model(model, device: str):
     from .. import models
 
@@ -39,9 +40,11 @@ def check_overlap(old_vocab, new_vocab) -> int:
     n_ids, _ = match_by_bytes(old_vocab, new_vocab)
     text = int(((new_vocab.kinds[n_ids] & TokenKind.SPECIAL) == 0).sum()) if n_ids.size else 0
     if text == 0:
-        raise InputError("the new tokenizer shares no text token with the model's tokenizer",
-                         where=f"{new_vocab.name or 'new'} vs {old_vocab.name or 'old'}",
-                         fix="check that the tokenizer is a byte-level or SentencePiece vocabulary for text")
+        raise InputError(
+            "the new tokenizer shares no text token with the model's tokenizer",
+            where=f"{new_vocab.name or 'new'} vs {old_vocab.name or 'old'}",
+            fix="check that the tokenizer is a byte-level or SentencePiece vocabulary for text",
+        )
     return text
 
 
@@ -52,18 +55,37 @@ def load_donor(donor, new_tok, device: str):
     m, tok = _load_model(donor, device)
     rows = m.get_input_embeddings().weight.shape[0]
     if rows < len(tok.vocab):
-        raise InputError("donor model has fewer embedding rows than its tokenizer has ids",
-                         where=f"{rows} rows vs {len(tok.vocab)} ids", fix="pass the donor's own tokenizer files")
+        raise InputError(
+            "donor model has fewer embedding rows than its tokenizer has ids",
+            where=f"{rows} rows vs {len(tok.vocab)} ids",
+            fix="pass the donor's own tokenizer files",
+        )
     if tok.vocab.tokens != new_tok.vocab.tokens:
-        raise InputError("donor's tokenizer is not the new tokenizer", where=f"{tok.name} vs {new_tok.name}",
-                         fix="--donor must be a model trained with the --tokenizer vocabulary")
+        raise InputError(
+            "donor's tokenizer is not the new tokenizer",
+            where=f"{tok.name} vs {new_tok.name}",
+            fix="--donor must be a model trained with the --tokenizer vocabulary",
+        )
     return m, tok
 
 
-def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: str | None = None,
-               eval_langs: list[str] | None = None, eval_limit: int = 40, evaluate: bool = True,
-               device: str = "cpu", options=None, seed: int = 0, progress: bool = True,
-               out: str | Path | None = None, force: bool = False, eval_cfg: EvalConfig | None = None):
+def transplant(
+    model,
+    tokenizer,
+    method: str = "hybrid",
+    donor=None,
+    eval_spec: str | None = None,
+    eval_langs: list[str] | None = None,
+    eval_limit: int = 40,
+    evaluate: bool = True,
+    device: str = "cpu",
+    options=None,
+    seed: int = 0,
+    progress: bool = True,
+    out: str | Path | None = None,
+    force: bool = False,
+    eval_cfg: EvalConfig | None = None,
+):
     """Give ``model`` (built-in name, HF dir, or ``(hf_model, Tokenizer)``) the tokenizer ``tokenizer``.
 
     ``options`` is a dict (``{"k": 3}``, strings allowed) or the method's options dataclass
@@ -91,8 +113,9 @@ def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: 
     t = time.perf_counter()
     before = evaluate_languages(m, old_tok, texts, device, next_bytes=True, cfg=eval_cfg) if texts else {}
     timing["eval_original_s"] = round(time.perf_counter() - t, 2)
-    ctx = TransplantContext(old_tok, new_tok, model=m, donor=donor_pair, options=opts, device=device, seed=seed,
-                            progress=progress)
+    ctx = TransplantContext(
+        old_tok, new_tok, model=m, donor=donor_pair, options=opts, device=device, seed=seed, progress=progress
+    )
     t = time.perf_counter()
     plan = entry.build(ctx)
     timing["plan_s"] = round(time.perf_counter() - t, 2)
@@ -107,18 +130,36 @@ def transplant(model, tokenizer, method: str = "hybrid", donor=None, eval_spec: 
     report = {
         "model": str(model if not isinstance(model, (tuple, list)) else old_tok.name),
         "old_vocab_fingerprint": old_tok.vocab.fingerprint(),
-        "old_tokenizer": old_tok.name, "new_tokenizer": new_tok.name, "new_tokenizer_source": str(new_tok.source),
-        "method": method, "donor": None if donor_pair is None else donor_pair[1].name,
-        "options": dataclasses.asdict(ctx.options), "seed": seed, "device": device,
-        "shared_text_tokens": shared, "plan": plan.summary(),
-        "evaluation": {"convention": CONVENTION, "texts": source, "original": public(before), "new": public(after),
-                       "comparison": compare(before, after)} if texts else {"skipped": source},
+        "old_tokenizer": old_tok.name,
+        "new_tokenizer": new_tok.name,
+        "new_tokenizer_source": str(new_tok.source),
+        "method": method,
+        "donor": None if donor_pair is None else donor_pair[1].name,
+        "options": dataclasses.asdict(ctx.options),
+        "seed": seed,
+        "device": device,
+        "shared_text_tokens": shared,
+        "plan": plan.summary(),
+        "evaluation": {
+            "convention": CONVENTION,
+            "texts": source,
+            "original": public(before),
+            "new": public(after),
+            "comparison": compare(before, after),
+        }
+        if texts
+        else {"skipped": source},
         "timing": timing,
     }
     if out is not None:
         from ..surgery.export import save_model
 
-        save_model(m, new_tok, out, force=force,
-                   extra_files={"transplant_report.json": json.dumps(report, indent=2, ensure_ascii=False)})
+        save_model(
+            m,
+            new_tok,
+            out,
+            force=force,
+            extra_files={"transplant_report.json": json.dumps(report, indent=2, ensure_ascii=False)},
+        )
         report["out"] = str(out)
     return m, report

@@ -35,8 +35,11 @@ def encoder_path(name_or_path: str | None = None) -> Path:
         return models.pull("minilm")
     p = Path(name_or_path).expanduser()
     if not (p / "config.json").is_file():
-        raise LoadError("auxiliary encoder folder has no config.json", where=str(p),
-                        fix="pass a sentence-encoder folder (transformers AutoModel) or 'minilm'")
+        raise LoadError(
+            "auxiliary encoder folder has no config.json",
+            where=str(p),
+            fix="pass a sentence-encoder folder (transformers AutoModel) or 'minilm'",
+        )
     return p
 
 
@@ -75,8 +78,14 @@ def token_texts(vocab) -> list[str]:
     return [t.decode("utf-8", "replace") for t in vocab.tokens]
 
 
-def encode_texts(texts: list[str], path: Path, batch_size: int = 1024, progress: bool = True,
-                 device: str = "cpu", precision: str = "fp32") -> np.ndarray:
+def encode_texts(
+    texts: list[str],
+    path: Path,
+    batch_size: int = 1024,
+    progress: bool = True,
+    device: str = "cpu",
+    precision: str = "fp32",
+) -> np.ndarray:
     """(len(texts), dim) float32, L2-normalised mean-pooled encoder states (``precision``: fp32 or bf16
     autocast), rounded to float16."""
     import torch
@@ -92,11 +101,18 @@ def encode_texts(texts: list[str], path: Path, batch_size: int = 1024, progress:
     seqs = list(uniq)
     lens = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
     out = np.zeros((len(seqs), model.config.hidden_size), dtype=np.float32)
-    batches = [(L, idx[i:i + batch_size]) for L in np.unique(lens) for idx in [np.flatnonzero(lens == L)]
-               for i in range(0, idx.size, batch_size)]
+    batches = [
+        (L, idx[i : i + batch_size])
+        for L in np.unique(lens)
+        for idx in [np.flatnonzero(lens == L)]
+        for i in range(0, idx.size, batch_size)
+    ]
     dev_type = torch.device(device).type
-    with torch.inference_mode(), torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"), \
-            bar(len(seqs), "aux embeddings", enabled=progress, unit="strings") as b:
+    with (
+        torch.inference_mode(),
+        torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"),
+        bar(len(seqs), "aux embeddings", enabled=progress, unit="strings") as b,
+    ):
         for L, idx in batches:
             x = torch.tensor([seqs[i] for i in idx.tolist()], device=device)
             h = model(input_ids=x, attention_mask=torch.ones_like(x)).last_hidden_state.float().mean(1)
@@ -105,8 +121,14 @@ def encode_texts(texts: list[str], path: Path, batch_size: int = 1024, progress:
     return out[which].astype(np.float16).astype(np.float32)
 
 
-def vocab_embeddings(vocab, encoder: str | None = None, progress: bool = True, device: str = "cpu",
-                     use_cache: bool = True, precision: str | None = None) -> np.ndarray:
+def vocab_embeddings(
+    vocab,
+    encoder: str | None = None,
+    progress: bool = True,
+    device: str = "cpu",
+    use_cache: bool = True,
+    precision: str | None = None,
+) -> np.ndarray:
     """(len(vocab), dim) float32 auxiliary embeddings of every token string (float16 values), cached on disk."""
     path = encoder_path(encoder)
     precision = precision or precision_for(device)

@@ -76,7 +76,7 @@ def decompose(old_tokenizer, tokens: Sequence[bytes]) -> tuple[np.ndarray, np.nd
         bp, bi, bok = byte_spelling(old, [tokens[r] for r in missing])
         for j, r in enumerate(missing):
             if bok[j]:
-                spelled[r] = bi[bp[j]:bp[j + 1]].tolist()
+                spelled[r] = bi[bp[j] : bp[j + 1]].tolist()
     ok = np.array([s is not None for s in spelled], dtype=bool)
     counts = np.fromiter((len(s) if s else 0 for s in spelled), dtype=np.int64, count=len(spelled))
     indptr = np.zeros(len(tokens) + 1, dtype=np.int64)

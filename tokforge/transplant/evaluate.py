@@ -49,9 +49,11 @@ EMBEDDED_SAMPLE = [
     "Many small towns along the river depend on fishing and tourism.",
 ]
 
-CONVENTION = ("bits per byte of the text the model saw (decode_bytes of its encoding); texts of a language joined "
-              "by newlines into one document, encoded without specials; every window starts with the BOS (else EOS) "
-              "id; windows of max_tokens advance by stride and score only their new tokens")
+CONVENTION = (
+    "bits per byte of the text the model saw (decode_bytes of its encoding); texts of a language joined "
+    "by newlines into one document, encoded without specials; every window starts with the BOS (else EOS) "
+    "id; windows of max_tokens advance by stride and score only their new tokens"
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ class EvalConfig:
             raise InputError("max_tokens must be at least 2", where=f"max_tokens={self.max_tokens}")
         s = self.step
         if not 1 <= s <= self.max_tokens:
-            raise InputError("stride must be between 1 and max_tokens", where=f"stride={s}, max_tokens={self.max_tokens}")
+            raise InputError(
+                "stride must be between 1 and max_tokens", where=f"stride={s}, max_tokens={self.max_tokens}"
+            )
         if self.batch_size < 1:
             raise InputError("batch_size must be at least 1", where=f"batch_size={self.batch_size}")
         return self
@@ -114,8 +118,13 @@ def round_trip(text_bytes: bytes, seen: bytes) -> dict:
     if text_bytes == seen:
         return {"exact": True}
     n = changed_bytes(text_bytes, seen)
-    return {"exact": False, "bytes_text": len(text_bytes), "bytes_seen": len(seen), "bytes_changed": n,
-            "changed_fraction": round(n / max(1, len(text_bytes)), 6)}
+    return {
+        "exact": False,
+        "bytes_text": len(text_bytes),
+        "bytes_seen": len(seen),
+        "bytes_changed": n,
+        "changed_fraction": round(n / max(1, len(text_bytes)), 6),
+    }
 
 
 def token_offsets(tokenizer, ids: list[int]) -> np.ndarray:
@@ -148,9 +157,17 @@ def _items(encoded: list[list[int]], ctx: int | None, cfg: EvalConfig) -> list[t
     return items
 
 
-def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None, batch_size: int | None = None,
-              max_tokens: int | None = None, next_bytes: bool = False, cfg: EvalConfig | None = None,
-              where: str = "") -> dict:
+def nll_stats(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    device: str | None = None,
+    batch_size: int | None = None,
+    max_tokens: int | None = None,
+    next_bytes: bool = False,
+    cfg: EvalConfig | None = None,
+    where: str = "",
+) -> dict:
     """``{"bits", "bytes", "bytes_text", "tokens", "round_trip"}`` summed over ``texts`` (the module
     docstring has the convention). ``bytes`` counts the bytes the model saw.
 
@@ -185,14 +202,14 @@ def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None,
     total, n_tok = 0.0, 0
     with torch.no_grad():
         for b in range(0, len(items), cfg.batch_size):
-            batch = items[b:b + cfg.batch_size]
+            batch = items[b : b + cfg.batch_size]
             L = max(len(x[0]) for x in batch)
             inp = torch.zeros(len(batch), L, dtype=torch.long)
             mask = torch.zeros(len(batch), L, dtype=torch.long)
             rows, cols, tgt = [], [], []
             for r, (ids, first_pos, _, _) in enumerate(batch):
-                inp[r, :len(ids)] = torch.tensor(ids)
-                mask[r, :len(ids)] = 1
+                inp[r, : len(ids)] = torch.tensor(ids)
+                mask[r, : len(ids)] = 1
                 rows += [r] * (len(ids) - first_pos)
                 cols += range(first_pos - 1, len(ids) - 1)
                 tgt += ids[first_pos:]
@@ -212,9 +229,19 @@ def nll_stats(model, tokenizer, texts: Sequence[str], device: str | None = None,
                         k += 1
     lossy = [t for t in trips if not t["exact"]]
     changed = sum(t["bytes_changed"] for t in lossy)
-    out = {"bits": total / math.log(2), "bytes": n_bytes, "bytes_text": sum(len(r) for r in raw), "tokens": n_tok,
-           "round_trip": "exact" if not lossy else {"documents_changed": len(lossy), "bytes_changed": changed,
-                                                    "changed_fraction": round(changed / max(1, sum(map(len, raw))), 6)}}
+    out = {
+        "bits": total / math.log(2),
+        "bytes": n_bytes,
+        "bytes_text": sum(len(r) for r in raw),
+        "tokens": n_tok,
+        "round_trip": "exact"
+        if not lossy
+        else {
+            "documents_changed": len(lossy),
+            "bytes_changed": changed,
+            "changed_fraction": round(changed / max(1, sum(map(len, raw))), 6),
+        },
+    }
     if next_bytes:
         out["_next"] = nxt
     return out
@@ -226,12 +253,17 @@ def check_round_trip(stats: dict, tokenizer, where: str, max_loss: float) -> Non
     if rt == "exact":
         return
     frac = rt["changed_fraction"]
-    msg = (f"tokenizer {tokenizer.name} does not reproduce the evaluation text of {where}: "
-           f"{rt['bytes_changed']} of {stats['bytes_text']} bytes changed ({100 * frac:.3f}%); "
-           "bits/byte are over the bytes the model saw")
+    msg = (
+        f"tokenizer {tokenizer.name} does not reproduce the evaluation text of {where}: "
+        f"{rt['bytes_changed']} of {stats['bytes_text']} bytes changed ({100 * frac:.3f}%); "
+        "bits/byte are over the bytes the model saw"
+    )
     if frac > max_loss:
-        raise InputError(msg.split(";")[0], where=where,
-                         fix=f"over the {100 * max_loss:.2g}% limit: evaluate with a lossless tokenizer, or raise max_loss")
+        raise InputError(
+            msg.split(";")[0],
+            where=where,
+            fix=f"over the {100 * max_loss:.2g}% limit: evaluate with a lossless tokenizer, or raise max_loss",
+        )
     warnings.warn(msg, TokforgeWarning, stacklevel=3)
 
 
@@ -240,16 +272,25 @@ def summarise(stats: dict) -> dict:
     return {**stats, "bits_per_byte": round(stats["bits"] / b, 4), "tokens_per_byte": round(stats["tokens"] / b, 4)}
 
 
-def bits_per_byte(model, tokenizer, texts: Sequence[str], device: str | None = None,
-                  cfg: EvalConfig | None = None) -> float:
+def bits_per_byte(
+    model, tokenizer, texts: Sequence[str], device: str | None = None, cfg: EvalConfig | None = None
+) -> float:
     """Total NLL in bits over the bytes the model saw of ``texts`` (each text its own document)."""
     s = nll_stats(model, tokenizer, texts, device, cfg=cfg)
     return s["bits"] / max(s["bytes"], 1)
 
 
-def evaluate_languages(model, tokenizer, texts_by_lang: dict[str, list[str]], device: str | None = None,
-                       batch_size: int | None = None, progress: bool = False, join: bool = True,
-                       next_bytes: bool = False, cfg: EvalConfig | None = None) -> dict[str, dict]:
+def evaluate_languages(
+    model,
+    tokenizer,
+    texts_by_lang: dict[str, list[str]],
+    device: str | None = None,
+    batch_size: int | None = None,
+    progress: bool = False,
+    join: bool = True,
+    next_bytes: bool = False,
+    cfg: EvalConfig | None = None,
+) -> dict[str, dict]:
     """Per language: bits, bytes (seen), bytes_text, tokens, round_trip, bits_per_byte, tokens_per_byte
     (texts joined by newlines into one document when ``join``); ``_next`` predictions too with
     ``next_bytes``. The one evaluation every feature and bench uses."""
@@ -287,9 +328,12 @@ def next_byte_alignment(o: dict, n: dict) -> dict:
     op = np.array([o[k][0] for k in keys])
     np_ = np.array([n[k][0] for k in keys])
     truth = np.array([o[k][1] for k in keys])
-    return {"aligned_positions": len(keys), "next_byte_agreement": round(float((op == np_).mean()), 4),
-            "next_byte_acc_original": round(float((op == truth).mean()), 4),
-            "next_byte_acc_new": round(float((np_ == truth).mean()), 4)}
+    return {
+        "aligned_positions": len(keys),
+        "next_byte_agreement": round(float((op == np_).mean()), 4),
+        "next_byte_acc_original": round(float((op == truth).mean()), 4),
+        "next_byte_acc_new": round(float((np_ == truth).mean()), 4),
+    }
 
 
 def public(stats_by_lang: dict[str, dict]) -> dict[str, dict]:
@@ -313,15 +357,20 @@ def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
     (1.2, 0.8)
     """
     if old.keys() != new.keys():
-        raise InputError("before/after evaluations cover different languages",
-                         where=f"{sorted(old)} vs {sorted(new)}", fix="evaluate both models on the same texts")
+        raise InputError(
+            "before/after evaluations cover different languages",
+            where=f"{sorted(old)} vs {sorted(new)}",
+            fix="evaluate both models on the same texts",
+        )
     rows = {}
     for lang in old:
         o, n = old[lang], new[lang]
         rows[lang] = {
-            "bpb_original": o["bits_per_byte"], "bpb_new": n["bits_per_byte"],
+            "bpb_original": o["bits_per_byte"],
+            "bpb_new": n["bits_per_byte"],
             "bpb_ratio": round(n["bits_per_byte"] / o["bits_per_byte"], 4),
-            "tokens_per_byte_original": o["tokens_per_byte"], "tokens_per_byte_new": n["tokens_per_byte"],
+            "tokens_per_byte_original": o["tokens_per_byte"],
+            "tokens_per_byte_new": n["tokens_per_byte"],
             "length_ratio": round(n["tokens_per_byte"] / o["tokens_per_byte"], 4),
             **(next_byte_alignment(o["_next"], n["_next"]) if "_next" in o and "_next" in n else {}),
         }
@@ -333,8 +382,9 @@ def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
     return rows
 
 
-def default_texts(spec: str | None = None, langs: Sequence[str] | None = None, limit: int = 40,
-                  split: str = "devtest") -> tuple[dict[str, list[str]], str]:
+def default_texts(
+    spec: str | None = None, langs: Sequence[str] | None = None, limit: int = 40, split: str = "devtest"
+) -> tuple[dict[str, list[str]], str]:
     """``(texts per language, where they came from)``: ``spec`` (``flores200:DIR``, a file, a folder of
     LANG.txt) or FLORES ``split`` when present (``DEFAULT_LANGS``), else the embedded English sample
     (which says so). A requested language that is missing is an error."""
@@ -345,9 +395,16 @@ def default_texts(spec: str | None = None, langs: Sequence[str] | None = None, l
     d = corpus.flores_dir()
     if d is None:
         if langs and list(langs) != ["embedded_en"]:
-            raise InputError("FLORES-200 not found, so the requested evaluation languages are unavailable",
-                             where=",".join(langs), fix="pass --eval flores200:DIR or a text file/folder")
-        warnings.warn("FLORES-200 not found: evaluating on tokforge's 6 embedded English sentences "
-                      "(pass --eval for a real evaluation)", TokforgeWarning, stacklevel=2)
+            raise InputError(
+                "FLORES-200 not found, so the requested evaluation languages are unavailable",
+                where=",".join(langs),
+                fix="pass --eval flores200:DIR or a text file/folder",
+            )
+        warnings.warn(
+            "FLORES-200 not found: evaluating on tokforge's 6 embedded English sentences "
+            "(pass --eval for a real evaluation)",
+            TokforgeWarning,
+            stacklevel=2,
+        )
         return {"embedded_en": list(EMBEDDED_SAMPLE)}, "embedded English sample (FLORES-200 not found)"
     return corpus.read_flores(d, split, list(langs or DEFAULT_LANGS), limit), f"flores200:{d} ({split})"

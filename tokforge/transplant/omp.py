@@ -25,7 +25,6 @@ from .options import OMPOptions
 from .registry import TransplantContext
 
 
-
 def batch_omp(targets, atoms, k: int, eps: float = 1e-6):
     """Greedy OMP per row: ``targets`` (B, D), ``atoms`` (B, M, D) candidate atoms per row.
 
@@ -48,10 +47,10 @@ def batch_omp(targets, atoms, k: int, eps: float = 1e-6):
     k = min(k, M)
     dev = atoms.device
     rows = torch.arange(B, device=dev)
-    G = torch.bmm(atoms, atoms.transpose(1, 2))                   # (B, M, M)
-    a0 = torch.bmm(atoms, targets[:, :, None])[..., 0]            # (B, M): correlations with the target
+    G = torch.bmm(atoms, atoms.transpose(1, 2))  # (B, M, M)
+    a0 = torch.bmm(atoms, targets[:, :, None])[..., 0]  # (B, M): correlations with the target
     diag = G.diagonal(dim1=1, dim2=2)
-    floor = eps * diag.mean(1).clamp(min=1e-12)                   # relative, for dependent atoms
+    floor = eps * diag.mean(1).clamp(min=1e-12)  # relative, for dependent atoms
     sel = torch.zeros(B, k, dtype=torch.long, device=dev)
     taken = torch.zeros(B, M, dtype=torch.bool, device=dev)
     L = torch.zeros(B, k, k, dtype=atoms.dtype, device=dev)
@@ -63,16 +62,16 @@ def batch_omp(targets, atoms, k: int, eps: float = 1e-6):
         taken[rows, j] = True
         gjj = diag[rows, j]
         if t:
-            g = G[rows[:, None], sel[:, :t], j[:, None]]          # (B, t): G[I, j]
+            g = G[rows[:, None], sel[:, :t], j[:, None]]  # (B, t): G[I, j]
             w = solve_triangular(L[:, :t, :t], g[:, :, None], upper=False)[..., 0]
             L[:, t, :t] = w
             gjj = gjj - (w * w).sum(1)
         L[:, t, t] = torch.maximum(gjj, floor).sqrt()
-        Lt = L[:, :t + 1, :t + 1]
-        rhs = a0.gather(1, sel[:, :t + 1])[:, :, None]
+        Lt = L[:, : t + 1, : t + 1]
+        rhs = a0.gather(1, sel[:, : t + 1])[:, :, None]
         y = solve_triangular(Lt, rhs, upper=False)
-        coef = solve_triangular(Lt.transpose(1, 2), y, upper=True)[..., 0]      # (B, t+1)
-        cols = G.gather(2, sel[:, None, :t + 1].expand(B, M, t + 1))            # (B, M, t+1): G[:, I]
+        coef = solve_triangular(Lt.transpose(1, 2), y, upper=True)[..., 0]  # (B, t+1)
+        cols = G.gather(2, sel[:, None, : t + 1].expand(B, M, t + 1))  # (B, M, t+1): G[:, I]
         alpha = a0 - torch.bmm(cols, coef[:, :, None])[..., 0]
     return sel, coef
 
@@ -99,7 +98,7 @@ def build(ctx: TransplantContext) -> EmbeddingPlan:
         raise InputError("too few shared tokens for OMP", where=f"{d_ids.size} shared, k={k}")
     dev = torch.device(ctx.device)
     E = donor_model.get_input_embeddings().weight.detach().to(dev, torch.float32)
-    dict_full = E[torch.from_numpy(d_ids).to(dev)]                 # (N, D)
+    dict_full = E[torch.from_numpy(d_ids).to(dev)]  # (N, D)
     proj = _pca(dict_full, o.pca_dim, ctx.seed)
     dict_low = torch.nn.functional.normalize(dict_full @ proj, dim=1)
     n_cand = min(n_cand, d_ids.size)
@@ -108,7 +107,7 @@ def build(ctx: TransplantContext) -> EmbeddingPlan:
     bar = progress_bar(ids.size, "omp", enabled=ctx.progress, unit="tok")
     cols, weights, resid = [], [], []
     for s in range(0, ids.size, bs):
-        tgt = E[torch.from_numpy(ids[s:s + bs]).to(dev)]
+        tgt = E[torch.from_numpy(ids[s : s + bs]).to(dev)]
         low = torch.nn.functional.normalize(tgt @ proj, dim=1)
         cand = (low @ dict_low.T).abs().topk(n_cand, dim=1).indices  # (B, M)
         sel, coef = batch_omp(tgt, dict_full[cand], k)
@@ -124,10 +123,20 @@ def build(ctx: TransplantContext) -> EmbeddingPlan:
         weights = np.concatenate(weights).astype(np.float32)
         rel = np.concatenate(resid)
         kk = cols.shape[1]
-        plan.set_combination(ids, np.arange(ids.size + 1, dtype=np.int64) * kk, cols.reshape(-1),
-                             weights.reshape(-1), method="omp", confidence=np.clip(1 - rel, 0, 1))
-        plan.notes["omp"] = {"k": kk, "candidates": n_cand, "shared_tokens": int(d_ids.size),
-                             "mean_relative_residual": round(float(rel.mean()), 4)}
+        plan.set_combination(
+            ids,
+            np.arange(ids.size + 1, dtype=np.int64) * kk,
+            cols.reshape(-1),
+            weights.reshape(-1),
+            method="omp",
+            confidence=np.clip(1 - rel, 0, 1),
+        )
+        plan.notes["omp"] = {
+            "k": kk,
+            "candidates": n_cand,
+            "shared_tokens": int(d_ids.size),
+            "mean_relative_residual": round(float(rel.mean()), 4),
+        }
     plan.fill_unset(Source.MEAN, method="mean")
     return plan
 

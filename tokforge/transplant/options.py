@@ -109,8 +109,10 @@ def parse(cls, raw: dict | None, method: str):
     valid = names(cls)
     unknown = [k for k in raw if k not in valid]
     if unknown:
-        raise InputError(f"unknown option {unknown[0]!r} for method {method}",
-                         fix="valid: " + (", ".join(valid) if valid else "none (this method takes no options)"))
+        raise InputError(
+            f"unknown option {unknown[0]!r} for method {method}",
+            fix="valid: " + (", ".join(valid) if valid else "none (this method takes no options)"),
+        )
     hints = typing.get_type_hints(cls)
     return cls(**{k: _convert(v, hints[k], k, method) for k, v in raw.items()})
 

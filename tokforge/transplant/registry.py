@@ -71,16 +71,27 @@ class Method:
 METHODS: dict[str, Method] = {
     "mean": Method("tokforge.transplant.baseline:build_mean", about="mean old row (Hewitt 2021)"),
     "fvt": Method("tokforge.transplant.baseline:build_fvt", about="mean of the old-token spelling (FVT)"),
-    "tokenadapt-local": Method("tokforge.transplant.tokenadapt:build_local", O.TokenAdaptOptions,
-                               about="TokenAdapt local heuristic"),
-    "tokenadapt-global": Method("tokforge.transplant.tokenadapt:build_global", O.TokenAdaptOptions,
-                                about="TokenAdapt global heuristic"),
-    "hybrid": Method("tokforge.transplant.tokenadapt:build_hybrid", O.TokenAdaptOptions,
-                     about="TokenAdapt hybrid (local + global)"),
-    "omp": Method("tokforge.transplant.omp:build", O.OMPOptions, needs_donor=True,
-                  about="orthogonal matching pursuit over a donor model's embeddings"),
-    "hypernet": Method("tokforge.transplant.hypernet.plan:build", O.HypernetOptions, needs_model=True,
-                       about="ZeTT-style hypernetwork (tokforge hypernet train)"),
+    "tokenadapt-local": Method(
+        "tokforge.transplant.tokenadapt:build_local", O.TokenAdaptOptions, about="TokenAdapt local heuristic"
+    ),
+    "tokenadapt-global": Method(
+        "tokforge.transplant.tokenadapt:build_global", O.TokenAdaptOptions, about="TokenAdapt global heuristic"
+    ),
+    "hybrid": Method(
+        "tokforge.transplant.tokenadapt:build_hybrid", O.TokenAdaptOptions, about="TokenAdapt hybrid (local + global)"
+    ),
+    "omp": Method(
+        "tokforge.transplant.omp:build",
+        O.OMPOptions,
+        needs_donor=True,
+        about="orthogonal matching pursuit over a donor model's embeddings",
+    ),
+    "hypernet": Method(
+        "tokforge.transplant.hypernet.plan:build",
+        O.HypernetOptions,
+        needs_model=True,
+        about="ZeTT-style hypernetwork (tokforge hypernet train)",
+    ),
 }
 
 

@@ -9,7 +9,8 @@ For every new token that the old vocabulary lacks:
   on normalised vectors), keeping similarities >= ``threshold``, weighted by ``softmax(sim / T)``;
 * **hybrid**: ``(1 - w) * local + w * global`` where both exist, else whichever exists, else the mean.
 
-Defaults follow the paper's code: ``w=0.3, k=3, T=0.3, threshold=0.6`` (`options.TokenAdaptOptions`). All weights are computed as
+Defaults follow the paper's code: ``w=0.3, k=3, T=0.3, threshold=0.6`` (`options.TokenAdaptOptions`).
+All weights are computed as
 flat arrays over every (token, piece) pair with segment softmaxes (``np.*.reduceat``); the result
 is a CSR combination in the `EmbeddingPlan`, applied by one sparse matmul.
 
@@ -49,7 +50,7 @@ def rowwise_dot(a: np.ndarray, ia: np.ndarray, b: np.ndarray, ib: np.ndarray, ch
     """``sum(a[ia[j]] * b[ib[j]])`` for every j, in chunks."""
     out = np.empty(ia.size, dtype=np.float32)
     for s in range(0, ia.size, chunk):
-        out[s:s + chunk] = np.einsum("ij,ij->i", a[ia[s:s + chunk]], b[ib[s:s + chunk]])
+        out[s : s + chunk] = np.einsum("ij,ij->i", a[ia[s : s + chunk]], b[ib[s : s + chunk]])
     return out
 
 
@@ -60,8 +61,10 @@ def aux_embeddings(ctx: TransplantContext) -> tuple[np.ndarray, np.ndarray]:
     memo = ctx.memo
     if "aux" not in memo:
         enc = opts(ctx).encoder
-        memo["aux"] = (vocab_embeddings(ctx.old_tokenizer.vocab, enc, ctx.progress, ctx.device),
-                       vocab_embeddings(ctx.new_tokenizer.vocab, enc, ctx.progress, ctx.device))
+        memo["aux"] = (
+            vocab_embeddings(ctx.old_tokenizer.vocab, enc, ctx.progress, ctx.device),
+            vocab_embeddings(ctx.new_tokenizer.vocab, enc, ctx.progress, ctx.device),
+        )
     return memo["aux"]
 
 
@@ -104,8 +107,9 @@ def neighbours(ctx: TransplantContext, ids: np.ndarray, k: int) -> tuple[np.ndar
     index.add(np.ascontiguousarray(old_aux[cand]))
     # many tokens have the same encoder input (" The", "the"...), hence the same query: search each once
     q = np.ascontiguousarray(new_aux[ids])
-    _, first, inverse = np.unique(q.view(np.dtype((np.void, q.dtype.itemsize * q.shape[1])))[:, 0],
-                                  return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(
+        q.view(np.dtype((np.void, q.dtype.itemsize * q.shape[1])))[:, 0], return_index=True, return_inverse=True
+    )
     uq = q[first]
     sims = np.empty((uq.shape[0], k), dtype=np.float32)
     nbr = np.empty((uq.shape[0], k), dtype=np.int64)
@@ -114,7 +118,7 @@ def neighbours(ctx: TransplantContext, ids: np.ndarray, k: int) -> tuple[np.ndar
     bar = progress_bar(uq.shape[0], "global neighbours", enabled=ctx.progress, unit="queries")
     step = 16384
     for s in range(0, uq.shape[0], step):
-        sims[s:s + step], nbr[s:s + step] = index.search(uq[s:s + step], k)
+        sims[s : s + step], nbr[s : s + step] = index.search(uq[s : s + step], k)
         bar.update(min(step, uq.shape[0] - s))
     bar.close()
     inverse = inverse.reshape(-1)
@@ -194,9 +198,16 @@ def _mix(ctx: TransplantContext, w: float, name: str) -> EmbeddingPlan:
         plan.input.method[ids[only_local]] = _method_code(plan, "tokenadapt-local")
     plan.fill_unset(Source.MEAN, method="mean")
     o = opts(ctx)
-    plan.notes["tokenadapt"] = {"w": w, "k": o.k, "temperature": o.temperature, "threshold": o.threshold,
-                                "local_and_global": int(both.sum()), "local_only": int((ok & ~has).sum()),
-                                "global_only": int((has & ~ok).sum()), "neither": int((~ok & ~has).sum())}
+    plan.notes["tokenadapt"] = {
+        "w": w,
+        "k": o.k,
+        "temperature": o.temperature,
+        "threshold": o.threshold,
+        "local_and_global": int(both.sum()),
+        "local_only": int((ok & ~has).sum()),
+        "global_only": int((has & ~ok).sum()),
+        "neither": int((~ok & ~has).sum()),
+    }
     return plan
 
 

@@ -67,10 +67,16 @@ def chunks(text: bytes, a_ends: np.ndarray, b_ends: np.ndarray, mode: str = "all
         common = common[np.asarray(keep, dtype=bool)] if common.size else common
     elif mode != "all":
         raise ValueError(f"unknown chunk mode {mode!r}")
-    a_last = np.searchsorted(a_ends, common, side="left")   # the token ending exactly at the boundary
+    a_last = np.searchsorted(a_ends, common, side="left")  # the token ending exactly at the boundary
     b_last = np.searchsorted(b_ends, common, side="left")
     a_first = np.concatenate([[0], a_last[:-1] + 1]) if common.size else a_last
     b_first = np.concatenate([[0], b_last[:-1] + 1]) if common.size else b_last
     nxt = np.array([text[c] if c < len(text) else -1 for c in common.tolist()], dtype=np.int64)
-    return Chunks(common, a_first.astype(np.int64), a_last.astype(np.int64), b_first.astype(np.int64),
-                  b_last.astype(np.int64), nxt)
+    return Chunks(
+        common,
+        a_first.astype(np.int64),
+        a_last.astype(np.int64),
+        b_first.astype(np.int64),
+        b_last.astype(np.int64),
+        nxt,
+    )

@@ -42,7 +42,7 @@ def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, t
         in_rows = everything
     else:
         copied, _ = match_by_bytes(teacher_vocab, student_vocab)
-        in_rows = np.setdiff1d(everything[:len(student_vocab)], copied)
+        in_rows = np.setdiff1d(everything[: len(student_vocab)], copied)
     if tied:
         return in_rows, None
     out_rows = everything if cfg.train in ("embeddings+head", "all") else in_rows
@@ -59,8 +59,9 @@ def _windows(texts, cfg: HealConfig, eval_texts, heldout: float) -> Windows:
     elif isinstance(texts, (list, tuple)) and all(isinstance(t, (Source, dict)) for t in texts):
         sources = list(texts)
     else:
-        raise InputError("texts must be a list of strings, a dict of lines per language, or Sources",
-                         where=type(texts).__name__)
+        raise InputError(
+            "texts must be a list of strings, a dict of lines per language, or Sources", where=type(texts).__name__
+        )
     exclude = {ln for v in (eval_texts or {}).values() for t in v for ln in t.split("\n")}
     return Windows(sources, cfg.seq_bytes, 0.0 if eval_texts else heldout, exclude, cfg.seed)
 
@@ -74,20 +75,43 @@ def _prepare_out(out: Path | None, resume: bool, force: bool, cfg: HealConfig) -
         return
     if resume:
         if not (out / CHECKPOINT).is_file():
-            raise InputError("nothing to resume: the output folder has no checkpoint", where=str(out),
-                             fix="start without --resume" + (" (the run there has finished)" if (out / REPORT).is_file()
-                                                              else ""))
+            raise InputError(
+                "nothing to resume: the output folder has no checkpoint",
+                where=str(out),
+                fix="start without --resume" + (" (the run there has finished)" if (out / REPORT).is_file() else ""),
+            )
         check_settings(checkpoint_settings(out / CHECKPOINT), cfg)
     elif out.exists() and not force:
-        raise InputError("output directory already exists", where=str(out),
-                         fix="choose another --out, pass --force to replace it, or --resume to continue its run")
+        raise InputError(
+            "output directory already exists",
+            where=str(out),
+            fix="choose another --out, pass --force to replace it, or --resume to continue its run",
+        )
 
 
-def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | None = None, *,
-         eval_texts: dict[str, list[str]] | None = None, eval_limit: int = 40, heldout: float = 0.1,
-         out: str | Path | None = None, resume: bool = False, force: bool = False, progress: bool = True,
-         device: str = "cpu", accelerator=None, meta: dict | None = None, eval_cfg: EvalConfig | None = None,
-         on_step=None, baseline: dict | None = None, extra_files: dict[str, str] | None = None):
+def heal(
+    model,
+    tokenizer,
+    teacher,
+    teacher_tokenizer,
+    texts,
+    cfg: HealConfig | None = None,
+    *,
+    eval_texts: dict[str, list[str]] | None = None,
+    eval_limit: int = 40,
+    heldout: float = 0.1,
+    out: str | Path | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    device: str = "cpu",
+    accelerator=None,
+    meta: dict | None = None,
+    eval_cfg: EvalConfig | None = None,
+    on_step=None,
+    baseline: dict | None = None,
+    extra_files: dict[str, str] | None = None,
+):
     """Heal ``model`` by self-distillation from ``teacher`` (see the module docstring); ``(model, report)``.
 
     ``on_step(record)`` is called after every step (after its checkpoint, when one is due); an
@@ -103,9 +127,14 @@ def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | 
     if eval_texts is None:
         eval_texts = windows.heldout_lines(eval_limit)
         if not eval_texts:
-            raise InputError("no held-out text to evaluate on", where=windows.describe(),
-                             fix="pass an evaluation set (--eval) or raise --heldout")
-        eval_source = f"held out from the training corpus ({heldout:.0%} of lines by hash, first {eval_limit} per language)"
+            raise InputError(
+                "no held-out text to evaluate on",
+                where=windows.describe(),
+                fix="pass an evaluation set (--eval) or raise --heldout",
+            )
+        eval_source = (
+            f"held out from the training corpus ({heldout:.0%} of lines by hash, first {eval_limit} per language)"
+        )
     else:
         eval_source = (meta or {}).get("eval_source", "given")
     windows.check()
@@ -127,7 +156,11 @@ def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | 
     if state is None:
         teacher_eval = evaluate_languages(teacher, teacher_tokenizer, eval_texts, cfg=eval_cfg) if main else {}
         before = evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg) if main else {}
-        state = {"teacher": public(teacher_eval), "before": public(before), "eval_seconds": round(time.perf_counter() - t0, 1)}
+        state = {
+            "teacher": public(teacher_eval),
+            "before": public(before),
+            "eval_seconds": round(time.perf_counter() - t0, 1),
+        }
     if out is not None and main and not resume:
         if out.exists():
             shutil.rmtree(out)
@@ -149,8 +182,20 @@ def heal(model, tokenizer, teacher, teacher_tokenizer, texts, cfg: HealConfig | 
     if main:
         t = time.perf_counter()
         after = public(evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg))
-        report = _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, meta, eval_source,
-                         round(time.perf_counter() - t, 1))
+        report = _report(
+            cfg,
+            state,
+            after,
+            last,
+            healer,
+            windows,
+            tied,
+            in_rows,
+            out_rows,
+            meta,
+            eval_source,
+            round(time.perf_counter() - t, 1),
+        )
         if out is not None:
             _save(model, tokenizer, out, report, extra_files)
     accelerator.wait_for_everyone()
@@ -177,22 +222,48 @@ def _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, m
     cmp = {}
     for lang in after:
         t, b, a = teacher[lang]["bits_per_byte"], before[lang]["bits_per_byte"], after[lang]["bits_per_byte"]
-        cmp[lang] = {"bpb_teacher": t, "bpb_before": b, "bpb_after": a, "ratio_before": round(b / t, 4),
-                     "ratio_after": round(a / t, 4), "gap_closed": round((b - a) / (b - t), 4) if b != t else None}
+        cmp[lang] = {
+            "bpb_teacher": t,
+            "bpb_before": b,
+            "bpb_after": a,
+            "ratio_before": round(b / t, 4),
+            "ratio_after": round(a / t, 4),
+            "gap_closed": round((b - a) / (b - t), 4) if b != t else None,
+        }
     if cmp:
-        cmp["mean"] = {k: round(float(np.mean([r[k] for r in cmp.values() if r.get(k) is not None])), 4)
-                       for k in ("bpb_teacher", "bpb_before", "bpb_after", "ratio_before", "ratio_after")}
+        cmp["mean"] = {
+            k: round(float(np.mean([r[k] for r in cmp.values() if r.get(k) is not None])), 4)
+            for k in ("bpb_teacher", "bpb_before", "bpb_after", "ratio_before", "ratio_after")
+        }
     return {
         **(meta or {}),
-        "config": dataclasses.asdict(cfg), "losses": cfg.weights, "precision": healer.precision,
-        "processes": healer.acc.num_processes, "steps": healer.step, "tied": bool(tied),
-        "trainable": {"input_rows": int(len(in_rows)), "output_rows": None if out_rows is None else int(len(out_rows)),
-                      "body": cfg.train == "all"},
-        "train": {"windows_per_epoch": windows.stats.get("windows_per_epoch"), "seconds": last.get("train_seconds"),
-                  "windows_not_aligned": healer.skipped, "last_step": {k: v for k, v in last.items() if k != "step"}},
-        "evaluation": {"convention": CONVENTION, "texts": eval_source, "teacher": teacher, "before": before,
-                       "after": after, "comparison": cmp, "seconds_before": state.get("eval_seconds"),
-                       "seconds_after": eval_after_s},
+        "config": dataclasses.asdict(cfg),
+        "losses": cfg.weights,
+        "precision": healer.precision,
+        "processes": healer.acc.num_processes,
+        "steps": healer.step,
+        "tied": bool(tied),
+        "trainable": {
+            "input_rows": int(len(in_rows)),
+            "output_rows": None if out_rows is None else int(len(out_rows)),
+            "body": cfg.train == "all",
+        },
+        "train": {
+            "windows_per_epoch": windows.stats.get("windows_per_epoch"),
+            "seconds": last.get("train_seconds"),
+            "windows_not_aligned": healer.skipped,
+            "last_step": {k: v for k, v in last.items() if k != "step"},
+        },
+        "evaluation": {
+            "convention": CONVENTION,
+            "texts": eval_source,
+            "teacher": teacher,
+            "before": before,
+            "after": after,
+            "comparison": cmp,
+            "seconds_before": state.get("eval_seconds"),
+            "seconds_after": eval_after_s,
+        },
     }
 
 
@@ -224,8 +295,11 @@ def load_pair(student_dir: str | Path, teacher: str | None = None, device: str =
 
     d = Path(student_dir)
     if not (d / "config.json").is_file():
-        raise InputError("student is not an HF model directory (no config.json)", where=str(d),
-                         fix="pass a folder written by tokforge transplant")
+        raise InputError(
+            "student is not an HF model directory (no config.json)",
+            where=str(d),
+            fix="pass a folder written by tokforge transplant",
+        )
     rep_path = d / "transplant_report.json"
     rep = None
     if rep_path.is_file():
@@ -235,30 +309,56 @@ def load_pair(student_dir: str | Path, teacher: str | None = None, device: str =
             raise InputError("transplant_report.json is not valid JSON", where=str(rep_path)) from None
     if teacher is None:
         if rep is None:
-            raise InputError("the student folder is not a transplant (no transplant_report.json)", where=str(d),
-                             fix="pass --teacher MODEL (the model whose tokenizer it replaced)")
+            raise InputError(
+                "the student folder is not a transplant (no transplant_report.json)",
+                where=str(d),
+                fix="pass --teacher MODEL (the model whose tokenizer it replaced)",
+            )
         teacher = rep.get("model")
         if not teacher or teacher.startswith("<"):
-            raise InputError("transplant_report.json does not name a loadable original model", where=str(rep_path),
-                             fix="pass --teacher MODEL")
+            raise InputError(
+                "transplant_report.json does not name a loadable original model",
+                where=str(rep_path),
+                fix="pass --teacher MODEL",
+            )
     t_tok = models.load_tokenizer(teacher) if teacher in models.ARTIFACTS else load_tokenizer(teacher)
     want = (rep or {}).get("old_vocab_fingerprint")
     if want is not None and t_tok.vocab.fingerprint() != want:
-        raise InputError("teacher's vocabulary is not the original recorded in transplant_report.json",
-                         where=f"{teacher} vs {rep.get('old_tokenizer')}",
-                         fix="pass the model the student was transplanted from (or omit --teacher)")
+        raise InputError(
+            "teacher's vocabulary is not the original recorded in transplant_report.json",
+            where=f"{teacher} vs {rep.get('old_tokenizer')}",
+            fix="pass the model the student was transplanted from (or omit --teacher)",
+        )
     s_tok = load_tokenizer(d)
     t_model, t_tok = models.load_causal_lm(teacher, device=device, tokenizer=t_tok)
     s_model, s_tok = models.load_causal_lm(d, device=device, tokenizer=s_tok)
-    meta = {"teacher": str(teacher), "student": str(d), "student_tokenizer": s_tok.name,
-            "transplant": {k: rep.get(k) for k in ("method", "old_tokenizer", "new_tokenizer")} if rep else None}
+    meta = {
+        "teacher": str(teacher),
+        "student": str(d),
+        "student_tokenizer": s_tok.name,
+        "transplant": {k: rep.get(k) for k in ("method", "old_tokenizer", "new_tokenizer")} if rep else None,
+    }
     return s_model, s_tok, t_model, t_tok, meta
 
 
-def heal_dir(student_dir: str | Path, sources, cfg: HealConfig | None = None, *, teacher: str | None = None,
-             eval_spec: str | None = None, eval_langs: list[str] | None = None, eval_limit: int = 40,
-             heldout: float = 0.1, out: str | Path, resume: bool = False, force: bool = False, device: str = "cpu",
-             progress: bool = True, on_step=None, keep_files: tuple[str, ...] = ()):
+def heal_dir(
+    student_dir: str | Path,
+    sources,
+    cfg: HealConfig | None = None,
+    *,
+    teacher: str | None = None,
+    eval_spec: str | None = None,
+    eval_langs: list[str] | None = None,
+    eval_limit: int = 40,
+    heldout: float = 0.1,
+    out: str | Path,
+    resume: bool = False,
+    force: bool = False,
+    device: str = "cpu",
+    progress: bool = True,
+    on_step=None,
+    keep_files: tuple[str, ...] = (),
+):
     """``tokforge heal``: check everything cheap (settings, output folder, corpus, evaluation text, the
     teacher's vocabulary), then load both models and `heal`. Returns ``(model, report)``; the report is
     empty on the non-main processes of a multi-process run."""
@@ -278,7 +378,26 @@ def heal_dir(student_dir: str | Path, sources, cfg: HealConfig | None = None, *,
     s_model, s_tok, t_model, t_tok, meta = load_pair(student_dir, teacher, device)
     if eval_source:
         meta["eval_source"] = eval_source
-    return heal(s_model, s_tok, t_model, t_tok, windows, cfg, eval_texts=eval_texts, eval_limit=eval_limit,
-                heldout=heldout, out=out, resume=resume, force=force, progress=progress, device=device, meta=meta,
-                on_step=on_step, extra_files={n: (Path(student_dir) / n).read_text(encoding="utf-8")
-                                              for n in keep_files if (Path(student_dir) / n).is_file()})
+    return heal(
+        s_model,
+        s_tok,
+        t_model,
+        t_tok,
+        windows,
+        cfg,
+        eval_texts=eval_texts,
+        eval_limit=eval_limit,
+        heldout=heldout,
+        out=out,
+        resume=resume,
+        force=force,
+        progress=progress,
+        device=device,
+        meta=meta,
+        on_step=on_step,
+        extra_files={
+            n: (Path(student_dir) / n).read_text(encoding="utf-8")
+            for n in keep_files
+            if (Path(student_dir) / n).is_file()
+        },
+    )

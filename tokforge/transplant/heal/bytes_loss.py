@@ -97,7 +97,7 @@ def byte_logprobs(view: ByteView, logits_fn, data: bytes, positions: list[int]) 
     param = next(model.parameters())
     logits = logits_fn(ids, _mask(model, allowed, pos, param.dtype, param.device), pos)[0].double()
     dev = logits.device
-    lp = torch.log_softmax(logits[S - 1:], -1)                     # row k: next-token log-probs after node k
+    lp = torch.log_softmax(logits[S - 1 :], -1)  # row k: next-token log-probs after node k
     order = view.order.to(dev)
     Lpath = [lp.new_zeros(())]
     for k in range(1, len(nodes)):
@@ -111,12 +111,12 @@ def byte_logprobs(view: ByteView, logits_fn, data: bytes, positions: list[int]) 
         for k, n in enumerate(nodes):
             if n.j > si or si - n.j > maxlen:
                 continue
-            r = stream[n.j:si]
+            r = stream[n.j : si]
             a, b = view.index.prefix_range(r)
             if a >= b:
                 continue
             if k not in probs:
-                probs[k] = lp[k].exp()[order]                     # in byte-sorted token order
+                probs[k] = lp[k].exp()[order]  # in byte-sorted token order
             lo, hi, bins = view.bins(r)
             mass = lp.new_zeros(256).index_add(0, bins.to(dev), probs[k][lo:hi])  # no cumulative-sum cancellation
             terms.append(Lpath[k] + mass.clamp(min=1e-300).log())
@@ -139,6 +139,7 @@ class ByteKL:
         def fn(ids, mask, pos):
             dev = st.emb.device
             return call(ids.to(dev), mask, pos.to(dev))
+
         fn.model = st.model
         return fn
 
@@ -149,6 +150,7 @@ class ByteKL:
             with torch.no_grad():
                 dev = next(t.parameters()).device
                 return t(input_ids=ids.to(dev), attention_mask=mask, position_ids=pos.to(dev)).logits.float()
+
         fn.model = t
         return fn
 
@@ -158,8 +160,9 @@ class ByteKL:
             data = text.encode("utf-8")
             if len(data) < 2:
                 continue
-            pos = sorted(rng.choice(np.arange(1, len(data)), size=min(self.positions, len(data) - 1),
-                                    replace=False).tolist())
+            pos = sorted(
+                rng.choice(np.arange(1, len(data)), size=min(self.positions, len(data) - 1), replace=False).tolist()
+            )
             with torch.no_grad():
                 t = byte_logprobs(self.t_view, self._teacher_fn(), data, pos)
             s = byte_logprobs(self.s_view, self._student_fn(), data, pos)

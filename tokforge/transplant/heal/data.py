@@ -133,10 +133,19 @@ def _cut(line: str, seq_bytes: int) -> list[str]:
 class Windows:
     """The training windows of a list of sources: held-out split, packing, seeded shuffled order."""
 
-    def __init__(self, sources: Sequence[Source], seq_bytes: int = 512, heldout: float = 0.1,
-                 exclude: Iterable[str] = (), seed: int = 0, buffer: int = 16384):
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        seq_bytes: int = 512,
+        heldout: float = 0.1,
+        exclude: Iterable[str] = (),
+        seed: int = 0,
+        buffer: int = 16384,
+    ):
         if not sources:
-            raise InputError("no training corpus", fix="pass --corpus SPEC (a text file, folder, flores200:DIR, hf:PATH)")
+            raise InputError(
+                "no training corpus", fix="pass --corpus SPEC (a text file, folder, flores200:DIR, hf:PATH)"
+            )
         if not 0 <= heldout < 1:
             raise InputError("held-out fraction must be in [0, 1)", where=f"heldout={heldout}")
         if seq_bytes < 16:
@@ -183,16 +192,22 @@ class Windows:
     def check(self) -> int:
         """Count the training windows of one epoch; an error when the corpus is empty or nothing is left."""
         if not any(True for src in self.sources for _ in iter_lines(src)):
-            raise InputError("training corpus has no text (empty or blank)", where=self.describe(),
-                             fix="pass a corpus with at least one non-blank line")
+            raise InputError(
+                "training corpus has no text (empty or blank)",
+                where=self.describe(),
+                fix="pass a corpus with at least one non-blank line",
+            )
         n = 0
         for _ in self._packed():
             n += 1
             if n >= 200_000:  # a big corpus: enough to know it trains; not worth a full pass here
                 break
         if n == 0:
-            raise InputError("no training text left after the held-out split", where=self.describe(),
-                             fix="give more text, or lower --heldout, or pass an explicit --eval set")
+            raise InputError(
+                "no training text left after the held-out split",
+                where=self.describe(),
+                fix="give more text, or lower --heldout, or pass an explicit --eval set",
+            )
         self.stats["windows_per_epoch"] = n if n < 200_000 else ">= 200000"
         return n
 
@@ -217,8 +232,9 @@ class Windows:
             rng.shuffle(buf)
             yield from buf
             if got == 0:
-                raise InputError("no training text left after the held-out split",
-                                 fix="give more text, or lower --heldout")
+                raise InputError(
+                    "no training text left after the held-out split", fix="give more text, or lower --heldout"
+                )
             epoch += 1
 
     def batches(self, batch_size: int, start_step: int = 0, rank: int = 0, world: int = 1) -> Iterator[list[str]]:

@@ -59,8 +59,9 @@ def log1mexp(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x < -0.6931471805599453, torch.log1p(-torch.exp(x)), torch.log(-torch.expm1(x)))
 
 
-def divergence(log_t: torch.Tensor, log_s: torch.Tensor, kind: str = "binary_kl", tau: float = 1.0,
-               eps: float = 1e-6) -> torch.Tensor:
+def divergence(
+    log_t: torch.Tensor, log_s: torch.Tensor, kind: str = "binary_kl", tau: float = 1.0, eps: float = 1e-6
+) -> torch.Tensor:
     """Per chunk: how far the student's chunk log-probability ``log_s`` is from the teacher's ``log_t``.
 
     ``binary_kl``: KL between Bernoulli(exp(log_t / tau)) and Bernoulli(exp(log_s / tau)); ``abs``:
@@ -95,15 +96,16 @@ def first_byte_table(vocab, rows: int) -> torch.Tensor:
 def token_logprobs(lsm: torch.Tensor, inp: torch.Tensor, n: int) -> torch.Tensor:
     """log p of each of the ``n`` tokens of one window, from its log-softmax ``lsm [>= n, V]`` over the
     input ``[BOS] + ids`` (row p predicts token p)."""
-    return lsm[torch.arange(n, device=lsm.device), inp[1:n + 1]]
+    return lsm[torch.arange(n, device=lsm.device), inp[1 : n + 1]]
 
 
-def outcome_logprob(lsm: torch.Tensor, pos: torch.Tensor, next_byte: torch.Tensor,
-                    first_byte: torch.Tensor) -> torch.Tensor:
+def outcome_logprob(
+    lsm: torch.Tensor, pos: torch.Tensor, next_byte: torch.Tensor, first_byte: torch.Tensor
+) -> torch.Tensor:
     """log P(next token starts with ``next_byte[k]``) from the distribution at row ``pos[k]`` of ``lsm``."""
     rows = lsm if pos.numel() > 0.5 * lsm.shape[0] else lsm.index_select(0, pos)
     mass = torch.zeros(rows.shape[0], 257, dtype=rows.dtype, device=rows.device)
-    mass.index_add_(1, first_byte[:rows.shape[1]].to(rows.device), rows.exp())
+    mass.index_add_(1, first_byte[: rows.shape[1]].to(rows.device), rows.exp())
     if rows is lsm:
         mass = mass.index_select(0, pos)
     return mass.gather(1, next_byte[:, None].to(mass.device))[:, 0].clamp(min=1e-30).log()
@@ -120,8 +122,9 @@ def chunk_logprobs(tok_lp: torch.Tensor, first: torch.Tensor, last: torch.Tensor
     return c[last + 1] - c[first]
 
 
-def alm_window(s_lsm, s_inp, s_n, t_lsm, t_inp, t_n, ch, s_fb, t_fb, kind: str = "binary_kl",
-               tau: float = 1.0) -> tuple[torch.Tensor, int]:
+def alm_window(
+    s_lsm, s_inp, s_n, t_lsm, t_inp, t_n, ch, s_fb, t_fb, kind: str = "binary_kl", tau: float = 1.0
+) -> tuple[torch.Tensor, int]:
     """(ALM loss of one window, number of chunks): mean divergence over chunks (the teacher side is
     taken as fixed). ``*_lsm`` are log-softmaxed logits of the window; ``ch`` is an `align.Chunks` with
     side A = student, side B = teacher."""

@@ -39,8 +39,11 @@ class Student(torch.nn.Module):
         has_out = not tied and head is not None and out_rows is not None
         if not tied and head is not None:
             head.weight.requires_grad_(has_out)
-        self.register_buffer("out_frozen", _frozen(head.weight.shape[0], out_rows, head.weight.device)
-                             if has_out else None, persistent=False)
+        self.register_buffer(
+            "out_frozen",
+            _frozen(head.weight.shape[0], out_rows, head.weight.device) if has_out else None,
+            persistent=False,
+        )
         self._has_out = has_out
 
     @property
@@ -137,12 +140,12 @@ class RowAdam(torch.optim.Optimizer):
         ta = t[active]
         if bool(ta.min() == ta.max()):  # every learning row is at the same step: scalar bias corrections
             n = float(ta[0])
-            c1, c2 = 1 - b1 ** n, (1 - b2 ** n) ** 0.5
+            c1, c2 = 1 - b1**n, (1 - b2**n) ** 0.5
             denom = v.sqrt().div_(c2).add_(group["eps"])
             p.addcdiv_(m, denom, value=-group["lr"] / c1)
             return
         tt = t.clamp(min=1)[:, None]
-        step = (m / (1 - b1 ** tt)).div_((v / (1 - b2 ** tt)).sqrt_().add_(group["eps"]))
+        step = (m / (1 - b1**tt)).div_((v / (1 - b2**tt)).sqrt_().add_(group["eps"]))
         p.sub_(step.mul_(group["lr"]))
 
 

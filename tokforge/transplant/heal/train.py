@@ -41,26 +41,26 @@ FREE_ON_RESUME = ("steps", "minutes", "save_every", "clock")
 class HealConfig:
     """How a model is healed. ``steps`` or ``minutes`` bounds the run (``minutes`` wins when both)."""
 
-    loss: str = "alm"                # "alm", "lm", "bytes" or weighted: "alm=1,lm=0.1"
+    loss: str = "alm"  # "alm", "lm", "bytes" or weighted: "alm=1,lm=0.1"
     steps: int | None = 200
     minutes: float | None = None
-    batch_size: int = 8              # windows per step (all processes together)
-    seq_bytes: int = 512             # bytes per window
-    lr: float = 5e-3                 # embedding rows (chosen on FLORES dev held-out lines)
-    body_lr: float = 2e-5            # decoder body, with train="all"
+    batch_size: int = 8  # windows per step (all processes together)
+    seq_bytes: int = 512  # bytes per window
+    lr: float = 5e-3  # embedding rows (chosen on FLORES dev held-out lines)
+    body_lr: float = 2e-5  # decoder body, with train="all"
     warmup: int = 10
     grad_clip: float = 1.0
-    train: str = "embeddings"        # "embeddings", "embeddings+head", "all"
-    train_copied: bool = False       # also train rows copied by bytes from the original
-    divergence: str = "binary_kl"    # ALM: "binary_kl", "abs", "sq"
-    tau: float = 1.0                 # ALM binarisation temperature
-    chunks: str = "all"              # ALM chunk boundaries: "all" common boundaries, or "space"
-    byte_positions: int = 4          # bytes loss: sampled positions per window
+    train: str = "embeddings"  # "embeddings", "embeddings+head", "all"
+    train_copied: bool = False  # also train rows copied by bytes from the original
+    divergence: str = "binary_kl"  # ALM: "binary_kl", "abs", "sq"
+    tau: float = 1.0  # ALM binarisation temperature
+    chunks: str = "all"  # ALM chunk boundaries: "all" common boundaries, or "space"
+    byte_positions: int = 4  # bytes loss: sampled positions per window
     save_every: int = 50
     seed: int = 0
-    precision: str = "auto"          # "auto" (bf16 on CUDA, fp32 on CPU), "bf16", "fp32"
-    clock: str = "wall"              # what --minutes counts: "wall" time, or "cpu" time of this process
-                                     # divided by its threads (fair budgets on a machine shared with others)
+    precision: str = "auto"  # "auto" (bf16 on CUDA, fp32 on CPU), "bf16", "fp32"
+    clock: str = "wall"  # what --minutes counts: "wall" time, or "cpu" time of this process
+    # divided by its threads (fair budgets on a machine shared with others)
 
     def check(self) -> "HealConfig":
         w = L.parse_losses(self.loss)
@@ -108,8 +108,11 @@ def check_settings(saved: dict, cfg: HealConfig) -> None:
     mine = settings_of(cfg)
     if saved != mine:
         diff = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
-        raise InputError("--resume with changed settings", where=", ".join(diff),
-                         fix="resume with the settings of the first run, or start a new --out")
+        raise InputError(
+            "--resume with changed settings",
+            where=", ".join(diff),
+            fix="resume with the settings of the first run, or start a new --out",
+        )
 
 
 def checkpoint_settings(path: Path) -> dict:
@@ -127,16 +130,26 @@ def encode_windows(tokenizer, windows: list[str], device) -> tuple[torch.Tensor,
     inp = torch.zeros(len(ids), T, dtype=torch.long)
     mask = torch.zeros(len(ids), T, dtype=torch.long)
     for r, x in enumerate(ids):
-        inp[r, :len(x) + 1] = torch.tensor([ctx] + x)
-        mask[r, :len(x) + 1] = 1
+        inp[r, : len(x) + 1] = torch.tensor([ctx] + x)
+        mask[r, : len(x) + 1] = 1
     return inp.to(device), mask.to(device), [len(x) for x in ids], ids
 
 
 class Healer:
     """Student, teacher, data and optimisers for one run (one per process)."""
 
-    def __init__(self, model, tokenizer, teacher, teacher_tokenizer, windows, cfg: HealConfig, trainable_in,
-                 trainable_out, accelerator):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        teacher,
+        teacher_tokenizer,
+        windows,
+        cfg: HealConfig,
+        trainable_in,
+        trainable_out,
+        accelerator,
+    ):
         self.cfg, self.acc = cfg.check(), accelerator
         self.device = accelerator.device
         self.precision = cfg.resolved_precision(str(self.device))
@@ -147,8 +160,12 @@ class Healer:
             p.requires_grad_(False)
         self.weights = cfg.weights
         model = model.to(self.device).eval()  # eval: no dropout; the loss decides what learns
-        self.student = Student(model, torch.as_tensor(trainable_in), None if trainable_out is None
-                               else torch.as_tensor(trainable_out), train_body=cfg.train == "all")
+        self.student = Student(
+            model,
+            torch.as_tensor(trainable_in),
+            None if trainable_out is None else torch.as_tensor(trainable_out),
+            train_body=cfg.train == "all",
+        )
         self.row_opt = RowAdam(self.student.row_params(), lr=cfg.lr)
         body = self.student.body_params()
         self.body_opt = torch.optim.AdamW(body, lr=cfg.body_lr, weight_decay=0.0) if body else None
@@ -162,8 +179,9 @@ class Healer:
         self.student_ddp = accelerator.prepare_model(self.student)
         rows = (self.student.model.get_output_embeddings() or self.student.model.get_input_embeddings()).weight.shape[0]
         self.s_fb = L.first_byte_table(tokenizer.vocab, rows).to(self.device)
-        self.t_fb = L.first_byte_table(teacher_tokenizer.vocab, self.teacher.get_output_embeddings().weight.shape[0]
-                                       ).to(self.device)
+        self.t_fb = L.first_byte_table(
+            teacher_tokenizer.vocab, self.teacher.get_output_embeddings().weight.shape[0]
+        ).to(self.device)
         self.windows = windows
         self.step = 0
         self.skipped = 0
@@ -171,8 +189,9 @@ class Healer:
         if self.weights.get("bytes"):
             from .bytes_loss import ByteKL
 
-            self._bytes = ByteKL(self.student, tokenizer, self.teacher, teacher_tokenizer, cfg.byte_positions,
-                                 call=self.student_ddp)
+            self._bytes = ByteKL(
+                self.student, tokenizer, self.teacher, teacher_tokenizer, cfg.byte_positions, call=self.student_ddp
+            )
 
     def restore(self) -> None:
         """Give frozen weights held in bfloat16 their exact float32 values back (teacher and student), and
@@ -206,7 +225,7 @@ class Healer:
         nll, n_tok, n_bytes, n_chunks = 0.0, 0, 0, 0
         for b, text in enumerate(windows):
             raw = text.encode("utf-8")
-            s_lsm = torch.log_softmax(s_logits[b, :s_n[b] + 1], -1)
+            s_lsm = torch.log_softmax(s_logits[b, : s_n[b] + 1], -1)
             s_lp = L.token_logprobs(s_lsm, s_inp[b], s_n[b])
             nll -= float(s_lp.detach().sum())
             n_tok += s_n[b]
@@ -214,17 +233,32 @@ class Healer:
             if "lm" in terms:
                 terms["lm"].append(L.lm_loss(s_lp))
             if "alm" in terms:
-                exact = (self.tok.decode_bytes(s_ids[b]) == raw and self.t_tok.decode_bytes(t_ids[b]) == raw)
+                exact = self.tok.decode_bytes(s_ids[b]) == raw and self.t_tok.decode_bytes(t_ids[b]) == raw
                 if not exact:  # a lossy window cannot be aligned byte for byte
                     self.skipped += 1
                     terms["alm"].append(s_lp.sum() * 0.0)
                     continue
-                ch = chunks(raw, token_ends(self.tok.vocab.tokens, s_ids[b], self.tok.dummy_prefix),
-                            token_ends(self.t_tok.vocab.tokens, t_ids[b], self.t_tok.dummy_prefix), self.cfg.chunks)
+                ch = chunks(
+                    raw,
+                    token_ends(self.tok.vocab.tokens, s_ids[b], self.tok.dummy_prefix),
+                    token_ends(self.t_tok.vocab.tokens, t_ids[b], self.t_tok.dummy_prefix),
+                    self.cfg.chunks,
+                )
                 with torch.no_grad():
-                    t_lsm = torch.log_softmax(t_logits[b, :t_n[b] + 1], -1)
-                val, k = L.alm_window(s_lsm, s_inp[b], s_n[b], t_lsm, t_inp[b], t_n[b], ch,
-                                      self.s_fb, self.t_fb, self.cfg.divergence, self.cfg.tau)
+                    t_lsm = torch.log_softmax(t_logits[b, : t_n[b] + 1], -1)
+                val, k = L.alm_window(
+                    s_lsm,
+                    s_inp[b],
+                    s_n[b],
+                    t_lsm,
+                    t_inp[b],
+                    t_n[b],
+                    ch,
+                    self.s_fb,
+                    self.t_fb,
+                    self.cfg.divergence,
+                    self.cfg.tau,
+                )
                 terms["alm"].append(val)
                 n_chunks += k
         if "bytes" in terms:
@@ -248,14 +282,20 @@ class Healer:
         for s in self.scheds:
             s.step()
         c = out.pop("_counts")
-        stats = torch.tensor([c["nll_nats"], c["tokens"], c["bytes"], c["chunks"]], dtype=torch.float64,
-                             device=self.device)
+        stats = torch.tensor(
+            [c["nll_nats"], c["tokens"], c["bytes"], c["chunks"]], dtype=torch.float64, device=self.device
+        )
         stats = self.acc.reduce(stats, "sum")
-        rec = {"step": self.step, **{k: round(float(self.acc.reduce(v.detach().float(), "mean")), 6)
-                                     for k, v in out.items()},
-               "train_bits_per_byte": round(float(stats[0] / stats[2] / np.log(2)), 5),
-               "tokens": int(stats[1]), "chunks": int(stats[3]), "grad_norm": round(float(gnorm), 4),
-               "lr": self.scheds[0].get_last_lr()[0], "seconds": round(time.perf_counter() - t0, 3)}
+        rec = {
+            "step": self.step,
+            **{k: round(float(self.acc.reduce(v.detach().float(), "mean")), 6) for k, v in out.items()},
+            "train_bits_per_byte": round(float(stats[0] / stats[2] / np.log(2)), 5),
+            "tokens": int(stats[1]),
+            "chunks": int(stats[3]),
+            "grad_norm": round(float(gnorm), 4),
+            "lr": self.scheds[0].get_last_lr()[0],
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
         self.step += 1
         return rec
 
@@ -264,10 +304,14 @@ class Healer:
         return settings_of(self.cfg)
 
     def state(self) -> dict:
-        return {"step": self.step, "settings": self.settings(),
-                "weights": {n: p.detach().cpu() for n, p in self.student.model.named_parameters() if p.requires_grad},
-                "opts": [o.state_dict() for o in self.opts], "scheds": [s.state_dict() for s in self.scheds],
-                "skipped": self.skipped}
+        return {
+            "step": self.step,
+            "settings": self.settings(),
+            "weights": {n: p.detach().cpu() for n, p in self.student.model.named_parameters() if p.requires_grad},
+            "opts": [o.state_dict() for o in self.opts],
+            "scheds": [s.state_dict() for s in self.scheds],
+            "skipped": self.skipped,
+        }
 
     def save_checkpoint(self, path: Path) -> None:
         buf = _io.BytesIO()
@@ -331,8 +375,11 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
                     log.write(json.dumps(last) + "\n")
                     log.flush()
                 b.update(1)
-                post = {"loss": last["loss"], "bits/byte": last["train_bits_per_byte"],
-                        "tok/s": round(done_tokens / max(elapsed, 1e-9))}
+                post = {
+                    "loss": last["loss"],
+                    "bits/byte": last["train_bits_per_byte"],
+                    "tok/s": round(done_tokens / max(elapsed, 1e-9)),
+                }
                 if budget is not None:
                     post["left"] = f"{max(0.0, budget - (clock() - c_start)) / 60:.1f}min"
                 b.set_postfix(**post)

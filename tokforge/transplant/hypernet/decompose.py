@@ -54,12 +54,12 @@ class DecompositionCache:
         if todo:
             indptr, ind, ok = decompose(self.old, todo)
             for r, t in enumerate(todo):
-                self._memo[t] = ind[indptr[r]:indptr[r + 1]].tolist() if ok[r] else []
+                self._memo[t] = ind[indptr[r] : indptr[r + 1]].tolist() if ok[r] else []
         rows = [self._memo[t] for t in tokens]
         lens = np.array([len(r) for r in rows], dtype=np.int64)
         ids = np.full((len(rows), max(1, int(lens.max(initial=0)))), PAD, dtype=np.int64)
         for n, r in enumerate(rows):
-            ids[n, :len(r)] = r
+            ids[n, : len(r)] = r
         return ids, lens
 
 

@@ -48,8 +48,14 @@ def base_identity(model, tokenizer) -> dict:
     from .model import source_matrices
 
     emb, _, tied = source_matrices(model)
-    return {"name": tokenizer.name, "vocab_size": int(emb.shape[0]), "vocab_fingerprint": tokenizer.vocab.fingerprint(),
-            "d_model": int(emb.shape[1]), "tied": bool(tied), "embedding_sha256": embedding_hash(emb)}
+    return {
+        "name": tokenizer.name,
+        "vocab_size": int(emb.shape[0]),
+        "vocab_fingerprint": tokenizer.vocab.fingerprint(),
+        "d_model": int(emb.shape[1]),
+        "tied": bool(tied),
+        "embedding_sha256": embedding_hash(emb),
+    }
 
 
 def save(out_dir, net, identity: dict, training: dict | None = None) -> Path:
@@ -60,8 +66,13 @@ def save(out_dir, net, identity: dict, training: dict | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in net.state_dict().items()}
     atomic_write_bytes(out / WEIGHTS, save(tensors))
-    cfg = {"format": FORMAT, "version": VERSION, "hypernet": dataclasses.asdict(net.cfg), "base": identity,
-           "training": training or {}}
+    cfg = {
+        "format": FORMAT,
+        "version": VERSION,
+        "hypernet": dataclasses.asdict(net.cfg),
+        "base": identity,
+        "training": training or {},
+    }
     atomic_write_text(out / CONFIG, json.dumps(cfg, indent=2))
     return out
 
@@ -71,11 +82,17 @@ def read_config(path) -> dict:
     try:
         cfg = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise LoadError(f"not a trained hypernetwork folder ({e.__class__.__name__} reading {CONFIG})",
-                        where=str(path), fix="pass the --out folder of `tokforge hypernet train`") from None
+        raise LoadError(
+            f"not a trained hypernetwork folder ({e.__class__.__name__} reading {CONFIG})",
+            where=str(path),
+            fix="pass the --out folder of `tokforge hypernet train`",
+        ) from None
     if cfg.get("format") != FORMAT or cfg.get("version") != VERSION:
-        raise LoadError("not a tokforge hypernetwork config (format/version)", where=str(p),
-                        fix=f"expected format {FORMAT!r} version {VERSION}")
+        raise LoadError(
+            "not a tokforge hypernetwork config (format/version)",
+            where=str(p),
+            fix=f"expected format {FORMAT!r} version {VERSION}",
+        )
     return cfg
 
 
@@ -89,7 +106,8 @@ def check_identity(saved: dict, actual: dict, where: str) -> None:
                 f"hypernetwork was trained for a different base model ({key} differs: "
                 f"{str(saved.get(key))[:16]} vs {str(actual.get(key))[:16]})",
                 where=f"{where} (trained for {saved.get('name')!r}, given {actual.get('name')!r})",
-                fix="train one for this model with `tokforge hypernet train MODEL`")
+                fix="train one for this model with `tokforge hypernet train MODEL`",
+            )
 
 
 def load(path, model, tokenizer, device: str = "cpu"):
@@ -106,6 +124,9 @@ def load(path, model, tokenizer, device: str = "cpu"):
         state = load_file(str(Path(path) / WEIGHTS))
         net.load_state_dict(state)
     except (OSError, RuntimeError) as e:
-        raise LoadError(f"cannot load hypernetwork weights ({str(e).splitlines()[0][:120]})",
-                        where=str(Path(path) / WEIGHTS), fix="re-run `tokforge hypernet train`") from None
+        raise LoadError(
+            f"cannot load hypernetwork weights ({str(e).splitlines()[0][:120]})",
+            where=str(Path(path) / WEIGHTS),
+            fix="re-run `tokforge hypernet train`",
+        ) from None
     return net.to(device).eval()

@@ -43,8 +43,9 @@ def logits(model, hidden: torch.Tensor, out_rows: torch.Tensor) -> torch.Tensor:
     return z
 
 
-def next_token_loss(model, emb_rows: torch.Tensor, out_rows: torch.Tensor, ids: torch.Tensor,
-                    attention_mask: torch.Tensor) -> torch.Tensor:
+def next_token_loss(
+    model, emb_rows: torch.Tensor, out_rows: torch.Tensor, ids: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor:
     """Mean next-token cross-entropy (nats) over real positions, softmax over the rows given.
 
     ``ids`` index into ``emb_rows``/``out_rows``, which may be a subset of a vocabulary (the batch's

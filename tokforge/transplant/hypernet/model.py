@@ -51,11 +51,16 @@ class HyperNetConfig:
 
     def check(self) -> "HyperNetConfig":
         if self.d_model is None or self.tied is None:
-            raise InputError("hypernetwork config lacks the base model's d_model/tied",
-                             where=str(dataclasses.asdict(self)), fix="call HyperNetConfig.for_model(d_model, tied)")
+            raise InputError(
+                "hypernetwork config lacks the base model's d_model/tied",
+                where=str(dataclasses.asdict(self)),
+                fix="call HyperNetConfig.for_model(d_model, tied)",
+            )
         if self.hidden % self.heads:
-            raise InputError("hypernetwork hidden size must be divisible by its number of heads",
-                             where=f"hidden={self.hidden}, heads={self.heads}")
+            raise InputError(
+                "hypernetwork hidden size must be divisible by its number of heads",
+                where=f"hidden={self.hidden}, heads={self.heads}",
+            )
         if min(self.d_model, self.hidden, self.layers, self.heads, self.max_len) < 1:
             raise InputError("hypernetwork sizes must be positive", where=str(dataclasses.asdict(self)))
         return self
@@ -65,8 +70,11 @@ class HyperNetConfig:
         for key, want in (("d_model", int(d_model)), ("tied", bool(tied))):
             have = getattr(self, key)
             if have is not None and have != want:
-                raise InputError(f"hypernetwork config's {key} does not match the base model",
-                                 where=f"{key}={have} vs the model's {want}", fix=f"leave {key} unset (None)")
+                raise InputError(
+                    f"hypernetwork config's {key} does not match the base model",
+                    where=f"{key}={have} vs the model's {want}",
+                    fix=f"leave {key} unset (None)",
+                )
         return dataclasses.replace(self, d_model=int(d_model), tied=bool(tied))
 
     @classmethod
@@ -75,8 +83,9 @@ class HyperNetConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         if not isinstance(d, dict) or set(d) - known:
             extra = sorted(set(d) - known) if isinstance(d, dict) else type(d).__name__
-            raise LoadError(f"unreadable hypernetwork config ({extra})", where=where,
-                            fix="re-run `tokforge hypernet train`")
+            raise LoadError(
+                f"unreadable hypernetwork config ({extra})", where=where, fix="re-run `tokforge hypernet train`"
+            )
         return cls(**d)
 
 
@@ -93,8 +102,10 @@ class HyperNet(nn.Module):
         super().__init__()
         self.cfg = cfg.check()
         if src_in.shape[1] != cfg.d_model:
-            raise InputError("embedding width does not match the hypernetwork config",
-                             where=f"{src_in.shape[1]} vs d_model={cfg.d_model}")
+            raise InputError(
+                "embedding width does not match the hypernetwork config",
+                where=f"{src_in.shape[1]} vs d_model={cfg.d_model}",
+            )
         if not cfg.tied and src_out is None:
             raise InputError("an untied hypernetwork needs the original output matrix too")
         self.register_buffer("src_in", src_in.detach().float(), persistent=False)
@@ -104,8 +115,9 @@ class HyperNet(nn.Module):
         n_src = 1 if cfg.tied else 2
         self.proj = nn.Linear(n_src * cfg.d_model, cfg.hidden)
         self.pos = nn.Parameter(torch.zeros(cfg.max_len, cfg.hidden))
-        layer = nn.TransformerEncoderLayer(cfg.hidden, cfg.heads, 4 * cfg.hidden, dropout=0.0,
-                                           batch_first=True, norm_first=True, activation="gelu")
+        layer = nn.TransformerEncoderLayer(
+            cfg.hidden, cfg.heads, 4 * cfg.hidden, dropout=0.0, batch_first=True, norm_first=True, activation="gelu"
+        )
         self.body = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(cfg.hidden)
         self.head_in = nn.Linear(cfg.hidden, cfg.d_model)
@@ -134,7 +146,7 @@ class HyperNet(nn.Module):
 
     @staticmethod
     def _fill_empty(mean: torch.Tensor, lengths: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
-        empty = (lengths.to(mean.device) == 0)
+        empty = lengths.to(mean.device) == 0
         if bool(empty.any()):
             mean = torch.where(empty[:, None], src.mean(0, keepdim=True), mean)
         return mean

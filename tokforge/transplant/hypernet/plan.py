@@ -16,9 +16,9 @@ import numpy as np
 from tokforge.errors import InputError
 from tokforge.surgery import EmbeddingPlan
 from tokforge.surgery.plan import match_by_bytes
+from tokforge.transplant.decompose import decompose
 
 from .decompose import to_padded
-from tokforge.transplant.decompose import decompose
 
 METHOD = "hypernet"
 
@@ -37,8 +37,16 @@ def _to_predict(plan: EmbeddingPlan, copy_overlap: bool) -> np.ndarray:
     return text
 
 
-def build_plan(model, old_tokenizer, new_tokenizer, hypernet_dir, device: str = "cpu",
-               copy_overlap: bool = True, batch: int = 8192, net=None) -> EmbeddingPlan:
+def build_plan(
+    model,
+    old_tokenizer,
+    new_tokenizer,
+    hypernet_dir,
+    device: str = "cpu",
+    copy_overlap: bool = True,
+    batch: int = 8192,
+    net=None,
+) -> EmbeddingPlan:
     """Predict rows for ``new_tokenizer`` with the hypernetwork saved in ``hypernet_dir``.
 
     ``net`` (an already loaded :class:`HyperNet`) skips loading. Raises :class:`InputError` when
@@ -54,8 +62,11 @@ def build_plan(model, old_tokenizer, new_tokenizer, hypernet_dir, device: str = 
     pieces = [new_tokenizer.vocab.tokens[i] for i in ids.tolist()]
     indptr, ind, ok = decompose(old_tokenizer, pieces)
     if ids.size and not ok.any():
-        raise InputError("new tokenizer has no token the original tokenizer can spell (nothing to predict from)",
-                         where=new_tokenizer.name, fix="check that both tokenizers cover the same bytes/scripts")
+        raise InputError(
+            "new tokenizer has no token the original tokenizer can spell (nothing to predict from)",
+            where=new_tokenizer.name,
+            fix="check that both tokenizers cover the same bytes/scripts",
+        )
     spell = ok
     rows_in, rows_out = [], []
     net.eval()
@@ -65,8 +76,8 @@ def build_plan(model, old_tokenizer, new_tokenizer, hypernet_dir, device: str = 
             keep = ok[sl]
             if not keep.any():
                 continue
-            sub_ptr = indptr[s:s + batch + 1]
-            dec, n = to_padded(sub_ptr - sub_ptr[0], ind[sub_ptr[0]:sub_ptr[-1]], keep)
+            sub_ptr = indptr[s : s + batch + 1]
+            dec, n = to_padded(sub_ptr - sub_ptr[0], ind[sub_ptr[0] : sub_ptr[-1]], keep)
             p_in, p_out = net(torch.from_numpy(dec[keep]).to(dev), torch.from_numpy(n[keep]).to(dev))
             rows_in.append(p_in.float().cpu().numpy())
             rows_out.append(p_out.float().cpu().numpy())
@@ -78,8 +89,14 @@ def build_plan(model, old_tokenizer, new_tokenizer, hypernet_dir, device: str = 
             plan.set_given(given, np.concatenate(rows_in), method=METHOD, confidence=0.8, side="input")
             plan.set_given(given, np.concatenate(rows_out), method=METHOD, confidence=0.8, side="output")
     plan.fill_unset(method="mean")
-    plan.notes.update({"hypernet": str(hypernet_dir), "predicted": int(spell.sum()),
-                       "unspellable": int((~spell).sum()), "copy_overlap": bool(copy_overlap)})
+    plan.notes.update(
+        {
+            "hypernet": str(hypernet_dir),
+            "predicted": int(spell.sum()),
+            "unspellable": int((~spell).sum()),
+            "copy_overlap": bool(copy_overlap),
+        }
+    )
     return plan
 
 
@@ -91,9 +108,14 @@ def build(ctx) -> EmbeddingPlan:
     o = ctx.opts(HypernetOptions, "hypernet")
     where = o.hypernet
     if not where:
-        raise InputError("method hypernet needs a trained hypernetwork folder",
-                         fix="pass --hypernet DIR (made by `tokforge hypernet train MODEL`)")
+        raise InputError(
+            "method hypernet needs a trained hypernetwork folder",
+            fix="pass --hypernet DIR (made by `tokforge hypernet train MODEL`)",
+        )
     if ctx.model is None:
-        raise InputError("method hypernet needs the original model's weights", fix="pass the model, not only its tokenizer")
-    return build_plan(ctx.model, ctx.old_tokenizer, ctx.new_tokenizer, where, device=ctx.device,
-                      copy_overlap=o.copy_overlap)
+        raise InputError(
+            "method hypernet needs the original model's weights", fix="pass the model, not only its tokenizer"
+        )
+    return build_plan(
+        ctx.model, ctx.old_tokenizer, ctx.new_tokenizer, where, device=ctx.device, copy_overlap=o.copy_overlap
+    )

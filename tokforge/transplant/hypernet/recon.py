@@ -39,7 +39,9 @@ def _spell_without(t: bytes, index: dict[bytes, int], longest: int) -> list[int]
     return out
 
 
-def self_spellings(vocab: Vocab, max_len: int = 16, identity: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def self_spellings(
+    vocab: Vocab, max_len: int = 16, identity: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(token ids, spellings [N, L] padded with -1, lengths)`` for every spellable multi-byte token.
 
     ``identity`` adds every text token spelled by itself (length 1), so the warm-up also keeps the
@@ -60,7 +62,7 @@ def self_spellings(vocab: Vocab, max_len: int = 16, identity: bool = False) -> t
     lens = np.array([len(r) for r in rows], dtype=np.int64)
     spell = np.full((len(rows), max(1, int(lens.max(initial=0)))), PAD, dtype=np.int64)
     for n, r in enumerate(rows):
-        spell[n, :len(r)] = r
+        spell[n, : len(r)] = r
     order = np.argsort(ids, kind="stable")
     return np.asarray(ids, dtype=np.int64)[order], spell[order], lens[order]
 

@@ -45,11 +45,14 @@ class SamplerConfig:
 
     def check(self) -> "SamplerConfig":
         if not 257 <= self.min_vocab <= self.max_vocab:
-            raise InputError("sampled vocabulary sizes must satisfy 257 <= min_vocab <= max_vocab",
-                             where=f"min_vocab={self.min_vocab}, max_vocab={self.max_vocab}")
+            raise InputError(
+                "sampled vocabulary sizes must satisfy 257 <= min_vocab <= max_vocab",
+                where=f"min_vocab={self.min_vocab}, max_vocab={self.max_vocab}",
+            )
         if self.max_piece_len < 2 or self.window < 1 or self.noise < 0:
-            raise InputError("sampler needs max_piece_len >= 2, window >= 1, noise >= 0",
-                             where=str(dataclasses.asdict(self)))
+            raise InputError(
+                "sampler needs max_piece_len >= 2, window >= 1, noise >= 0", where=str(dataclasses.asdict(self))
+            )
         return self
 
 

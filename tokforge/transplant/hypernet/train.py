@@ -60,7 +60,9 @@ class TrainConfig:
         if self.recon_steps < 0:
             raise InputError("recon_steps must be >= 0", where=f"recon_steps={self.recon_steps}")
         if self.steps < 0 or self.steps + self.recon_steps < 1:
-            raise InputError("training needs at least one step", where=f"steps={self.steps}, recon_steps={self.recon_steps}")
+            raise InputError(
+                "training needs at least one step", where=f"steps={self.steps}, recon_steps={self.recon_steps}"
+            )
         for k in ("batch_size", "seq_len", "save_every", "recon_batch"):
             if getattr(self, k) < 1:
                 raise InputError(f"training option {k} must be at least 1", where=f"{k}={getattr(self, k)}")
@@ -75,8 +77,11 @@ class TextWindows:
     def __init__(self, texts: Sequence[str], chars: int):
         self.text = "\n".join(t for t in texts if t.strip())
         if len(self.text) < 2 * chars:
-            raise InputError("training corpus is too small", where=f"{len(self.text)} characters",
-                             fix=f"give at least {2 * chars} characters of text")
+            raise InputError(
+                "training corpus is too small",
+                where=f"{len(self.text)} characters",
+                fix=f"give at least {2 * chars} characters of text",
+            )
         self.chars = chars
 
     def draw(self, rng: np.random.Generator, n: int) -> list[str]:
@@ -84,13 +89,14 @@ class TextWindows:
         for s in rng.integers(0, len(self.text) - self.chars, size=n).tolist():
             b = self.text.find(" ", s, s + 64)
             s = s if b < 0 else b + 1
-            out.append(self.text[s:s + self.chars])
+            out.append(self.text[s : s + self.chars])
         return out
 
 
 def _lr_lambda(cfg: TrainConfig) -> Callable[[int], float]:
     """Linear warm-up, then cosine down to 10%; the reconstruction warm-up and the LM phase each
     get their own schedule."""
+
     def phase(step: int, n: int) -> float:
         if step < cfg.warmup:
             return (step + 1) / cfg.warmup
@@ -101,6 +107,7 @@ def _lr_lambda(cfg: TrainConfig) -> Callable[[int], float]:
         if step < cfg.recon_steps:
             return phase(step, cfg.recon_steps)
         return phase(step - cfg.recon_steps, cfg.steps)
+
     return f
 
 
@@ -109,8 +116,8 @@ def _pad(seqs: list[list[int]], seq_len: int) -> tuple[np.ndarray, np.ndarray]:
     mask = np.zeros((len(seqs), seq_len), dtype=np.int64)
     for r, s in enumerate(seqs):
         s = s[:seq_len]
-        ids[r, :len(s)] = s
-        mask[r, :len(s)] = 1
+        ids[r, : len(s)] = s
+        mask[r, : len(s)] = 1
     return ids, mask
 
 
@@ -128,16 +135,26 @@ def _net_config(net_cfg) -> HyperNetConfig:
     if net_cfg is None:
         return HyperNetConfig()
     if not isinstance(net_cfg, HyperNetConfig):
-        raise InputError(f"net_cfg must be a HyperNetConfig, not {type(net_cfg).__name__}",
-                         fix="pass HyperNetConfig(hidden=..., layers=..., heads=..., max_len=...)")
+        raise InputError(
+            f"net_cfg must be a HyperNetConfig, not {type(net_cfg).__name__}",
+            fix="pass HyperNetConfig(hidden=..., layers=..., heads=..., max_len=...)",
+        )
     return net_cfg
 
 
 class Trainer:
     """Holds the frozen model, the hypernetwork, the sampler and the optimiser for one run."""
 
-    def __init__(self, model, tokenizer, texts: Sequence[str], cfg: TrainConfig, net_cfg: HyperNetConfig | None = None,
-                 sampler_cfg: SamplerConfig | None = None, device: str = "cpu"):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        texts: Sequence[str],
+        cfg: TrainConfig,
+        net_cfg: HyperNetConfig | None = None,
+        sampler_cfg: SamplerConfig | None = None,
+        device: str = "cpu",
+    ):
         self.cfg, self.device = cfg.check(), device
         self.model, self.tokenizer = model.to(device), tokenizer
         lm.freeze(self.model)
@@ -193,8 +210,13 @@ class Trainer:
         t_mask = torch.from_numpy(mask).to(self.device)
         lm_loss = lm.next_token_loss(self.model, pred_in, pred_out, t_ids, t_mask)
         aux = self.aux_loss(pieces, pred_in, pred_out)
-        return {"loss": lm_loss + self.cfg.aux_weight * aux, "lm": lm_loss, "aux": aux, "vocab": len(tok),
-                "rows": len(cand)}
+        return {
+            "loss": lm_loss + self.cfg.aux_weight * aux,
+            "lm": lm_loss,
+            "aux": aux,
+            "vocab": len(tok),
+            "rows": len(cand),
+        }
 
     def aux_loss(self, pieces: Sequence[bytes], pred_in: torch.Tensor, pred_out: torch.Tensor) -> torch.Tensor:
         """MSE (in units of the matrices' RMS) to the original rows of tokens both vocabularies share."""
@@ -217,10 +239,13 @@ class Trainer:
         from .recon import recon_loss, self_spellings
 
         if self._recon is None:
-            self._recon = [torch.from_numpy(a).to(self.device) for a in self_spellings(self.tokenizer.vocab, identity=True)]
+            self._recon = [
+                torch.from_numpy(a).to(self.device) for a in self_spellings(self.tokenizer.vocab, identity=True)
+            ]
         ids, spell, lens = self._recon
-        pick = torch.from_numpy(np.random.default_rng([self.cfg.seed, 4, step]).integers(
-            0, len(ids), size=self.cfg.recon_batch)).to(self.device)
+        pick = torch.from_numpy(
+            np.random.default_rng([self.cfg.seed, 4, step]).integers(0, len(ids), size=self.cfg.recon_batch)
+        ).to(self.device)
         loss = recon_loss(self.net, ids[pick], spell[pick], lens[pick])
         zero = loss.detach() * 0.0
         return {"loss": loss, "lm": zero, "aux": loss, "vocab": 0, "rows": int(pick.numel()), "phase": "recon"}
@@ -234,17 +259,32 @@ class Trainer:
         gnorm = torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.grad_clip)
         self.opt.step()
         self.sched.step()
-        rec = {"step": self.step, "loss": out["loss"].item(), "lm": out["lm"].item(), "aux": out["aux"].item(),
-               "lr": self.sched.get_last_lr()[0], "grad_norm": float(gnorm), "vocab": out["vocab"],
-               "rows": out["rows"], "phase": out.get("phase", "lm"), "seconds": round(time.perf_counter() - t0, 3)}
+        rec = {
+            "step": self.step,
+            "loss": out["loss"].item(),
+            "lm": out["lm"].item(),
+            "aux": out["aux"].item(),
+            "lr": self.sched.get_last_lr()[0],
+            "grad_norm": float(gnorm),
+            "vocab": out["vocab"],
+            "rows": out["rows"],
+            "phase": out.get("phase", "lm"),
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
         self.step += 1
         return rec
 
     # -- checkpoints --------------------------------------------------------------------------
     def state(self) -> dict:
-        return {"step": self.step, "net": self.net.state_dict(), "opt": self.opt.state_dict(),
-                "sched": self.sched.state_dict(), "cfg": dataclasses.asdict(self.cfg),
-                "hypernet": dataclasses.asdict(self.net.cfg), "sampler": dataclasses.asdict(self.sampler.cfg)}
+        return {
+            "step": self.step,
+            "net": self.net.state_dict(),
+            "opt": self.opt.state_dict(),
+            "sched": self.sched.state_dict(),
+            "cfg": dataclasses.asdict(self.cfg),
+            "hypernet": dataclasses.asdict(self.net.cfg),
+            "sampler": dataclasses.asdict(self.sampler.cfg),
+        }
 
     def save_checkpoint(self, path: Path) -> None:
         buf = _io.BytesIO()
@@ -259,8 +299,11 @@ class Trainer:
         st["hypernet"] = HyperNetConfig.from_dict(st["hypernet"], str(path))  # saved as a dict
         for key, mine in (("cfg", cfg), ("hypernet", self.net.cfg), ("sampler", dataclasses.asdict(self.sampler.cfg))):
             if st[key] != mine:
-                raise InputError(f"checkpoint was written with other {key} settings", where=str(path),
-                                 fix="resume with the same options, or choose another --out")
+                raise InputError(
+                    f"checkpoint was written with other {key} settings",
+                    where=str(path),
+                    fix="resume with the same options, or choose another --out",
+                )
         self.net.load_state_dict(st["net"])
         self.opt.load_state_dict(st["opt"])
         self.sched.load_state_dict(st["sched"])
@@ -274,10 +317,20 @@ def _trim_log(path: Path, upto: int) -> None:
         path.write_text("".join(ln + "\n" for ln in keep))
 
 
-def train(model, tokenizer, texts: Sequence[str], out_dir, cfg: TrainConfig | None = None,
-          net_cfg: HyperNetConfig | None = None, sampler_cfg: SamplerConfig | None = None, device: str = "cpu",
-          resume: bool = False, force: bool = False, progress: bool = True,
-          on_step: Callable[[dict], None] | None = None) -> Path:
+def train(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    out_dir,
+    cfg: TrainConfig | None = None,
+    net_cfg: HyperNetConfig | None = None,
+    sampler_cfg: SamplerConfig | None = None,
+    device: str = "cpu",
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    on_step: Callable[[dict], None] | None = None,
+) -> Path:
     """Train, checkpointing every ``save_every`` steps into ``out_dir``; save the result there.
 
     ``resume`` continues from ``out_dir/checkpoint.pt``; an existing finished folder is refused
@@ -286,11 +339,17 @@ def train(model, tokenizer, texts: Sequence[str], out_dir, cfg: TrainConfig | No
     out = Path(out_dir)
     ckpt = out / CHECKPOINT
     if (out / hio.CONFIG).exists() and not (force or resume):
-        raise InputError("output folder already holds a trained hypernetwork", where=str(out),
-                         fix="choose another --out, or pass --force to overwrite")
+        raise InputError(
+            "output folder already holds a trained hypernetwork",
+            where=str(out),
+            fix="choose another --out, or pass --force to overwrite",
+        )
     if ckpt.exists() and not (resume or force):
-        raise InputError("output folder holds an unfinished run's checkpoint", where=str(out),
-                         fix="pass --resume to continue it, or --force to start over")
+        raise InputError(
+            "output folder holds an unfinished run's checkpoint",
+            where=str(out),
+            fix="pass --resume to continue it, or --force to start over",
+        )
     tr = Trainer(model, tokenizer, texts, cfg, net_cfg, sampler_cfg, device)
     if resume and ckpt.exists():
         tr.load_checkpoint(ckpt)
@@ -298,8 +357,12 @@ def train(model, tokenizer, texts: Sequence[str], out_dir, cfg: TrainConfig | No
     _trim_log(out / LOG, tr.step) if tr.step else (out / LOG).write_text("")
     tr.prefill(tr.step)
     last = _run(tr, out, progress, on_step)
-    training = {**dataclasses.asdict(cfg), "sampler": dataclasses.asdict(tr.sampler.cfg), "device": str(device),
-                "final": last}
+    training = {
+        **dataclasses.asdict(cfg),
+        "sampler": dataclasses.asdict(tr.sampler.cfg),
+        "device": str(device),
+        "final": last,
+    }
     return hio.save(out, tr.net, hio.base_identity(tr.model, tokenizer), training)
 
 
@@ -324,8 +387,9 @@ def _run(tr: Trainer, out: Path, progress: bool, on_step) -> dict:
 
 
 @torch.no_grad()
-def held_out_loss(net: HyperNet, model, old_tokenizer, pieces: Sequence[bytes], encoded: list[list[int]],
-                  seq_len: int) -> float:
+def held_out_loss(
+    net: HyperNet, model, old_tokenizer, pieces: Sequence[bytes], encoded: list[list[int]], seq_len: int
+) -> float:
     """Next-token cross-entropy (nats/token) of ``model`` on ``encoded`` (ids into ``pieces``) with the
     rows ``net`` predicts for the whole vocabulary ``pieces`` (full softmax)."""
     device = next(net.parameters()).device
@@ -334,5 +398,6 @@ def held_out_loss(net: HyperNet, model, old_tokenizer, pieces: Sequence[bytes], 
     net.eval()
     pred_in, pred_out = net(torch.from_numpy(ids).to(device), torch.from_numpy(lens).to(device))
     x, m = _pad(encoded, seq_len)
-    return float(lm.next_token_loss(model, pred_in, pred_out, torch.from_numpy(x).to(device),
-                                    torch.from_numpy(m).to(device)))
+    return float(
+        lm.next_token_loss(model, pred_in, pred_out, torch.from_numpy(x).to(device), torch.from_numpy(m).to(device))
+    )
