@@ -30,12 +30,33 @@ BENCHES: dict[str, dict] = {
     "audit_scale": {"script": "audit_scale.py", "args": [], "results": "audit_scale.json", "cost": "~40 min"},
     "stochastok": {"script": "stochastok.py", "args": [], "results": "stochastok.json", "cost": "~10 min"},
     "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~40 min"},
-    "transplant": {"script": "transplant.py", "args": [], "results": "transplant.json", "cost": "~90 min"},
+    "transplant": {
+        "script": "transplant.py",
+        "args": ["--threads", "1", "--methods", "mean,fvt,tokenadapt-local,hybrid,omp"],
+        "results": "transplant.json",
+        "cost": "~90 min",
+    },
     "hypernet": {"script": "hypernet.py", "args": [], "results": "hypernet.json", "cost": "~120 min"},
     # bytelevel: 1 torch thread; its genlm-bytes table needs genlm-bytes importable (pip install -e '.[bench]',
     # Python >= 3.11), else that table is skipped with a warning
     "bytelevel": {"script": "bytelevel.py", "args": [], "results": "bytelevel.json", "cost": "~60 min"},
-    "heal": {"script": "heal.py", "args": [], "results": "heal.json", "cost": "~180 min"},
+    "heal": {
+        "script": "heal.py",
+        "args": [
+            "--losses",
+            "lm,alm,bytes",
+            "--minutes",
+            "3",
+            "--main-minutes",
+            "15",
+            "--eval-limit",
+            "25",
+            "--threads",
+            "1",
+        ],
+        "results": "heal.json",
+        "cost": "~120 min",
+    },
 }
 
 
