@@ -12,10 +12,9 @@ and loads on first use: ``tokforge.models``, ``tokforge.audit``, ``tokforge.tran
 
 from __future__ import annotations
 
-import importlib
-
 from .errors import TokforgeError
 from .loaders import load_tokenizer
+from .registry import lazy_attributes
 from .tokenizer import Tokenizer
 from .vocab import TokenKind, Vocab
 
@@ -36,18 +35,4 @@ LAZY = {
 
 __all__ = ["TokforgeError", "TokenKind", "Tokenizer", "Vocab", "load_tokenizer", "__version__", *LAZY]
 
-
-def __getattr__(name: str):
-    target = LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'tokforge' has no attribute {name!r}")
-    mod, _, attr = target.partition(":")
-    value = importlib.import_module(mod)
-    if attr:
-        value = getattr(value, attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, LAZY)

@@ -158,14 +158,40 @@ HF_BUILDERS = {
 }
 
 
+def hf_data_files(path: str) -> tuple[list[str], str]:
+    """The data files of an ``hf:`` corpus (a file, a folder searched recursively, or a glob) and
+    their ``datasets`` builder; one format per corpus.
+
+    >>> import tempfile; d = Path(tempfile.mkdtemp()); _ = (d / "eng_Latn.jsonl").write_text("{}")
+    >>> [Path(f).name for f in hf_data_files(str(d))[0]], hf_data_files(str(d))[1]
+    (['eng_Latn.jsonl'], 'json')
+    """
+    import glob
+
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(str(f) for f in p.rglob("*"))
+    else:
+        files = [str(p)] if p.is_file() else sorted(glob.glob(path, recursive=True))
+    files = [f for f in files if Path(f).suffix.lower() in HF_BUILDERS]
+    if not files:
+        raise InputError(
+            "hf: corpus has no dataset and no data files",
+            where=path,
+            fix="pass a save_to_disk folder or .parquet/.jsonl/.arrow/.csv/.txt files",
+        )
+    kinds = {HF_BUILDERS[Path(f).suffix.lower()] for f in files}
+    if len(kinds) > 1:
+        raise InputError("hf: data files of several formats", where=path, fix="one format per corpus")
+    return files, kinds.pop()
+
+
 def iter_hf_rows(
     path: str, text_column: str = "text", lang_column: str | None = None, langs=None
 ) -> Iterator[tuple[str, str]]:
     """``(language, text)`` per row of a local HF dataset (a ``save_to_disk`` folder, read memory-mapped)
     or of data files (parquet, jsonl, arrow, csv, txt; a file, a folder or a glob), streamed. Without
     ``lang_column`` the language is the file or folder name (``eng_Latn.parquet`` -> ``eng_Latn``)."""
-    import glob
-
     p = Path(path)
     if p.is_dir() and (p / "state.json").is_file() or (p / "dataset_dict.json").is_file():
         from datasets import load_from_disk
@@ -176,24 +202,10 @@ def iter_hf_rows(
         rows = ds.to_iterable_dataset()
         cols = ds.column_names
     else:
-        files = (
-            sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in HF_BUILDERS)
-            if p.is_dir()
-            else ([str(p)] if p.is_file() else sorted(glob.glob(path, recursive=True)))
-        )
-        files = [f for f in files if Path(f).suffix.lower() in HF_BUILDERS]
-        if not files:
-            raise InputError(
-                "hf: corpus has no dataset and no data files",
-                where=path,
-                fix="pass a save_to_disk folder or .parquet/.jsonl/.arrow/.csv/.txt files",
-            )
-        kinds = {HF_BUILDERS[Path(f).suffix.lower()] for f in files}
-        if len(kinds) > 1:
-            raise InputError("hf: data files of several formats", where=path, fix="one format per corpus")
+        files, builder = hf_data_files(path)
         from datasets import load_dataset
 
-        rows = load_dataset(kinds.pop(), data_files=files, split="train", streaming=True)
+        rows = load_dataset(builder, data_files=files, split="train", streaming=True)
         cols = list(rows.features or {}) if getattr(rows, "features", None) else None
     if cols is not None:
         for c in [text_column] + ([lang_column] if lang_column else []):

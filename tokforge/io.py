@@ -168,3 +168,14 @@ def atomic_dir(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def torch_save_atomic(obj, path: str | os.PathLike) -> Path:
+    """``torch.save(obj)`` to ``path`` through a temporary file and a rename (never half-written)."""
+    import io as _io
+
+    import torch
+
+    buf = _io.BytesIO()
+    torch.save(obj, buf)
+    return atomic_write_bytes(path, buf.getvalue())

@@ -31,3 +31,35 @@ def resolve(value):
 def get(registry: dict, name, kind: str):
     """The registry's object for ``name`` (resolved if it is lazy ``module:attribute`` text)."""
     return resolve(lookup(registry, name, kind))
+
+
+def lazy_attributes(module_name: str, table: dict[str, str]):
+    """``(__getattr__, __dir__)`` for a package whose attributes ``table`` lists as lazy
+    ``"module:attribute"`` text (or ``"module"``): each is imported on first access, then cached
+    in the package. Keeps ``import tokforge`` light while features stay one attribute away.
+
+    >>> getattr_, dir_ = lazy_attributes("demo", {"dumps": "json:dumps"})
+    >>> getattr_("dumps").__name__
+    'dumps'
+    >>> getattr_("nope")
+    Traceback (most recent call last):
+    ...
+    AttributeError: module 'demo' has no attribute 'nope'
+    """
+    import sys
+
+    def __getattr__(name: str):
+        target = table.get(name)
+        if target is None:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        value = resolve(target) if ":" in target else importlib.import_module(target)
+        mod = sys.modules.get(module_name)
+        if mod is not None:
+            setattr(mod, name, value)
+        return value
+
+    def __dir__():
+        mod = sys.modules.get(module_name)
+        return sorted(set(vars(mod) if mod else ()) | set(table))
+
+    return __getattr__, __dir__

@@ -14,15 +14,13 @@ statistics equal those of the whole (:class:`tokforge.audit.accum.CorpusStats`).
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 
+from ..corpus import hf_data_files
 from ..errors import InputError
 
 BATCH_LINES = 16384  # lines per encode_batch call: few calls (tiktoken starts a thread pool per call), small memory
-
-BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".arrow": "arrow", ".csv": "csv", ".txt": "text"}
 
 
 class HFCorpus:
@@ -47,30 +45,8 @@ class HFCorpus:
         self.seen: dict[str, int] = {}
         self._disk = Path(path).is_dir() and (Path(path) / "state.json").is_file()
         if not self._disk:
-            self.files = self._data_files(path)
-            ext = {Path(f).suffix.lower() for f in self.files}
-            if len(ext) > 1:
-                raise InputError("hf: data files of several formats", where=path, fix="one format per corpus")
-            self.builder = BUILDERS[ext.pop()]
+            self.files, self.builder = hf_data_files(path)
         self.default_lang = Path(path.rstrip("/").split("*")[0] or "corpus").name.split(".")[0] or "corpus"
-
-    @staticmethod
-    def _data_files(path: str) -> list[str]:
-        p = Path(path)
-        if p.is_dir():
-            files = sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in BUILDERS)
-        elif p.is_file():
-            files = [str(p)]
-        else:
-            files = sorted(glob.glob(path, recursive=True))
-        files = [f for f in files if Path(f).suffix.lower() in BUILDERS]
-        if not files:
-            raise InputError(
-                "hf: corpus has no dataset and no data files",
-                where=path,
-                fix="a save_to_disk folder, or .parquet/.jsonl/.arrow/.csv/.txt files",
-            )
-        return files
 
     def _dataset(self):
         try:

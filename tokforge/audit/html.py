@@ -21,7 +21,7 @@ import math
 from .fmt import notable_html, plural
 from .fmt import token_html as _tok
 from .glossary import glossary_rows
-from .report import AuditReport
+from .report import SUMMARY_COLUMNS, AuditReport
 
 SMALL_LINES = 500  # fewer lines per language than this: the caveat says the numbers are indicative
 
@@ -429,26 +429,7 @@ def _summary(rep: AuditReport) -> str:
     from .tables import summary_rows
 
     srows = summary_rows(rep)
-    cols = [
-        "tokenizer",
-        "role",
-        "family",
-        "vocab",
-        "text",
-        "special",
-        "byte_fb",
-        "partial_utf8",
-        "dups",
-        "unreachable",
-        "mean_bytes",
-        "bytes/token",
-        "parity_mean",
-        "parity_median",
-        "parity_max",
-        "worst_lang",
-        "utilisation",
-        "renyi",
-    ]
+    cols = SUMMARY_COLUMNS
     rows = [[r[c] for c in cols] for r in srows]
     for r in rows:
         if r[15]:

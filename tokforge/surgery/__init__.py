@@ -10,7 +10,7 @@ attributes of this package too, imported on first use (so ``import tokforge.surg
 
 from __future__ import annotations
 
-from ..registry import resolve
+from ..registry import lazy_attributes
 from .plan import EmbeddingPlan, SidePlan, Source, match_by_bytes
 
 # name -> "module:attribute", imported on first access
@@ -23,13 +23,4 @@ LAZY = {
 
 __all__ = ["EmbeddingPlan", "SidePlan", "Source", "match_by_bytes", *LAZY]
 
-
-def __getattr__(name: str):
-    if name not in LAZY:
-        raise AttributeError(f"module 'tokforge.surgery' has no attribute {name!r}")
-    value = globals()[name] = resolve(LAZY[name])
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, LAZY)

@@ -9,7 +9,7 @@ this package pulls in no torch, transformers or faiss.
 
 from __future__ import annotations
 
-import importlib
+from ..registry import lazy_attributes
 
 LAZY = {
     "transplant": "tokforge.transplant.api:transplant",
@@ -22,10 +22,4 @@ LAZY = {
 }
 __all__ = list(LAZY)
 
-
-def __getattr__(name: str):
-    target = LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'tokforge.transplant' has no attribute {name!r}")
-    mod, _, attr = target.partition(":")
-    return getattr(importlib.import_module(mod), attr)
+__getattr__, __dir__ = lazy_attributes(__name__, LAZY)

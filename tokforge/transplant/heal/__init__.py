@@ -8,15 +8,14 @@ the same text: ALM-style chunk likelihood matching (`losses.alm_loss`), next-tok
 
 from __future__ import annotations
 
-import importlib
+from ...registry import lazy_attributes
 
-LAZY = {"heal": "api:heal", "heal_dir": "api:heal_dir", "HealConfig": "train:HealConfig", "Source": "data:Source"}
+LAZY = {
+    "heal": "tokforge.transplant.heal.api:heal",
+    "heal_dir": "tokforge.transplant.heal.api:heal_dir",
+    "HealConfig": "tokforge.transplant.heal.train:HealConfig",
+    "Source": "tokforge.transplant.heal.data:Source",
+}
 __all__ = list(LAZY)
 
-
-def __getattr__(name: str):
-    target = LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'tokforge.transplant.heal' has no attribute {name!r}")
-    mod, _, attr = target.partition(":")
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
+__getattr__, __dir__ = lazy_attributes(__name__, LAZY)

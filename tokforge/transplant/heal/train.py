@@ -15,7 +15,6 @@ same optimiser state). Every step is a line of ``log.jsonl``.
 from __future__ import annotations
 
 import dataclasses
-import io as _io
 import json
 import time
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import numpy as np
 import torch
 
 from ...errors import InputError
-from ...io import atomic_write_bytes
+from ...io import torch_save_atomic
 from . import losses as L
 from .align import chunks, token_ends
 from .student import TRAIN_MODES, RowAdam, Student, warmup_constant
@@ -314,9 +313,7 @@ class Healer:
         }
 
     def save_checkpoint(self, path: Path) -> None:
-        buf = _io.BytesIO()
-        torch.save(self.state(), buf)
-        atomic_write_bytes(path, buf.getvalue())
+        torch_save_atomic(self.state(), path)
 
     def load_checkpoint(self, path: Path) -> None:
         st = torch.load(path, map_location=self.device, weights_only=False)

@@ -17,7 +17,6 @@ Per-step losses go to ``log.jsonl``; the result is saved with :mod:`.io`.
 from __future__ import annotations
 
 import dataclasses
-import io as _io
 import json
 import math
 import time
@@ -28,7 +27,7 @@ import numpy as np
 import torch
 
 from tokforge.errors import InputError
-from tokforge.io import atomic_write_bytes
+from tokforge.io import torch_save_atomic
 
 from . import io as hio
 from . import lm
@@ -287,9 +286,7 @@ class Trainer:
         }
 
     def save_checkpoint(self, path: Path) -> None:
-        buf = _io.BytesIO()
-        torch.save(self.state(), buf)
-        atomic_write_bytes(path, buf.getvalue())
+        torch_save_atomic(self.state(), path)
 
     def load_checkpoint(self, path: Path) -> None:
         st = torch.load(path, map_location=self.device, weights_only=False)
