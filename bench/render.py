@@ -63,8 +63,9 @@ def heal_summary() -> str:
         "|---|---|---|---|---|---|",
     ]
     for target, row in res["targets"].items():
-        runs = [r for r in row["runs"].values() if r["kind"] == "main"] or list(row["runs"].values())
+        runs = [r for r in row["runs"].values() if r["kind"] == "main"]
         if not runs:
+            lines.append(f"| {TARGET_LABELS.get(target, target)} | - | (goal run not finished) | - | - | - |")
             continue
         r = runs[-1]
         c = r["comparison"]["mean"]
@@ -107,6 +108,23 @@ def cold_warm_table() -> str:
         lines.append(
             f"| {name} | {r['cold_s']:.1f} | {r['cold_cpu_s']:.1f} | {r['warm_s']:.1f} | {r['warm_cpu_s']:.1f} | "
             f"{r['goal_cold_s']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def loop_table() -> str:
+    """The vectorised TokenAdapt hybrid against a per-token loop (bench/transplant.py)."""
+    res = _load("transplant.json")["loop_vs_vectorised"]
+    lines = [
+        "| vocabulary | rows combined | vectorised s (all rows) | loop s (extrapolated) | speed-up | "
+        "sampled rows differing > 1e-4 | max abs difference |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, r in res.items():
+        lines.append(
+            f"| {TARGET_LABELS.get(key, key)} | {r['tokens_combined']:,} | {r['vectorised_s_all_tokens']:.1f} | "
+            f"{r['loop_s_extrapolated_all_tokens']:.1f} | {r['speedup']:.1f}x | "
+            f"{r['rows_differing_over_1e-4']} of {r['loop_sample_tokens']} | {r['max_abs_row_difference']:.3f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -273,6 +291,7 @@ RENDERERS = {
     "transplant-bpe32k": lambda: transplant_table("bpe32k"),
     "transplant-cold": cold_warm_table,
     "heal-summary": heal_summary,
+    "transplant-loop": loop_table,
     "stochastok": stochastok_table,
     "supertokens": supertokens_table,
     "supertokens-extend": supertokens_extend_table,
