@@ -129,6 +129,64 @@ def loop_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def bytelevel_speed_table() -> str:
+    """Byte-level scoring against token-level scoring, bytes per CPU second (bench/bytelevel.py)."""
+    res = _load("bytelevel.json")["speed"]
+    lines = [
+        "| model | token level B/s | byte-level `logprob` B/s (vs token level) "
+        "| batched `logprob` (vs batched token level) | `score`, every byte's distribution, B/s (vs token level) | forward positions per byte (`score`) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in res["per_model"].items():
+        m = r["methods"]
+        lines.append(
+            f"| {name} | {m['token_level']['bytes_per_cpu_second']:.0f} | "
+            f"{m['logprob']['bytes_per_cpu_second']:.0f} ({m['logprob']['throughput_vs_token_level']:.2f}) | "
+            f"{m['logprob_batch']['bytes_per_cpu_second']:.0f} "
+            f"({m['logprob_batch']['throughput_vs_token_level_batch']:.2f}) | "
+            f"{m['score']['bytes_per_cpu_second']:.0f} ({m['score']['throughput_vs_token_level']:.2f}) | "
+            f"{m['score']['forward_positions_per_byte']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def bytelevel_genlm_table() -> str:
+    """tokforge's exact next-byte distribution against genlm-bytes' beam search on the same prefixes."""
+    res = _load("bytelevel.json").get("genlm_bytes") or {}
+    if not res or "rows" not in next(iter(res.values()), {}):
+        return "(genlm-bytes was not importable in the committed run)\n"
+    lines = [
+        "| model | method | mean CPU s per prefix | CPU time vs tokforge | max total variation to tokforge exact |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in res.items():
+        for row, v in r["rows"].items():
+            mean = sum(v["cpu_seconds"]) / len(v["cpu_seconds"])
+            ratio = f"{v['genlm_cpu_over_tokforge']:.1f}x" if "genlm_cpu_over_tokforge" in v else "1x"
+            tv = _f(v.get("tv_to_tokforge_exact_max"), 4)
+            lines.append(f"| {name} | {row} | {mean:.2f} | {ratio} | {tv} |")
+    return "\n".join(lines) + "\n"
+
+
+def bytelevel_ensemble_table() -> str:
+    """Bits per byte of each model and ensemble mode, on the select half and the held-out half."""
+    res = _load("bytelevel.json")["ensemble"]
+    lines = ["| model or ensemble | bits/byte (select half) | bits/byte (held-out half) |", "|---|---|---|"]
+    for name, v in res["bits_per_byte"].items():
+        lines.append(f"| `{name}` | {v['select']:.3f} | {v['heldout']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def bytelevel_midword_table() -> str:
+    """SmolLM2 continuing prompts cut inside a word or a character: exact byte level vs naive tokens."""
+    res = _load("bytelevel.json")["midword_generation"]
+    lines = ["| sampler | prompts cut | prompts | valid UTF-8 | continues the word |", "|---|---|---|---|---|"]
+    for sampler, by in res["counts"].items():
+        for where, c in by.items():
+            lines.append(f"| {sampler} | {where} | {c['prompts']} | {c['valid_utf8']} | {c['continues_the_word']} |")
+    return "\n".join(lines) + "\n"
+
+
 def _k(n) -> str:
     """``1000 -> '1k'``, ``64000 -> '64k'``."""
     n = int(n)
@@ -292,6 +350,10 @@ RENDERERS = {
     "transplant-cold": cold_warm_table,
     "heal-summary": heal_summary,
     "transplant-loop": loop_table,
+    "bytelevel-speed": bytelevel_speed_table,
+    "bytelevel-genlm": bytelevel_genlm_table,
+    "bytelevel-ensemble": bytelevel_ensemble_table,
+    "bytelevel-midword": bytelevel_midword_table,
     "stochastok": stochastok_table,
     "supertokens": supertokens_table,
     "supertokens-extend": supertokens_extend_table,
