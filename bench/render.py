@@ -134,7 +134,8 @@ def bytelevel_speed_table() -> str:
     res = _load("bytelevel.json")["speed"]
     lines = [
         "| model | token level B/s | byte-level `logprob` B/s (vs token level) "
-        "| batched `logprob` (vs batched token level) | `score`, every byte's distribution, B/s (vs token level) | forward positions per byte (`score`) |",
+        "| batched `logprob` (vs batched token level) | `score`, every byte's distribution, B/s (vs token level) "
+        "| forward positions per byte (`score`) |",
         "|---|---|---|---|---|---|",
     ]
     for name, r in res["per_model"].items():
