@@ -56,22 +56,25 @@ TARGET_LABELS = {"gemma3": "Gemma-3 SentencePiece, 262k", "bpe32k": "32k byte-le
 
 
 def heal_summary() -> str:
-    """README: per target, the mean ratio to the original before healing and after the goal run."""
+    """README: per target, the goal run: English and the mean of languages, before and after healing."""
     res = _load("heal.json")
     lines = [
-        "| new vocabulary | before healing | loss (best at equal time) | after healing | CPU minutes | steps |",
+        "| new vocabulary | loss (best at equal time) | CPU minutes | steps | English before -> after "
+        "| mean of languages before -> after |",
         "|---|---|---|---|---|---|",
     ]
     for target, row in res["targets"].items():
         runs = [r for r in row["runs"].values() if r["kind"] == "main"]
+        label = TARGET_LABELS.get(target, target)
         if not runs:
-            lines.append(f"| {TARGET_LABELS.get(target, target)} | - | (goal run not finished) | - | - | - |")
+            lines.append(f"| {label} | (goal run not finished) | - | - | - | - |")
             continue
         r = runs[-1]
-        c = r["comparison"]["mean"]
+        e, m = r["comparison"].get("eng_Latn", {}), r["comparison"]["mean"]
         lines.append(
-            f"| {TARGET_LABELS.get(target, target)} | {_f(c['ratio_before'])} | {r['loss']} | "
-            f"{_f(c['ratio_after'])} | {r['minutes']:g} | {r['steps']} |"
+            f"| {label} | {r['loss']} | {r['minutes']:g} | {r['steps']} | "
+            f"{_f(e.get('ratio_before'))} -> {_f(e.get('ratio_after'))} | "
+            f"{_f(m['ratio_before'])} -> {_f(m['ratio_after'])} |"
         )
     return "\n".join(lines) + "\n"
 
