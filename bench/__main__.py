@@ -45,7 +45,7 @@ BENCHES: dict[str, dict] = {
             "300",
         ],
         "results": "transplant.json",
-        "cost": "~90 min",
+        "cost": "~40 min",
     },
     "hypernet": {"script": "hypernet.py", "args": [], "results": "hypernet.json", "cost": "~120 min"},
     # bytelevel: 1 torch thread; its genlm-bytes table needs genlm-bytes importable (pip install -e '.[bench]',
