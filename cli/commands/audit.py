@@ -174,44 +174,25 @@ def command(
     corpus = False if no_corpus else (list(corpora) or None)
     if isinstance(corpus, list) and len(corpus) == 1:
         corpus = corpus[0]
+    common = dict(
+        baseline=baseline,
+        split=split,
+        langs=langs,
+        limit=limit,
+        diff=tuple(diff) if diff else None,
+        reachability=reachability,
+        reference=reference,
+        viewer_langs=viewer_langs,
+        text_column=text_column,
+        lang_column=lang_column,
+        format=fmt,
+    )
     if num_proc > 1 and corpus not in (None, False) and not merge:
         from tokforge.audit.parallel import audit_parallel
 
-        rep = audit_parallel(
-            list(tokenizers),
-            corpus,
-            num_proc,
-            baseline=baseline,
-            split=split,
-            langs=langs,
-            limit=limit,
-            reachability=reachability,
-            reference=reference,
-            viewer_langs=viewer_langs,
-            text_column=text_column,
-            lang_column=lang_column,
-            diff=tuple(diff) if diff else None,
-            format=fmt,
-            progress=True,
-        )
+        rep = audit_parallel(list(tokenizers), corpus, num_proc, progress=True, **common)
     else:
-        rep = audit(
-            list(tokenizers),
-            corpus,
-            baseline=baseline,
-            split=split,
-            langs=langs,
-            limit=limit,
-            diff=tuple(diff) if diff else None,
-            reachability=reachability,
-            reference=reference,
-            viewer_langs=viewer_langs,
-            shard=sh,
-            merge=merge,
-            text_column=text_column,
-            lang_column=lang_column,
-            format=fmt,
-        )
+        rep = audit(list(tokenizers), corpus, shard=sh, merge=merge, **common)
     path = rep.save(out, html=not no_html, static=static)
     con = Console()
     rep.print(con if con.is_terminal else None)
