@@ -32,28 +32,29 @@ def cell(x, digits: int = 3) -> str:
     return str(x)
 
 
-def _e(x) -> str:
+def escape(x) -> str:
+    """Any value as HTML-escaped text."""
     return html.escape(str(x))
 
 
 def token_html(s: str) -> str:
     """One token's text as an HTML chip (escaped, control characters shown as escapes)."""
-    return f'<code class="tok">{_e(repr(s)[1:-1])}</code>'
+    return f'<code class="tok">{escape(repr(s)[1:-1])}</code>'
 
 
 def notable_html(t: dict) -> str:
     """A tokenizer's notable tokens (unreachable, partial UTF-8, longest, duplicates, Qtok examples) as HTML."""
     c = t["census"]
     r = c.get("reachability") or {}
-    parts = [f"<details><summary>{_e(t['name'])}</summary>"]
+    parts = [f"<details><summary>{escape(t['name'])}</summary>"]
     if r.get("examples"):
         parts.append(
             f"<p class='note'>Unreachable (encoding the token's own text gives other tokens; "
-            f"{r['unreachable']:,} of {r['tested']:,} tested{'; ' + _e(r['note']) if r.get('note') else ''}):</p>"
+            f"{r['unreachable']:,} of {r['tested']:,} tested{'; ' + escape(r['note']) if r.get('note') else ''}):</p>"
             + "".join(token_html(s) for s in r["examples"])
         )
     elif r.get("note"):
-        parts.append(f"<p class='note'>Reachability: {_e(r['note'])}</p>")
+        parts.append(f"<p class='note'>Reachability: {escape(r['note'])}</p>")
     if c["partial_examples"]:
         parts.append(
             f"<p class='note'>Partial UTF-8 ({c['n_partial_utf8']:,}; hex):</p>"
@@ -63,11 +64,11 @@ def notable_html(t: dict) -> str:
     if c["duplicate_examples"]:
         parts.append(
             f"<p class='note'>Byte strings held by several ids ({c['n_duplicate_ids']:,} ids):</p>"
-            + "".join(f"{token_html(s)} ids {_e(ids)} " for s, ids in c["duplicate_examples"])
+            + "".join(f"{token_html(s)} ids {escape(ids)} " for s, ids in c["duplicate_examples"])
         )
     ex = t["qtok"]["examples"]
     parts.append(
         "<p class='note'>Qtok category examples:</p>"
-        + "".join(f"<div><b>{_e(k)}</b>: {''.join(token_html(s) for s in v)}</div>" for k, v in ex.items() if v)
+        + "".join(f"<div><b>{escape(k)}</b>: {''.join(token_html(s) for s in v)}</div>" for k, v in ex.items() if v)
     )
     return "".join(parts) + "</details>"

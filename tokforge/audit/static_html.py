@@ -4,12 +4,12 @@ embedded as base64), tables. No network access needed to view it."""
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
 
 from . import plots
 from .fmt import cell as _fmt
+from .fmt import escape as _e
 from .fmt import notable_html, plural
 from .fmt import token_html as _tok
 from .report import AuditReport
@@ -50,10 +50,6 @@ def _img(fig) -> str:
         (_PNG_DIR[0] / f"chart-{n:02d}.png").write_bytes(buf.getvalue())
     data = base64.b64encode(buf.getvalue()).decode()
     return f'<div class="fig"><img alt="chart" src="data:image/png;base64,{data}"></div>'
-
-
-def _e(x) -> str:
-    return html.escape(str(x))
 
 
 def _table(df, pct: bool = False, digits: int = 3) -> str:
