@@ -6,8 +6,11 @@ FLORES-200 *dev* (eng, fra, deu, rus, zho) plus the first 90% of tinyshakespeare
 evaluation: FLORES *devtest* of the same languages (first --eval-limit sentences), bits per byte
 over the original model's (`tokforge.transplant.evaluate`). Nothing is tuned on devtest.
 
-Per target: every loss in --losses for --minutes of wall time each (the ablation), then the best of
-them (lowest mean ratio) for --main-minutes (the goal run). Results are written after every run.
+Per target: first the row learning rate, chosen among --lrs by a short --sweep-loss run of
+--sweep-minutes each, scored on the last --dev-heldout sentences of FLORES *dev* per language (held
+out of the training text for the whole bench); then every loss in --losses for --minutes each at
+that rate (the ablation), then the best of them (lowest mean ratio) for --main-minutes (the goal
+run). Results are written after every run.
 
     python bench/heal.py                                   # both targets, the full protocol
     python bench/heal.py --targets gemma3 --losses alm --minutes 2 --main-minutes 0   # a quick look
@@ -75,7 +78,11 @@ def main() -> None:
         choices=["cpu", "wall"],
         help="what the minutes count: CPU time per thread (fair on a shared machine) or wall time",
     )
-    ap.add_argument("--lr", type=float, default=5e-3, help="embedding-row learning rate (chosen on FLORES dev)")
+    ap.add_argument("--lrs", default="5e-3,1e-3", help="row learning rates to choose from on FLORES dev")
+    ap.add_argument("--sweep-loss", default="lm", help="loss of the learning-rate runs")
+    ap.add_argument("--sweep-minutes", type=float, default=5.0, help="budget of each learning-rate run")
+    ap.add_argument("--dev-heldout", type=int, default=25, help="last dev sentences per language kept for the sweep")
+    ap.add_argument("--rows", default="seen", choices=["seen", "all"], help="HealConfig.rows")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "heal.json"))
     a = ap.parse_args()
@@ -86,14 +93,21 @@ def main() -> None:
     if flores is None or shakes is None:
         sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
     lines = [ln for ln in corpus.read_text(shakes).split("\n") if ln.strip()]
-    train = {**corpus.read_flores(flores, "dev", LANGS), "shakespeare": lines[: int(0.9 * len(lines))]}
+    dev = corpus.read_flores(flores, "dev", LANGS)
+    train = {k: v[: -a.dev_heldout] for k, v in dev.items()}
+    train["shakespeare"] = lines[: int(0.9 * len(lines))]
+    dev_eval = {k: v[-a.dev_heldout :] for k, v in dev.items()}
     evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
+    lrs = [float(x) for x in a.lrs.split(",")]
     out = Path(a.out)
     res = json.loads(out.read_text()) if out.is_file() else {}
     res["setup"] = {
         "model": "smollm2-135m",
         "start": "TokenAdapt hybrid transplant",
-        "train": f"FLORES dev {LANGS} + first 90% of tinyshakespeare lines ({int(0.9 * len(lines))})",
+        "train": f"FLORES dev {LANGS} without the last {a.dev_heldout} sentences of each + first 90% of "
+        f"tinyshakespeare lines ({int(0.9 * len(lines))})",
+        "lr_choice": f"among {lrs} by {a.sweep_loss} for {a.sweep_minutes} min each, scored on the last "
+        f"{a.dev_heldout} FLORES dev sentences per language (never trained on)",
         "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
         "ablation_minutes": a.minutes,
         "main_minutes": a.main_minutes,
@@ -105,7 +119,7 @@ def main() -> None:
             if a.clock == "cpu"
             else "wall time"
         ),
-        "lr": a.lr,
+        "rows": a.rows,
         "machine": platform.platform(),
         "torch": torch.__version__,
     }
@@ -119,6 +133,33 @@ def main() -> None:
             "before": public(evaluate_languages(s_model, s_tok, evals)),
         }
         row = res["targets"][target] = {"vocab_size": len(s_tok.vocab), "baseline": base, "runs": {}}
+        row["lr_sweep"] = sweep = {}
+        dev_base = {
+            "teacher": public(evaluate_languages(teacher, t_tok, dev_eval)),
+            "before": public(evaluate_languages(s_model, s_tok, dev_eval)),
+        }
+        for lr in lrs:
+            say(f"{target}: lr {lr} ({a.sweep_loss}, {a.sweep_minutes} min, scored on dev)")
+            cfg = HealConfig(loss=a.sweep_loss, steps=None, minutes=a.sweep_minutes, clock=a.clock, lr=lr, rows=a.rows)
+            m, rep = heal(
+                copy.deepcopy(s_model),
+                s_tok,
+                teacher,
+                t_tok,
+                train,
+                cfg,
+                eval_texts=dev_eval,
+                progress=False,
+                baseline=dev_base,
+            )
+            sweep[str(lr)] = {"steps": rep["steps"], "dev": rep["evaluation"]["comparison"]["mean"]}
+            say(f"  dev mean ratio {sweep[str(lr)]['dev']['ratio_before']} -> {sweep[str(lr)]['dev']['ratio_after']}")
+            del m
+            gc.collect()
+            atomic_write_text(out, json.dumps(res, indent=2) + "\n")
+        lr = min(lrs, key=lambda x: sweep[str(x)]["dev"]["ratio_after"])
+        row["lr"] = lr
+        say(f"{target}: row lr {lr}")
         plan = [(loss, a.minutes, "ablation") for loss in losses]
         for loss, minutes, kind in plan + [(None, a.main_minutes, "main")]:
             if minutes <= 0:
@@ -126,7 +167,7 @@ def main() -> None:
             if loss is None:  # the goal run: the best ablation loss, longer
                 loss = min(row["runs"].values(), key=lambda r: r["comparison"]["mean"]["ratio_after"])["loss"]
             say(f"{target}: {loss} for {minutes} min ({kind})")
-            cfg = HealConfig(loss=loss, steps=None, minutes=minutes, clock=a.clock, lr=a.lr)
+            cfg = HealConfig(loss=loss, steps=None, minutes=minutes, clock=a.clock, lr=lr, rows=a.rows)
             t = time.perf_counter()
             _, rep = heal(
                 copy.deepcopy(s_model),

@@ -213,11 +213,51 @@ def test_untied_model_trains_its_head_rows(pair):
     assert m.lm_head.weight is not m.get_input_embeddings().weight
     head0 = m.lm_head.weight.detach().clone()
     model, rep = heal(
-        m, new, teacher, old, {"en": CORPUS}, cfg(steps=2, train="embeddings+head"), eval_texts=HELD, progress=False
+        m,
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=2, train="embeddings+head", rows="all"),
+        eval_texts=HELD,
+        progress=False,
     )
     assert not rep["tied"] and rep["trainable"]["output_rows"] == model.lm_head.weight.shape[0]
     assert (model.lm_head.weight != head0).any(1).sum() > 0.9 * head0.shape[0]
     assert model.lm_head.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr()
+
+
+def test_seen_rows_only_move_rows_of_tokens_in_the_text(pair):
+    """rows="seen": a row whose token's bytes never occur in the training text cannot be in a window, so
+    it must not move; rows="all" moves such rows too (the full softmax gives every row a gradient). Copied
+    rows train here (train_copied), so the byte tokens the text lacks are trainable."""
+    teacher, old, student, new = pair
+    text = "\n".join(CORPUS).encode()
+    absent = torch.zeros(len(new.vocab), dtype=torch.bool)
+    for i in new.vocab.text_ids(nonempty=True).tolist():
+        absent[i] = new.vocab.tokens[i] not in text
+    assert absent.sum() > 5
+    before = student.get_input_embeddings().weight.detach().clone()
+    moved = {}
+    for rows in ("seen", "all"):
+        m, _ = heal(
+            copy.deepcopy(student),
+            new,
+            teacher,
+            old,
+            {"en": CORPUS},
+            cfg(rows=rows, train_copied=True),
+            eval_texts=HELD,
+            progress=False,
+        )
+        moved[rows] = (m.get_input_embeddings().weight.detach() != before).any(1)
+    assert moved["seen"].sum() > 0 and not moved["seen"][absent].any()
+    assert moved["all"][absent].sum() > 5
+
+
+def test_unknown_rows_mode_is_an_error():
+    with pytest.raises(InputError, match="rows mode"):
+        cfg(rows="some").check()
 
 
 @pytest.mark.parametrize("loss", ["lm", "alm=1,lm=0.5", "bytes"])

@@ -6,7 +6,7 @@ import click
 
 from tokforge.devices import DEVICES
 from tokforge.transplant.heal.losses import DIVERGENCES
-from tokforge.transplant.heal.student import TRAIN_MODES
+from tokforge.transplant.heal.student import ROW_MODES, TRAIN_MODES
 
 EXAMPLES = """
 \b
@@ -50,6 +50,13 @@ Examples:
 @click.option("--loss", default="alm", show_default=True, help="lm, alm, bytes, or weighted: alm=1,lm=0.1")
 @click.option("--train", "train_mode", default="embeddings", show_default=True, type=click.Choice(list(TRAIN_MODES)))
 @click.option("--train-copied", is_flag=True, help="Also train rows copied by bytes from the original.")
+@click.option(
+    "--rows",
+    default="seen",
+    show_default=True,
+    type=click.Choice(list(ROW_MODES)),
+    help="Trainable rows a step updates: seen (tokens in the step's windows) or all (every row the softmax reaches).",
+)
 @click.option("--lr", default=5e-3, show_default=True, type=click.FloatRange(0, min_open=True))
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Windows per step.")
 @click.option("--seq-bytes", default=512, show_default=True, type=click.IntRange(16), help="Bytes per window.")
@@ -84,6 +91,7 @@ def command(
     loss,
     train_mode,
     train_copied,
+    rows,
     lr,
     batch_size,
     seq_bytes,
@@ -113,6 +121,7 @@ def command(
         lr=lr,
         train=train_mode,
         train_copied=train_copied,
+        rows=rows,
         divergence=divergence,
         tau=tau,
         save_every=save_every,

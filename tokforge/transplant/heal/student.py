@@ -13,6 +13,13 @@ per row for the bias correction): rows a batch never touched (input rows of toke
 occur, in an untied model) are neither moved nor decayed, so a 262k-row table costs an update only
 where it learned something. When every row that ever learned has a gradient (a tied model under a
 full softmax), the same update runs as dense in-place arithmetic, without gathering rows.
+
+``mask_grads(seen)`` (``HealConfig.rows="seen"``, the default) also drops the gradient of every row
+whose token is not in the step's windows. Under a full softmax every row of a tied matrix gets a
+tiny push-down gradient each step, and Adam divides by its own running size, so a short run would
+move all 262k rows by about ``lr`` per step in nearly the same direction: rows of tokens the
+training text never showed drift, and held-out text that uses them gets worse. ``rows="all"``
+keeps the dense update.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import torch
 
 TRAIN_MODES = ("embeddings", "embeddings+head", "all")
+ROW_MODES = ("seen", "all")
 
 
 class Student(torch.nn.Module):
@@ -67,11 +75,17 @@ class Student(torch.nn.Module):
         return self.model(input_ids=ids, attention_mask=mask, **kw).logits.float()
 
     @torch.no_grad()
-    def mask_grads(self) -> None:
-        """Zero the gradients of frozen rows (call after backward, before the optimiser step)."""
+    def mask_grads(self, seen: torch.Tensor | None = None) -> None:
+        """Zero the gradients of frozen rows (call after backward, before the optimiser step); with
+        ``seen`` (a bool mask over rows), also those of every row it leaves out.
+        """
         for p, frozen in ((self.emb, self.in_frozen), (self.head, self.out_frozen)):
-            if p is not None and p.grad is not None and frozen.numel():
+            if p is None or p.grad is None:
+                continue
+            if frozen.numel():
                 p.grad.index_fill_(0, frozen, 0.0)
+            if seen is not None:
+                p.grad[~seen[: p.shape[0]]] = 0.0
 
     def merge(self):
         """The model, trained in place (kept for symmetry with other healing front ends)."""

@@ -28,7 +28,7 @@ from ...errors import InputError
 from ...io import torch_save_atomic
 from . import losses as L
 from .align import chunks, token_ends
-from .student import TRAIN_MODES, RowAdam, Student, warmup_constant
+from .student import ROW_MODES, TRAIN_MODES, RowAdam, Student, warmup_constant
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
@@ -51,6 +51,7 @@ class HealConfig:
     grad_clip: float = 1.0
     train: str = "embeddings"  # "embeddings", "embeddings+head", "all"
     train_copied: bool = False  # also train rows copied by bytes from the original
+    rows: str = "seen"  # which trainable rows a step updates: "seen" (tokens in this step's windows) or "all"
     divergence: str = "binary_kl"  # ALM: "binary_kl", "abs", "sq"
     tau: float = 1.0  # ALM binarisation temperature
     chunks: str = "all"  # ALM chunk boundaries: "all" common boundaries, or "space"
@@ -73,6 +74,8 @@ class HealConfig:
             raise InputError(f"unknown divergence {self.divergence!r}", fix="use one of: " + ", ".join(L.DIVERGENCES))
         if self.chunks not in ("all", "space"):
             raise InputError(f"unknown chunk mode {self.chunks!r}", fix="use all or space")
+        if self.rows not in ROW_MODES:
+            raise InputError(f"unknown rows mode {self.rows!r}", fix="use one of: " + ", ".join(ROW_MODES))
         if self.clock not in ("wall", "cpu"):
             raise InputError(f"unknown clock {self.clock!r}", fix="use wall or cpu")
         if self.precision not in ("auto", "bf16", "fp32"):
@@ -209,6 +212,15 @@ class Healer:
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
+    def seen_rows(self, ids: torch.Tensor) -> torch.Tensor | None:
+        """With ``rows="seen"``: a bool mask of the rows whose tokens occur in this step's student inputs,
+        on every process (the union over processes, so data-parallel replicas stay equal); else None."""
+        if self.cfg.rows != "seen":
+            return None
+        seen = torch.zeros(self.student.emb.shape[0], dtype=torch.float32, device=self.device)
+        seen[ids.flatten()] = 1.0
+        return self.acc.reduce(seen, "sum") > 0
+
     def losses(self, windows: list[str]) -> dict:
         """Loss terms of this process's windows (each a mean over windows), plus counts for the log."""
         w = self.weights
@@ -265,6 +277,7 @@ class Healer:
         out = {k: torch.stack(v).mean() for k, v in terms.items()}
         out["loss"] = sum(w[k] * out[k] for k in terms)
         out["_counts"] = {"nll_nats": nll, "tokens": n_tok, "bytes": n_bytes, "chunks": n_chunks}
+        out["_seen"] = self.seen_rows(s_inp)
         return out
 
     def train_step(self, windows: list[str]) -> dict:
@@ -273,7 +286,7 @@ class Healer:
         for o in self.opts:
             o.zero_grad(set_to_none=True)
         self.acc.backward(out["loss"])
-        self.student.mask_grads()
+        self.student.mask_grads(out.pop("_seen"))
         params = [p for p in self.student.parameters() if p.requires_grad]
         gnorm = self.acc.clip_grad_norm_(params, self.cfg.grad_clip) if self.cfg.grad_clip else torch.tensor(0.0)
         for o in self.opts:
