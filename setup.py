@@ -7,4 +7,5 @@ setup(
     packages=find_packages(include=["tokforge", "tokforge.*"])
     + ["tokforge_cli." + p if p else "tokforge_cli" for p in ["", *find_packages("cli")]],
     package_dir={"tokforge_cli": "cli"},
+    package_data={"tokforge.audit": ["glossary.json"]},
 )

@@ -29,7 +29,7 @@ def test_missing_file():
 def test_corrupt_json(tmp_path):
     p = tmp_path / "tokenizer.json"
     p.write_text('{"model": {"type": "BPE", ')
-    with pytest.raises(LoadError, match=r"corrupt JSON .*tokenizer\.json"):
+    with pytest.raises(LoadError, match=r"cannot read tokenizer JSON .*tokenizer\.json"):
         load_tokenizer(p)
 
 
@@ -129,7 +129,7 @@ def test_cli_error_exit_code_and_no_traceback(tmp_path):
     bad.write_text("{nope")
     r = run_cli("inspect", str(bad))
     assert r.returncode == 2
-    assert r.stderr.startswith("error: corrupt JSON") and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: cannot read tokenizer JSON") and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     r = run_cli("--debug", "inspect", str(bad))
     assert r.returncode != 0 and "Traceback" in r.stderr

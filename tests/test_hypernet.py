@@ -162,7 +162,7 @@ def test_mismatched_base_model_is_refused(smol_tok, gpt2, texts, tmp_path):
         hio.load(out, other, smol_tok)
     with pytest.raises(InputError, match="different base model"):
         hio.load(out, tiny_llama(len(gpt2.vocab), tied=True), gpt2)
-    with pytest.raises(LoadError, match="not a trained hypernetwork folder"):
+    with pytest.raises(LoadError, match="cannot read a trained hypernetwork"):
         hio.load(tmp_path, model, smol_tok)
 
 

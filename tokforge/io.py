@@ -55,6 +55,28 @@ def read_text(path: str | os.PathLike) -> str:
         raise _not_utf8(path, data.count(b"\n", 0, e.start) + 1, e.start - start + 1) from None
 
 
+def read_json(path: str | os.PathLike, what: str, fix: str | None = None, error: type = InputError, gz: bool = False):
+    """The JSON value in the file at ``path`` (gzip-compressed with ``gz``); a file that cannot be read
+    or parsed is one ``error`` saying it is not a valid ``what``.
+
+    >>> import tempfile, pathlib; f = pathlib.Path(tempfile.mkdtemp()) / "v.json"
+    >>> _ = f.write_text('{"a": 1}'); read_json(f, "vocabulary file")
+    {'a': 1}
+    >>> _ = f.write_text('{"a": '); read_json(f, "vocabulary file")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tokforge.errors.InputError: cannot read vocabulary file (JSONDecodeError): ...v.json
+    """
+    import gzip
+    import json
+
+    try:
+        data = Path(path).read_bytes()
+        return json.loads(gzip.decompress(data) if gz else data.decode("utf-8"))
+    except (OSError, ValueError, EOFError) as e:  # UnicodeDecodeError and gzip's BadGzipFile are ValueError/OSError
+        raise error(f"cannot read {what} ({e.__class__.__name__})", where=str(path), fix=fix) from None
+
+
 def iter_lines(path: str | os.PathLike, keepends: bool = False) -> Iterator[str]:
     """Lines of a UTF-8 text file, streamed (errors as in :func:`read_text`).
 

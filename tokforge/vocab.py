@@ -263,11 +263,9 @@ class Vocab:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocab":
-        try:
-            d = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise LoadError(f"cannot read vocabulary file ({e.__class__.__name__})", where=str(path)) from None
-        return cls.from_dict(d, where=str(path))
+        from .io import read_json
+
+        return cls.from_dict(read_json(path, "vocabulary file", error=LoadError), where=str(path))
 
 
 def bytes_to_unicode() -> dict[int, str]:

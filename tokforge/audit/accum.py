@@ -31,15 +31,15 @@ STATE_FORMAT = "tokforge.audit.corpus_stats"
 class LangAcc:
     """Sums for one (tokenizer, language)."""
 
-    hist: np.ndarray
+    hist: np.ndarray  # uses of each token id
     lines: int = 0
-    tokens: int = 0
-    bytes: int = 0
-    chars: int = 0
-    words: int = 0
-    split_words: int = 0
     aligned: bool = True  # decoded token bytes lined up with the text in every batch
-    unk: int = 0
+    tokens: int = 0
+    bytes: int = 0  # UTF-8 bytes of the text
+    chars: int = 0  # Unicode characters
+    words: int = 0  # whitespace words
+    split_words: int = 0  # words with a token boundary inside
+    unk: int = 0  # unknown-token ids in the output
     key_tokens: dict = field(default_factory=dict)
 
     @classmethod
@@ -282,15 +282,10 @@ class CorpusStats:
     def load(cls, path, toks) -> "CorpusStats":
         """A shard's state, checked against the tokenizers it must belong to."""
         from ..errors import InputError
+        from ..io import read_json
 
-        try:
-            d = json.loads(gzip.decompress(open(path, "rb").read()))
-        except (OSError, ValueError) as e:
-            raise InputError(
-                f"cannot read a shard's corpus statistics ({e.__class__.__name__})",
-                where=str(path),
-                fix="pass folders written by tokforge audit --shard I/N",
-            ) from None
+        fix = "pass folders written by tokforge audit --shard I/N"
+        d = read_json(path, "a shard's corpus statistics", fix=fix, gz=True)
         if d.get("format") != STATE_FORMAT:
             raise InputError("not a tokforge corpus-statistics file", where=str(path))
         out = cls(toks, d["parallel"])

@@ -9,6 +9,8 @@ import math
 
 from .report import AuditReport
 
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+
 
 def language_label(rep: AuditReport, code: str) -> str:
     """``English (eng_Latn)``: a language's name and code, or the code alone when the name is unknown."""
@@ -60,7 +62,7 @@ def _lang_chart(rep: AuditReport, col: str, title: str, log: bool, colors: dict)
     order = sorted(by_lang, key=lambda k: sum(by_lang[k]) / len(by_lang[k]))
     scripts = sorted({d["script"] for d in data})
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": SCHEMA,
         "width": max(700, 13 * len(order)),
         "height": 300,
         "data": {"values": data},
@@ -118,6 +120,19 @@ def _lang_chart(rep: AuditReport, col: str, title: str, log: bool, colors: dict)
     }
 
 
+def _chart(values: list[dict], width, height, mark, encoding: dict, **extra) -> dict:
+    """One Vega-Lite spec over ``values`` (``extra``: params, layer, ...)."""
+    return {
+        "$schema": SCHEMA,
+        "data": {"values": values},
+        "width": width,
+        "height": height,
+        "mark": mark,
+        **extra,
+        "encoding": encoding,
+    }
+
+
 def _heat(
     data: list[dict],
     x: str,
@@ -130,7 +145,7 @@ def _heat(
     ysort=None,
 ) -> dict:
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": SCHEMA,
         "data": {"values": data},
         "width": {"step": 26},
         "height": {"step": 22},
@@ -178,7 +193,7 @@ def specs(rep: AuditReport, colors: dict) -> dict:
         for c, v in t["qtok"]["percent"].items()
     ]
     specs["chart-qtok"] = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": SCHEMA,
         "data": {"values": q},
         "width": 900,
         "height": {"step": 24},
@@ -220,21 +235,20 @@ def specs(rep: AuditReport, colors: dict) -> dict:
             {"tokenizer": t["name"], "bytes": k, "order": i, "value": 100 * v / tot}
             for i, (k, v) in enumerate(h.items())
         ]
-    specs["chart-lengths"] = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "data": {"values": lens},
-        "width": 700,
-        "height": 260,
-        "mark": {"type": "line", "point": True},
-        "params": [{"name": "pick", "select": {"type": "point", "fields": ["tokenizer"]}, "bind": "legend"}],
-        "encoding": {
+    specs["chart-lengths"] = _chart(
+        lens,
+        700,
+        260,
+        {"type": "line", "point": True},
+        {
             "x": {"field": "bytes", "type": "ordinal", "sort": {"field": "order"}, "title": "token length in bytes"},
             "y": {"field": "value", "type": "quantitative", "title": "% of text tokens"},
             "color": {"field": "tokenizer", "scale": colors},
             "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.1},
             "tooltip": [{"field": "tokenizer"}, {"field": "bytes"}, {"field": "value", "format": ".2f", "title": "%"}],
         },
-    }
+        params=[{"name": "pick", "select": {"type": "point", "fields": ["tokenizer"]}, "bind": "legend"}],
+    )
     cov = [
         {"tokenizer": t["name"], "language": language_label(rep, k), "value": 100 * v["word_coverage"]}
         for t in rep.tokenizers
@@ -256,13 +270,12 @@ def specs(rep: AuditReport, colors: dict) -> dict:
         for n, c in (t.get("probes") or {}).get("whitespace", {}).get("spaces", {}).items():
             ws.append({"tokenizer": t["name"], "spaces": int(n), "value": c})
     if ws:
-        specs["chart-spaces"] = {
-            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "data": {"values": ws},
-            "width": 420,
-            "height": 220,
-            "mark": {"type": "line", "point": True},
-            "encoding": {
+        specs["chart-spaces"] = _chart(
+            ws,
+            420,
+            220,
+            {"type": "line", "point": True},
+            {
                 "x": {
                     "field": "spaces",
                     "type": "quantitative",
@@ -273,5 +286,5 @@ def specs(rep: AuditReport, colors: dict) -> dict:
                 "color": {"field": "tokenizer", "scale": colors},
                 "tooltip": [{"field": "tokenizer"}, {"field": "spaces"}, {"field": "value"}],
             },
-        }
+        )
     return specs

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import LoadError
+from ..io import read_json
 from ..registry import get as registry_get
 from ..tokenizer import Tokenizer
 from . import gguf_file, hf_json, sentencepiece, tekken, tiktoken_file
@@ -53,14 +54,7 @@ def detect_format(path: Path) -> str:
     if suffix == ".tiktoken":
         return "tiktoken"
     if suffix == ".json" or head.lstrip()[:1] == b"{":
-        try:
-            spec = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as e:
-            raise LoadError(
-                f"corrupt JSON ({e.__class__.__name__})",
-                where=str(path),
-                fix="re-download or re-export the tokenizer file",
-            ) from None
+        spec = read_json(path, "tokenizer JSON", fix="re-download or re-export the tokenizer file", error=LoadError)
         if tekken.is_tekken(spec):
             return "tekken"
         if isinstance(spec, dict) and "model" in spec:

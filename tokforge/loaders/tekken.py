@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from pathlib import Path
 
 from ..errors import LoadError
+from ..io import read_json
 from ..tokenizer import Tokenizer
 from .tiktoken_file import from_ranks
 
@@ -48,12 +48,7 @@ def is_tekken(spec: object) -> bool:
 
 def load(path: str | Path, name: str | None = None) -> Tokenizer:
     path = Path(path)
-    try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise LoadError(
-            f"corrupt Tekken JSON ({e.__class__.__name__})", where=str(path), fix="re-download the file"
-        ) from None
+    spec = read_json(path, "Tekken JSON", fix="re-download the file", error=LoadError)
     if not is_tekken(spec):
         raise LoadError("not a Tekken tokenizer file (needs 'config.pattern' and 'vocab')", where=str(path))
     cfg = spec["config"]

@@ -38,20 +38,18 @@ def read_ranks(path: Path) -> dict[bytes, int]:
                 raise ValueError
             tok, rank = base64.b64decode(parts[0]), int(parts[1])  # lenient, as tiktoken
         except (ValueError, binascii.Error):
-            raise LoadError(
-                f"bad line {lineno} in tiktoken file (expected '<base64> <rank>')",
-                where=str(path),
-                fix="fix or re-download the file",
-            ) from None
+            raise _bad_line(path, lineno, "bad line {} (expected '<base64> <rank>')") from None
         if tok in ranks:
-            raise LoadError(
-                f"duplicate token on line {lineno} in tiktoken file", where=str(path), fix="fix or re-download the file"
-            )
+            raise _bad_line(path, lineno, "duplicate token on line {}")
         ranks[tok] = rank
     if not ranks:
         raise LoadError("empty tiktoken file", where=str(path), fix="pass a .tiktoken rank file")
     check_ranks(ranks, str(path))
     return ranks
+
+
+def _bad_line(path: Path, lineno: int, what: str) -> LoadError:
+    return LoadError(what.format(lineno) + " in tiktoken file", where=str(path), fix="fix or re-download the file")
 
 
 def check_ranks(ranks: dict[bytes, int], where: str) -> None:

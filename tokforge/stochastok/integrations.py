@@ -91,6 +91,9 @@ def _flat_column(batch: dict, col: str, lengths: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
+MAP_OPTIONS = ("seed", "p", "column", "labels_column", "mask_columns")
+
+
 def map_fn(
     st: StochasTok,
     seed: int | None = None,
@@ -110,23 +113,17 @@ def map_fn(
     )
 
 
-def expand_dataset(
-    dataset,
-    st: StochasTok,
-    seed: int | None = None,
-    p: float | None = None,
-    column: str = "input_ids",
-    labels_column: str | None = None,
-    mask_columns: Sequence[str] = (),
-    num_proc: int | None = None,
-    batch_size: int = 1000,
-    **map_kwargs,
-):
-    """``dataset.map`` with StochasTok on ``column``; identical for any ``num_proc``/``batch_size``.
+def expand_dataset(dataset, st: StochasTok, num_proc: int | None = None, batch_size: int = 1000, **kwargs):
+    """``dataset.map`` with StochasTok on a column; identical for any ``num_proc``/``batch_size``.
 
-    Columns holding one value per token that are not named in ``labels_column``/``mask_columns``
-    would no longer line up, so they are refused (drop them first or name them).
+    ``kwargs`` named in `MAP_OPTIONS` (``seed``, ``p``, ``column``, ``labels_column``, ``mask_columns``)
+    go to `map_fn`; the rest go to ``dataset.map``. Columns holding one value per token that are not
+    named in ``labels_column``/``mask_columns`` would no longer line up, so they are refused (drop
+    them first or name them).
     """
+    opts = {k: kwargs.pop(k) for k in MAP_OPTIONS if k in kwargs}
+    column, labels_column = opts.get("column", "input_ids"), opts.get("labels_column")
+    mask_columns = opts.get("mask_columns", ())
     per_token = {"attention_mask", "token_type_ids", "labels", "loss_mask", "position_ids"} & set(dataset.column_names)
     stray = per_token - {column, labels_column, *mask_columns}
     if stray:
@@ -135,9 +132,14 @@ def expand_dataset(
             where="expand_dataset",
             fix="name them in labels_column=/mask_columns= or remove them",
         )
-    fn = map_fn(st, seed, p, column, labels_column, mask_columns)
     return dataset.map(
-        fn, batched=True, with_indices=True, num_proc=num_proc, batch_size=batch_size, desc="stochastok", **map_kwargs
+        map_fn(st, **opts),
+        batched=True,
+        with_indices=True,
+        num_proc=num_proc,
+        batch_size=batch_size,
+        desc="stochastok",
+        **kwargs,
     )
 
 

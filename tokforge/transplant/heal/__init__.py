@@ -11,8 +11,7 @@ from __future__ import annotations
 from ...registry import lazy_attributes
 
 LAZY = {
-    "heal": "tokforge.transplant.heal.api:heal",
-    "heal_dir": "tokforge.transplant.heal.api:heal_dir",
+    **{name: f"tokforge.transplant.heal.api:{name}" for name in ("heal", "heal_dir", "load_pair")},
     "HealConfig": "tokforge.transplant.heal.train:HealConfig",
     "Source": "tokforge.transplant.heal.data:Source",
 }

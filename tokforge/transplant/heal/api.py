@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputError
-from ...io import atomic_dir, atomic_write_text
+from ...io import atomic_dir, atomic_write_text, read_json
 from ..evaluate import CONVENTION, EvalConfig, evaluate_languages, public
 from .data import Source, Windows
 from .train import CHECKPOINT, LOG, HealConfig, Healer, run
@@ -303,10 +303,7 @@ def load_pair(student_dir: str | Path, teacher: str | None = None, device: str =
     rep_path = d / "transplant_report.json"
     rep = None
     if rep_path.is_file():
-        try:
-            rep = json.loads(rep_path.read_text(encoding="utf-8"))
-        except ValueError:
-            raise InputError("transplant_report.json is not valid JSON", where=str(rep_path)) from None
+        rep = read_json(rep_path, "transplant_report.json", fix="re-run tokforge transplant into that folder")
     if teacher is None:
         if rep is None:
             raise InputError(

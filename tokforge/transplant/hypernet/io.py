@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 from tokforge.errors import InputError, LoadError
-from tokforge.io import atomic_write_bytes, atomic_write_text
+from tokforge.io import atomic_write_bytes, atomic_write_text, read_json
 
 FORMAT = "tokforge.hypernet"
 VERSION = 1
@@ -79,14 +79,8 @@ def save(out_dir, net, identity: dict, training: dict | None = None) -> Path:
 
 def read_config(path) -> dict:
     p = Path(path) / CONFIG
-    try:
-        cfg = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise LoadError(
-            f"not a trained hypernetwork folder ({e.__class__.__name__} reading {CONFIG})",
-            where=str(path),
-            fix="pass the --out folder of `tokforge hypernet train`",
-        ) from None
+    fix = "pass the --out folder of `tokforge hypernet train`"
+    cfg = read_json(p, f"a trained hypernetwork's {CONFIG}", fix=fix, error=LoadError)
     if cfg.get("format") != FORMAT or cfg.get("version") != VERSION:
         raise LoadError(
             "not a tokforge hypernetwork config (format/version)",
