@@ -9,7 +9,7 @@ FLORES dev text of several languages (`common.bpe32k`). One run writes bench/res
    first with an empty auxiliary-embedding cache (the artifacts themselves already downloaded),
    then again with the cache warm, for ``hybrid`` and ``omp`` into Gemma-3's vocabulary.
 3. **Loop vs vectorised**: the TokenAdapt hybrid as one vectorised plan against a straight per-token
-   loop (`tests/reference_tokenadapt.py`) on a sample of tokens, on the same cached embeddings.
+   loop (`tests/_helpers.py`) on a sample of tokens, on the same cached embeddings.
 
     python bench/transplant.py
     python bench/transplant.py --targets bpe32k --methods fvt,hybrid --cold none --loop-sample 0
@@ -139,7 +139,7 @@ def cold_warm(res, method: str, extra: list[str]) -> None:
 def loop_vs_vectorised(res, key, ctx, model, n_sample: int, seed: int):
     """Time the vectorised hybrid (all tokens) against the per-token loop on a sample, extrapolated."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from reference_tokenadapt import hybrid_rows_loop
+    from _helpers import hybrid_rows_loop
 
     from tokforge.surgery import Source
 

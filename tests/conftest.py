@@ -11,10 +11,11 @@ import os
 from pathlib import Path
 
 import pytest
+from _helpers import AUDIT_LANGS, SHARED_DATA, real_lm, real_tokenizer, train_bpe
 
-from tokforge import corpus, models
+from tokforge import corpus
+from tokforge.bytelevel.tiny import save_tiny
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 if not os.environ.get(corpus.DATA_ENV) and SHARED_DATA.is_dir():
     os.environ[corpus.DATA_ENV] = str(SHARED_DATA)
 
@@ -34,26 +35,6 @@ def shakespeare():
     if p is None:
         pytest.skip("tinyshakespeare not found: expected $TOKFORGE_DATA/english/tinyshakespeare.txt")
     return p
-
-
-_TOK_CACHE: dict = {}
-
-
-def real_tokenizer(name: str):
-    """A built-in artifact's Tokenizer, loaded once per test session."""
-    if name not in _TOK_CACHE:
-        _TOK_CACHE[name] = models.load_tokenizer(name)
-    return _TOK_CACHE[name]
-
-
-_LM_CACHE: dict = {}
-
-
-def real_lm(name: str):
-    """(model, tokenizer) of a built-in causal LM on CPU, loaded once per test session."""
-    if name not in _LM_CACHE:
-        _LM_CACHE[name] = models.load_causal_lm(name)
-    return _LM_CACHE[name]
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +65,35 @@ def gemma3():
 @pytest.fixture(scope="session")
 def mistral_v1():
     return real_tokenizer("mistral-v1")
+
+
+@pytest.fixture(scope="module")
+def audit_corp():
+    from tokforge.audit import default_corpus
+
+    return default_corpus(AUDIT_LANGS, limit=300)
+
+
+@pytest.fixture(scope="module")
+def bytelevel_tiny_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    return str(save_tiny(root / "bpe", "byte_bpe", seed=0)), str(save_tiny(root / "spm", "spm", seed=1))
+
+
+@pytest.fixture(scope="module")
+def flores_bpe_pair(flores, tmp_path_factory):
+    from tokforge.corpus import read_flores
+
+    d = read_flores(flores, "dev", ["eng_Latn", "fra_Latn"], limit=300)
+    root = tmp_path_factory.mktemp("tok")
+    old = train_bpe(root / "old", d["eng_Latn"], 420)
+    new = train_bpe(root / "new", d["eng_Latn"][:150] + d["fra_Latn"], 520)
+    return old, new
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/real needs real artifacts: mark it slow (``-m "not slow"`` skips them)."""
+    real = Path(__file__).resolve().parent / "real"
+    for item in items:
+        if real in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.slow)

@@ -38,9 +38,9 @@ def read_ranks(path: Path) -> dict[bytes, int]:
                 raise ValueError
             tok, rank = base64.b64decode(parts[0]), int(parts[1])  # lenient, as tiktoken
         except (ValueError, binascii.Error):
-            raise _bad_line(path, lineno, "bad line {} (expected '<base64> <rank>')") from None
+            raise _bad(path, f"bad line {lineno} in tiktoken file (expected '<base64> <rank>')") from None
         if tok in ranks:
-            raise _bad_line(path, lineno, "duplicate token on line {}")
+            raise _bad(path, f"duplicate token on line {lineno} in tiktoken file")
         ranks[tok] = rank
     if not ranks:
         raise LoadError("empty tiktoken file", where=str(path), fix="pass a .tiktoken rank file")
@@ -48,8 +48,8 @@ def read_ranks(path: Path) -> dict[bytes, int]:
     return ranks
 
 
-def _bad_line(path: Path, lineno: int, what: str) -> LoadError:
-    return LoadError(what.format(lineno) + " in tiktoken file", where=str(path), fix="fix or re-download the file")
+def _bad(path: Path, what: str) -> LoadError:
+    return LoadError(what, where=str(path), fix="fix or re-download the file")
 
 
 def check_ranks(ranks: dict[bytes, int], where: str) -> None:

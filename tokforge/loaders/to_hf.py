@@ -14,7 +14,7 @@
 
 Special tokens are added tokens of the HF tokenizer, so HF matches their literal text (``"<|endoftext|>"``)
 in input while tiktoken's ``encode_ordinary`` and SentencePiece read it as plain text; on text without
-special-token spellings the ids are the same (checked on 30 FLORES-200 languages in tests/test_to_hf.py).
+special-token spellings the ids are the same (checked on 30 FLORES-200 languages in tests/real/test_to_hf_real.py).
 
 >>> from tokforge.vocab import Vocab
 >>> byte_merges(Vocab([b"a", b"b", b"ab", b"ba", b"aba"]))

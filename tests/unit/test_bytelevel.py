@@ -1,0 +1,349 @@
+"""Tiny synthetic tests (the real-artifact ones: tests/real/test_bytelevel_real.py). Byte-level probabilities
+on tiny real BPE tokenizers (trained on the spot) + tiny random Llamas,
+checked against brute-force enumeration (tests/_helpers.py)."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+from _helpers import brute_masses, brute_next_byte
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokforge.bytelevel import ByteLM
+from tokforge.bytelevel.cover import Canon, Covers, build_nodes, node_tokens
+from tokforge.bytelevel.tiny import TEXT, tiny_lm
+from tokforge.errors import InputError
+
+torch.set_num_threads(1)
+
+
+_LMS: dict = {}
+
+
+def lm_of(kind: str, leaves: str = "model", seed: int = 0) -> ByteLM:
+    if (kind, leaves, seed) not in _LMS:
+        _LMS[(kind, leaves, seed)] = ByteLM(*tiny_lm(kind, seed=seed), leaves=leaves)
+    return _LMS[(kind, leaves, seed)]
+
+
+def close_log(got: torch.Tensor, want: torch.Tensor, tol: float = 1e-9) -> bool:
+    """``got`` (log) equals ``want`` (linear) entry by entry: relative ``tol`` where ``want > 0``,
+    and -inf exactly where ``want == 0``."""
+    pos = want > 0
+    return bool(torch.isneginf(got[~pos]).all()) and float((got[pos] - want[pos].log()).abs().max()) < tol
+
+
+PIECES = ["the", " ", "c", "at", "é", "thé", "  ", "\n", ".", "1", "a", "\xff"]
+
+
+prefixes = st.lists(st.sampled_from(PIECES), max_size=5).map(lambda xs: "".join(xs).encode("utf-8"))
+
+
+def random_texts(n: int, seed: int) -> list[bytes]:
+    """Texts of pieces, cut anywhere (inside tokens and characters), some with invalid UTF-8."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        b = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6))).encode()
+        if rng.random() < 0.2:
+            b += bytes([rng.choice([0xC3, 0xE4, 0xFF, 0x80])])
+        out.append(b[: len(b) - rng.randint(0, 2)])
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(prefixes, st.integers(0, 3), st.sampled_from(["byte_bpe", "spm"]))
+def test_next_byte_masses_add_up_to_the_prefix_mass(prefix, cut, kind):
+    """sum_b C(x + b) + S(x) = C(x): the next-byte masses (covers of x + b, from nodes up to the
+    end) and the prefix mass (covers of x, from nodes before the end) are different sums; they
+    agree only if both are right. The normalised distribution is the masses minus log C(x)."""
+    prefix = prefix[: max(0, len(prefix) - cut)]  # cuts land inside tokens and inside characters
+    lm = lm_of(kind)
+    m = lm.next_byte_logmasses(prefix)
+    assert m.shape == (257,) and m.dtype == torch.float64
+    assert abs(float(torch.logsumexp(m, 0)) - lm.logprob(prefix)) < 1e-9
+    assert torch.allclose(lm.next_byte_logprobs(prefix), m - lm.logprob(prefix), atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
+@pytest.mark.parametrize("leaves", ["model", "canonical"])
+@pytest.mark.parametrize("prefix", [b"", b"th", b"the c", "caf\u00e9".encode()[:4], b"the  t", b"a\n\nn"])
+def test_matches_brute_force_enumeration(kind, leaves, prefix):
+    """Unnormalised masses, prefix mass and stop mass against every cover enumerated with plain forwards."""
+    lm = lm_of(kind, leaves)
+    want, pre = brute_masses(lm, prefix, canonical_leaves=(leaves == "canonical"))
+    assert close_log(lm.next_byte_logmasses(prefix), want)
+    assert abs(lm.logprob(prefix) - math.log(pre)) < 1e-9
+    assert abs(lm.logprob(prefix, end=True) - math.log(want[256])) < 1e-9
+
+
+@pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
+def test_chain_rule_on_random_texts(kind):
+    """logprob at token cost = the chain of per-byte distributions (to 1e-6), for texts cut
+    inside tokens and characters; distributions, score and the batch forms agree with it."""
+    lm = lm_of(kind)
+    texts = random_texts(8, seed=1)
+    for text in texts:
+        chain = sum(float(lm.next_byte_logprobs(text[:i])[text[i]]) for i in range(len(text)))
+        stop = float(lm.next_byte_logprobs(text)[256])
+        assert abs(chain - lm.logprob(text)) < 1e-6, text
+        assert abs(chain + stop - lm.logprob(text, end=True)) < 1e-6, text
+        d = lm.distributions(text)
+        assert abs(float(d[torch.arange(len(text)), list(text)].sum()) - chain) < 1e-6
+    lps = lm.logprob_batch(texts)
+    assert all(abs(a - lm.logprob(t)) < 1e-9 for a, t in zip(lps, texts))
+    for s, t in zip(lm.score_batch(texts), texts):
+        assert torch.allclose(s, lm.score(t), atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
+def test_logprob_runs_about_one_position_per_token(kind):
+    """The whole-text probability needs the token paths that reach the end, not every node."""
+    text = b"the cat sat on the mat. the dog ate the hat"
+    lm = ByteLM(*tiny_lm(kind, seed=0))
+    lm.logprob(text)
+    tokens = len(lm.canon.canonical(lm.prefix + text))
+    assert lm.forwards <= tokens + 6
+    nodes = len(build_nodes(lm.prefix + text, lm.index, lm.canon)) - 1
+    lm.forwards = 0
+    lm.distributions(text)
+    assert lm.forwards == nodes > 2 * tokens
+
+
+@pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
+def test_byte_level_never_below_token_level(kind):
+    lm = lm_of(kind)
+    for text in [b"the cat sat on the mat.", "naïve café".encode(), b"two  spaces\n\nnew"]:
+        assert lm.logprob(text, end=True) >= lm.token_logprob(text, end=True) - 1e-9
+        assert lm.logprob(text) >= lm.token_logprob(text) - 1e-9
+
+
+def test_canonical_encodings_are_nodes():
+    """The tokenizer's own encoding of every prefix of the training text passes the rule."""
+    for kind in ["byte_bpe", "spm"]:
+        lm = lm_of(kind)
+        stream = lm.prefix + TEXT.encode()
+        nodes = build_nodes(stream, lm.index, lm.canon)
+        have = {(n.j, n.depth, n.tok) for n in nodes}
+        enc = lm.canon.canonical(stream)
+        j = 0
+        for d, t in enumerate(enc, 1):
+            j += len(lm.vocab.tokens[t])
+            assert (j, d, t) in have, (kind, d, t)
+
+
+def test_covers_grow_incrementally_to_the_same_nodes():
+    lm = lm_of("byte_bpe")
+    text = TEXT.encode()[:60]
+    cov = Covers(lm.index, lm.canon)
+    for i in range(0, len(text) + 1, 7):
+        cov.extend(text[:i])
+    cov.extend(text)
+    fresh = Covers(lm.index, lm.canon).extend(text)
+
+    def paths(c):
+        return sorted(tuple(node_tokens(c.nodes, k)) for k in range(len(c.nodes)))
+
+    def rejected(c):
+        return sorted((tuple(node_tokens(c.nodes, k)), t, e) for e, v in c.rejected.items() for k, t in v)
+
+    assert len(paths(cov)) > len(text) and paths(cov) == paths(fresh)
+    assert rejected(cov) and rejected(cov) == rejected(fresh)
+
+
+def test_valid_many_matches_valid():
+    lm = lm_of("byte_bpe")
+    fresh = Canon(lm.tokenizer)  # empty caches: the batched path does the work
+    seq = tuple(lm.canon.canonical(b"the cat"))
+    ids = lm.index.order
+    assert fresh.valid_many(seq, ids).tolist() == [lm.canon.valid(seq, int(t)) for t in ids]
+
+
+def test_invalid_utf8_is_allowed():
+    lm = lm_of("byte_bpe")
+    assert math.isfinite(lm.logprob(b"the \xff\xfe c"))
+
+
+def _first_bytes(fn, n: int) -> torch.Tensor:
+    """Empirical distribution (257 outcomes, 256 = nothing generated) of a 1-byte sampler over seeds."""
+    counts = torch.zeros(257, dtype=torch.float64)
+    for seed in range(n):
+        out = fn(seed)
+        counts[out[0] if out else 256] += 1
+    return counts / n
+
+
+def _sampler_first_byte(lm, prompt: bytes) -> torch.Tensor:
+    """The exact distribution of the first byte `generate` writes: its cover probabilities, then
+    (for a cover ending exactly at the prompt's end) the next token by a plain forward here."""
+    from _helpers import _qpath
+
+    from tokforge.bytelevel.cover import node_tokens
+    from tokforge.bytelevel.generate import cover_options
+
+    opts, p, cov = cover_options(lm, prompt, lm.session())
+    out, n = torch.zeros(257, dtype=torch.float64), 0
+    rest_of = len(lm.prefix + prompt)
+    for k, _, ids in opts:
+        node = cov.nodes[k]
+        for t in ids.tolist():
+            tb, rest = lm.vocab.tokens[t], rest_of - node.j
+            if len(tb) > rest:
+                out[tb[rest]] += p[n]
+            elif t in cov.children[k]:  # landed on a node: the next token decides
+                _, row = _qpath(lm, node_tokens(cov.nodes, k) + [t])
+                for u in lm.index.order.tolist():
+                    out[lm.vocab.tokens[u][0]] += p[n] * math.exp(float(row[u]))
+                out[256] += p[n] * math.exp(float(row[lm.eos_id]))
+            else:
+                out[256] += p[n]  # a rejected last token: the stream stops
+            n += 1
+    return out
+
+
+def test_generate_is_reproducible_and_samples_the_next_byte_exactly():
+    lm = lm_of("spm")
+    a = lm.generate(b"the ca", max_bytes=12, seed=3, temperature=1.5)
+    assert a == lm.generate(b"the ca", max_bytes=12, seed=3, temperature=1.5)
+    assert 0 < len(a) <= 12
+    assert lm.generate(b"the", max_bytes=0) == b""
+    for prompt in ["th\u00e9".encode()[:3], b"a"]:  # ends inside a character / a token
+        want = brute_next_byte(lm, prompt)
+        assert float((_sampler_first_byte(lm, prompt) - want).abs().max()) < 1e-9
+    emp = _first_bytes(lambda s: lm.generate("th\u00e9".encode()[:3], max_bytes=1, seed=s), 200)
+    assert 0.5 * float((emp - brute_next_byte(lm, "th\u00e9".encode()[:3])).abs().sum()) < 0.1
+
+
+def test_fim_complete_samples_the_infilling_distribution():
+    """complete(prefix, suffix) = the byte-level model after <fim_prefix><fim_suffix>suffix<fim_middle>
+    (suffix-prefix-middle order), by brute force over a start context built here."""
+    from tokforge.bytelevel.generate import fim_start
+
+    with pytest.raises(InputError, match="fill-in-the-middle"):
+        lm_of("byte_bpe").complete(b"the c", b" sat")
+    model, tok = tiny_lm("byte_bpe", seed=3, fim=True)
+    fim = ByteLM(model, tok)
+    ctx = [tok.bos_id, tok.vocab.id_of(b"<fim_prefix>"), tok.vocab.id_of(b"<fim_suffix>")]
+    ctx += tok.encode(" sat on") + [tok.vocab.id_of(b"<fim_middle>")]
+    assert fim_start(fim, b" sat on") == ctx
+    want = brute_next_byte(ByteLM(model, tok, start_ids=ctx), b"a")
+    plain = brute_next_byte(ByteLM(model, tok), b"a")
+    assert 0.5 * float((want - plain).abs().sum()) > 0.2  # the suffix matters, so the check can fail
+    assert float((_sampler_first_byte(fim.with_start(ctx), b"a") - want).abs().max()) < 1e-9
+    emp = _first_bytes(lambda s: fim.complete(b"a", b" sat on", max_bytes=1, seed=s), 200)
+    assert 0.5 * float((emp - want).abs().sum()) < 0.1
+    out = fim.complete(b"the c", b" sat on", max_bytes=8, seed=0)
+    assert out == fim.complete(b"the c", b" sat on", max_bytes=8, seed=0) and len(out) <= 8
+
+
+def test_errors_name_the_fix(tmp_path):
+    from tokforge.tokenizer import Tokenizer
+    from tokforge.vocab import Vocab
+
+    model, tok = tiny_lm("byte_bpe", seed=0)
+    wp = Tokenizer(Vocab(tok.vocab.tokens, tok.vocab.kinds, tok.vocab.roles, family="wordpiece"), tok.encode, name="wp")
+    with pytest.raises(InputError, match="BPE tokenizer"):
+        ByteLM(model, wp)
+    small, _ = tiny_lm("byte_bpe", seed=0, extra_rows=-10)
+    with pytest.raises(InputError, match="vocabularies disagree"):
+        ByteLM(small, tok)
+
+
+def test_a_byte_no_token_holds_is_refused_by_name():
+    """A tokenizer without byte fallback that never saw a byte cannot produce it: the error names
+    the byte and points to missing_bytes() (real case: SmolLM2 and 0xF1, tests/real/test_bytelevel_real.py)."""
+    from tokforge.tokenizer import Tokenizer
+    from tokforge.vocab import Vocab
+
+    model, tok = tiny_lm("byte_bpe", seed=0)
+    keep = [t if b"\x01" not in t else b"" for t in tok.vocab.tokens]  # drop every token holding 0x01
+    no01 = Tokenizer(
+        Vocab(keep, tok.vocab.kinds, tok.vocab.roles, family="byte_bpe"),
+        tok.encode,
+        name="no01",
+        encode_batch_fn=lambda xs, s=False: [tok.encode(x) for x in xs],
+    )
+    lm = ByteLM(model, no01)
+    assert 1 in no01.vocab.missing_bytes()
+    for call in (
+        lambda: lm.next_byte_logprobs(b"the \x01"),
+        lambda: lm.distributions(b"a\x01b"),
+        lambda: lm.logprob(b"the \x01 c"),
+    ):
+        with pytest.raises(InputError, match=r"byte 0x01 at offset \d.*missing_bytes\(\)") as e:
+            call()
+        assert "report this" not in str(e.value)
+    assert lm.next_byte_logprobs(b"the ")[1] == -math.inf
+
+
+def test_token_index_ranges():
+    ix = lm_of("byte_bpe").index
+    for r in [b"t", b"th", b"\xc3", b"\xff"]:
+        lo, hi = ix.prefix_range(r)
+        assert [k for k in ix.keys if k.startswith(r)] == ix.keys[lo:hi]
+        bounds = ix.byte_bounds(r)
+        for b in (ord("h"), ord("e"), 0xA9):
+            assert ix.keys[bounds[b] : bounds[b + 1]] == [k for k in ix.keys if k.startswith(r + bytes([b]))]
+
+
+@pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
+def test_next_byte_chain_reuses_the_tree(kind):
+    """A chain of next_byte_logprobs calls, one byte more each time, runs each tree node once:
+    no more forward positions than one pass over every node, and the same distributions."""
+    text = "the cat, thé  two".encode()
+    inc = ByteLM(*tiny_lm(kind, seed=0))
+    chain = []
+    steps = []
+    for i in range(len(text) + 1):
+        f = inc.forwards
+        chain.append(inc.next_byte_logprobs(text[:i]))
+        steps.append(inc.forwards - f)
+    full = ByteLM(*tiny_lm(kind, seed=0))
+    d = full.distributions(text)
+    assert inc.forwards <= full.forwards <= len(text) + 3
+    assert max(steps[1:]) <= 4  # a step runs only the nodes that end at the new byte
+    for i, lp in enumerate(chain):
+        assert torch.allclose(lp, d[i], atol=1e-9)
+
+
+def _brute_marginal(lm, prefix: bytes) -> torch.Tensor:
+    """Every segmentation, every boundary token, plain forwards (no rule, no beam)."""
+    from _helpers import _path
+
+    stream = lm.prefix + prefix
+    toks, mass = lm.vocab.tokens, [0.0] * 257
+    frontier, segs = [((), 0)], [((), 0)]
+    while frontier:
+        frontier = [
+            (q + (t,), j + len(toks[t]))
+            for q, j in frontier
+            for t in lm.index.order.tolist()
+            if stream.startswith(toks[t], j)
+        ]
+        segs += frontier
+    for seq, j in segs:
+        logp, nxt = _path(lm, seq)
+        rest = stream[j:]
+        for t in lm.index.order.tolist():
+            if len(toks[t]) > len(rest) and toks[t].startswith(rest):
+                mass[toks[t][len(rest)]] += math.exp(logp + float(nxt[t]))
+        if j == len(stream):
+            mass[256] += math.exp(logp + float(nxt[lm.eos_id]))
+    m = torch.tensor(mass, dtype=torch.float64)
+    return m / m.sum()
+
+
+@pytest.mark.parametrize("prefix", [b"th", b"the c", "thé".encode()[:-1]])
+def test_marginal_mode_exact_without_pruning_and_labelled(prefix):
+    from tokforge.bytelevel.marginal import MarginalByteLM
+
+    m = MarginalByteLM(*tiny_lm("byte_bpe", seed=0), beam=10_000)
+    got = m.next_byte_logprobs(prefix).exp()
+    assert m.pruned == 0 and m.approximate
+    assert float((got - _brute_marginal(m, prefix)).abs().max()) < 1e-9
+    small = MarginalByteLM(*tiny_lm("byte_bpe", seed=0), beam=1)
+    assert abs(float(small.next_byte_logprobs(prefix).exp().sum()) - 1) < 1e-9

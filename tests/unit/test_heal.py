@@ -1,0 +1,611 @@
+"""Healing on tiny models: chunk alignment, losses, tied weights, exact resume, data-parallel runs, bad input."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from _helpers import REPO, TEXT, tiny_lm
+
+from tokforge.errors import InputError
+from tokforge.transplant.heal import losses as L
+from tokforge.transplant.heal.align import chunks
+from tokforge.transplant.heal.api import heal
+from tokforge.transplant.heal.train import HealConfig
+
+ROOT = REPO
+
+
+CORPUS = [
+    TEXT,
+    "Models read tokens; people read text. Both like short sentences.",
+    "A window of text is read by the teacher and the student alike.",
+    "Numbers such as 1234 and 56 are split into digits by some tokenizers.",
+] * 6
+
+
+HELD = {"en": ["The teacher reads the same bytes as the student does, in its own tokens."]}
+
+
+def bpe(tmp_path, name: str, size: int, texts=None):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    from tokforge import load_tokenizer
+
+    hf = Tokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    hf.train_from_iterator(
+        texts or CORPUS,
+        trainers.BpeTrainer(
+            vocab_size=size,
+            special_tokens=["<s>"],
+            show_progress=False,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
+    (tmp_path / name).mkdir()
+    hf.save(str(tmp_path / name / "tokenizer.json"))
+    return load_tokenizer(tmp_path / name / "tokenizer.json")
+
+
+def pretrain(model, tok, steps: int = 60):
+    """A few LM steps on CORPUS, so the tiny teacher knows something worth distilling."""
+    ids = [[tok.bos_id] + x for x in tok.encode_batch(CORPUS[:4])]
+    T = max(map(len, ids))
+    x = torch.tensor([r + [0] * (T - len(r)) for r in ids])
+    m = torch.tensor([[1] * len(r) + [0] * (T - len(r)) for r in ids])
+    labels = x.masked_fill(m == 0, -100)
+    torch.manual_seed(0)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    for _ in range(steps):
+        opt.zero_grad()
+        model(input_ids=x, attention_mask=m, labels=labels).loss.backward()
+        opt.step()
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    """(teacher, teacher tokenizer, student made by an fvt transplant, student tokenizer)."""
+    from tokforge.transplant.api import transplant
+
+    tmp = tmp_path_factory.mktemp("heal")
+    old = bpe(tmp, "old", 330)  # two BPEs of the same text with other sizes: they share most tokens
+    new = bpe(tmp, "new", 380, CORPUS + ["Tokenizers and teachers read windows of text, sentence by sentence."])
+    teacher = pretrain(tiny_lm(len(old.vocab), seed=3, tie=True), old)
+    student, _ = transplant((copy.deepcopy(teacher), old), new, method="fvt", evaluate=False, progress=False)
+    return teacher, old, student, new
+
+
+def cfg(**kw) -> HealConfig:
+    base = dict(steps=3, batch_size=2, seq_bytes=96, precision="fp32", lr=1e-2, warmup=1, save_every=2)
+    return HealConfig(**{**base, **kw})
+
+
+def brute_chunks(a_ends, b_ends, n):
+    """Every offset 1..n where both sides end a token, by direct membership."""
+    return [c for c in range(1, n + 1) if c in set(a_ends.tolist()) and c in set(b_ends.tolist())]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_chunk_boundaries_match_a_brute_force_finder(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    text = bytes(rng.choice(list(b"ab c\n"), size=n).tolist())
+    cuts = lambda: np.array(sorted(set(rng.integers(1, n + 1, size=int(rng.integers(0, n + 1))).tolist()) | {n}))  # noqa: E731
+    a, b = cuts(), cuts()
+    c = chunks(text, a, b)
+    assert c.ends.tolist() == brute_chunks(a, b, n)
+    for k, e in enumerate(c.ends.tolist()):  # the tokens inside each chunk tile it exactly on both sides
+        start = 0 if k == 0 else c.ends[k - 1]
+        assert a[c.a_last[k]] == e and (c.a_first[k] == 0 and start == 0 or a[c.a_first[k] - 1] == start)
+        assert b[c.b_last[k]] == e and (c.b_first[k] == 0 and start == 0 or b[c.b_first[k] - 1] == start)
+        assert c.next_byte[k] == (text[e] if e < n else -1)
+    sp = chunks(text, a, b, "space")
+    assert sp.ends.tolist() == [e for e in c.ends.tolist() if e == n or text[e] in b" \t\n\r"]
+
+
+def test_identity_student_has_zero_alm_loss(pair):
+    teacher, old, _, _ = pair
+    student = copy.deepcopy(teacher)
+    seen = []
+    _, rep = heal(
+        student,
+        old,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=1, train_copied=True, lr=1e-9),
+        eval_texts=HELD,
+        progress=False,
+        on_step=seen.append,
+    )
+    assert seen[0]["alm"] == 0.0 and seen[0]["chunks"] > 10 and seen[0]["grad_norm"] < 1e-6
+    assert rep["evaluation"]["comparison"]["en"]["ratio_before"] == 1.0
+
+
+def test_divergences_are_zero_only_at_agreement():
+    t = torch.tensor([-0.1, -2.0, -9.0])
+    for kind in L.DIVERGENCES:
+        for tau in (1.0, 5.0):
+            assert float(L.divergence(t, t, kind, tau).abs().max()) < 1e-6
+            assert bool((L.divergence(t, t - 0.5, kind, tau) > 0).all())
+            assert bool((L.divergence(t, t + 0.05, kind, tau) > 0).all())
+
+
+def test_alm_chunk_logprobs_by_hand():
+    """Two tokens on one side, one on the other, same chunk: the chunk sums match by construction."""
+    lp = torch.log(torch.tensor([0.5, 0.25, 0.125]))
+    assert L.chunk_logprobs(lp, torch.tensor([0, 2]), torch.tensor([1, 2])).exp().tolist() == [0.125, 0.125]
+
+
+def test_heal_lowers_alm_and_tied_stays_tied(pair, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    teacher, old, student, new = pair
+    m = copy.deepcopy(student)
+    out = tmp_path / "healed"
+    from tokforge.transplant.evaluate import evaluate_languages
+
+    seen = {"tr": CORPUS[:4]}
+    gap = (
+        evaluate_languages(m, new, seen)["tr"]["bits_per_byte"]
+        - evaluate_languages(teacher, old, seen)["tr"]["bits_per_byte"]
+    )
+    model, rep = heal(m, new, teacher, old, {"en": CORPUS}, cfg(steps=10), eval_texts=HELD, out=out, progress=False)
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
+    log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert len(log) == 10 and all(r["alm"] > 0 and r["chunks"] > 0 for r in log)
+    assert rep["tied"] and rep["trainable"]["output_rows"] is None
+    cmp = rep["evaluation"]["comparison"]["en"]
+    assert cmp["bpb_after"] < cmp["bpb_before"]
+    after = (
+        evaluate_languages(model, new, seen)["tr"]["bits_per_byte"]
+        - evaluate_languages(teacher, old, seen)["tr"]["bits_per_byte"]
+    )
+    assert after < 0.7 * gap  # the training text: most of the gap to the teacher closed
+    re = AutoModelForCausalLM.from_pretrained(out).eval()
+    assert re.get_output_embeddings().weight.data_ptr() == re.get_input_embeddings().weight.data_ptr()
+    ids = torch.tensor([new.encode("the cat")])
+    with torch.no_grad():
+        assert torch.equal(re(ids).logits, model(ids).logits)
+    assert not (out / "checkpoint.pt").exists() and (out / "heal_report.json").is_file()
+
+
+def test_frozen_copied_rows_do_not_move(pair):
+    from tokforge.surgery.plan import match_by_bytes
+
+    teacher, old, student, new = pair
+    before = student.get_input_embeddings().weight.detach().clone()
+    m, _ = heal(
+        copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=3), eval_texts=HELD, progress=False
+    )
+    after = m.get_input_embeddings().weight.detach()
+    copied, _ = match_by_bytes(old.vocab, new.vocab)
+    moved = (after != before).any(1)
+    assert not moved[copied].any() and moved.sum() > 0
+
+
+def test_untied_model_trains_its_head_rows(pair):
+    teacher, old, student, new = pair
+    m = copy.deepcopy(student)
+    m.config.tie_word_embeddings = False
+    m.lm_head.weight = torch.nn.Parameter(m.lm_head.weight.detach().clone())
+    assert m.lm_head.weight is not m.get_input_embeddings().weight
+    head0 = m.lm_head.weight.detach().clone()
+    model, rep = heal(
+        m,
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=2, train="embeddings+head", rows="all"),
+        eval_texts=HELD,
+        progress=False,
+    )
+    assert not rep["tied"] and rep["trainable"]["output_rows"] == model.lm_head.weight.shape[0]
+    assert (model.lm_head.weight != head0).any(1).sum() > 0.9 * head0.shape[0]
+    assert model.lm_head.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr()
+
+
+def test_seen_rows_only_move_rows_of_tokens_in_the_text(pair):
+    """rows="seen": a row whose token's bytes never occur in the training text cannot be in a window, so
+    it must not move; rows="all" moves such rows too (the full softmax gives every row a gradient). Copied
+    rows train here (train_copied), so the byte tokens the text lacks are trainable."""
+    teacher, old, student, new = pair
+    text = "\n".join(CORPUS).encode()
+    absent = torch.zeros(len(new.vocab), dtype=torch.bool)
+    for i in new.vocab.text_ids(nonempty=True).tolist():
+        absent[i] = new.vocab.tokens[i] not in text
+    assert absent.sum() > 5
+    before = student.get_input_embeddings().weight.detach().clone()
+    moved = {}
+    for rows in ("seen", "all"):
+        m, _ = heal(
+            copy.deepcopy(student),
+            new,
+            teacher,
+            old,
+            {"en": CORPUS},
+            cfg(rows=rows, train_copied=True),
+            eval_texts=HELD,
+            progress=False,
+        )
+        moved[rows] = (m.get_input_embeddings().weight.detach() != before).any(1)
+    assert moved["seen"].sum() > 0 and not moved["seen"][absent].any()
+    assert moved["all"][absent].sum() > 5
+
+
+def test_unknown_rows_mode_is_an_error():
+    with pytest.raises(InputError, match="rows mode"):
+        cfg(rows="some").check()
+
+
+@pytest.mark.parametrize("loss", ["lm", "alm=1,lm=0.5", "bytes"])
+def test_every_loss_trains(pair, loss):
+    teacher, old, student, new = pair
+    _, rep = heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=2, loss=loss),
+        eval_texts=HELD,
+        progress=False,
+    )
+    last = rep["train"]["last_step"]
+    for name in L.parse_losses(loss):
+        assert last[name] > 0
+    assert rep["losses"] == L.parse_losses(loss)
+
+
+def test_bytes_loss_equals_bytelevel_distributions():
+    """The differentiable tree forward gives ByteLM's exact next-byte distributions, and gradients."""
+    from tokforge.bytelevel import ByteLM
+    from tokforge.bytelevel.tiny import tiny_lm as byte_tiny
+    from tokforge.transplant.heal.bytes_loss import ByteView, byte_logprobs
+
+    model, tok = byte_tiny(seed=0)
+    ref = ByteLM(model, tok)
+
+    def fn(ids, mask, pos):
+        return model(input_ids=ids, attention_mask=mask, position_ids=pos).logits.float()
+
+    fn.model = model
+    for data in (b"abab", b"ba ab b", "h\u00e9llo".encode()):
+        d = ref.distributions(data)[:, :256]
+        d = d - torch.logsumexp(d, -1, keepdim=True)
+        pos = list(range(1, len(data) + 1))
+        got = byte_logprobs(ByteView(tok), fn, data, pos)
+        assert torch.allclose(got.exp(), d[pos].exp(), atol=1e-6)
+    w = model.get_input_embeddings().weight
+    w.grad = None
+    byte_logprobs(ByteView(tok), fn, b"abab", [2, 3]).exp()[:, ord("a")].sum().backward()
+    assert w.grad is not None and float(w.grad.abs().sum()) > 0
+
+
+def test_resume_continues_exactly(pair, tmp_path):
+    teacher, old, student, new = pair
+    full, _ = heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=4),
+        eval_texts=HELD,
+        out=tmp_path / "a",
+        progress=False,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        heal(
+            copy.deepcopy(student),
+            new,
+            teacher,
+            old,
+            {"en": CORPUS},
+            cfg(steps=4),
+            eval_texts=HELD,
+            out=tmp_path / "b",
+            progress=False,
+            on_step=interrupt_at(2),
+        )
+    assert (tmp_path / "b" / "checkpoint.pt").is_file()
+    with pytest.raises(InputError, match="--resume with changed settings: lr"):
+        heal(
+            copy.deepcopy(student),
+            new,
+            teacher,
+            old,
+            {"en": CORPUS},
+            cfg(steps=4, lr=0.5),
+            eval_texts=HELD,
+            out=tmp_path / "b",
+            resume=True,
+            progress=False,
+        )
+    resumed, _ = heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=4),
+        eval_texts=HELD,
+        out=tmp_path / "b",
+        resume=True,
+        progress=False,
+    )
+    assert torch.equal(full.get_input_embeddings().weight, resumed.get_input_embeddings().weight)
+    log_a = (tmp_path / "a" / "log.jsonl").read_text().splitlines()
+    log_b = (tmp_path / "b" / "log.jsonl").read_text().splitlines()
+    strip = lambda ln: {k: v for k, v in json.loads(ln).items() if k != "seconds"}  # noqa: E731
+    assert [strip(x) for x in log_a] == [strip(x) for x in log_b]
+
+
+def interrupt_at(step: int):
+    """An on_step hook that stops a run like Ctrl-C once ``step`` steps are done."""
+
+    def hook(rec):
+        if rec["step"] + 1 >= step:
+            raise KeyboardInterrupt
+
+    return hook
+
+
+def _dirs(pair, tmp_path):
+    """A transplanted student folder and a teacher folder, as `tokforge transplant` writes them."""
+    from tokforge.surgery.export import save_model
+    from tokforge.transplant.api import transplant
+
+    teacher, old, _, new = pair
+    tdir = tmp_path / "teacher"
+    save_model(copy.deepcopy(teacher), old, tdir)
+    sdir = tmp_path / "student"
+    transplant(str(tdir), new, method="fvt", evaluate=False, progress=False, out=sdir)
+    corpus = tmp_path / "en.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n")
+    held = tmp_path / "held.txt"
+    held.write_text("\n".join(HELD["en"]) + "\n")
+    return tdir, sdir, corpus, held
+
+
+def test_two_processes_match_one(pair, tmp_path):
+    """`accelerate launch --multi_gpu --num_processes 2 -m tokforge heal ...` (gloo processes on a CPU
+    machine) equals the one-process run."""
+    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    args = [
+        "heal",
+        str(sdir),
+        "--corpus",
+        str(corpus),
+        "--eval",
+        str(held),
+        "--steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--seq-bytes",
+        "96",
+        "--precision",
+        "fp32",
+        "--lr",
+        "0.01",
+        "--save-every",
+        "2",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKFORGE_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
+    one = subprocess.run(
+        [sys.executable, "-m", "tokforge", *args, "--out", str(tmp_path / "one")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert one.returncode == 0, one.stderr[-2000:]
+    import socket
+
+    with socket.socket() as sock:  # a free port for the two processes to meet on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # on a CPU machine accelerate's data-parallel launcher runs gloo processes (MULTI_CPU)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--multi_gpu",
+            "--num_processes",
+            "2",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "--main_process_port",
+            str(port),
+            "-m",
+            "tokforge",
+            *args,
+            "--out",
+            str(tmp_path / "two"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert two.returncode == 0, two.stderr[-3000:]
+    from safetensors.torch import load_file
+
+    a = load_file(tmp_path / "one" / "model.safetensors")
+    b = load_file(tmp_path / "two" / "model.safetensors")
+    key = next(k for k in a if "embed_tokens" in k)
+    assert not torch.equal(a[key], load_file(sdir / "model.safetensors")[key])  # it trained
+    assert torch.allclose(a[key], b[key], atol=1e-5)
+    ra = json.loads((tmp_path / "one" / "heal_report.json").read_text())
+    rb = json.loads((tmp_path / "two" / "heal_report.json").read_text())
+    assert rb["processes"] == 2 and ra["processes"] == 1 and ra["steps"] == rb["steps"] == 3
+
+
+def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
+    from tokforge_cli.main import main
+
+    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    out = tmp_path / "out"
+    base = ["heal", str(sdir), "--out", str(out), "--steps", "1", "--seq-bytes", "96"]
+
+    def fails(args, match):
+        rc = main(args)
+        err = capsys.readouterr().err
+        assert rc == 2 and err.count("\n") == 1 and match in err, err
+        assert not out.exists()
+
+    other = tmp_path / "other"
+    from tokforge.surgery.export import save_model
+
+    save_model(copy.deepcopy(pair[2]), pair[3], other)  # a model whose vocabulary is not the original
+    capsys.readouterr()
+    fails(base + ["--corpus", str(corpus), "--teacher", str(other)], "not the original recorded")
+    fails(["heal", str(other), "--out", str(out), "--corpus", str(corpus)], "not a transplant")
+    (tmp_path / "empty.txt").write_text("\n \n")
+    fails(base + ["--corpus", str(tmp_path / "empty.txt")], "no text")
+    (tmp_path / "bad.txt").write_bytes(b"fine line\n\xff\xfe broken\n")
+    fails(base + ["--corpus", str(tmp_path / "bad.txt")], "not UTF-8 (bad byte on line 2")
+    fails(base + ["--corpus", str(held), "--eval", str(held)], "no training text left after the held-out split")
+    fails(base + ["--corpus", str(corpus), "--loss", "alm=1,kl=2"], "unknown heal loss 'kl'")
+    fails(base + ["--corpus", str(corpus), "--resume"], "nothing to resume")
+    # an interrupted run, then a resume with other settings: refused, the run folder as it was
+    from tokforge.transplant.heal.api import heal_dir
+    from tokforge.transplant.heal.data import Source
+
+    with pytest.raises(KeyboardInterrupt):
+        heal_dir(
+            sdir,
+            [Source(str(corpus))],
+            HealConfig(steps=3, seq_bytes=96, save_every=1, precision="fp32"),
+            eval_spec=str(held),
+            out=tmp_path / "r",
+            progress=False,
+            on_step=interrupt_at(1),
+        )
+    capsys.readouterr()
+    snapshot = sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "r").iterdir())
+    rc = main(
+        [
+            "heal",
+            str(sdir),
+            "--corpus",
+            str(corpus),
+            "--eval",
+            str(held),
+            "--out",
+            str(tmp_path / "r"),
+            "--steps",
+            "3",
+            "--seq-bytes",
+            "64",
+            "--save-every",
+            "1",
+            "--precision",
+            "fp32",
+            "--resume",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and "--resume with changed settings: seq_bytes (" in err
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "r").iterdir()) == snapshot
+
+
+def test_bf16_training_leaves_frozen_weights_exact(pair):
+    """Frozen weights are held in bf16 during a bf16 run, then restored bit for bit (teacher too)."""
+    teacher, old, student, new = pair
+    m = copy.deepcopy(student)
+    body0 = {n: p.detach().clone() for n, p in m.named_parameters() if "embed_tokens" not in n}
+    t0 = {n: p.detach().clone() for n, p in teacher.named_parameters()}
+    model, rep = heal(
+        m, new, teacher, old, {"en": CORPUS}, cfg(steps=2, precision="bf16"), eval_texts=HELD, progress=False
+    )
+    assert rep["precision"] == "bf16"
+    for n, p in model.named_parameters():
+        if n in body0:
+            assert p.dtype == torch.float32 and torch.equal(p, body0[n]), n
+    assert all(torch.equal(p, t0[n]) and p.dtype == torch.float32 for n, p in teacher.named_parameters())
+
+
+def test_transplant_then_heal_in_one_command(pair, tmp_path, capsys):
+    from tokforge_cli.main import main
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    out = tmp_path / "converted"
+    new_json = str(tmp_path / "student" / "tokenizer.json")
+    rc = main(
+        [
+            "transplant",
+            str(tdir),
+            "--tokenizer",
+            new_json,
+            "--method",
+            "fvt",
+            "--out",
+            str(out),
+            "--eval",
+            str(held),
+            "--heal-steps",
+            "2",
+            "--heal-corpus",
+            str(corpus),
+        ]
+    )
+    text = capsys.readouterr().out
+    assert rc == 0 and "heal: 2 steps" in text
+    assert {"transplant_report.json", "heal_report.json", "log.jsonl", "model.safetensors"} <= {
+        p.name for p in out.iterdir()
+    }
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # the intermediate folder is gone
+    m, tok = AutoModelForCausalLM.from_pretrained(out), AutoTokenizer.from_pretrained(out)
+    gen = m.generate(tok("the cat", return_tensors="pt").input_ids, max_new_tokens=3, do_sample=False)
+    assert gen.shape[1] > 2
+    rep = json.loads((out / "heal_report.json").read_text())
+    assert rep["steps"] == 2 and rep["transplant"]["method"] == "fvt"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet", "saved"])
+def test_hf_dataset_corpus_is_streamed(pair, tmp_path, fmt):
+    """A local HF datasets corpus (data files or a save_to_disk folder) trains like a text file."""
+    import datasets
+
+    from tokforge.transplant.heal.data import Source, Windows
+
+    rows = [{"body": t, "lang": "en"} for t in CORPUS]
+    ds = datasets.Dataset.from_list(rows)
+    if fmt == "jsonl":
+        path = tmp_path / "c.jsonl"
+        ds.to_json(str(path))
+    elif fmt == "parquet":
+        path = tmp_path / "c.parquet"
+        ds.to_parquet(str(path))
+    else:
+        path = tmp_path / "saved"
+        ds.save_to_disk(str(path))
+    src = Source(f"hf:{path}", text_column="body", lang_column="lang")
+    w = Windows([src], seq_bytes=96, heldout=0.0)
+    assert w.check() > 5
+    first = next(w.batches(2))
+    assert all(0 < len(x.encode()) <= 96 for x in first)
+    teacher, old, student, new = pair
+    _, rep = heal(copy.deepcopy(student), new, teacher, old, w, cfg(steps=2), eval_texts=HELD, progress=False)
+    assert rep["steps"] == 2
+    with pytest.raises(InputError, match="no column 'text'"):
+        Windows([Source(f"hf:{path}")], seq_bytes=96, heldout=0.0).check()

@@ -1,0 +1,20 @@
+"""Tiny synthetic tests (the real-artifact ones: tests/real/test_transplant_methods_real.py). Plan builders on
+small real tokenizers trained on FLORES (fast: tiny vocabularies, tiny models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokforge.errors import UnknownNameError
+from tokforge.transplant.registry import METHODS, get_method
+
+
+def test_unknown_method_lists_known():
+    with pytest.raises(UnknownNameError, match=r"known: fvt, hybrid, .*mean, .*tokenadapt-global, tokenadapt-local"):
+        get_method("nope")
+
+
+def test_registry_is_a_plain_dict_of_builders():
+    assert isinstance(METHODS, dict) and {"mean", "fvt", "tokenadapt-local", "tokenadapt-global", "hybrid"} <= set(
+        METHODS
+    )
