@@ -55,7 +55,7 @@ BENCHES: dict[str, dict] = {
         "script": "bytelevel.py",
         "args": ["--genlm-prefixes", "8", "--beams", "1,4"],
         "results": "bytelevel.json",
-        "cost": "~70 min",
+        "cost": "~55 min",
     },
     # heal: the bytes loss is not in the committed ablation: one of its steps on Gemma-3's vocabulary took
     # about 20 min on one core (1 step in a 3-minute budget), so at this budget it measures nothing
@@ -78,7 +78,7 @@ BENCHES: dict[str, dict] = {
             "4",
         ],
         "results": "heal.json",
-        "cost": "~100 min",
+        "cost": "~90 min",
     },
 }
 

@@ -52,6 +52,24 @@ def heal_table(target: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def heal_lr_table() -> str:
+    """The row learning rate of each target, chosen on held-out FLORES dev (never on devtest)."""
+    res = _load("heal.json")
+    lines = [
+        "| new vocabulary | row lr | steps | dev mean ratio before -> after | chosen |",
+        "|---|---|---|---|---|",
+    ]
+    for target, row in res["targets"].items():
+        for lr, r in (row.get("lr_sweep") or {}).items():
+            d = r["dev"]
+            chosen = "yes" if row.get("lr") == float(lr) else ""
+            lines.append(
+                f"| {TARGET_LABELS.get(target, target)} | {float(lr):g} | {r['steps']} | "
+                f"{_f(d['ratio_before'])} -> {_f(d['ratio_after'])} | {chosen} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 TARGET_LABELS = {"gemma3": "Gemma-3 SentencePiece, 262k", "bpe32k": "32k byte-level BPE (FLORES dev, 8 languages)"}
 
 
@@ -150,6 +168,39 @@ def bytelevel_speed_table() -> str:
             f"({m['logprob_batch']['throughput_vs_token_level_batch']:.2f}) | "
             f"{m['score']['bytes_per_cpu_second']:.0f} ({m['score']['throughput_vs_token_level']:.2f}) | "
             f"{m['score']['forward_positions_per_byte']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def bytelevel_costs_table() -> str:
+    """Incremental calls and canonical leaves, each against its baseline in the same run."""
+    res = _load("bytelevel.json")["speed"]
+    chain, canon = res.get("chain_vs_score", {}), res.get("canonical_vs_model", {})
+    lines = [
+        "| model | chain of `next_byte_logprobs`, CPU s | one `score()`, CPU s | chain / score "
+        '| `leaves="model"`, CPU s per fresh prefix | `leaves="canonical"` | canonical / model |',
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in chain:
+        c, k = chain[name], canon[name]
+        lines.append(
+            f"| {name} | {c['chain_cpu_seconds']:.2f} | {c['score_cpu_seconds']:.2f} | {c['chain_over_score']:.1f}x | "
+            f"{k['model']['mean']:.2f} | {k['canonical']['mean']:.2f} | {k['canonical_over_model']:.1f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def bytelevel_truncated_table() -> str:
+    """Prompts cut at a character boundary: log-prob of the next bytes, naive token level vs exact byte level."""
+    res = _load("bytelevel.json")["truncated_prompts"]
+    lines = [
+        "| model | naive token-level (nats) | exact byte-level (nats) | byte level better |",
+        "|---|---|---|---|",
+    ]
+    for name, r in res.items():
+        lines.append(
+            f"| {name} | {r['mean_logprob_naive_token']:.2f} | {r['mean_logprob_byte_level']:.2f} | "
+            f"{100 * r['byte_level_better_fraction']:.0f}% |"
         )
     return "\n".join(lines) + "\n"
 
@@ -353,8 +404,11 @@ RENDERERS = {
     "transplant-bpe32k": lambda: transplant_table("bpe32k"),
     "transplant-cold": cold_warm_table,
     "heal-summary": heal_summary,
+    "heal-lr": heal_lr_table,
     "transplant-loop": loop_table,
     "bytelevel-speed": bytelevel_speed_table,
+    "bytelevel-costs": bytelevel_costs_table,
+    "bytelevel-truncated": bytelevel_truncated_table,
     "bytelevel-genlm": bytelevel_genlm_table,
     "bytelevel-ensemble": bytelevel_ensemble_table,
     "bytelevel-midword": bytelevel_midword_table,
