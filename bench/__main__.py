@@ -29,7 +29,7 @@ BENCHES: dict[str, dict] = {
     "audit": {"script": "audit.py", "args": ["--repeat", "2"], "results": "audit.json", "cost": "~30 min"},
     "audit_scale": {"script": "audit_scale.py", "args": [], "results": "audit_scale.json", "cost": "~40 min"},
     "stochastok": {"script": "stochastok.py", "args": [], "results": "stochastok.json", "cost": "~10 min"},
-    "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~40 min"},
+    "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~6 min"},
     "transplant": {
         "script": "transplant.py",
         "args": [
