@@ -59,7 +59,6 @@ def student(target: str, teacher, t_tok, flores: Path):
 
 
 def main() -> None:
-    from tokforge.transplant.heal.api import heal
     from tokforge.transplant.heal.train import HealConfig
 
     ap = argparse.ArgumentParser()
@@ -141,21 +140,9 @@ def main() -> None:
         for lr in lrs:
             say(f"{target}: lr {lr} ({a.sweep_loss}, {a.sweep_minutes} min, scored on dev)")
             cfg = HealConfig(loss=a.sweep_loss, steps=None, minutes=a.sweep_minutes, clock=a.clock, lr=lr, rows=a.rows)
-            m, rep = heal(
-                copy.deepcopy(s_model),
-                s_tok,
-                teacher,
-                t_tok,
-                train,
-                cfg,
-                eval_texts=dev_eval,
-                progress=False,
-                baseline=dev_base,
-            )
+            rep = one_run(s_model, s_tok, teacher, t_tok, train, cfg, dev_eval, dev_base)
             sweep[str(lr)] = {"steps": rep["steps"], "dev": rep["evaluation"]["comparison"]["mean"]}
             say(f"  dev mean ratio {sweep[str(lr)]['dev']['ratio_before']} -> {sweep[str(lr)]['dev']['ratio_after']}")
-            del m
-            gc.collect()
             atomic_write_text(out, json.dumps(res, indent=2) + "\n")
         lr = min(lrs, key=lambda x: sweep[str(x)]["dev"]["ratio_after"])
         row["lr"] = lr
@@ -169,17 +156,7 @@ def main() -> None:
             say(f"{target}: {loss} for {minutes} min ({kind})")
             cfg = HealConfig(loss=loss, steps=None, minutes=minutes, clock=a.clock, lr=lr, rows=a.rows)
             t = time.perf_counter()
-            _, rep = heal(
-                copy.deepcopy(s_model),
-                s_tok,
-                teacher,
-                t_tok,
-                train,
-                cfg,
-                eval_texts=evals,
-                progress=False,
-                baseline=base,
-            )
+            rep = one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, base)
             cmp = rep["evaluation"]["comparison"]
             row["runs"][f"{kind}:{loss}"] = {
                 "loss": loss,
@@ -202,6 +179,17 @@ def main() -> None:
         del s_model
         gc.collect()
     say(f"wrote {out}")
+
+
+def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline) -> dict:
+    """Heal a copy of the student with ``cfg``; the report (the healed copy is dropped)."""
+    from tokforge.transplant.heal.api import heal
+
+    _, rep = heal(
+        copy.deepcopy(s_model), s_tok, teacher, t_tok, train, cfg, eval_texts=evals, progress=False, baseline=baseline
+    )
+    gc.collect()
+    return rep
 
 
 def split_losses(spec: str) -> list[str]:
