@@ -142,7 +142,12 @@ def evaluate(limit: int = 40) -> dict:
         if keep and key not in keep.split(","):
             continue
         for name in methods:
-            opts = {"hypernet": str(RECON_DIR if name == "hypernet-recon" else FULL_DIR)}
+            # only the hypernet methods take this option (unknown options are errors)
+            opts = (
+                {"hypernet": str(RECON_DIR if name == "hypernet-recon" else FULL_DIR)}
+                if name.startswith("hypernet")
+                else {}
+            )
             ctx = TransplantContext(tok, new, model=model, options=opts, progress=False)
             t = time.perf_counter()
             plan = get_method("hypernet" if name.startswith("hypernet") else name)(ctx)
