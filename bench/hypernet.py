@@ -211,7 +211,11 @@ def _train_summary() -> dict:
 
 
 if __name__ == "__main__":
-    stage = sys.argv[1] if len(sys.argv) > 1 else "all"
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("stage", nargs="?", default="all", choices=["train", "eval", "all"])
+    stage = ap.parse_args().stage
     if stage in ("train", "all"):
         train()
     if stage in ("eval", "all"):

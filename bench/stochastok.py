@@ -142,7 +142,11 @@ def bench_one(name: str, quick: bool) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    quick = "--quick" in argv
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer and shorter documents (a smoke run)")
+    quick = ap.parse_args(argv).quick
     load_start, t0 = os.getloadavg()[0], time.perf_counter()
     results = {name: bench_one(name, quick) for name in TOKENIZERS}
     path = write_results(
