@@ -124,17 +124,20 @@ def main() -> None:
     }
     res.setdefault("targets", {})
     teacher, t_tok = models.load_causal_lm("smollm2-135m")
+    say("teacher evaluation (once: the same for every target)")
+    t_eval = public(evaluate_languages(teacher, t_tok, evals))
+    t_dev = public(evaluate_languages(teacher, t_tok, dev_eval))
     for target in a.targets.split(","):
         s_model, s_tok = student(target, teacher, t_tok, flores)
         say(f"{target}: baseline evaluation")
         base = {
-            "teacher": public(evaluate_languages(teacher, t_tok, evals)),
+            "teacher": t_eval,
             "before": public(evaluate_languages(s_model, s_tok, evals)),
         }
         row = res["targets"][target] = {"vocab_size": len(s_tok.vocab), "baseline": base, "runs": {}}
         row["lr_sweep"] = sweep = {}
         dev_base = {
-            "teacher": public(evaluate_languages(teacher, t_tok, dev_eval)),
+            "teacher": t_dev,
             "before": public(evaluate_languages(s_model, s_tok, dev_eval)),
         }
         for lr in lrs:

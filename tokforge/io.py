@@ -15,6 +15,8 @@ tokforge.errors.InputError: file is not UTF-8 (bad byte on line 2, column 1): ..
 from __future__ import annotations
 
 import contextlib
+import gzip
+import json
 import os
 import re
 import shutil
@@ -67,9 +69,6 @@ def read_json(path: str | os.PathLike, what: str, fix: str | None = None, error:
     ...
     tokforge.errors.InputError: cannot read vocabulary file (JSONDecodeError): ...v.json
     """
-    import gzip
-    import json
-
     try:
         data = Path(path).read_bytes()
         return json.loads(gzip.decompress(data) if gz else data.decode("utf-8"))

@@ -121,11 +121,9 @@ def expand_dataset(dataset, st: StochasTok, num_proc: int | None = None, batch_s
     named in ``labels_column``/``mask_columns`` would no longer line up, so they are refused (drop
     them first or name them).
     """
-    opts = {k: kwargs.pop(k) for k in MAP_OPTIONS if k in kwargs}
-    column, labels_column = opts.get("column", "input_ids"), opts.get("labels_column")
-    mask_columns = opts.get("mask_columns", ())
+    fn = map_fn(st, **{k: kwargs.pop(k) for k in MAP_OPTIONS if k in kwargs})
     per_token = {"attention_mask", "token_type_ids", "labels", "loss_mask", "position_ids"} & set(dataset.column_names)
-    stray = per_token - {column, labels_column, *mask_columns}
+    stray = per_token - {fn.column, fn.labels_column, *fn.mask_columns}
     if stray:
         raise InputError(
             f"column(s) {sorted(stray)} hold one value per token and would fall out of line",
@@ -133,7 +131,7 @@ def expand_dataset(dataset, st: StochasTok, num_proc: int | None = None, batch_s
             fix="name them in labels_column=/mask_columns= or remove them",
         )
     return dataset.map(
-        map_fn(st, **opts),
+        fn,
         batched=True,
         with_indices=True,
         num_proc=num_proc,

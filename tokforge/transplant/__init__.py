@@ -14,7 +14,7 @@ from ..registry import lazy_attributes
 LAZY = {
     "transplant": "tokforge.transplant.api:transplant",
     "heal_dir": "tokforge.transplant.heal.api:heal_dir",
-    "HealConfig": "tokforge.transplant.heal.train:HealConfig",
+    "HealConfig": "tokforge.transplant.heal.config:HealConfig",
     "METHODS": "tokforge.transplant.registry:METHODS",
     "TransplantContext": "tokforge.transplant.registry:TransplantContext",
     "evaluate_languages": "tokforge.transplant.evaluate:evaluate_languages",

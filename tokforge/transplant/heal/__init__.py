@@ -12,7 +12,7 @@ from ...registry import lazy_attributes
 
 LAZY = {
     **{name: f"tokforge.transplant.heal.api:{name}" for name in ("heal", "heal_dir", "load_pair")},
-    "HealConfig": "tokforge.transplant.heal.train:HealConfig",
+    "HealConfig": "tokforge.transplant.heal.config:HealConfig",
     "Source": "tokforge.transplant.heal.data:Source",
 }
 __all__ = list(LAZY)

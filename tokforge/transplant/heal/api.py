@@ -67,7 +67,8 @@ def _windows(texts, cfg: HealConfig, eval_texts, heldout: float) -> Windows:
 
 
 def _prepare_out(out: Path | None, resume: bool, force: bool, cfg: HealConfig) -> None:
-    from .train import check_settings, checkpoint_settings
+    from .config import check_settings
+    from .train import checkpoint_settings
 
     if out is None:
         if resume:
