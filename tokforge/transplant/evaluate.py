@@ -28,7 +28,6 @@ The convention, the same for every tokenizer so that ratios are fair:
 
 from __future__ import annotations
 
-import difflib
 import math
 import warnings
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError, TokforgeWarning
+from .roundtrip import changed_bytes, check_round_trip, round_trip, trip_label  # noqa: F401  (changed_bytes: public here too)
 
 DEFAULT_LANGS = ("eng_Latn", "fra_Latn", "deu_Latn")
 # Used when FLORES is absent: a few plain sentences (written for tokforge, not from any corpus).
@@ -99,32 +99,6 @@ def windows(n: int, max_tokens: int, stride: int) -> list[tuple[int, int, int]]:
         end = min(n, out[-1][2] + stride)
         out.append((end - max_tokens, out[-1][2], end))
     return out
-
-
-def changed_bytes(a: bytes, b: bytes) -> int:
-    """How many bytes differ between ``a`` and ``b`` (replaced, dropped or inserted).
-
-    >>> changed_bytes(b"caf\\xc3\\xa9 ok", b"cafe ok"), changed_bytes(b"abc", b"abc")
-    (2, 0)
-    """
-    if a == b:
-        return 0
-    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
-
-
-def round_trip(text_bytes: bytes, seen: bytes) -> dict:
-    """``{"exact": True}`` or the size of the change between the text and what the model saw."""
-    if text_bytes == seen:
-        return {"exact": True}
-    n = changed_bytes(text_bytes, seen)
-    return {
-        "exact": False,
-        "bytes_text": len(text_bytes),
-        "bytes_seen": len(seen),
-        "bytes_changed": n,
-        "changed_fraction": round(n / max(1, len(text_bytes)), 6),
-    }
 
 
 def token_offsets(tokenizer, ids: list[int]) -> np.ndarray:
@@ -247,26 +221,6 @@ def nll_stats(
     return out
 
 
-def check_round_trip(stats: dict, tokenizer, where: str, max_loss: float) -> None:
-    """Warn when the model saw other bytes than the text; raise when more than ``max_loss`` changed."""
-    rt = stats.get("round_trip", "exact")
-    if rt == "exact":
-        return
-    frac = rt["changed_fraction"]
-    msg = (
-        f"tokenizer {tokenizer.name} does not reproduce the evaluation text of {where}: "
-        f"{rt['bytes_changed']} of {stats['bytes_text']} bytes changed ({100 * frac:.3f}%); "
-        "bits/byte are over the bytes the model saw"
-    )
-    if frac > max_loss:
-        raise InputError(
-            msg.split(";")[0],
-            where=where,
-            fix=f"over the {100 * max_loss:.2g}% limit: evaluate with a lossless tokenizer, or raise max_loss",
-        )
-    warnings.warn(msg, TokforgeWarning, stacklevel=3)
-
-
 def summarise(stats: dict) -> dict:
     b = max(stats["bytes"], 1)
     return {**stats, "bits_per_byte": round(stats["bits"] / b, 4), "tokens_per_byte": round(stats["tokens"] / b, 4)}
@@ -341,11 +295,6 @@ def public(stats_by_lang: dict[str, dict]) -> dict[str, dict]:
     return {lang: {k: v for k, v in s.items() if not k.startswith("_")} for lang, s in stats_by_lang.items()}
 
 
-def _trip_label(s: dict) -> str:
-    rt = s.get("round_trip", "exact")
-    return "exact" if rt == "exact" else f"lossy ({100 * rt['changed_fraction']:.3f}% bytes changed)"
-
-
 def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
     """Per language: original vs new bits/byte and their ratio, tokens/byte old vs new, round trips.
 
@@ -375,7 +324,7 @@ def compare(old: dict[str, dict], new: dict[str, dict]) -> dict:
             **(next_byte_alignment(o["_next"], n["_next"]) if "_next" in o and "_next" in n else {}),
         }
         if "round_trip" in o or "round_trip" in n:
-            rows[lang]["round_trip_original"], rows[lang]["round_trip_new"] = _trip_label(o), _trip_label(n)
+            rows[lang]["round_trip_original"], rows[lang]["round_trip_new"] = trip_label(o), trip_label(n)
     if rows:
         numeric = [k for k, v in next(iter(rows.values())).items() if isinstance(v, (int, float))]
         rows["mean"] = {k: round(float(np.mean([r[k] for r in rows.values() if k in r])), 4) for k in numeric}
