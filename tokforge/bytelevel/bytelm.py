@@ -25,13 +25,12 @@ from __future__ import annotations
 import enum
 import math
 
-import numpy as np
 import torch
 
 from ..errors import InputError
 from ..loaders import load_tokenizer
-from .cover import Canon, Covers, TokenIndex, check_family, seq_for
-from .engine import Job, Ranges, Sums
+from .cover import Canon, Covers, TokenIndex, check_family
+from .engine import Job, Masks, Ranges, Sums
 from .tree import CHUNK, MAX_NODES, TreeSession
 
 END = 256
@@ -91,31 +90,6 @@ class ByteScoring:
             s = float(self._pick(d, t).sum())
             out.append(s + float(d[-1, END]) if end else s)
         return out
-
-
-class _Masks:
-    """Canonical-leaves validity masks on the model's device (cached per window)."""
-
-    def __init__(self, canon: Canon, index: TokenIndex, rows: int, device):
-        self.canon, self.index, self.rows, self.device = canon, index, rows, device
-        self._full: dict = {}
-
-    def full(self, node) -> torch.Tensor:
-        """float64 ``[rows]``: 1 for text tokens the rule allows after ``node``, else 0."""
-        seq = seq_for(node, self.canon.window)
-        got = self._full.get(seq)
-        if got is None:
-            ok = self.canon.valid_many(seq, self.index.order)
-            m = np.zeros(self.rows, dtype=bool)
-            m[self.index.order[ok]] = True
-            got = torch.from_numpy(m).to(self.device)
-            if len(self._full) > 256:
-                self._full.clear()
-            self._full[seq] = got
-        return got.double()
-
-    def some(self, node, ids: np.ndarray) -> np.ndarray:
-        return self.canon.valid_many(seq_for(node, self.canon.window), ids)
 
 
 class ByteLM(ByteScoring):
@@ -207,7 +181,7 @@ class ByteLM(ByteScoring):
             if kind == "ranges":
                 self._tables[key] = Ranges(self.index, self.rows, self.device, self.eos_id)
             elif kind == "masks":
-                self._tables[key] = _Masks(self.canon, self.index, self.rows, self.device)
+                self._tables[key] = Masks(self.canon, self.index, self.rows, self.device)
             else:
                 self._tables[key] = {b for k in self.index.keys for b in k}
         return self._tables[key]

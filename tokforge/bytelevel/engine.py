@@ -24,8 +24,35 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .cover import Canon, TokenIndex, seq_for
+
 NEXT, STOP, PREFIX = "next", "stop", "prefix"
 END = 256
+
+
+class Masks:
+    """Canonical-leaves validity masks on the model's device (cached per window)."""
+
+    def __init__(self, canon: Canon, index: TokenIndex, rows: int, device):
+        self.canon, self.index, self.rows, self.device = canon, index, rows, device
+        self._full: dict = {}
+
+    def full(self, node) -> torch.Tensor:
+        """float64 ``[rows]``: 1 for text tokens the rule allows after ``node``, else 0."""
+        seq = seq_for(node, self.canon.window)
+        got = self._full.get(seq)
+        if got is None:
+            ok = self.canon.valid_many(seq, self.index.order)
+            m = np.zeros(self.rows, dtype=bool)
+            m[self.index.order[ok]] = True
+            got = torch.from_numpy(m).to(self.device)
+            if len(self._full) > 256:
+                self._full.clear()
+            self._full[seq] = got
+        return got.double()
+
+    def some(self, node, ids: np.ndarray) -> np.ndarray:
+        return self.canon.valid_many(seq_for(node, self.canon.window), ids)
 
 
 class Ranges:
