@@ -57,6 +57,13 @@ Examples:
     type=click.Choice(list(ROW_MODES)),
     help="Trainable rows a step updates: seen (tokens in the step's windows) or all (every row the softmax reaches).",
 )
+@click.option(
+    "--calibrate",
+    default=16,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Training windows that fit one shared shift of the rows not copied by bytes, before training (0: off).",
+)
 @click.option("--lr", default=5e-3, show_default=True, type=click.FloatRange(0, min_open=True))
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Windows per step.")
 @click.option("--seq-bytes", default=512, show_default=True, type=click.IntRange(16), help="Bytes per window.")
@@ -92,6 +99,7 @@ def command(
     train_mode,
     train_copied,
     rows,
+    calibrate,
     lr,
     batch_size,
     seq_bytes,
@@ -122,6 +130,7 @@ def command(
         train=train_mode,
         train_copied=train_copied,
         rows=rows,
+        calibrate=calibrate,
         divergence=divergence,
         tau=tau,
         save_every=save_every,

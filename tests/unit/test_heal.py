@@ -219,7 +219,8 @@ def test_untied_model_trains_its_head_rows(pair):
 def test_seen_rows_only_move_rows_of_tokens_in_the_text(pair):
     """rows="seen": a row whose token's bytes never occur in the training text cannot be in a window, so
     it must not move; rows="all" moves such rows too (the full softmax gives every row a gradient). Copied
-    rows train here (train_copied), so the byte tokens the text lacks are trainable."""
+    rows train here (train_copied), so the byte tokens the text lacks are trainable. The calibration shift
+    (which moves every row not copied, before training) is off here: this checks the optimiser's steps."""
     teacher, old, student, new = pair
     text = "\n".join(CORPUS).encode()
     absent = torch.zeros(len(new.vocab), dtype=torch.bool)
@@ -235,7 +236,7 @@ def test_seen_rows_only_move_rows_of_tokens_in_the_text(pair):
             teacher,
             old,
             {"en": CORPUS},
-            cfg(rows=rows, train_copied=True),
+            cfg(rows=rows, train_copied=True, calibrate=0),
             eval_texts=HELD,
             progress=False,
         )
@@ -609,3 +610,90 @@ def test_hf_dataset_corpus_is_streamed(pair, tmp_path, fmt):
     assert rep["steps"] == 2
     with pytest.raises(InputError, match="no column 'text'"):
         Windows([Source(f"hf:{path}")], seq_bytes=96, heldout=0.0).check()
+
+
+# -- calibration of the rows not copied ---------------------------------------------------------------
+def _calibration_case(pair, tie: bool):
+    """(student, its tokenizer, the rows not copied, training windows) for a tied or untied fvt student."""
+    from tokforge.surgery.plan import match_by_bytes
+    from tokforge.transplant.api import transplant
+
+    teacher, old, student, new = pair
+    if not tie:
+        teacher = pretrain(tiny_lm(len(old.vocab), seed=3, tie=False), old)
+        student, _ = transplant((copy.deepcopy(teacher), old), new, method="fvt", evaluate=False, progress=False)
+    else:
+        student = copy.deepcopy(student)
+    copied, _ = match_by_bytes(old.vocab, new.vocab)
+    rows = np.setdiff1d(np.arange(student.get_output_embeddings().weight.shape[0]), copied)
+    assert 10 < len(rows) < len(new.vocab)
+    return student, new, rows, CORPUS[:8]
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_calibration_search_matches_the_model_and_moves_only_new_rows(pair, tie):
+    """The closed-form loss the search minimises is the model's own loss: exactly at beta = 0 (nothing
+    moved), and at the found beta too when the head is untied (the hidden states cannot change). Copied
+    rows stay bit-identical; every calibrated row moves by the same vector."""
+    from tokforge.transplant.heal.calibrate import calibrate_rows
+
+    student, new, rows, windows = _calibration_case(pair, tie)
+    w0 = student.get_output_embeddings().weight.detach().clone()
+    rep = calibrate_rows(student, new, windows, rows)
+    assert rep["rows"] == len(rows) and rep["windows"] == len(windows)
+    assert abs(rep["fit_loss_zero"] - rep["loss_before"]) < 1e-4
+    assert rep["fit_loss"] <= rep["fit_loss_zero"] + 1e-9
+    if not tie:
+        assert abs(rep["fit_loss"] - rep["loss_after"]) < 1e-4
+    w1 = student.get_output_embeddings().weight.detach()
+    keep = np.setdiff1d(np.arange(w0.shape[0]), rows)
+    assert torch.equal(w1[keep], w0[keep])
+    if rep["kept"]:
+        assert rep["loss_after"] < rep["loss_before"]
+        delta = w1[rows] - w0[rows]
+        assert torch.allclose(delta, delta[0].expand_as(delta), atol=1e-6) and delta[0].abs().sum() > 0
+    else:
+        assert torch.equal(w1, w0)
+
+
+def test_calibration_beta_is_the_best_shift_by_brute_force(pair):
+    """Untied head: shifting by any other multiple of the same direction gives a model loss no lower
+    than the fitted one (a grid of real forwards around the optimum)."""
+    from tokforge.transplant.heal.calibrate import _model_loss, calibrate_rows
+    from tokforge.transplant.heal.train import encode_windows
+
+    student, new, rows, windows = _calibration_case(pair, tie=False)
+    w0 = student.get_output_embeddings().weight.detach().clone()
+    rep = calibrate_rows(student, new, windows, rows)
+    w1 = student.get_output_embeddings().weight.detach().clone()
+    step = (w1[rows] - w0[rows])[0] if rep["kept"] else None
+    if step is None:  # nothing kept: the optimum is beta = 0 up to the search's tolerance
+        assert abs(rep["fit_loss"] - rep["fit_loss_zero"]) < 1e-3
+        return
+    ids, mask, _, _ = encode_windows(new, windows, "cpu")
+    head = student.get_output_embeddings().weight
+    for f in (0.0, 0.5, 0.8, 1.25, 2.0):
+        with torch.no_grad():
+            head[torch.as_tensor(rows)] = w0[rows] + f * step
+            assert _model_loss(student, ids, mask) >= rep["loss_after"] - 1e-5
+
+
+def test_heal_reports_its_calibration_and_can_turn_it_off(pair):
+    teacher, old, student, new = pair
+    got = {}
+    for n in (0, 4):
+        _, rep = heal(
+            copy.deepcopy(student),
+            new,
+            teacher,
+            old,
+            {"en": CORPUS},
+            cfg(steps=1, calibrate=n),
+            eval_texts=HELD,
+            progress=False,
+        )
+        got[n] = rep["calibration"]
+    assert got[0] is None
+    assert got[4]["windows"] == 4 and got[4]["rows"] > 10 and "beta" in got[4]
+    with pytest.raises(InputError, match="calibrate"):
+        cfg(calibrate=-1).check()

@@ -162,6 +162,8 @@ def heal(
             "before": public(before),
             "eval_seconds": round(time.perf_counter() - t0, 1),
         }
+    if cfg.calibrate and not resume:  # before training; a resumed run has the shift in its checkpoint
+        state["calibration"] = _calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, accelerator.device)
     if out is not None and main and not resume:
         if out.exists():
             shutil.rmtree(out)
@@ -201,6 +203,21 @@ def heal(
             _save(model, tokenizer, out, report, extra_files)
     accelerator.wait_for_everyone()
     return model, report
+
+
+def _calibrate(model, tokenizer, teacher_tokenizer, windows: Windows, cfg: HealConfig, device) -> dict:
+    """`calibrate.calibrate_rows` on the rows not copied by bytes from the original (every process the same)."""
+    import itertools
+
+    from ...surgery.plan import match_by_bytes
+    from .calibrate import calibrate_rows
+
+    model.to(device)
+    n_out = model.get_output_embeddings().weight.shape[0]
+    copied, _ = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)
+    rows = np.setdiff1d(np.arange(n_out, dtype=np.int64), copied)
+    sample = list(itertools.islice(windows.stream(), cfg.calibrate))
+    return calibrate_rows(model, tokenizer, sample, rows)
 
 
 def _scratch() -> str:
@@ -243,6 +260,7 @@ def _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, m
         "precision": healer.precision,
         "processes": healer.acc.num_processes,
         "steps": healer.step,
+        "calibration": state.get("calibration"),
         "tied": bool(tied),
         "trainable": {
             "input_rows": int(len(in_rows)),

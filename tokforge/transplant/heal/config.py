@@ -32,6 +32,7 @@ class HealConfig:
     train: str = "embeddings"  # "embeddings", "embeddings+head", "all"
     train_copied: bool = False  # also train rows copied by bytes from the original
     rows: str = "seen"  # which trainable rows a step updates: "seen" (tokens in this step's windows) or "all"
+    calibrate: int = 16  # training windows that fit the shared shift of rows not copied (0: no shift)
     divergence: str = "binary_kl"  # ALM: "binary_kl", "abs", "sq"
     tau: float = 1.0  # ALM binarisation temperature
     chunks: str = "all"  # ALM chunk boundaries: "all" common boundaries, or "space"
@@ -60,6 +61,8 @@ class HealConfig:
             raise InputError(f"unknown clock {self.clock!r}", fix="use wall or cpu")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise InputError(f"unknown precision {self.precision!r}", fix="use auto, bf16 or fp32")
+        if self.calibrate < 0:
+            raise InputError("calibrate must be 0 (off) or a number of windows", where=f"calibrate={self.calibrate}")
         for k in ("batch_size", "save_every", "byte_positions"):
             if getattr(self, k) < 1:
                 raise InputError(f"{k} must be at least 1", where=f"{k}={getattr(self, k)}")
