@@ -75,7 +75,7 @@ BENCHES: dict[str, dict] = {
             "--lrs",
             "5e-3,1e-3",
             "--sweep-minutes",
-            "4",
+            "3",
         ],
         "results": "heal.json",
         "cost": "~90 min",

@@ -144,7 +144,11 @@ def main() -> None:
             say(f"{target}: lr {lr} ({a.sweep_loss}, {a.sweep_minutes} min, scored on dev)")
             cfg = HealConfig(loss=a.sweep_loss, steps=None, minutes=a.sweep_minutes, clock=a.clock, lr=lr, rows=a.rows)
             rep = one_run(s_model, s_tok, teacher, t_tok, train, cfg, dev_eval, dev_base)
-            sweep[str(lr)] = {"steps": rep["steps"], "dev": rep["evaluation"]["comparison"]["mean"]}
+            sweep[str(lr)] = {
+                "steps": rep["steps"],
+                "dev": rep["evaluation"]["comparison"]["mean"],
+                "calibration": rep.get("calibration"),
+            }
             say(f"  dev mean ratio {sweep[str(lr)]['dev']['ratio_before']} -> {sweep[str(lr)]['dev']['ratio_after']}")
             atomic_write_text(out, json.dumps(res, indent=2) + "\n")
         lr = min(lrs, key=lambda x: sweep[str(x)]["dev"]["ratio_after"])
@@ -173,6 +177,7 @@ def main() -> None:
                 "tokens_last_step": rep["train"]["last_step"].get("tokens"),
                 "precision": rep["precision"],
                 "comparison": cmp,
+                "calibration": rep.get("calibration"),
                 "config": rep["config"],
             }
             say(f"  mean ratio {cmp['mean']['ratio_before']} -> {cmp['mean']['ratio_after']} in {rep['steps']} steps")
