@@ -35,6 +35,7 @@ from common import RESULTS, bpe32k  # noqa: E402
 from tokforge import corpus, models  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
+from tokforge.transplant.heal.config import HealConfig  # noqa: E402
 
 LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
 
@@ -59,7 +60,6 @@ def student(target: str, teacher, t_tok, flores: Path):
 
 
 def main() -> None:
-    from tokforge.transplant.heal.train import HealConfig
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", default="gemma3,bpe32k")
@@ -154,12 +154,15 @@ def main() -> None:
         lr = min(lrs, key=lambda x: sweep[str(x)]["dev"]["ratio_after"])
         row["lr"] = lr
         say(f"{target}: row lr {lr}")
+        say(f"{target}: calibration only (no training step)")
+        row["runs"]["calibration"] = calibration_only(s_model, s_tok, t_tok, train, evals, base)
         plan = [(loss, a.minutes, "ablation") for loss in losses]
         for loss, minutes, kind in plan + [(None, a.main_minutes, "main")]:
             if minutes <= 0:
                 continue
             if loss is None:  # the goal run: the best ablation loss, longer
-                loss = min(row["runs"].values(), key=lambda r: r["comparison"]["mean"]["ratio_after"])["loss"]
+                ablations = [r for r in row["runs"].values() if r["kind"] == "ablation"]
+                loss = min(ablations, key=lambda r: r["comparison"]["mean"]["ratio_after"])["loss"]
             say(f"{target}: {loss} for {minutes} min ({kind})")
             cfg = HealConfig(loss=loss, steps=None, minutes=minutes, clock=a.clock, lr=lr, rows=a.rows)
             t = time.perf_counter()
@@ -187,6 +190,28 @@ def main() -> None:
         del s_model
         gc.collect()
     say(f"wrote {out}")
+
+
+def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
+    """The first stage of every run alone: the shared shift of the rows not copied, then evaluation."""
+    from tokforge.transplant.heal.api import _windows, calibrate, heal_comparison
+
+    cfg = HealConfig()
+    m = copy.deepcopy(s_model)
+    t = time.perf_counter()
+    cal = calibrate(m, s_tok, t_tok, _windows(train, cfg, evals, 0.0), cfg)
+    after = public(evaluate_languages(m, s_tok, evals))
+    del m
+    gc.collect()
+    return {
+        "loss": "none",
+        "kind": "calibration",
+        "minutes": 0,
+        "steps": 0,
+        "wall_seconds": round(time.perf_counter() - t, 1),
+        "comparison": heal_comparison(baseline["teacher"], baseline["before"], after),
+        "calibration": cal,
+    }
 
 
 def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline) -> dict:

@@ -43,7 +43,8 @@ def heal_table(target: str) -> str:
         + " |"
     )
     for r in runs:
-        label = f"{r['loss']} ({'goal run' if r['kind'] == 'main' else 'ablation'})"
+        kinds = {"main": "goal run", "ablation": "ablation"}
+        label = "calibration only" if r["kind"] == "calibration" else f"{r['loss']} ({kinds[r['kind']]})"
         lines.append(
             f"| {label} | {r['minutes']:g} | {r['steps']} | "
             + " | ".join(_f(r["comparison"][k]["ratio_after"]) for k in langs)

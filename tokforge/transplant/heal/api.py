@@ -163,7 +163,7 @@ def heal(
             "eval_seconds": round(time.perf_counter() - t0, 1),
         }
     if cfg.calibrate and not resume:  # before training; a resumed run has the shift in its checkpoint
-        state["calibration"] = _calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, accelerator.device)
+        state["calibration"] = calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, accelerator.device)
     if out is not None and main and not resume:
         if out.exists():
             shutil.rmtree(out)
@@ -205,8 +205,9 @@ def heal(
     return model, report
 
 
-def _calibrate(model, tokenizer, teacher_tokenizer, windows: Windows, cfg: HealConfig, device) -> dict:
-    """`calibrate.calibrate_rows` on the rows not copied by bytes from the original (every process the same)."""
+def calibrate(model, tokenizer, teacher_tokenizer, windows: Windows, cfg: HealConfig, device="cpu") -> dict:
+    """`calibrate.calibrate_rows` on the rows not copied by bytes from the original, fitted on the first
+    ``cfg.calibrate`` training windows (the same on every process); what ``heal`` does before training."""
     import itertools
 
     from ...surgery.plan import match_by_bytes
@@ -235,8 +236,8 @@ def _trim_log(path: Path, upto: int) -> None:
         path.write_text("".join(ln + "\n" for ln in keep))
 
 
-def _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, meta, eval_source, eval_after_s) -> dict:
-    teacher, before = state["teacher"], state["before"]
+def heal_comparison(teacher: dict, before: dict, after: dict) -> dict:
+    """Per language (and their mean): bits/byte of the teacher, before and after; ratios; gap closed."""
     cmp = {}
     for lang in after:
         t, b, a = teacher[lang]["bits_per_byte"], before[lang]["bits_per_byte"], after[lang]["bits_per_byte"]
@@ -253,6 +254,12 @@ def _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, m
             k: round(float(np.mean([r[k] for r in cmp.values() if r.get(k) is not None])), 4)
             for k in ("bpb_teacher", "bpb_before", "bpb_after", "ratio_before", "ratio_after")
         }
+    return cmp
+
+
+def _report(cfg, state, after, last, healer, windows, tied, in_rows, out_rows, meta, eval_source, eval_after_s) -> dict:
+    teacher, before = state["teacher"], state["before"]
+    cmp = heal_comparison(teacher, before, after)
     return {
         **(meta or {}),
         "config": dataclasses.asdict(cfg),
