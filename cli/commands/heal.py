@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from tokforge.devices import DEVICES
-from tokforge.transplant.heal.losses import DIVERGENCES
-from tokforge.transplant.heal.student import ROW_MODES, TRAIN_MODES
+from tokforge.transplant.heal.config import DIVERGENCES, ROW_MODES, TRAIN_MODES
 
 EXAMPLES = """
 \b

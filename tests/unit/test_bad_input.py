@@ -113,6 +113,17 @@ def test_import_is_light():
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
+def test_command_line_is_light():
+    """Finding a command imports every command module: none of them may pull in torch or transformers
+    (that once doubled the time of a vocabulary-only audit)."""
+    code = (
+        "import sys\nfrom tokforge_cli.main import discover\nassert 'heal' in discover()\n"
+        "print(sorted(m for m in ('torch','transformers','faiss','pandas') if m in sys.modules))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
 def test_errors_are_tokforge_errors():
     assert issubclass(LoadError, TokforgeError) and issubclass(ArtifactError, TokforgeError)
     assert str(TokforgeError("bad", where="x", fix="do y")) == "bad: x (do y)"

@@ -1,7 +1,13 @@
 """How a model is healed (`HealConfig`) and which of its settings a resumed run must keep.
 
+Torch-free on purpose: the command line builds its choices from the names here, and ``tokforge
+--help`` must not import torch. ``parse_losses("alm=1,lm=0.1")`` -> ``{"alm": 1.0, "lm": 0.1}``;
+unknown names list the known ones.
+
 >>> HealConfig(rows="seen").check().rows
 'seen'
+>>> parse_losses("alm"), parse_losses("alm=1, lm=0.1")
+({'alm': 1.0}, {'alm': 1.0, 'lm': 0.1})
 """
 
 from __future__ import annotations
@@ -9,9 +15,35 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ...errors import InputError
-from . import losses as L
-from .student import ROW_MODES, TRAIN_MODES
+from ...errors import InputError, UnknownNameError
+
+TRAIN_MODES = ("embeddings", "embeddings+head", "all")
+ROW_MODES = ("seen", "all")
+LOSSES = ("lm", "alm", "bytes")
+DIVERGENCES = ("binary_kl", "abs", "sq")
+
+
+def parse_losses(spec: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, _, w = part.partition("=")
+        name = name.strip()
+        if name not in LOSSES:
+            raise UnknownNameError("heal loss", name, LOSSES)
+        try:
+            weight = float(w) if w else 1.0
+        except ValueError:
+            raise InputError("loss weight must be a number", where=part, fix="e.g. --loss alm=1,lm=0.1") from None
+        if weight < 0 or name in out:
+            raise InputError("each loss once, with a weight >= 0", where=part)
+        out[name] = weight
+    if not out or not any(out.values()):
+        raise InputError("no loss chosen", where=spec, fix="e.g. --loss alm, or --loss alm=1,lm=0.1")
+    return out
+
 
 FREE_ON_RESUME = ("steps", "minutes", "save_every", "clock")
 
@@ -44,15 +76,15 @@ class HealConfig:
     # divided by its threads (fair budgets on a machine shared with others)
 
     def check(self) -> "HealConfig":
-        w = L.parse_losses(self.loss)
+        w = parse_losses(self.loss)
         if self.minutes is None and (self.steps is None or self.steps < 1):
             raise InputError("heal needs --steps N (>= 1) or --minutes M", where=f"steps={self.steps}")
         if self.minutes is not None and self.minutes <= 0:
             raise InputError("--minutes must be positive", where=f"minutes={self.minutes}")
         if self.train not in TRAIN_MODES:
             raise InputError(f"unknown --train {self.train!r}", fix="use one of: " + ", ".join(TRAIN_MODES))
-        if self.divergence not in L.DIVERGENCES:
-            raise InputError(f"unknown divergence {self.divergence!r}", fix="use one of: " + ", ".join(L.DIVERGENCES))
+        if self.divergence not in DIVERGENCES:
+            raise InputError(f"unknown divergence {self.divergence!r}", fix="use one of: " + ", ".join(DIVERGENCES))
         if self.chunks not in ("all", "space"):
             raise InputError(f"unknown chunk mode {self.chunks!r}", fix="use all or space")
         if self.rows not in ROW_MODES:
@@ -74,7 +106,7 @@ class HealConfig:
 
     @property
     def weights(self) -> dict[str, float]:
-        return L.parse_losses(self.loss)
+        return parse_losses(self.loss)
 
     def resolved_precision(self, device: str) -> str:
         """``auto``: bf16 on CUDA; fp32 on CPU, where casting the full-vocabulary logits costs more than

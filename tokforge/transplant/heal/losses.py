@@ -16,42 +16,15 @@ log-softmaxed logits predicts token ``p`` (``p = 0`` is predicted from the BOS a
   by space probability, several chunk sizes at once.
 * ``bytes``: KL(teacher || student) between exact next-byte distributions (`bytes_loss`).
 
-``parse_losses("alm=1,lm=0.1")`` -> ``{"alm": 1.0, "lm": 0.1}``; unknown names list the known ones.
-
->>> parse_losses("alm"), parse_losses("alm=1, lm=0.1")
-({'alm': 1.0}, {'alm': 1.0, 'lm': 0.1})
+The loss names, the divergences and ``parse_losses`` live in `config` (torch-free).
 """
 
 from __future__ import annotations
 
 import torch
 
-from ...errors import InputError, UnknownNameError
-
-LOSSES = ("lm", "alm", "bytes")
-DIVERGENCES = ("binary_kl", "abs", "sq")
-
-
-def parse_losses(spec: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for part in spec.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        name, _, w = part.partition("=")
-        name = name.strip()
-        if name not in LOSSES:
-            raise UnknownNameError("heal loss", name, LOSSES)
-        try:
-            weight = float(w) if w else 1.0
-        except ValueError:
-            raise InputError("loss weight must be a number", where=part, fix="e.g. --loss alm=1,lm=0.1") from None
-        if weight < 0 or name in out:
-            raise InputError("each loss once, with a weight >= 0", where=part)
-        out[name] = weight
-    if not out or not any(out.values()):
-        raise InputError("no loss chosen", where=spec, fix="e.g. --loss alm, or --loss alm=1,lm=0.1")
-    return out
+from ...errors import UnknownNameError
+from .config import DIVERGENCES, LOSSES, parse_losses  # noqa: F401  (torch-free, for the CLI; kept here too)
 
 
 def log1mexp(x: torch.Tensor) -> torch.Tensor:

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import torch
 
-TRAIN_MODES = ("embeddings", "embeddings+head", "all")
-ROW_MODES = ("seen", "all")
+from .config import ROW_MODES, TRAIN_MODES  # noqa: F401  (torch-free names, kept importable from here)
 
 
 class Student(torch.nn.Module):
