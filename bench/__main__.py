@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # (2 shared CPU cores, warm artifact cache unless said otherwise).
 BENCHES: dict[str, dict] = {
     "load": {"script": "load.py", "args": [], "results": "load.json", "cost": "~3 min"},
-    "audit": {"script": "audit.py", "args": ["--repeat", "2"], "results": "audit.json", "cost": "~30 min"},
-    "audit_scale": {"script": "audit_scale.py", "args": [], "results": "audit_scale.json", "cost": "~40 min"},
-    "stochastok": {"script": "stochastok.py", "args": [], "results": "stochastok.json", "cost": "~10 min"},
+    "audit": {"script": "audit.py", "args": ["--repeat", "2"], "results": "audit.json", "cost": "~15 min"},
+    "audit_scale": {"script": "audit_scale.py", "args": [], "results": "audit_scale.json", "cost": "~20 min"},
+    "stochastok": {"script": "stochastok.py", "args": [], "results": "stochastok.json", "cost": "~1 min"},
     "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~6 min"},
     "transplant": {
         "script": "transplant.py",
@@ -45,7 +45,7 @@ BENCHES: dict[str, dict] = {
             "300",
         ],
         "results": "transplant.json",
-        "cost": "~40 min",
+        "cost": "~45 min",
     },
     "hypernet": {"script": "hypernet.py", "args": [], "results": "hypernet.json", "cost": "~8 min"},
     # bytelevel: 1 torch thread; its genlm-bytes table needs genlm-bytes importable (pip install -e '.[bench]',

@@ -398,6 +398,44 @@ def hypernet_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+LOAD_LABELS = {"smollm2-135m": "SmolLM2-135M", "gemma3-270m": "Gemma-3-270M"}
+
+
+def load_table() -> str:
+    """Reading the vocabulary from GGUF metadata vs transformers' conversion (bench/load.py), same run."""
+    res = _load("load.json")
+    n = res.get("best_of", 1)
+    lines = [
+        f"| GGUF | tokforge vocab (best of {n}) | transformers conversion (best of {n}) | ratio |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, r in res["gguf_vocab_vs_transformers"].items():
+        lines.append(
+            f"| {LOAD_LABELS.get(name, name)} ({r['vocab_size'] // 1000}k) | {r['tokforge_vocab_s']} s | "
+            f"{r['transformers_convert_s']} s | {r['speedup']}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def audit_corpus_table() -> str:
+    """Corpus metrics against the same tokenizer's raw batch encoding, 204 FLORES languages (bench/audit.py)."""
+    res = _load("audit.json")["corpus_metrics_flores204"]
+    lines = [
+        "| tokenizer | raw `encode_batch` | metrics (incl. encoding) | ratio vs `encode_batch` | vs bare backend "
+        "| vs `encode_batch` with GC paused (strict) | CPU-time ratio, strict |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in res.items():
+        if not isinstance(r, dict):
+            continue
+        lines.append(
+            f"| {name} | {r['raw_encode_batch_s']} s | {r['metrics_incl_encoding_s']} s | {r['ratio_vs_encode_batch']} "
+            f"| {r['ratio_vs_bare_backend']} | {r['ratio_vs_encode_batch_gc_paused']} "
+            f"| {r['cpu_ratio_vs_encode_batch_gc_paused']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 RENDERERS = {
     "heal-gemma3": lambda: heal_table("gemma3"),
     "heal-bpe32k": lambda: heal_table("bpe32k"),
@@ -407,6 +445,8 @@ RENDERERS = {
     "heal-summary": heal_summary,
     "heal-lr": heal_lr_table,
     "transplant-loop": loop_table,
+    "load-gguf": load_table,
+    "audit-corpus": audit_corpus_table,
     "bytelevel-speed": bytelevel_speed_table,
     "bytelevel-costs": bytelevel_costs_table,
     "bytelevel-truncated": bytelevel_truncated_table,
