@@ -25,6 +25,7 @@ import numpy as np
 from ...errors import InputError
 from ...io import atomic_dir, atomic_write_text, read_json
 from ..evaluate import CONVENTION, EvalConfig, evaluate_languages, public
+from .calibrate import calibrate  # noqa: F401  (heal's first stage; the bench calls it alone)
 from .data import Source, Windows
 from .train import CHECKPOINT, LOG, HealConfig, Healer, run
 
@@ -203,22 +204,6 @@ def heal(
             _save(model, tokenizer, out, report, extra_files)
     accelerator.wait_for_everyone()
     return model, report
-
-
-def calibrate(model, tokenizer, teacher_tokenizer, windows: Windows, cfg: HealConfig, device="cpu") -> dict:
-    """`calibrate.calibrate_rows` on the rows not copied by bytes from the original, fitted on the first
-    ``cfg.calibrate`` training windows (the same on every process); what ``heal`` does before training."""
-    import itertools
-
-    from ...surgery.plan import match_by_bytes
-    from .calibrate import calibrate_rows
-
-    model.to(device)
-    n_out = model.get_output_embeddings().weight.shape[0]
-    copied, _ = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)
-    rows = np.setdiff1d(np.arange(n_out, dtype=np.int64), copied)
-    sample = list(itertools.islice(windows.stream(), cfg.calibrate))
-    return calibrate_rows(model, tokenizer, sample, rows)
 
 
 def _scratch() -> str:

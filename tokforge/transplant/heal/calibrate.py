@@ -25,6 +25,7 @@ only when that loss is lower, else the rows are left as they were.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -123,3 +124,16 @@ def calibrate_rows(model, tokenizer, windows: list[str], rows, *, chunk: int = 2
         "loss_after": round(after, 6),
         "kept": bool(kept),
     }
+
+
+def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, device="cpu") -> dict:
+    """`calibrate_rows` on the rows not copied by bytes from the original, fitted on the first
+    ``cfg.calibrate`` training windows (the same on every process); what ``heal`` does before training."""
+    from ...surgery.plan import match_by_bytes
+
+    model.to(device)
+    n_out = model.get_output_embeddings().weight.shape[0]
+    copied, _ = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)
+    rows = np.setdiff1d(np.arange(n_out, dtype=np.int64), copied)
+    sample = list(itertools.islice(windows.stream(), cfg.calibrate))
+    return calibrate_rows(model, tokenizer, sample, rows)
