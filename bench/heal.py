@@ -9,8 +9,14 @@ over the original model's (`tokforge.transplant.evaluate`). Nothing is tuned on 
 Per target: first the row learning rate, chosen among --lrs by a short --sweep-loss run of
 --sweep-minutes each, scored on the last --dev-heldout sentences of FLORES *dev* per language (held
 out of the training text for the whole bench); then every loss in --losses for --minutes each at
-that rate (the ablation), then the best of them (lowest mean ratio) for --main-minutes (the goal
-run). Results are written after every run.
+that rate (the ablation, scored on devtest and on the dev held-out sentences), then the loss whose
+ablation did best on the *dev* held-out sentences (lowest mean ratio; devtest never chooses) for
+--main-minutes (the goal run). Last, `tokforge.transplant.gap.gap_breakdown` splits the gap to the
+original on devtest by what the tokenizations do, before healing and after the goal run.
+
+Each target's entry in the results file is written after every run; targets may run as separate
+processes at the same time (`--targets gemma3` and `--targets bpe32k`, one core each): every write
+re-reads the file under a lock and replaces only its own target.
 
     python bench/heal.py                                   # both targets, the full protocol
     python bench/heal.py --targets gemma3 --losses alm --minutes 2 --main-minutes 0   # a quick look
@@ -35,6 +41,8 @@ from common import RESULTS, bpe32k  # noqa: E402
 from tokforge import corpus, models  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
+from tokforge.transplant.gap import gap_breakdown  # noqa: E402
+from tokforge.transplant.heal.api import heal_comparison  # noqa: E402
 from tokforge.transplant.heal.config import HealConfig  # noqa: E402
 
 LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
@@ -98,9 +106,9 @@ def main() -> None:
     dev_eval = {k: v[-a.dev_heldout :] for k, v in dev.items()}
     evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
     lrs = [float(x) for x in a.lrs.split(",")]
+    train_lines = [ln for v in train.values() for ln in v]
     out = Path(a.out)
-    res = json.loads(out.read_text()) if out.is_file() else {}
-    res["setup"] = {
+    setup = {
         "model": "smollm2-135m",
         "start": "TokenAdapt hybrid transplant",
         "train": f"FLORES dev {LANGS} without the last {a.dev_heldout} sentences of each + first 90% of "
@@ -108,6 +116,7 @@ def main() -> None:
         "lr_choice": f"among {lrs} by {a.sweep_loss} for {a.sweep_minutes} min each, scored on the last "
         f"{a.dev_heldout} FLORES dev sentences per language (never trained on)",
         "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
+        "goal_loss_choice": "the ablation loss with the lowest mean ratio on the dev held-out sentences",
         "ablation_minutes": a.minutes,
         "main_minutes": a.main_minutes,
         "threads": a.threads,
@@ -122,7 +131,6 @@ def main() -> None:
         "machine": platform.platform(),
         "torch": torch.__version__,
     }
-    res.setdefault("targets", {})
     teacher, t_tok = models.load_causal_lm("smollm2-135m")
     say("teacher evaluation (once: the same for every target)")
     t_eval = public(evaluate_languages(teacher, t_tok, evals))
@@ -134,7 +142,7 @@ def main() -> None:
             "teacher": t_eval,
             "before": public(evaluate_languages(s_model, s_tok, evals)),
         }
-        row = res["targets"][target] = {"vocab_size": len(s_tok.vocab), "baseline": base, "runs": {}}
+        row = {"setup": setup, "vocab_size": len(s_tok.vocab), "baseline": base, "runs": {}}
         row["lr_sweep"] = sweep = {}
         dev_base = {
             "teacher": t_dev,
@@ -143,14 +151,14 @@ def main() -> None:
         for lr in lrs:
             say(f"{target}: lr {lr} ({a.sweep_loss}, {a.sweep_minutes} min, scored on dev)")
             cfg = HealConfig(loss=a.sweep_loss, steps=None, minutes=a.sweep_minutes, clock=a.clock, lr=lr, rows=a.rows)
-            rep = one_run(s_model, s_tok, teacher, t_tok, train, cfg, dev_eval, dev_base)
+            rep, _ = one_run(s_model, s_tok, teacher, t_tok, train, cfg, dev_eval, dev_base)
             sweep[str(lr)] = {
                 "steps": rep["steps"],
                 "dev": rep["evaluation"]["comparison"]["mean"],
                 "calibration": rep.get("calibration"),
             }
             say(f"  dev mean ratio {sweep[str(lr)]['dev']['ratio_before']} -> {sweep[str(lr)]['dev']['ratio_after']}")
-            atomic_write_text(out, json.dumps(res, indent=2) + "\n")
+            save(out, target, row)
         lr = min(lrs, key=lambda x: sweep[str(x)]["dev"]["ratio_after"])
         row["lr"] = lr
         say(f"{target}: row lr {lr}")
@@ -160,14 +168,15 @@ def main() -> None:
         for loss, minutes, kind in plan + [(None, a.main_minutes, "main")]:
             if minutes <= 0:
                 continue
-            if loss is None:  # the goal run: the best ablation loss, longer
+            if loss is None:  # the goal run: the ablation loss best on the dev held-out lines, longer
                 ablations = [r for r in row["runs"].values() if r["kind"] == "ablation"]
-                loss = min(ablations, key=lambda r: r["comparison"]["mean"]["ratio_after"])["loss"]
+                loss = min(ablations, key=lambda r: r["dev"]["ratio_after"])["loss"]
             say(f"{target}: {loss} for {minutes} min ({kind})")
             cfg = HealConfig(loss=loss, steps=None, minutes=minutes, clock=a.clock, lr=lr, rows=a.rows)
             t = time.perf_counter()
-            rep = one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, base)
+            rep, healed = one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, base)
             cmp = rep["evaluation"]["comparison"]
+            dev_after = public(evaluate_languages(healed, s_tok, dev_eval)) if kind == "ablation" else None
             row["runs"][f"{kind}:{loss}"] = {
                 "loss": loss,
                 "kind": kind,
@@ -183,13 +192,35 @@ def main() -> None:
                 "calibration": rep.get("calibration"),
                 "config": rep["config"],
             }
+            if dev_after is not None:
+                row["runs"][f"{kind}:{loss}"]["dev"] = heal_comparison(t_dev, dev_base["before"], dev_after)["mean"]
+            if kind == "main":
+                say(f"{target}: where the gap is, before and after the goal run")
+                row["gap"] = {
+                    "before": gap_breakdown(teacher, t_tok, s_model, s_tok, evals, train_texts=train_lines),
+                    "after_goal_run": gap_breakdown(teacher, t_tok, healed, s_tok, evals, train_texts=train_lines),
+                }
             say(f"  mean ratio {cmp['mean']['ratio_before']} -> {cmp['mean']['ratio_after']} in {rep['steps']} steps")
-            res["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
-            atomic_write_text(out, json.dumps(res, indent=2) + "\n")
+            save(out, target, row)
+            del healed
             gc.collect()
         del s_model
         gc.collect()
     say(f"wrote {out}")
+
+
+def save(out: Path, target: str, row: dict) -> None:
+    """Replace ``target``'s entry in the results file (re-read under a lock: other targets' processes
+    may write the same file)."""
+    import fcntl
+
+    with open(str(out) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        res = json.loads(out.read_text()) if out.is_file() else {}
+        res.pop("setup", None)  # each target records its own setup
+        res.setdefault("targets", {})[target] = row
+        res["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        atomic_write_text(out, json.dumps(res, indent=2) + "\n")
 
 
 def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
@@ -215,14 +246,14 @@ def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
 
 
 def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline) -> dict:
-    """Heal a copy of the student with ``cfg``; the report (the healed copy is dropped)."""
+    """Heal a copy of the student with ``cfg``: (report, the healed copy)."""
     from tokforge.transplant.heal.api import heal
 
-    _, rep = heal(
+    healed, rep = heal(
         copy.deepcopy(s_model), s_tok, teacher, t_tok, train, cfg, eval_texts=evals, progress=False, baseline=baseline
     )
     gc.collect()
-    return rep
+    return rep, healed
 
 
 def split_losses(spec: str) -> list[str]:

@@ -697,3 +697,33 @@ def test_heal_reports_its_calibration_and_can_turn_it_off(pair):
     assert got[4]["windows"] == 4 and got[4]["rows"] > 10 and "beta" in got[4]
     with pytest.raises(InputError, match="calibrate"):
         cfg(calibrate=-1).check()
+
+
+def test_gap_breakdown_adds_up_to_the_evaluator_and_classifies_chunks(pair):
+    """Per-class chunk bits sum to each model's total, which is the evaluator's own bits; a student with
+    the teacher's tokenizer and weights has no gap and only 'same token' chunks; new rows the training
+    text never shows carry the excess of their chunks."""
+    from tokforge.transplant.evaluate import evaluate_languages
+    from tokforge.transplant.gap import gap_breakdown
+
+    teacher, old, student, new = pair
+    texts = {"en": HELD["en"] + [CORPUS[1]]}
+    gap = gap_breakdown(teacher, old, student, new, texts, train_texts=["zzz"])["en"]
+    ev_s = evaluate_languages(student, new, texts)["en"]
+    ev_t = evaluate_languages(teacher, old, texts)["en"]
+    assert abs(gap["student_bits"] - ev_s["bits"]) < 0.05 and abs(gap["original_bits"] - ev_t["bits"]) < 0.05
+    classes = gap["classes"]
+    assert abs(sum(c["student_bits"] for c in classes.values()) - gap["student_bits"]) < 0.05
+    assert abs(sum(c["excess_bits"] for c in classes.values()) - gap["gap_bits"]) < 0.05
+    assert sum(c["bytes"] for c in classes.values()) == gap["bytes"] == ev_s["bytes"]
+    assert "student merges" in classes and classes["student merges"]["chunks"] > 0
+    # "zzz" shows no new row: every chunk holding one counts as unseen
+    for c, r in classes.items():
+        if c in ("student merges", "same span, new row"):
+            assert r["excess_bits_unseen_new_rows"] == r["excess_bits"]
+        if c in ("same token", "same token, after a new row"):
+            assert r["excess_bits_unseen_new_rows"] == 0.0
+    seen_all = gap_breakdown(teacher, old, student, new, texts, train_texts=texts["en"])["en"]
+    assert all(r["excess_bits_unseen_new_rows"] == 0.0 for r in seen_all["classes"].values())
+    same = gap_breakdown(teacher, old, teacher, old, texts)["en"]
+    assert same["gap_bits"] == 0.0 and list(same["classes"]) == ["same token"]

@@ -141,6 +141,7 @@ def nll_stats(
     next_bytes: bool = False,
     cfg: EvalConfig | None = None,
     where: str = "",
+    per_token: bool = False,
 ) -> dict:
     """``{"bits", "bytes", "bytes_text", "tokens", "round_trip"}`` summed over ``texts`` (the module
     docstring has the convention). ``bytes`` counts the bytes the model saw.
@@ -173,6 +174,7 @@ def nll_stats(
     offsets = [token_offsets(tokenizer, ids) for ids in encoded] if next_bytes else []
     first = torch.from_numpy(_first_bytes(tokenizer.vocab)) if next_bytes else None
     nxt: dict = {}
+    tok_lp = [np.full(len(ids), np.nan) for ids in encoded] if per_token else []
     total, n_tok = 0.0, 0
     with torch.no_grad():
         for b in range(0, len(items), cfg.batch_size):
@@ -192,6 +194,12 @@ def nll_stats(
             lp, top = chunked_logprobs(model, hs, torch.tensor(tgt, device=dev), want_top1=next_bytes)
             total -= float(lp.double().sum())
             n_tok += len(tgt)
+            if per_token:
+                vals, k = lp.double().cpu().numpy(), 0
+                for ids, first_pos, ti, frm in batch:
+                    n = len(ids) - first_pos
+                    tok_lp[ti][frm : frm + n] = vals[k : k + n]
+                    k += n
             if next_bytes:
                 top_b = first[top.cpu()].tolist()
                 k = 0
@@ -218,6 +226,8 @@ def nll_stats(
     }
     if next_bytes:
         out["_next"] = nxt
+    if per_token:
+        out["_token_logprobs"], out["_ids"] = tok_lp, encoded
     return out
 
 
