@@ -62,27 +62,24 @@ def heal_gap_table(target: str) -> str:
     gap = (res["targets"].get(target) or {}).get("gap")
     if not gap:
         return f"(no gap breakdown for `{target}` in bench/results/heal.json yet)\n"
-    from tokforge.transplant.gap import CLASSES
-
-    def cell(langs: dict, cls: str) -> str:
-        rows = [v["classes"][cls] for v in langs.values() if cls in v["classes"]]
-        if not rows:
-            return "-"
-        ex = sum(r["excess_bits"] for r in rows)
-        unseen = sum(r.get("excess_bits_unseen_new_rows", 0.0) for r in rows)
-        return f"{ex:.0f} ({unseen:.0f})"
+    from tokforge.transplant.gap import CLASSES, total_by_class
 
     b, a = gap["before"], gap["after_goal_run"]
-    eng = {k: v for k, v in b.items() if k == "eng_Latn"}, {k: v for k, v in a.items() if k == "eng_Latn"}
+    sums = [total_by_class({k: v for k, v in x.items() if k == "eng_Latn"}) for x in (b, a)]
+    sums += [total_by_class(b), total_by_class(a)]
+
+    def cell(tot: dict, cls: str) -> str:
+        r = tot.get(cls)
+        return "-" if r is None else f"{r['excess_bits']:.0f} ({r['excess_bits_unseen_new_rows']:.0f})"
+
     lines = [
         "| chunk class | English chunks | English before | English after | all languages before | all after |",
         "|---|---|---|---|---|---|",
     ]
     for cls in CLASSES:
-        n = sum(v["classes"].get(cls, {}).get("chunks", 0) for v in eng[0].values())
-        lines.append(f"| {cls} | {n} | {cell(eng[0], cls)} | {cell(eng[1], cls)} | {cell(b, cls)} | {cell(a, cls)} |")
-    tot = [sum(v["gap_bits"] for v in x.values()) for x in (eng[0], eng[1], b, a)]
-    lines.append(f"| total gap (bits) | - | {tot[0]:.0f} | {tot[1]:.0f} | {tot[2]:.0f} | {tot[3]:.0f} |")
+        n = sums[0].get(cls, {}).get("chunks", 0)
+        lines.append(f"| {cls} | {n} | " + " | ".join(cell(x, cls) for x in sums) + " |")
+    lines.append("| total gap (bits) | - | " + " | ".join(f"{x['total']['gap_bits']:.0f}" for x in sums) + " |")
     return "\n".join(lines) + "\n"
 
 

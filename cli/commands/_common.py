@@ -73,3 +73,37 @@ def print_heal(report: dict) -> None:
             "-" if gap is None else f"{100 * gap:.0f}%",
         )
     Console().print(t)
+    if ev.get("gap_after"):
+        print_gap(ev["gap_after"])
+
+
+def print_gap(gap_by_lang: dict) -> None:
+    """Where the gap left after healing is: bits per class of chunk, all languages together."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from tokforge.transplant.gap import total_by_class
+
+    tot = total_by_class(gap_by_lang)
+    t = Table(
+        "chunk class",
+        "chunks",
+        "excess bits",
+        "share",
+        "in new rows training never showed",
+        title=f"where the remaining gap is ({tot['total']['gap_bits']:.0f} bits over the original)",
+        caption="docs/transplant.md explains the classes"
+        + (f"; not aligned (lossy): {', '.join(tot['not_aligned'])}" if tot.get("not_aligned") else ""),
+    )
+    for cls, r in tot.items():
+        if cls in ("total", "not_aligned"):
+            continue
+        share = r["share_of_gap"]
+        t.add_row(
+            cls,
+            str(r["chunks"]),
+            f"{r['excess_bits']:.0f}",
+            "-" if share is None else f"{100 * share:.0f}%",
+            f"{r['excess_bits_unseen_new_rows']:.0f}",
+        )
+    Console().print(t)

@@ -727,3 +727,62 @@ def test_gap_breakdown_adds_up_to_the_evaluator_and_classifies_chunks(pair):
     assert all(r["excess_bits_unseen_new_rows"] == 0.0 for r in seen_all["classes"].values())
     same = gap_breakdown(teacher, old, teacher, old, texts)["en"]
     assert same["gap_bits"] == 0.0 and list(same["classes"]) == ["same token"]
+
+
+def test_heal_report_says_where_the_gap_is_and_which_rows_training_showed(pair):
+    """The report's gap breakdown matches its own after/teacher bits; the rows a run showed are exactly
+    the tokens of its training windows, so a new row of held-out text absent from them counts as unseen."""
+    from tokforge.transplant.heal.data import Windows
+
+    teacher, old, student, new = pair
+    c = cfg(steps=2, calibrate=0)
+    windows = Windows([{"en": CORPUS}], c.seq_bytes, 0.0, set(), c.seed)
+    shown = set()
+    batches = windows.batches(c.batch_size, 0, 0, 1)
+    for _ in range(c.steps):
+        for w in next(batches):
+            shown.update(new.encode(w))
+    _, rep = heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, c, eval_texts=HELD, progress=False)
+    ev = rep["evaluation"]
+    gap = ev["gap_after"]["en"]
+    assert abs(gap["student_bits"] - ev["after"]["en"]["bits"]) < 0.05
+    assert abs(gap["original_bits"] - ev["teacher"]["en"]["bits"]) < 0.05
+    from tokforge.transplant.gap import gap_breakdown, new_row_mask
+
+    trained = np.zeros(len(new.vocab), dtype=bool)
+    trained[sorted(shown)] = True
+    trained[new.bos_id] = True
+    healed = heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, c, eval_texts=HELD, progress=False)[0]
+    again = gap_breakdown(teacher, old, healed, new, HELD, trained=trained)["en"]
+    assert again == gap
+    held_new = {t for t in new.encode(HELD["en"][0]) if new_row_mask(new, old)[t]}
+    assert held_new - shown, "the held-out line should use a new row the training windows do not"
+    assert sum(r["excess_bits_unseen_new_rows"] for r in gap["classes"].values()) != 0
+
+
+def test_gap_breakdown_of_a_lossy_tokenizer_is_an_error_or_a_warning(pair, tmp_path):
+    """A student tokenizer that lower-cases reads other bytes than the original: no alignment."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    from tokforge import load_tokenizer
+    from tokforge.errors import TokforgeWarning
+    from tokforge.transplant.gap import gap_breakdown
+
+    teacher, old, _, _ = pair
+    hf = Tokenizer(models.BPE())
+    hf.normalizer = normalizers.Lowercase()
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    hf.train_from_iterator(
+        CORPUS,
+        trainers.BpeTrainer(vocab_size=300, special_tokens=["<s>"], show_progress=False, initial_alphabet=alphabet),
+    )
+    hf.save(str(tmp_path / "lower.json"))
+    lower = load_tokenizer(tmp_path / "lower.json")
+    student = tiny_lm(len(lower.vocab), seed=1, tie=True)
+    with pytest.raises(InputError, match="different bytes"):
+        gap_breakdown(teacher, old, student, lower, HELD)
+    with pytest.warns(TokforgeWarning, match="different bytes"):
+        got = gap_breakdown(teacher, old, student, lower, HELD, on_mismatch="warn")
+    assert "not_aligned" in got["en"]

@@ -17,9 +17,10 @@ of every chunk adds up to the whole gap. Each chunk falls in one class:
 * ``student splits``: several student tokens where the original reads one.
 * ``crossing``: several tokens on both sides, boundaries crossing.
 
-With ``train_texts``, every class also counts the excess of chunks whose student tokens include a
-new row that the training text never shows (``excess_bits_unseen_new_rows``): training with
-``rows="seen"`` cannot reach those rows.
+With ``train_texts`` (or ``trained``, a bool per student row: the rows a healing run showed, as
+`heal` records them), every class also counts the excess of chunks whose student tokens include a
+new row that training never showed (``excess_bits_unseen_new_rows``): healing with ``rows="seen"``
+cannot reach those rows.
 
 >>> classify(1, 1, copied=True, after_new=False), classify(1, 3, copied=False, after_new=False)
 ('same token', 'student merges')
@@ -29,9 +30,11 @@ new row that the training text never shows (``excess_bits_unseen_new_rows``): tr
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, TokforgeWarning
 from .evaluate import EvalConfig, nll_stats
 from .heal.align import chunks, token_ends
 
@@ -76,17 +79,25 @@ def gap_breakdown(
     texts_by_lang: dict[str, list[str]],
     *,
     train_texts: list[str] | None = None,
+    trained: np.ndarray | None = None,
     cfg: EvalConfig | None = None,
+    on_mismatch: str = "error",
 ) -> dict[str, dict]:
     """Per language (texts joined by newlines, as `evaluate_languages` does): the gap in bits, per class
     of chunk (see the module docstring), with chunks, bytes, the bits of each model and the share of
-    the gap. Chunks sum to the totals of both models exactly."""
+    the gap. Chunks sum to the totals of both models exactly.
+
+    A language whose text the two tokenizers do not read as the same bytes (a lossy tokenizer) cannot
+    be aligned: an error, or with ``on_mismatch="warn"`` a printed warning and ``{"not_aligned": why}``."""
+    if on_mismatch not in ("error", "warn"):
+        raise InputError(f"unknown on_mismatch {on_mismatch!r}", fix="use error or warn")
     if not texts_by_lang:
         raise InputError("no languages to break the gap down on", fix="pass texts for at least one language")
     is_new = new_row_mask(student_tokenizer, original_tokenizer)
-    trained = None
+    if trained is not None:
+        trained = np.asarray(trained, dtype=bool)[: len(is_new)]
     if train_texts is not None:
-        trained = np.zeros(len(is_new), dtype=bool)
+        trained = np.zeros(len(is_new), dtype=bool) if trained is None else trained.copy()
         for ids in student_tokenizer.encode_batch(list(train_texts)):
             trained[np.asarray(ids, dtype=np.int64)] = True
     out = {}
@@ -96,7 +107,13 @@ def gap_breakdown(
         doc = "\n".join(texts)
         s = nll_stats(student, student_tokenizer, [doc], cfg=cfg, per_token=True, where=lang)
         o = nll_stats(original, original_tokenizer, [doc], cfg=cfg, per_token=True, where=lang)
-        out[lang] = _breakdown(doc, s, o, student_tokenizer, original_tokenizer, is_new, trained)
+        try:
+            out[lang] = _breakdown(doc, s, o, student_tokenizer, original_tokenizer, is_new, trained)
+        except InputError as e:
+            if on_mismatch == "error":
+                raise
+            warnings.warn(f"gap breakdown: {lang}: {e}", TokforgeWarning, stacklevel=2)
+            out[lang] = {"not_aligned": str(e)}
     return out
 
 
@@ -156,3 +173,32 @@ def _breakdown(doc: str, s: dict, o: dict, s_tok, o_tok, is_new: np.ndarray, tra
         "gap_bits": round(total, 2),
         "classes": classes,
     }
+
+
+def total_by_class(gap_by_lang: dict[str, dict]) -> dict[str, dict]:
+    """The classes of several languages summed (languages that could not be aligned are left out of the
+    sums and listed under ``"not_aligned"``), with ``"total"`` for the whole gap.
+
+    >>> one = {"classes": {"crossing": {"chunks": 2, "bytes": 9, "excess_bits": 3.0}}, "gap_bits": 3.0}
+    >>> total_by_class({"a": one, "b": one, "c": {"not_aligned": "lossy"}})["crossing"]
+    {'chunks': 4, 'bytes': 18, 'excess_bits': 6.0, 'excess_bits_unseen_new_rows': 0.0, 'share_of_gap': 1.0}
+    """
+    out: dict[str, dict] = {}
+    aligned = {k: v for k, v in gap_by_lang.items() if "classes" in v}
+    total = sum(v["gap_bits"] for v in aligned.values())
+    for cls in CLASSES:
+        rows = [v["classes"][cls] for v in aligned.values() if cls in v["classes"]]
+        if not rows:
+            continue
+        ex = round(sum(r["excess_bits"] for r in rows), 2)
+        out[cls] = {
+            "chunks": sum(r["chunks"] for r in rows),
+            "bytes": sum(r["bytes"] for r in rows),
+            "excess_bits": ex,
+            "excess_bits_unseen_new_rows": round(sum(r.get("excess_bits_unseen_new_rows", 0.0) for r in rows), 2),
+            "share_of_gap": round(ex / total, 4) if total else None,
+        }
+    out["total"] = {"gap_bits": round(total, 2), "languages": sorted(aligned)}
+    if len(aligned) < len(gap_by_lang):
+        out["not_aligned"] = sorted(set(gap_by_lang) - set(aligned))
+    return out

@@ -25,6 +25,7 @@ import numpy as np
 from ...errors import InputError
 from ...io import atomic_dir, atomic_write_text, read_json
 from ..evaluate import CONVENTION, EvalConfig, evaluate_languages, public
+from ..gap import gap_breakdown
 from .calibrate import calibrate  # noqa: F401  (heal's first stage; the bench calls it alone)
 from .data import Source, Windows
 from .train import CHECKPOINT, LOG, HealConfig, Healer, run
@@ -182,10 +183,14 @@ def heal(
     finally:
         healer.restore()
     model = healer.student.merge()
+    trained = healer.trained_rows()  # collective: every process
     report = {}
     if main:
         t = time.perf_counter()
         after = public(evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg))
+        gap = gap_breakdown(
+            teacher, teacher_tokenizer, model, tokenizer, eval_texts, trained=trained, cfg=eval_cfg, on_mismatch="warn"
+        )
         report = _report(
             cfg,
             state,
@@ -200,6 +205,7 @@ def heal(
             eval_source,
             round(time.perf_counter() - t, 1),
         )
+        report["evaluation"]["gap_after"] = gap
         if out is not None:
             _save(model, tokenizer, out, report, extra_files)
     accelerator.wait_for_everyone()

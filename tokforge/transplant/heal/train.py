@@ -104,6 +104,8 @@ class Healer:
         self.windows = windows
         self.step = 0
         self.skipped = 0
+        # rows whose tokens were in some step's student inputs on this process (`trained_rows` unites them)
+        self.shown = torch.zeros(self.student.emb.shape[0], dtype=torch.bool, device=self.device)
         self._bytes = None
         if self.weights.get("bytes"):
             from .bytes_loss import ByteKL
@@ -195,6 +197,7 @@ class Healer:
         out["loss"] = sum(w[k] * out[k] for k in terms)
         out["_counts"] = {"nll_nats": nll, "tokens": n_tok, "bytes": n_bytes, "chunks": n_chunks}
         out["_seen"] = self.seen_rows(s_inp)
+        self.shown[s_inp[s_mask.bool()]] = True
         return out
 
     def train_step(self, windows: list[str]) -> dict:
@@ -228,6 +231,11 @@ class Healer:
         self.step += 1
         return rec
 
+    def trained_rows(self) -> np.ndarray:
+        """Bool per student row: its token was in the inputs of some step, on any process (call on every
+        process)."""
+        return (self.acc.reduce(self.shown.float(), "sum") > 0).cpu().numpy()
+
     # -- checkpoints ---------------------------------------------------------------------------
     def settings(self) -> dict:
         return settings_of(self.cfg)
@@ -240,6 +248,7 @@ class Healer:
             "opts": [o.state_dict() for o in self.opts],
             "scheds": [s.state_dict() for s in self.scheds],
             "skipped": self.skipped,
+            "shown": self.shown.nonzero()[:, 0].cpu(),
         }
 
     def save_checkpoint(self, path: Path) -> None:
@@ -257,6 +266,9 @@ class Healer:
         for sc, s in zip(self.scheds, st["scheds"]):
             sc.load_state_dict(s)
         self.step, self.skipped = int(st["step"]), int(st.get("skipped", 0))
+        self.shown.zero_()
+        if "shown" in st:
+            self.shown[st["shown"].to(self.device)] = True
 
 
 def _to_bf16(model, keep) -> list:
