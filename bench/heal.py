@@ -42,7 +42,7 @@ from tokforge import corpus, models  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
 from tokforge.transplant.gap import gap_breakdown  # noqa: E402
-from tokforge.transplant.heal.api import heal_comparison  # noqa: E402
+from tokforge.transplant.heal.report import heal_comparison  # noqa: E402
 from tokforge.transplant.heal.config import HealConfig  # noqa: E402
 
 LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
