@@ -103,7 +103,8 @@ def run(name: str, env: dict, dry_run: bool = False) -> int:
         return 0
     t = time.perf_counter()
     procs = [subprocess.Popen(c, cwd=ROOT, env=env) for c in cmds]
-    rc = max(p.wait() for p in procs)
+    rcs = [p.wait() for p in procs]
+    rc = next((r for r in rcs if r), 0)  # the first failure (a signal gives a negative code)
     print(f"[bench] {name}: exit {rc} after {(time.perf_counter() - t) / 60:.1f} min", flush=True)
     return rc
 

@@ -70,7 +70,10 @@ def heal_gap_table(target: str) -> str:
 
     def cell(tot: dict, cls: str) -> str:
         r = tot.get(cls)
-        return "-" if r is None else f"{r['excess_bits']:.0f} ({r['excess_bits_unseen_new_rows']:.0f})"
+        if r is None:
+            return "-"
+        u = r["excess_bits_unseen_new_rows"]
+        return f"{r['excess_bits']:.0f} ({'-' if u is None else f'{u:.0f}'})"
 
     lines = [
         "| chunk class | English chunks | English before | English after | all languages before | all after |",
@@ -470,6 +473,7 @@ RENDERERS = {
     "heal-gemma3": lambda: heal_table("gemma3"),
     "heal-bpe32k": lambda: heal_table("bpe32k"),
     "heal-gap-gemma3": lambda: heal_gap_table("gemma3"),
+    "heal-gap-bpe32k": lambda: heal_gap_table("bpe32k"),
     "transplant-gemma3": lambda: transplant_table("gemma3"),
     "transplant-bpe32k": lambda: transplant_table("bpe32k"),
     "transplant-cold": cold_warm_table,

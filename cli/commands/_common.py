@@ -92,7 +92,7 @@ def print_gap(gap_by_lang: dict) -> None:
         "share",
         "in new rows training never showed",
         title=f"where the remaining gap is ({tot['total']['gap_bits']:.0f} bits over the original)",
-        caption="docs/transplant.md explains the classes"
+        caption="docs/transplant.md (Where the gap is) explains the classes"
         + (f"; not aligned (lossy): {', '.join(tot['not_aligned'])}" if tot.get("not_aligned") else ""),
     )
     for cls, r in tot.items():
@@ -104,6 +104,6 @@ def print_gap(gap_by_lang: dict) -> None:
             str(r["chunks"]),
             f"{r['excess_bits']:.0f}",
             "-" if share is None else f"{100 * share:.0f}%",
-            f"{r['excess_bits_unseen_new_rows']:.0f}",
+            "-" if r["excess_bits_unseen_new_rows"] is None else f"{r['excess_bits_unseen_new_rows']:.0f}",
         )
     Console().print(t)

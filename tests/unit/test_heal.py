@@ -30,6 +30,16 @@ CORPUS = [
 ] * 6
 
 
+VARIED = [  # written for these tests
+    "Zebras graze quietly while 42 kites drift over the valley.",
+    "Quartz, jade and onyx: the jeweller sorted every stone by hue.",
+    "Wet boots by the door; a kettle whistles; the dog yawns.",
+    "Exactly 1,000,007 bytes were copied before the cable snapped!",
+    "Violins tune up, oboes answer, and the hall falls silent.",
+    "Pixel by pixel, the old map of the harbour came back to life.",
+] * 2
+
+
 HELD = {"en": ["The teacher reads the same bytes as the student does, in its own tokens."]}
 
 
@@ -383,7 +393,9 @@ def _dirs(pair, tmp_path):
 def test_two_processes_match_one(pair, tmp_path):
     """`accelerate launch --multi_gpu --num_processes 2 -m tokforge heal ...` (gloo processes on a CPU
     machine) equals the one-process run."""
-    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    tdir, sdir, _, held = _dirs(pair, tmp_path)
+    corpus = tmp_path / "varied.txt"  # lines unlike each other, so the two processes see other tokens
+    corpus.write_text("\n".join(VARIED) + "\n")
     args = [
         "heal",
         str(sdir),
@@ -457,6 +469,14 @@ def test_two_processes_match_one(pair, tmp_path):
     ra = json.loads((tmp_path / "one" / "heal_report.json").read_text())
     rb = json.loads((tmp_path / "two" / "heal_report.json").read_text())
     assert rb["processes"] == 2 and ra["processes"] == 1 and ra["steps"] == rb["steps"] == 3
+    # the rows each process showed are united: the count and the gap breakdown match one process
+    assert 0 < ra["train"]["trainable_input_rows_shown"] < ra["train"]["rows_shown"] == rb["train"]["rows_shown"]
+    ga, gb = ra["evaluation"]["gap_after"], rb["evaluation"]["gap_after"]
+    for lang in ga:
+        for cls, r in ga[lang]["classes"].items():
+            assert r["excess_bits_unseen_new_rows"] == pytest.approx(
+                gb[lang]["classes"][cls]["excess_bits_unseen_new_rows"], abs=0.05
+            )
 
 
 def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):

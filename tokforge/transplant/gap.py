@@ -17,6 +17,11 @@ of every chunk adds up to the whole gap. Each chunk falls in one class:
 * ``student splits``: several student tokens where the original reads one.
 * ``crossing``: several tokens on both sides, boundaries crossing.
 
+Two details: a chunk is classed by the rows inside it, so a ``same token, after a new row`` chunk is
+never counted as unseen even when the new row before it is; and with a dummy-prefix tokenizer the
+first chunk of a document compares ``" The"`` with ``"The"`` (the prefix space is not text), one chunk
+per document.
+
 With ``train_texts`` (or ``trained``, a bool per student row: the rows a healing run showed, as
 `heal` records them), every class also counts the excess of chunks whose student tokens include a
 new row that training never showed (``excess_bits_unseen_new_rows``): healing with ``rows="seen"``
@@ -177,11 +182,12 @@ def _breakdown(doc: str, s: dict, o: dict, s_tok, o_tok, is_new: np.ndarray, tra
 
 def total_by_class(gap_by_lang: dict[str, dict]) -> dict[str, dict]:
     """The classes of several languages summed (languages that could not be aligned are left out of the
-    sums and listed under ``"not_aligned"``), with ``"total"`` for the whole gap.
+    sums and listed under ``"not_aligned"``), with ``"total"`` for the whole gap. The unseen part is
+    None when the breakdown did not know which rows training showed.
 
     >>> one = {"classes": {"crossing": {"chunks": 2, "bytes": 9, "excess_bits": 3.0}}, "gap_bits": 3.0}
     >>> total_by_class({"a": one, "b": one, "c": {"not_aligned": "lossy"}})["crossing"]
-    {'chunks': 4, 'bytes': 18, 'excess_bits': 6.0, 'excess_bits_unseen_new_rows': 0.0, 'share_of_gap': 1.0}
+    {'chunks': 4, 'bytes': 18, 'excess_bits': 6.0, 'excess_bits_unseen_new_rows': None, 'share_of_gap': 1.0}
     """
     out: dict[str, dict] = {}
     aligned = {k: v for k, v in gap_by_lang.items() if "classes" in v}
@@ -191,11 +197,12 @@ def total_by_class(gap_by_lang: dict[str, dict]) -> dict[str, dict]:
         if not rows:
             continue
         ex = round(sum(r["excess_bits"] for r in rows), 2)
+        unseen = [r["excess_bits_unseen_new_rows"] for r in rows if "excess_bits_unseen_new_rows" in r]
         out[cls] = {
             "chunks": sum(r["chunks"] for r in rows),
             "bytes": sum(r["bytes"] for r in rows),
             "excess_bits": ex,
-            "excess_bits_unseen_new_rows": round(sum(r.get("excess_bits_unseen_new_rows", 0.0) for r in rows), 2),
+            "excess_bits_unseen_new_rows": round(sum(unseen), 2) if len(unseen) == len(rows) else None,
             "share_of_gap": round(ex / total, 4) if total else None,
         }
     out["total"] = {"gap_bits": round(total, 2), "languages": sorted(aligned)}

@@ -113,13 +113,16 @@ def heal(
     on_step=None,
     baseline: dict | None = None,
     extra_files: dict[str, str] | None = None,
+    gap: bool = True,
 ):
     """Heal ``model`` by self-distillation from ``teacher`` (see the module docstring); ``(model, report)``.
 
     ``on_step(record)`` is called after every step (after its checkpoint, when one is due); an
     exception there stops the run, and ``resume=True`` continues it from the last checkpoint.
     ``baseline`` (``{"teacher": ..., "before": ...}`` from `evaluate.public`) skips the evaluations
-    before training when several runs share the same start (benches)."""
+    before training when several runs share the same start (benches). ``gap`` (default on): the report
+    says where the remaining gap is (`tokforge.transplant.gap`, ``evaluation.gap_after``): one more pass
+    of each model over the evaluation text."""
     from ... import devices
 
     cfg = (cfg or HealConfig()).check()
@@ -187,9 +190,7 @@ def heal(
     if main:
         t = time.perf_counter()
         after = public(evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg))
-        gap = gap_breakdown(
-            teacher, teacher_tokenizer, model, tokenizer, eval_texts, trained=trained, cfg=eval_cfg, on_mismatch="warn"
-        )
+        eval_after_s = round(time.perf_counter() - t, 1)
         report = build_report(
             cfg,
             state,
@@ -202,9 +203,24 @@ def heal(
             out_rows,
             meta,
             eval_source,
-            round(time.perf_counter() - t, 1),
+            eval_after_s,
         )
-        report["evaluation"]["gap_after"] = gap
+        if trained is not None:  # how much of the table the run reached
+            report["train"]["rows_shown"] = int(trained.sum())
+            report["train"]["trainable_input_rows_shown"] = int(trained[np.asarray(in_rows)].sum())
+        if gap:
+            t = time.perf_counter()
+            report["evaluation"]["gap_after"] = gap_breakdown(
+                teacher,
+                teacher_tokenizer,
+                model,
+                tokenizer,
+                eval_texts,
+                trained=trained,
+                cfg=eval_cfg,
+                on_mismatch="warn",
+            )
+            report["evaluation"]["seconds_gap"] = round(time.perf_counter() - t, 1)
         if out is not None:
             save(model, tokenizer, out, report, extra_files)
     accelerator.wait_for_everyone()

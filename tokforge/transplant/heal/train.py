@@ -104,8 +104,10 @@ class Healer:
         self.windows = windows
         self.step = 0
         self.skipped = 0
-        # rows whose tokens were in some step's student inputs on this process (`trained_rows` unites them)
+        # rows whose tokens were in some step's student inputs (this process's; united over processes by
+        # `sync_shown` before every checkpoint); unknown after resuming a checkpoint that lacks it
         self.shown = torch.zeros(self.student.emb.shape[0], dtype=torch.bool, device=self.device)
+        self.shown_known = True
         self._bytes = None
         if self.weights.get("bytes"):
             from .bytes_loss import ByteKL
@@ -231,10 +233,15 @@ class Healer:
         self.step += 1
         return rec
 
-    def trained_rows(self) -> np.ndarray:
-        """Bool per student row: its token was in the inputs of some step, on any process (call on every
-        process)."""
-        return (self.acc.reduce(self.shown.float(), "sum") > 0).cpu().numpy()
+    def sync_shown(self) -> None:
+        """Unite ``shown`` over processes (a collective: call on every process)."""
+        self.shown = self.acc.reduce(self.shown.float(), "sum") > 0
+
+    def trained_rows(self) -> np.ndarray | None:
+        """Bool per student row: its token was in the inputs of some step, on any process; None when
+        unknown (resumed from a checkpoint that did not record it). A collective: call on every process."""
+        self.sync_shown()
+        return self.shown.cpu().numpy() if self.shown_known else None
 
     # -- checkpoints ---------------------------------------------------------------------------
     def settings(self) -> dict:
@@ -267,7 +274,8 @@ class Healer:
             sc.load_state_dict(s)
         self.step, self.skipped = int(st["step"]), int(st.get("skipped", 0))
         self.shown.zero_()
-        if "shown" in st:
+        self.shown_known = "shown" in st
+        if self.shown_known:
             self.shown[st["shown"].to(self.device)] = True
 
 
@@ -322,13 +330,16 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
                 if budget is not None:
                     post["left"] = f"{max(0.0, budget - (clock() - c_start)) / 60:.1f}min"
                 b.set_postfix(**post)
-                if main and (healer.step % cfg.save_every == 0):
-                    healer.save_checkpoint(out / CHECKPOINT)
+                if healer.step % cfg.save_every == 0:
+                    healer.sync_shown()  # every process: the checkpoint holds the rows all of them showed
+                    if main:
+                        healer.save_checkpoint(out / CHECKPOINT)
                 if on_step:
                     on_step(last)
     finally:
         if log is not None:
             log.close()
+    healer.sync_shown()
     if main:
         healer.save_checkpoint(out / CHECKPOINT)
     acc.wait_for_everyone()
