@@ -227,7 +227,7 @@ def save(out: Path, target: str, row: dict) -> None:
 
 def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
     """The first stage of every run alone: the shared shift of the rows not copied, then evaluation."""
-    from tokforge.transplant.heal.api import _windows, calibrate, heal_comparison
+    from tokforge.transplant.heal.api import _windows, calibrate
 
     cfg = HealConfig()
     m = copy.deepcopy(s_model)
