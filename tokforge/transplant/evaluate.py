@@ -254,10 +254,12 @@ def evaluate_languages(
     join: bool = True,
     next_bytes: bool = False,
     cfg: EvalConfig | None = None,
+    per_token: bool = False,
 ) -> dict[str, dict]:
     """Per language: bits, bytes (seen), bytes_text, tokens, round_trip, bits_per_byte, tokens_per_byte
     (texts joined by newlines into one document when ``join``); ``_next`` predictions too with
-    ``next_bytes``. The one evaluation every feature and bench uses."""
+    ``next_bytes``, ``_token_logprobs``/``_ids`` with ``per_token`` (`gap.gap_breakdown` reuses them). The one
+    evaluation every feature and bench uses."""
     if not texts_by_lang:
         raise InputError("no evaluation languages", fix="pass texts for at least one language")
     cfg = cfg or EvalConfig()
@@ -268,7 +270,9 @@ def evaluate_languages(
         if not texts:
             raise InputError("no evaluation text for a language", where=lang, fix="drop the language or give it text")
         texts = ["\n".join(texts)] if join else list(texts)
-        out[lang] = summarise(nll_stats(model, tokenizer, texts, device, next_bytes=next_bytes, cfg=cfg, where=lang))
+        out[lang] = summarise(
+            nll_stats(model, tokenizer, texts, device, next_bytes=next_bytes, cfg=cfg, where=lang, per_token=per_token)
+        )
         check_round_trip(out[lang], tokenizer, lang, cfg.max_loss)
         if progress:
             import sys

@@ -87,13 +87,16 @@ def gap_breakdown(
     trained: np.ndarray | None = None,
     cfg: EvalConfig | None = None,
     on_mismatch: str = "error",
+    student_stats: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
     """Per language (texts joined by newlines, as `evaluate_languages` does): the gap in bits, per class
     of chunk (see the module docstring), with chunks, bytes, the bits of each model and the share of
     the gap. Chunks sum to the totals of both models exactly.
 
     A language whose text the two tokenizers do not read as the same bytes (a lossy tokenizer) cannot
-    be aligned: an error, or with ``on_mismatch="warn"`` a printed warning and ``{"not_aligned": why}``."""
+    be aligned: an error, or with ``on_mismatch="warn"`` a printed warning and ``{"not_aligned": why}``.
+    ``student_stats``: the student's `evaluate_languages(..., per_token=True)` on the same texts and
+    ``cfg``, so it is not scored twice."""
     if on_mismatch not in ("error", "warn"):
         raise InputError(f"unknown on_mismatch {on_mismatch!r}", fix="use error or warn")
     if not texts_by_lang:
@@ -110,7 +113,9 @@ def gap_breakdown(
         if not texts:
             raise InputError("no text for a language", where=lang, fix="drop the language or give it text")
         doc = "\n".join(texts)
-        s = nll_stats(student, student_tokenizer, [doc], cfg=cfg, per_token=True, where=lang)
+        s = (student_stats or {}).get(lang)
+        if s is None or "_token_logprobs" not in s:
+            s = nll_stats(student, student_tokenizer, [doc], cfg=cfg, per_token=True, where=lang)
         o = nll_stats(original, original_tokenizer, [doc], cfg=cfg, per_token=True, where=lang)
         try:
             out[lang] = _breakdown(doc, s, o, student_tokenizer, original_tokenizer, is_new, trained)

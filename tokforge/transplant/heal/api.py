@@ -189,7 +189,8 @@ def heal(
     report = {}
     if main:
         t = time.perf_counter()
-        after = public(evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg))
+        after_stats = evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg, per_token=gap)
+        after = public(after_stats)
         eval_after_s = round(time.perf_counter() - t, 1)
         report = build_report(
             cfg,
@@ -219,6 +220,7 @@ def heal(
                 trained=trained,
                 cfg=eval_cfg,
                 on_mismatch="warn",
+                student_stats=after_stats,
             )
             report["evaluation"]["seconds_gap"] = round(time.perf_counter() - t, 1)
         if out is not None:
