@@ -64,7 +64,7 @@ BENCHES: dict[str, dict] = {
         "script": "heal.py",
         "args": [
             "--losses",
-            "lm,alm",
+            "lm;alm;alm=1,lm=0.1",
             "--minutes",
             "3",
             "--main-minutes",
@@ -74,13 +74,17 @@ BENCHES: dict[str, dict] = {
             "--threads",
             "1",
             "--lrs",
-            "5e-3,1e-3",
+            "2e-2,5e-3,1e-3",
             "--sweep-minutes",
             "3",
+            "--warmup",
+            "3",
+            "--schedule",
+            "linear",
         ],
         "results": "heal.json",
         "parallel": [["--targets", "gemma3"], ["--targets", "bpe32k"]],
-        "cost": "~65 min",
+        "cost": "~70 min",
     },
 }
 

@@ -42,7 +42,7 @@ from tokforge import corpus, models  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
 from tokforge.transplant.gap import gap_breakdown  # noqa: E402
-from tokforge.transplant.heal.config import HealConfig  # noqa: E402
+from tokforge.transplant.heal.config import SCHEDULES, HealConfig  # noqa: E402
 from tokforge.transplant.heal.report import heal_comparison  # noqa: E402
 
 LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
@@ -90,6 +90,8 @@ def main() -> None:
     ap.add_argument("--sweep-minutes", type=float, default=5.0, help="budget of each learning-rate run")
     ap.add_argument("--dev-heldout", type=int, default=25, help="last dev sentences per language kept for the sweep")
     ap.add_argument("--rows", default="seen", choices=["seen", "all"], help="HealConfig.rows")
+    ap.add_argument("--warmup", type=int, default=HealConfig().warmup, help="HealConfig.warmup (steps)")
+    ap.add_argument("--schedule", default="linear", choices=list(SCHEDULES), help="HealConfig.schedule")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=str(RESULTS / "heal.json"))
     a = ap.parse_args()
@@ -128,6 +130,7 @@ def main() -> None:
             else "wall time"
         ),
         "rows": a.rows,
+        "schedule": f"{a.schedule} after a {a.warmup}-step warm-up (linear: to zero at the end of each run's budget)",
         "machine": platform.platform(),
         "torch": torch.__version__,
     }
@@ -150,7 +153,16 @@ def main() -> None:
         }
         for lr in lrs:
             say(f"{target}: lr {lr} ({a.sweep_loss}, {a.sweep_minutes} min, scored on dev)")
-            cfg = HealConfig(loss=a.sweep_loss, steps=None, minutes=a.sweep_minutes, clock=a.clock, lr=lr, rows=a.rows)
+            cfg = HealConfig(
+                loss=a.sweep_loss,
+                steps=None,
+                minutes=a.sweep_minutes,
+                clock=a.clock,
+                lr=lr,
+                rows=a.rows,
+                schedule=a.schedule,
+                warmup=a.warmup,
+            )
             rep, _ = one_run(s_model, s_tok, teacher, t_tok, train, cfg, dev_eval, dev_base)
             sweep[str(lr)] = {
                 "steps": rep["steps"],
@@ -172,7 +184,16 @@ def main() -> None:
                 ablations = [r for r in row["runs"].values() if r["kind"] == "ablation"]
                 loss = min(ablations, key=lambda r: r["dev"]["ratio_after"])["loss"]
             say(f"{target}: {loss} for {minutes} min ({kind})")
-            cfg = HealConfig(loss=loss, steps=None, minutes=minutes, clock=a.clock, lr=lr, rows=a.rows)
+            cfg = HealConfig(
+                loss=loss,
+                steps=None,
+                minutes=minutes,
+                clock=a.clock,
+                lr=lr,
+                rows=a.rows,
+                schedule=a.schedule,
+                warmup=a.warmup,
+            )
             t = time.perf_counter()
             rep, healed = one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, base)
             cmp = rep["evaluation"]["comparison"]

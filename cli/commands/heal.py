@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tokforge.devices import DEVICES
-from tokforge.transplant.heal.config import DIVERGENCES, ROW_MODES, TRAIN_MODES
+from tokforge.transplant.heal.config import DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES
 
 EXAMPLES = """
 \b
@@ -64,6 +64,13 @@ Examples:
     help="Training windows that fit one shared shift of the rows not copied by bytes, before training (0: off).",
 )
 @click.option("--lr", default=5e-3, show_default=True, type=click.FloatRange(0, min_open=True))
+@click.option(
+    "--schedule",
+    default="linear",
+    show_default=True,
+    type=click.Choice(list(SCHEDULES)),
+    help="Learning rate after warm-up: linear to zero at the end of --steps/--minutes, rsqrt, or constant.",
+)
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Windows per step.")
 @click.option("--seq-bytes", default=512, show_default=True, type=click.IntRange(16), help="Bytes per window.")
 @click.option("--divergence", default="binary_kl", show_default=True, type=click.Choice(list(DIVERGENCES)))
@@ -100,6 +107,7 @@ def command(
     rows,
     calibrate,
     lr,
+    schedule,
     batch_size,
     seq_bytes,
     divergence,
@@ -126,6 +134,7 @@ def command(
         batch_size=batch_size,
         seq_bytes=seq_bytes,
         lr=lr,
+        schedule=schedule,
         train=train_mode,
         train_copied=train_copied,
         rows=rows,

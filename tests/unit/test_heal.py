@@ -13,7 +13,7 @@ import pytest
 import torch
 from _helpers import REPO, TEXT, tiny_lm
 
-from tokforge.errors import InputError
+from tokforge.errors import InputError, UnknownNameError
 from tokforge.transplant.heal import losses as L
 from tokforge.transplant.heal.align import chunks
 from tokforge.transplant.heal.api import heal
@@ -96,7 +96,9 @@ def pair(tmp_path_factory):
 
 
 def cfg(**kw) -> HealConfig:
-    base = dict(steps=3, batch_size=2, seq_bytes=96, precision="fp32", lr=1e-2, warmup=1, save_every=2)
+    base = dict(
+        steps=3, batch_size=2, seq_bytes=96, precision="fp32", lr=1e-2, warmup=1, save_every=2, schedule="constant"
+    )
     return HealConfig(**{**base, **kw})
 
 
@@ -312,7 +314,7 @@ def test_resume_continues_exactly(pair, tmp_path):
         teacher,
         old,
         {"en": CORPUS},
-        cfg(steps=4),
+        cfg(steps=4, schedule="linear"),
         eval_texts=HELD,
         out=tmp_path / "a",
         progress=False,
@@ -324,7 +326,7 @@ def test_resume_continues_exactly(pair, tmp_path):
             teacher,
             old,
             {"en": CORPUS},
-            cfg(steps=4),
+            cfg(steps=4, schedule="linear"),
             eval_texts=HELD,
             out=tmp_path / "b",
             progress=False,
@@ -338,7 +340,7 @@ def test_resume_continues_exactly(pair, tmp_path):
             teacher,
             old,
             {"en": CORPUS},
-            cfg(steps=4, lr=0.5),
+            cfg(steps=4, lr=0.5, schedule="linear"),
             eval_texts=HELD,
             out=tmp_path / "b",
             resume=True,
@@ -350,7 +352,7 @@ def test_resume_continues_exactly(pair, tmp_path):
         teacher,
         old,
         {"en": CORPUS},
-        cfg(steps=4),
+        cfg(steps=4, schedule="linear"),
         eval_texts=HELD,
         out=tmp_path / "b",
         resume=True,
@@ -361,6 +363,66 @@ def test_resume_continues_exactly(pair, tmp_path):
     log_b = (tmp_path / "b" / "log.jsonl").read_text().splitlines()
     strip = lambda ln: {k: v for k, v in json.loads(ln).items() if k != "seconds"}  # noqa: E731
     assert [strip(x) for x in log_a] == [strip(x) for x in log_b]
+
+
+@pytest.mark.parametrize(
+    "schedule, factors",
+    [  # warm-up over 2 steps, then the decay; by hand: linear is 1 - step/5, rsqrt is sqrt(2/(step+1))
+        ("linear", [0.5, 0.8, 0.6, 0.4, 0.2]),
+        ("rsqrt", [0.5, 1.0, (2 / 3) ** 0.5, 0.5**0.5, 0.4**0.5]),
+        ("constant", [0.5, 1.0, 1.0, 1.0, 1.0]),
+    ],
+)
+def test_learning_rate_follows_the_schedule(pair, tmp_path, schedule, factors):
+    teacher, old, student, new = pair
+    c = cfg(steps=5, warmup=2, schedule=schedule)
+    heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        c,
+        eval_texts=HELD,
+        out=tmp_path,
+        progress=False,
+        force=True,
+        gap=False,
+    )
+    lrs = [json.loads(ln)["lr"] for ln in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert lrs == pytest.approx([c.lr * f for f in factors])
+
+
+def test_linear_schedule_of_a_minutes_run_decays_with_the_clock(pair):
+    teacher, old, student, new = pair
+    lrs = []
+    heal(  # the default schedule: linear
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=None, minutes=0.04, warmup=1, schedule="linear"),
+        eval_texts=HELD,
+        progress=False,
+        gap=False,
+        on_step=lambda rec: lrs.append(rec["lr"]),
+    )
+    assert len(lrs) >= 3 and lrs[0] <= 1e-2
+    assert all(b < a for a, b in zip(lrs, lrs[1:]))  # the share of the budget used only grows
+    assert lrs[-1] < 0.5e-2  # the last step ran in the second half of the budget
+
+
+def test_a_checkpoint_from_before_schedules_resumes_only_as_constant():
+    from tokforge.transplant.heal.config import check_settings, settings_of
+
+    old = settings_of(HealConfig(schedule="constant"))
+    del old["schedule"]
+    check_settings(old, HealConfig(schedule="constant"))
+    with pytest.raises(InputError, match="changed settings: schedule"):
+        check_settings(old, HealConfig())  # the default is linear
+    with pytest.raises(UnknownNameError, match="unknown learning-rate schedule 'cosine'"):
+        HealConfig(schedule="cosine").check()
 
 
 def interrupt_at(step: int):

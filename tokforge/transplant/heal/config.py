@@ -21,6 +21,7 @@ TRAIN_MODES = ("embeddings", "embeddings+head", "all")
 ROW_MODES = ("seen", "all")
 LOSSES = ("lm", "alm", "bytes")
 DIVERGENCES = ("binary_kl", "abs", "sq")
+SCHEDULES = ("linear", "rsqrt", "constant")
 
 
 def parse_losses(spec: str) -> dict[str, float]:
@@ -60,6 +61,8 @@ class HealConfig:
     lr: float = 5e-3  # embedding rows (chosen on FLORES dev held-out lines)
     body_lr: float = 2e-5  # decoder body, with train="all"
     warmup: int = 10
+    schedule: str = "linear"  # after warm-up: "linear" to zero at the end of --steps/--minutes, "rsqrt",
+    # or "constant" (runs saved before this setting existed were "constant")
     grad_clip: float = 1.0
     train: str = "embeddings"  # "embeddings", "embeddings+head", "all"
     train_copied: bool = False  # also train rows copied by bytes from the original
@@ -87,6 +90,8 @@ class HealConfig:
             raise InputError(f"unknown divergence {self.divergence!r}", fix="use one of: " + ", ".join(DIVERGENCES))
         if self.chunks not in ("all", "space"):
             raise InputError(f"unknown chunk mode {self.chunks!r}", fix="use all or space")
+        if self.schedule not in SCHEDULES:
+            raise UnknownNameError("learning-rate schedule", self.schedule, SCHEDULES)
         if self.rows not in ROW_MODES:
             raise InputError(f"unknown rows mode {self.rows!r}", fix="use one of: " + ", ".join(ROW_MODES))
         if self.clock not in ("wall", "cpu"):
@@ -122,6 +127,7 @@ def settings_of(cfg: HealConfig) -> dict:
 
 
 def check_settings(saved: dict, cfg: HealConfig) -> None:
+    saved = {"schedule": "constant", **saved}  # checkpoints from before the setting: a constant rate
     mine = settings_of(cfg)
     if saved != mine:
         diff = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))

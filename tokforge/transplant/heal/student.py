@@ -162,11 +162,24 @@ class RowAdam(torch.optim.Optimizer):
         p.sub_(step.mul_(group["lr"]))
 
 
-def warmup_constant(warmup: int):
-    """Linear warm-up over ``warmup`` steps, then constant (a schedule that does not need the run's
-    length, so ``--minutes`` runs and resumed runs follow it exactly).
+def lr_factor(schedule: str, warmup: int, step: int, done: float) -> float:
+    """The learning rate of step ``step`` as a fraction of ``--lr``: a linear warm-up over ``warmup``
+    steps, times the decay ``schedule`` picks. ``done`` is the share of the run's budget used before
+    this step (``step / steps``, or the clock's share of ``--minutes``): ``linear`` decays to zero at
+    the end of the budget; ``rsqrt`` (1/sqrt(step) after warm-up) and ``constant`` do not need it.
 
-    >>> f = warmup_constant(4); [f(s) for s in (0, 3, 10)]
-    [0.25, 1.0, 1.0]
+    >>> [round(lr_factor("linear", 4, s, s / 8), 3) for s in (0, 3, 4, 7)]
+    [0.25, 0.625, 0.5, 0.125]
+    >>> [round(lr_factor("rsqrt", 4, s, 0.0), 3) for s in (0, 3, 15)]
+    [0.25, 1.0, 0.5]
+    >>> lr_factor("constant", 4, 100, 0.99)
+    1.0
     """
-    return lambda step: min(1.0, (step + 1) / max(1, warmup))
+    ramp = min(1.0, (step + 1) / max(1, warmup))
+    if schedule == "constant":
+        return ramp
+    if schedule == "rsqrt":
+        return ramp * (max(1, warmup) / max(step + 1, warmup)) ** 0.5
+    if schedule == "linear":
+        return ramp * max(0.0, 1.0 - done)
+    raise ValueError(f"unknown schedule {schedule!r}")

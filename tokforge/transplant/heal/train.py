@@ -27,7 +27,7 @@ from ...io import torch_save_atomic
 from . import losses as L
 from .align import chunks, token_ends
 from .config import HealConfig, check_settings, settings_of
-from .student import RowAdam, Student, warmup_constant
+from .student import RowAdam, Student, lr_factor
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
@@ -88,8 +88,8 @@ class Healer:
         self.row_opt = RowAdam(self.student.row_params(), lr=cfg.lr)
         body = self.student.body_params()
         self.body_opt = torch.optim.AdamW(body, lr=cfg.body_lr, weight_decay=0.0) if body else None
-        sched = warmup_constant(cfg.warmup)
-        self.scheds = [torch.optim.lr_scheduler.LambdaLR(o, sched) for o in self.opts]
+        self.base_lrs = [cfg.lr] + ([cfg.body_lr] if self.body_opt is not None else [])
+        self.lr = 0.0  # the row learning rate of the last step
         self._originals: list = []
         if self.precision == "bf16":  # frozen weights held in bf16 while training: no per-step casts
             self._originals += _to_bf16(self.teacher, keep=())
@@ -202,8 +202,19 @@ class Healer:
         self.shown[s_inp[s_mask.bool()]] = True
         return out
 
-    def train_step(self, windows: list[str]) -> dict:
+    def set_lr(self, done: float) -> None:
+        """Learning rates of the coming step (`lr_factor`; ``done``: share of the budget used so far)."""
+        f = lr_factor(self.cfg.schedule, self.cfg.warmup, self.step, done)
+        for o, base in zip(self.opts, self.base_lrs):
+            for g in o.param_groups:
+                g["lr"] = base * f
+        self.lr = self.cfg.lr * f
+
+    def train_step(self, windows: list[str], done: float = 0.0) -> dict:
+        """One optimiser step on this process's ``windows``; ``done`` is the share of the budget used
+        before it (the ``linear`` schedule's clock)."""
         t0 = time.perf_counter()
+        self.set_lr(done)
         out = self.losses(windows)
         for o in self.opts:
             o.zero_grad(set_to_none=True)
@@ -213,8 +224,6 @@ class Healer:
         gnorm = self.acc.clip_grad_norm_(params, self.cfg.grad_clip) if self.cfg.grad_clip else torch.tensor(0.0)
         for o in self.opts:
             o.step()
-        for s in self.scheds:
-            s.step()
         c = out.pop("_counts")
         stats = torch.tensor(
             [c["nll_nats"], c["tokens"], c["bytes"], c["chunks"]], dtype=torch.float64, device=self.device
@@ -227,7 +236,7 @@ class Healer:
             "tokens": int(stats[1]),
             "chunks": int(stats[3]),
             "grad_norm": round(float(gnorm), 4),
-            "lr": self.scheds[0].get_last_lr()[0],
+            "lr": self.lr,
             "seconds": round(time.perf_counter() - t0, 3),
         }
         self.step += 1
@@ -253,7 +262,6 @@ class Healer:
             "settings": self.settings(),
             "weights": {n: p.detach().cpu() for n, p in self.student.model.named_parameters() if p.requires_grad},
             "opts": [o.state_dict() for o in self.opts],
-            "scheds": [s.state_dict() for s in self.scheds],
             "skipped": self.skipped,
             "shown": self.shown.nonzero()[:, 0].cpu(),
         }
@@ -270,8 +278,6 @@ class Healer:
                 named[n].copy_(v)
         for o, s in zip(self.opts, st["opts"]):
             o.load_state_dict(s)
-        for sc, s in zip(self.scheds, st["scheds"]):
-            sc.load_state_dict(s)
         self.step, self.skipped = int(st["step"]), int(st.get("skipped", 0))
         self.shown.zero_()
         self.shown_known = "shown" in st
@@ -311,11 +317,14 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
             while True:
                 if total is not None and healer.step >= total:
                     break
-                if budget is not None:
-                    over = torch.tensor(float(clock() - c_start >= budget), device=healer.device)
-                    if float(acc.reduce(over, "sum")) > 0:
+                if budget is not None:  # every process agrees on the clock: the largest share used
+                    used = torch.tensor((clock() - c_start) / budget, device=healer.device)
+                    done = float(acc.reduce(used, "max"))
+                    if done >= 1.0:
                         break
-                last = healer.train_step(next(batches))
+                else:
+                    done = healer.step / total
+                last = healer.train_step(next(batches), done)
                 done_tokens += last["tokens"]
                 elapsed = time.perf_counter() - t_start
                 if main:
