@@ -86,6 +86,23 @@ BENCHES: dict[str, dict] = {
         "parallel": [["--targets", "gemma3"], ["--targets", "bpe32k"]],
         "cost": "~70 min",
     },
+    "heal_marginal": {
+        "script": "heal_marginal.py",
+        "args": [
+            "--targets",
+            "gemma3,bpe32k",
+            "--langs",
+            "eng_Latn",
+            "--sentences",
+            "10",
+            "--beam",
+            "8",
+            "--threads",
+            "1",
+        ],
+        "results": "heal_marginal.json",
+        "cost": "~30 min",
+    },
 }
 
 

@@ -86,6 +86,36 @@ def heal_gap_table(target: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def heal_marginal_table() -> str:
+    """Canonical vs all-tokenization (beam marginal) bits/byte of each transplanted model over the original's,
+    on the same sentences: how much of the gap is probability on other tokenizations of the same bytes."""
+    res = _load("heal_marginal.json")
+    orig = res["original"]
+    langs = [k for k in orig if not k.startswith("_")]
+    lines = [
+        "| new vocabulary | model | language | sentences | ratio, canonical tokenization | "
+        "ratio, all tokenizations (beam) | share of the canonical gap on other tokenizations |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for target, row in res["targets"].items():
+        for stage, label in (("transplant", "hybrid transplant"), ("calibrated", "after calibration")):
+            for lang in langs:
+                r = row[stage]["vs_original"][lang]
+                share = r["gap_share_on_other_tokenizations"]
+                lines.append(
+                    f"| {TARGET_LABELS.get(target, target)} | {label} | {lang} | {orig[lang]['sentences']} | "
+                    f"{_f(r['ratio_canonical'])} | {_f(r['ratio_marginal'])} | "
+                    f"{'-' if share is None else f'{share:.0%}'} |"
+                )
+    for lang in langs:
+        o = orig[lang]
+        lines.append(
+            f"| (original, bits/byte) | SmolLM2-135M | {lang} | {o['sentences']} | {_f(o['canonical_bpb'])} | "
+            f"{_f(o['marginal_bpb'])} | - |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def heal_lr_table() -> str:
     """The row learning rate of each target, chosen on held-out FLORES dev (never on devtest)."""
     res = _load("heal.json")
@@ -479,6 +509,7 @@ RENDERERS = {
     "transplant-cold": cold_warm_table,
     "heal-summary": heal_summary,
     "heal-lr": heal_lr_table,
+    "heal-marginal": heal_marginal_table,
     "transplant-loop": loop_table,
     "load-gguf": load_table,
     "audit-corpus": audit_corpus_table,
