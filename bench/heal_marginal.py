@@ -47,6 +47,8 @@ def say(msg: str) -> None:
 
 def score(model, tok, texts: dict[str, list[str]], beam: int) -> dict:
     """Per language: canonical and beam-marginal bits/byte over the sentences (each after the BOS alone)."""
+    from tqdm.auto import tqdm
+
     from tokforge.bytelevel import ByteLM
     from tokforge.bytelevel.marginal import MarginalByteLM
 
@@ -57,7 +59,7 @@ def score(model, tok, texts: dict[str, list[str]], beam: int) -> dict:
         c = g = 0.0
         n = 0
         per = []
-        for s in sents:
+        for s in tqdm(sents, desc=f"{lang} (canonical + beam {beam})", unit="sentence", file=sys.stderr):
             d = s.encode("utf-8")
             lc, lg = canon_lm.token_logprob(d), marg_lm.logprob(d)
             c, g, n = c + lc, g + lg, n + len(d)
