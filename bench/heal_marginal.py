@@ -47,10 +47,9 @@ def say(msg: str) -> None:
 
 def score(model, tok, texts: dict[str, list[str]], beam: int) -> dict:
     """Per language: canonical and beam-marginal bits/byte over the sentences (each after the BOS alone)."""
-    from tqdm.auto import tqdm
-
     from tokforge.bytelevel import ByteLM
     from tokforge.bytelevel.marginal import MarginalByteLM
+    from tokforge.progress import bar
 
     canon_lm, marg_lm = ByteLM(model, tok), MarginalByteLM(model, tok, beam=beam)
     out = {}
@@ -59,11 +58,15 @@ def score(model, tok, texts: dict[str, list[str]], beam: int) -> dict:
         c = g = 0.0
         n = 0
         per = []
-        for s in tqdm(sents, desc=f"{lang} (canonical + beam {beam})", unit="sentence", file=sys.stderr):
-            d = s.encode("utf-8")
-            lc, lg = canon_lm.token_logprob(d), marg_lm.logprob(d)
-            c, g, n = c + lc, g + lg, n + len(d)
-            per.append({"bytes": len(d), "canonical_bits": round(-lc / LN2, 3), "marginal_bits": round(-lg / LN2, 3)})
+        with bar(len(sents), f"{lang} (canonical + beam {beam})", unit="sentence") as b:
+            for s in sents:
+                d = s.encode("utf-8")
+                lc, lg = canon_lm.token_logprob(d), marg_lm.logprob(d)
+                c, g, n = c + lc, g + lg, n + len(d)
+                per.append(
+                    {"bytes": len(d), "canonical_bits": round(-lc / LN2, 3), "marginal_bits": round(-lg / LN2, 3)}
+                )
+                b.update(1)
         out[lang] = {
             "sentences": len(sents),
             "bytes": n,
