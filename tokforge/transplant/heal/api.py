@@ -33,16 +33,18 @@ from .train import CHECKPOINT, LOG, HealConfig, Healer, run
 STATE = "heal_state.json"
 
 
-def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, tied: bool):
+def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, tied: bool, copied=None):
     """(input rows, output rows or None when tied) the run trains: rows not copied by bytes/role from
-    the original (all rows with ``train_copied``); with ``embeddings+head``/``all``, every output row."""
+    the original (all rows with ``train_copied``); with ``embeddings+head``/``all``, every output row.
+    ``copied``: the student ids `match_by_bytes` copies (computed here when not given)."""
     from ...surgery.plan import match_by_bytes
 
     everything = np.arange(n_rows, dtype=np.int64)
     if cfg.train_copied or cfg.train == "all" or (cfg.train == "embeddings+head" and tied):
         in_rows = everything
     else:
-        copied, _ = match_by_bytes(teacher_vocab, student_vocab)
+        if copied is None:
+            copied, _ = match_by_bytes(teacher_vocab, student_vocab)
         in_rows = np.setdiff1d(everything[: len(student_vocab)], copied)
     if tied:
         return in_rows, None
@@ -149,10 +151,12 @@ def heal(
         dev = devices.resolve(device)
         accelerator = Accelerator(cpu=dev == "cpu")
     from ...surgery.apply import embedding_modules
+    from ...surgery.plan import match_by_bytes
 
     _, _, tied = embedding_modules(model)
     n_rows = model.get_input_embeddings().weight.shape[0]
-    in_rows, out_rows = trainable_rows(tokenizer.vocab, teacher_tokenizer.vocab, n_rows, cfg, tied)
+    copied, _ = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)  # once: rows to train, rows to shift
+    in_rows, out_rows = trainable_rows(tokenizer.vocab, teacher_tokenizer.vocab, n_rows, cfg, tied, copied)
     main = accelerator.is_main_process
     t0 = time.perf_counter()
     state = json.loads((out / STATE).read_text()) if resume and out is not None and (out / STATE).is_file() else None
@@ -167,7 +171,7 @@ def heal(
             "eval_seconds": round(time.perf_counter() - t0, 1),
         }
     if cfg.calibrate and not resume:  # before training; a resumed run has the shift in its checkpoint
-        state["calibration"] = calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, accelerator.device)
+        state["calibration"] = calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, accelerator.device, copied)
     if out is not None and main and not resume:
         if out.exists():
             shutil.rmtree(out)

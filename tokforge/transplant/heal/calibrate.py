@@ -126,14 +126,16 @@ def calibrate_rows(model, tokenizer, windows: list[str], rows, *, chunk: int = 2
     }
 
 
-def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, device="cpu") -> dict:
+def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, device="cpu", copied=None) -> dict:
     """`calibrate_rows` on the rows not copied by bytes from the original, fitted on the first
-    ``cfg.calibrate`` training windows (the same on every process); what ``heal`` does before training."""
+    ``cfg.calibrate`` training windows (the same on every process); what ``heal`` does before training.
+    ``copied``: the student ids `match_by_bytes` copies (computed here when not given)."""
     from ...surgery.plan import match_by_bytes
 
     model.to(device)
     n_out = model.get_output_embeddings().weight.shape[0]
-    copied, _ = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)
+    if copied is None:
+        copied, _ = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)
     rows = np.setdiff1d(np.arange(n_out, dtype=np.int64), copied)
     sample = list(itertools.islice(windows.stream(), cfg.calibrate))
     return calibrate_rows(model, tokenizer, sample, rows)
