@@ -155,7 +155,9 @@ def heal(
 
     _, _, tied = embedding_modules(model)
     n_rows = model.get_input_embeddings().weight.shape[0]
-    copied, _ = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)  # once: rows to train, rows to shift
+    shift = bool(cfg.calibrate) and not resume  # a resumed run has the shift in its checkpoint
+    # the calibration needs the rows copied by bytes; when it runs, match once for it and for the rows to train
+    copied = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)[0] if shift else None
     in_rows, out_rows = trainable_rows(tokenizer.vocab, teacher_tokenizer.vocab, n_rows, cfg, tied, copied)
     main = accelerator.is_main_process
     t0 = time.perf_counter()
@@ -170,7 +172,7 @@ def heal(
             "before": public(before),
             "eval_seconds": round(time.perf_counter() - t0, 1),
         }
-    if cfg.calibrate and not resume:  # before training; a resumed run has the shift in its checkpoint
+    if shift:  # before training
         state["calibration"] = calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, accelerator.device, copied)
     if out is not None and main and not resume:
         if out.exists():
