@@ -81,10 +81,12 @@ BENCHES: dict[str, dict] = {
             "3",
             "--schedule",
             "linear",
+            "--select-every",
+            "6",
         ],
         "results": "heal.json",
         "parallel": [["--targets", "gemma3"], ["--targets", "bpe32k"]],
-        "cost": "~70 min",
+        "cost": "~100 min",
     },
     "heal_marginal": {
         "script": "heal_marginal.py",

@@ -11,7 +11,10 @@ Per target: first the row learning rate, chosen among --lrs by a short --sweep-l
 out of the training text for the whole bench); then every loss in --losses for --minutes each at
 that rate (the ablation, scored on devtest and on the dev held-out sentences), then the loss whose
 ablation did best on the *dev* held-out sentences (lowest mean ratio; devtest never chooses) for
---main-minutes (the goal run). Last, `tokforge.transplant.gap.gap_breakdown` splits the gap to the
+--main-minutes (the goal run). With --select-every K the goal run scores itself on the same dev
+held-out sentences before its first step and every K steps, and ends with the best-scoring rows
+(`tokforge.transplant.heal.select`: early stopping on dev; its scoring time is not training time).
+Last, `tokforge.transplant.gap.gap_breakdown` splits the gap to the
 original on devtest by what the tokenizations do, before healing and after the goal run.
 
 Each target's entry in the results file is written after every run; targets may run as separate
@@ -88,6 +91,12 @@ def main() -> None:
     ap.add_argument("--lrs", default="5e-3,1e-3", help="row learning rates to choose from on FLORES dev")
     ap.add_argument("--sweep-loss", default="lm", help="loss of the learning-rate runs")
     ap.add_argument("--sweep-minutes", type=float, default=5.0, help="budget of each learning-rate run")
+    ap.add_argument(
+        "--select-every",
+        type=int,
+        default=0,
+        help="goal run: keep the best rows on the dev held-out lines, scored every K steps",
+    )
     ap.add_argument("--dev-heldout", type=int, default=25, help="last dev sentences per language kept for the sweep")
     ap.add_argument("--rows", default="seen", choices=["seen", "all"], help="HealConfig.rows")
     ap.add_argument("--warmup", type=int, default=HealConfig().warmup, help="HealConfig.warmup (steps)")
@@ -119,6 +128,12 @@ def main() -> None:
         f"{a.dev_heldout} FLORES dev sentences per language (never trained on)",
         "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
         "goal_loss_choice": "the ablation loss with the lowest mean ratio on the dev held-out sentences",
+        "goal_selection": (
+            f"the goal run ends with the rows of its best step on the dev held-out sentences, scored before the "
+            f"first step and every {a.select_every} steps (scoring time not counted in the budget)"
+            if a.select_every
+            else "none: the goal run ends with its last step's rows"
+        ),
         "ablation_minutes": a.minutes,
         "main_minutes": a.main_minutes,
         "threads": a.threads,
@@ -193,9 +208,11 @@ def main() -> None:
                 rows=a.rows,
                 schedule=a.schedule,
                 warmup=a.warmup,
+                select_every=a.select_every if kind == "main" else 0,
             )
             t = time.perf_counter()
-            rep, healed = one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, base)
+            select = dev_eval if cfg.select_every else None
+            rep, healed = one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, base, select)
             cmp = rep["evaluation"]["comparison"]
             dev_after = public(evaluate_languages(healed, s_tok, dev_eval)) if kind == "ablation" else None
             row["runs"][f"{kind}:{loss}"] = {
@@ -213,6 +230,8 @@ def main() -> None:
                 "calibration": rep.get("calibration"),
                 "config": rep["config"],
             }
+            if "selection" in rep:
+                row["runs"][f"{kind}:{loss}"]["selection"] = rep["selection"]
             if dev_after is not None:
                 row["runs"][f"{kind}:{loss}"]["dev"] = heal_comparison(t_dev, dev_base["before"], dev_after)["mean"]
             save(out, target, row)
@@ -268,8 +287,8 @@ def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
     }
 
 
-def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline) -> dict:
-    """Heal a copy of the student with ``cfg``: (report, the healed copy)."""
+def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline, select=None) -> dict:
+    """Heal a copy of the student with ``cfg`` (choosing its step on ``select``): (report, the healed copy)."""
     from tokforge.transplant.heal.api import heal
 
     healed, rep = heal(
@@ -283,6 +302,8 @@ def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline) -> dict
         progress=False,
         baseline=baseline,
         gap=False,  # the bench breaks the goal run's gap down itself, against the whole training text
+        select_texts=select,
+        meta={"select_source": "FLORES dev held-out sentences"} if select else None,
     )
     gc.collect()
     return rep, healed

@@ -868,3 +868,76 @@ def test_gap_breakdown_of_a_lossy_tokenizer_is_an_error_or_a_warning(pair, tmp_p
     with pytest.warns(TokforgeWarning, match="different bytes"):
         got = gap_breakdown(teacher, old, student, lower, HELD, on_mismatch="warn")
     assert "not_aligned" in got["en"]
+
+
+SELECT = {"en": ["Each student keeps the rows that scored best on text it never trained on."]}
+
+
+def _select_run(pair, tmp_path, name, **kw):
+    teacher, old, student, new = pair
+    return heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(**{"steps": 6, "lr": 0.3, "select_every": 2, "schedule": "linear", **kw.pop("cfg", {})}),
+        eval_texts=HELD,
+        select_texts=SELECT,
+        out=tmp_path / name,
+        progress=False,
+        **kw,
+    )
+
+
+def test_selection_ends_with_the_best_scored_rows(pair, tmp_path):
+    from tokforge.transplant.evaluate import evaluate_languages, public
+    from tokforge.transplant.heal.select import mean_ratio
+
+    teacher, old, student, new = pair
+    model, rep = _select_run(pair, tmp_path, "sel")
+    sel = rep["selection"]
+    assert [h["step"] for h in sel["history"]] == [0, 2, 4, 6]  # before the first step, every 2, the last
+    scores = {h["step"]: h["select_ratio"] for h in sel["history"]}
+    assert sel["best_step"] == min(scores, key=scores.get) and sel["best_select_ratio"] == min(scores.values())
+    t = public(evaluate_languages(teacher, old, SELECT))
+    assert mean_ratio(t, public(evaluate_languages(model, new, SELECT))) == pytest.approx(sel["best_select_ratio"])
+    log = [json.loads(x) for x in (tmp_path / "sel" / "log.jsonl").read_text().splitlines()]
+    assert [r["select_ratio"] for r in log if "select_ratio" in r] == [scores[2], scores[4], scores[6]]
+    # the same run without selection ends with the last step's rows, which differ when the best was earlier
+    plain, _ = heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=6, lr=0.3, schedule="linear"),
+        eval_texts=HELD,
+        progress=False,
+    )
+    same = torch.equal(plain.get_input_embeddings().weight, model.get_input_embeddings().weight)
+    assert same == (sel["best_step"] == 6)
+
+
+def test_selection_resumes_exactly(pair, tmp_path):
+    full, rep_a = _select_run(pair, tmp_path, "a")
+    with pytest.raises(KeyboardInterrupt):
+        _select_run(pair, tmp_path, "b", cfg={"save_every": 3}, on_step=interrupt_at(3))
+    with pytest.raises(InputError, match="--resume with changed settings: select_every"):
+        _select_run(pair, tmp_path, "b", cfg={"save_every": 3, "select_every": 3}, resume=True)
+    resumed, rep_b = _select_run(pair, tmp_path, "b", cfg={"save_every": 3}, resume=True)
+    assert torch.equal(full.get_input_embeddings().weight, resumed.get_input_embeddings().weight)
+    assert rep_a["selection"] == rep_b["selection"]
+
+
+def test_selection_needs_its_own_text(pair, tmp_path):
+    teacher, old, student, new = pair
+    args = (copy.deepcopy(student), new, teacher, old, {"en": CORPUS})
+    with pytest.raises(InputError, match="select_every=2 needs selection text"):
+        heal(*args, cfg(select_every=2), eval_texts=HELD, progress=False)
+    with pytest.raises(InputError, match="selection line.* also evaluation lines"):
+        heal(*args, cfg(select_every=2), eval_texts=HELD, select_texts=HELD, progress=False)
+    with pytest.raises(InputError, match="select_every is 0"):
+        heal(*args, cfg(), eval_texts=HELD, select_texts=SELECT, progress=False)
+    with pytest.raises(InputError, match="select_every must be 0"):
+        cfg(select_every=-1).check()

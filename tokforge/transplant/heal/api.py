@@ -52,7 +52,7 @@ def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, t
     return in_rows, out_rows
 
 
-def _windows(texts, cfg: HealConfig, eval_texts, heldout: float) -> Windows:
+def _windows(texts, cfg: HealConfig, eval_texts, heldout: float, select_texts=None) -> Windows:
     if isinstance(texts, Windows):
         return texts
     if isinstance(texts, dict):
@@ -65,8 +65,31 @@ def _windows(texts, cfg: HealConfig, eval_texts, heldout: float) -> Windows:
         raise InputError(
             "texts must be a list of strings, a dict of lines per language, or Sources", where=type(texts).__name__
         )
-    exclude = {ln for v in (eval_texts or {}).values() for t in v for ln in t.split("\n")}
+    exclude = _lines(eval_texts) | _lines(select_texts)
     return Windows(sources, cfg.seq_bytes, 0.0 if eval_texts else heldout, exclude, cfg.seed)
+
+
+def _lines(texts: dict[str, list[str]] | None) -> set[str]:
+    return {ln for v in (texts or {}).values() for t in v for ln in t.split("\n")}
+
+
+def _check_select(cfg: HealConfig, select_texts, eval_texts) -> None:
+    if not cfg.select_every:
+        if select_texts is not None:
+            raise InputError("selection text given, but select_every is 0", fix="set --select-every K (steps)")
+        return
+    if not select_texts or not any(select_texts.values()):
+        raise InputError(
+            f"select_every={cfg.select_every} needs selection text",
+            fix="pass select_texts={lang: [lines]} (command line: --select SPEC), held out of training and evaluation",
+        )
+    shared = (_lines(select_texts) & _lines(eval_texts)) - {""}
+    if shared:
+        raise InputError(
+            f"{len(shared)} selection line(s) are also evaluation lines",
+            where=repr(sorted(shared)[0][:60]),
+            fix="choose the step on text the evaluation does not use (FLORES dev to select, devtest to report)",
+        )
 
 
 def _prepare_out(out: Path | None, resume: bool, force: bool, cfg: HealConfig) -> None:
@@ -116,6 +139,7 @@ def heal(
     baseline: dict | None = None,
     extra_files: dict[str, str] | None = None,
     gap: bool = True,
+    select_texts: dict[str, list[str]] | None = None,
 ):
     """Heal ``model`` by self-distillation from ``teacher`` (see the module docstring); ``(model, report)``.
 
@@ -124,13 +148,15 @@ def heal(
     ``baseline`` (``{"teacher": ..., "before": ...}`` from `evaluate.public`) skips the evaluations
     before training when several runs share the same start (benches). ``gap`` (default on): the report
     says where the remaining gap is (`tokforge.transplant.gap`, ``evaluation.gap_after``): one more pass
-    of each model over the evaluation text."""
+    of each model over the evaluation text. ``select_texts`` (with ``cfg.select_every``): the run ends
+    with the rows that scored best on them (`select`); they are kept out of the training text."""
     from ... import devices
 
     cfg = (cfg or HealConfig()).check()
     out = Path(out) if out is not None else None
     _prepare_out(out, resume, force, cfg)
-    windows = _windows(texts, cfg, eval_texts, heldout)
+    _check_select(cfg, select_texts, eval_texts)
+    windows = _windows(texts, cfg, eval_texts, heldout, select_texts)
     if eval_texts is None:
         eval_texts = windows.heldout_lines(eval_limit)
         if not eval_texts:
@@ -182,14 +208,20 @@ def heal(
         atomic_write_text(out / STATE, json.dumps(state))
     accelerator.wait_for_everyone()
     healer = Healer(model, tokenizer, teacher, teacher_tokenizer, windows, cfg, in_rows, out_rows, accelerator)
+    if cfg.select_every:
+        from .select import BestRows
+
+        healer.selector = BestRows(healer, select_texts, cfg.select_every, eval_cfg)
     if resume:
         healer.load_checkpoint(out / CHECKPOINT)
         _trim_log(out / LOG, healer.step) if main else None
     run_dir = out if out is not None else Path(_scratch())
     try:
-        last = run(healer, run_dir, progress, on_step)
+        last = run(healer, run_dir, progress, on_step, healer.selector)
     finally:
         healer.restore()
+    if healer.selector is not None:
+        healer.selector.restore()
     model = healer.student.merge()
     trained = healer.trained_rows()  # collective: every process
     report = {}
@@ -212,6 +244,8 @@ def heal(
             eval_source,
             eval_after_s,
         )
+        if healer.selector is not None:
+            report["selection"] = {"texts": (meta or {}).get("select_source", "given"), **healer.selector.summary()}
         if trained is not None:  # how much of the table the run reached
             report["train"]["rows_shown"] = int(trained.sum())
             report["train"]["trainable_input_rows_shown"] = int(trained[np.asarray(in_rows)].sum())

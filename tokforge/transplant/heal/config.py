@@ -73,6 +73,7 @@ class HealConfig:
     chunks: str = "all"  # ALM chunk boundaries: "all" common boundaries, or "space"
     byte_positions: int = 4  # bytes loss: sampled positions per window
     save_every: int = 50
+    select_every: int = 0  # score on selection text every K steps and end with the best rows (0: off)
     seed: int = 0
     precision: str = "auto"  # "auto" (bf16 on CUDA, fp32 on CPU), "bf16", "fp32"
     clock: str = "wall"  # what --minutes counts: "wall" time, or "cpu" time of this process
@@ -98,6 +99,10 @@ class HealConfig:
             raise InputError(f"unknown clock {self.clock!r}", fix="use wall or cpu")
         if self.precision not in ("auto", "bf16", "fp32"):
             raise InputError(f"unknown precision {self.precision!r}", fix="use auto, bf16 or fp32")
+        if self.select_every < 0:
+            raise InputError(
+                "select_every must be 0 (off) or a number of steps", where=f"select_every={self.select_every}"
+            )
         if self.calibrate < 0:
             raise InputError("calibrate must be 0 (off) or a number of windows", where=f"calibrate={self.calibrate}")
         for k in ("batch_size", "save_every", "byte_positions"):
@@ -127,7 +132,7 @@ def settings_of(cfg: HealConfig) -> dict:
 
 
 def check_settings(saved: dict, cfg: HealConfig) -> None:
-    saved = {"schedule": "constant", **saved}  # checkpoints from before the setting: a constant rate
+    saved = {"schedule": "constant", "select_every": 0, **saved}  # checkpoints from before the setting: a constant rate
     mine = settings_of(cfg)
     if saved != mine:
         diff = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))

@@ -108,6 +108,7 @@ class Healer:
         # `sync_shown` before every checkpoint); unknown after resuming a checkpoint that lacks it
         self.shown = torch.zeros(self.student.emb.shape[0], dtype=torch.bool, device=self.device)
         self.shown_known = True
+        self.selector = None  # select.BestRows, when the run keeps its best rows (`heal` sets it)
         self._bytes = None
         if self.weights.get("bytes"):
             from .bytes_loss import ByteKL
@@ -264,6 +265,7 @@ class Healer:
             "opts": [o.state_dict() for o in self.opts],
             "skipped": self.skipped,
             "shown": self.shown.nonzero()[:, 0].cpu(),
+            **({"select": self.selector.state(self.step)} if self.selector is not None else {}),
         }
 
     def save_checkpoint(self, path: Path) -> None:
@@ -279,6 +281,8 @@ class Healer:
         for o, s in zip(self.opts, st["opts"]):
             o.load_state_dict(s)
         self.step, self.skipped = int(st["step"]), int(st.get("skipped", 0))
+        if self.selector is not None:
+            self.selector.load_state(st["select"], st["weights"])
         self.shown.zero_()
         self.shown_known = "shown" in st
         if self.shown_known:
@@ -297,8 +301,13 @@ def _to_bf16(model, keep) -> list:
     return saved
 
 
-def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dict], None] | None = None) -> dict:
-    """Train until ``steps`` or ``minutes``; checkpoint and log on the main process. Returns the last record."""
+def run(
+    healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dict], None] | None = None, selector=None
+) -> dict:
+    """Train until ``steps`` or ``minutes``; checkpoint and log on the main process. Returns the last record.
+
+    ``selector`` (`select.BestRows`) scores the student before the first step, every ``selector.every``
+    steps and after the last; its time does not count against ``minutes``."""
     from ...progress import bar
 
     cfg, acc = healer.cfg, healer.acc
@@ -312,6 +321,16 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
     c_start = clock()
     done_tokens = 0
     log = open(out / LOG, "a", encoding="utf-8") if main else None
+
+    def select() -> dict:
+        nonlocal c_start
+        c = clock()
+        rec = selector.score(healer.step)
+        c_start += clock() - c  # scoring is not training: it does not use up the budget
+        return rec
+
+    if selector is not None and not selector.history:
+        select()
     try:
         with bar(total, "heal", enabled=progress and main, unit="steps", initial=healer.step) as b:
             while True:
@@ -326,6 +345,8 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
                     done = healer.step / total
                 last = healer.train_step(next(batches), done)
                 done_tokens += last["tokens"]
+                if selector is not None and healer.step % selector.every == 0:
+                    last["select_ratio"] = select()["select_ratio"]
                 elapsed = time.perf_counter() - t_start
                 if main:
                     log.write(json.dumps(last) + "\n")
@@ -348,6 +369,8 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
     finally:
         if log is not None:
             log.close()
+    if selector is not None and selector.history[-1]["step"] != healer.step:
+        select()
     healer.sync_shown()
     if main:
         healer.save_checkpoint(out / CHECKPOINT)
