@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import click
+
 
 def print_comparison(comparison: dict, source: str = "", title: str = "") -> None:
     """The before/after table of `tokforge.transplant.evaluate.compare` (lossy round trips flagged)."""
@@ -73,6 +75,12 @@ def print_heal(report: dict) -> None:
             "-" if gap is None else f"{100 * gap:.0f}%",
         )
     Console().print(t)
+    sel = report.get("selection")
+    if sel:
+        click.echo(
+            f"kept the rows of step {sel['best_step']} of {report['steps']} (selection ratio "
+            f"{sel['best_select_ratio']:.4f} on {sel['texts']}, scored every {sel['every']} steps)"
+        )
     if ev.get("gap_after"):
         print_gap(ev["gap_after"])
 

@@ -11,7 +11,7 @@ EXAMPLES = """
 \b
 Examples:
   tokforge heal smollm2-gemma --corpus flores200:../shared/data/flores200 --langs eng_Latn --out healed --steps 100
-  tokforge heal smollm2-gemma --corpus notes.txt --out healed --minutes 30 --loss alm=1,lm=0.1
+  tokforge heal smollm2-gemma --corpus notes.txt --select notes-dev.txt --select-every 6 --out healed --minutes 30
   accelerate launch --multi_gpu --num_processes 2 -m tokforge heal smollm2-gemma --corpus notes.txt --out healed
 """
 
@@ -42,6 +42,19 @@ Examples:
 @click.option("--heldout", default=0.1, show_default=True, type=click.FloatRange(0, 1, max_open=True))
 @click.option(
     "--eval-limit", default=40, show_default=True, type=click.IntRange(1), help="Evaluation lines per language."
+)
+@click.option(
+    "--select",
+    "select_spec",
+    default=None,
+    help="Selection text (file, folder, flores200:DIR = its dev split): the run ends with the rows of its best "
+    "step on it (needs --select-every); its lines are kept out of training.",
+)
+@click.option(
+    "--select-every", default=0, show_default=True, type=click.IntRange(0), help="Steps between scores on --select."
+)
+@click.option(
+    "--select-limit", default=25, show_default=True, type=click.IntRange(1), help="Selection lines per language."
 )
 @click.option("--out", required=True, type=click.Path(), help="Output HF model directory.")
 @click.option("--steps", default=None, type=click.IntRange(1), help="Optimiser steps (default 200 unless --minutes).")
@@ -98,6 +111,9 @@ def command(
     eval_spec,
     heldout,
     eval_limit,
+    select_spec,
+    select_every,
+    select_limit,
     out,
     steps,
     minutes,
@@ -142,6 +158,7 @@ def command(
         divergence=divergence,
         tau=tau,
         save_every=save_every,
+        select_every=select_every,
         seed=seed,
         precision=precision,
     )
@@ -156,6 +173,8 @@ def command(
         eval_langs=lang_list,
         eval_limit=eval_limit,
         heldout=heldout,
+        select_spec=select_spec,
+        select_limit=select_limit,
         out=out,
         resume=resume,
         force=force,

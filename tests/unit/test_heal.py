@@ -941,3 +941,26 @@ def test_selection_needs_its_own_text(pair, tmp_path):
         heal(*args, cfg(), eval_texts=HELD, select_texts=SELECT, progress=False)
     with pytest.raises(InputError, match="select_every must be 0"):
         cfg(select_every=-1).check()
+
+
+def test_heal_command_selects_on_its_own_text(pair, tmp_path, capsys):
+    from tokforge_cli.main import main
+
+    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    sel = tmp_path / "select.txt"
+    sel.write_text("\n".join(SELECT["en"]) + "\n")
+    out = tmp_path / "out"
+    base = ["heal", str(sdir), "--out", str(out), "--corpus", str(corpus), "--eval", str(held), "--seq-bytes", "96"]
+    base += ["--steps", "4", "--batch-size", "2", "--lr", "0.3", "--precision", "fp32"]
+    capsys.readouterr()
+    assert main(base + ["--select", str(sel)]) == 2  # a selection file without --select-every
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "select_every is 0" in err and not out.exists()
+    assert main(base + ["--select", str(held), "--select-every", "2"]) == 2
+    assert "also evaluation lines" in capsys.readouterr().err and not out.exists()
+    assert main(base + ["--select", str(sel), "--select-every", "2"]) == 0
+    printed = capsys.readouterr().out
+    rep = json.loads((out / "heal_report.json").read_text())
+    assert [h["step"] for h in rep["selection"]["history"]] == [0, 2, 4]
+    assert rep["selection"]["texts"].startswith(str(sel))
+    assert f"kept the rows of step {rep['selection']['best_step']} of 4" in printed

@@ -356,6 +356,8 @@ def heal_dir(
     progress: bool = True,
     on_step=None,
     keep_files: tuple[str, ...] = (),
+    select_spec: str | None = None,
+    select_limit: int = 25,
 ):
     """``tokforge heal``: check everything cheap (settings, output folder, corpus, evaluation text, the
     teacher's vocabulary), then load both models and `heal`. Returns ``(model, report)``; the report is
@@ -371,11 +373,18 @@ def heal_dir(
         split = "devtest"
         eval_texts = corpus.read_corpus(eval_spec, split=split, langs=eval_langs, limit=eval_limit)
         eval_source = f"{eval_spec} ({split})" if eval_spec.startswith("flores200:") else eval_spec
-    windows = _windows(list(sources), cfg, eval_texts, heldout)
+    select_texts, select_source = None, None
+    if select_spec is not None:  # FLORES: its dev split (the training split by default: these lines leave it)
+        select_texts = corpus.read_corpus(select_spec, split="dev", langs=eval_langs, limit=select_limit)
+        select_source = f"{select_spec} (dev, first {select_limit} per language)"
+    _check_select(cfg, select_texts, eval_texts)
+    windows = _windows(list(sources), cfg, eval_texts, heldout, select_texts)
     windows.check()
     s_model, s_tok, t_model, t_tok, meta = load_pair(student_dir, teacher, device)
     if eval_source:
         meta["eval_source"] = eval_source
+    if select_source:
+        meta["select_source"] = select_source
     return heal(
         s_model,
         s_tok,
@@ -393,6 +402,7 @@ def heal_dir(
         device=device,
         meta=meta,
         on_step=on_step,
+        select_texts=select_texts,
         extra_files={
             n: (Path(student_dir) / n).read_text(encoding="utf-8")
             for n in keep_files
