@@ -57,6 +57,8 @@ BENCHES: dict[str, dict] = {
         "results": "bytelevel.json",
         "cost": "~55 min",
     },
+    # canonical: canonical against model leaves when scoring text (score from prefix masses), 1 thread
+    "canonical": {"script": "canonical.py", "args": [], "results": "canonical.json", "cost": "~20 min"},
     # heal: the bytes loss is not in the committed ablation: one of its steps on Gemma-3's vocabulary took
     # about 20 min on one core (1 step in a 3-minute budget), so at this budget it measures nothing.
     # The two targets run at once, one process and one core each ("parallel": extra arguments per process).

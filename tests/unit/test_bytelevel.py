@@ -101,6 +101,28 @@ def test_chain_rule_on_random_texts(kind):
 
 
 @pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
+@pytest.mark.parametrize("leaves", ["model", "canonical"])
+def test_score_from_prefix_masses_equals_the_distributions(kind, leaves):
+    """`score` (differences of prefix masses) = the byte's entry of each next-byte distribution, and
+    = brute-force enumeration; with canonical leaves it checks no node against the whole vocabulary."""
+    from tokforge.bytelevel.bytelm import ByteScoring
+
+    lm = ByteLM(*tiny_lm(kind, seed=0), leaves=leaves)
+    texts = random_texts(8, seed=2) + [b"the cat", "thé ca".encode()]
+    for t, got in zip(texts, lm.score_batch(texts)):
+        assert got.shape == (len(t),) and got.dtype == torch.float64
+        assert torch.allclose(got, ByteScoring.score(lm, t), atol=1e-9), t
+    if leaves == "canonical":
+        lm.table("masks")._full.clear()
+        lm.score(b"the cat sat")
+        assert not lm.table("masks")._full  # no whole-vocabulary mask was built
+    text = b"the c"
+    for i in range(len(text)):
+        want, pre = brute_masses(lm, text[:i], canonical_leaves=(leaves == "canonical"))
+        assert abs(float(lm.score(text)[i]) - math.log(float(want[text[i]]) / pre)) < 1e-9
+
+
+@pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
 def test_logprob_runs_about_one_position_per_token(kind):
     """The whole-text probability needs the token paths that reach the end, not every node."""
     text = b"the cat sat on the mat. the dog ate the hat"

@@ -208,6 +208,18 @@ class ByteLM(ByteScoring):
         self.forwards += session.positions - before
         self.forward_calls += session.calls - calls
 
+    def _run_grouped(self, jobs: list[Job]) -> None:
+        """Run unrelated jobs in fresh sessions of about ``BATCH_NODES`` nodes each."""
+        group, size = [], 0
+        for job in jobs:
+            group.append(job)
+            size += len(job.covers.nodes)
+            if size >= BATCH_NODES:
+                self._run(group, self.session())
+                group, size = [], 0
+        if group:
+            self._run(group, self.session())
+
     def _one_shot(self, streams: list[bytes], **queries) -> list[Job]:
         """Jobs for unrelated streams, run together in sessions of about ``BATCH_NODES`` nodes."""
         jobs = []
@@ -223,15 +235,7 @@ class ByteLM(ByteScoring):
                     prefix_rows=rows.get("prefix", ()),
                 )
             )
-        group, size = [], 0
-        for job in jobs:
-            group.append(job)
-            size += len(job.covers.nodes)
-            if size >= BATCH_NODES:
-                self._run(group, self.session())
-                group, size = [], 0
-        if group:
-            self._run(group, self.session())
+        self._run_grouped(jobs)
         return jobs
 
     def _fresh(self) -> None:
@@ -325,6 +329,33 @@ class ByteLM(ByteScoring):
                 raise self.impossible(t, int(torch.isinf(z[:, 0]).nonzero()[0]) - 1)
             out.append(logm - z)
         return out
+
+    def score_batch(self, texts) -> list[torch.Tensor]:
+        """``[score(t) for t in texts]``, from prefix masses: ``log P(t[i] | t[:i]) = log C(t[:i+1]) -
+        log C(t[:i])``. The same covers as `distributions` (the next-byte masses after ``t[:i]`` add
+        up to ``C(t[:i])``), but only the tokens that continue the text are summed, so canonical
+        leaves check those tokens against the rule instead of the whole vocabulary at every node."""
+        texts = [bytes(t) for t in texts]
+        P = len(self.prefix)
+        jobs = []
+        for t in texts:
+            st = self.prefix + t
+            cov = Covers(self.index, self.canon).extend(st)
+            jobs.append(Job(cov, P, next_rows=(), prefix_rows=tuple(range(P + 1, len(st) + 1))))
+        self._run_grouped(jobs)
+        out = []
+        for t, job in zip(texts, jobs):
+            pre = job.result(P + len(t) + 1, self.device)[1][P:].cpu()
+            pre[0] = self._log_c0()
+            bad = torch.isinf(pre).nonzero()
+            if len(bad):
+                raise self.impossible(t, int(bad[0]) - 1)
+            out.append(pre[1:] - pre[:-1])
+        return out
+
+    def score(self, data: bytes) -> torch.Tensor:
+        """float64 ``[len(data)]``: log P(data[i] | data[:i]) for every byte (see `score_batch`)."""
+        return self.score_batch([data])[0]
 
     def logprob(self, data: bytes, end: bool = False) -> float:
         """log P(the byte stream starts with ``data``) (and stops right there if ``end``): the covers

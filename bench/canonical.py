@@ -1,0 +1,122 @@
+"""Benchmark: what canonical leaves cost against model leaves when scoring text (bench/results/canonical.json).
+
+``ByteLM(..., leaves="canonical")`` against ``leaves="model"`` on the same FLORES devtest sentences (cut
+to --max-bytes at a character boundary, the same selection as bench/bytelevel.py) and the same start
+context: CPU seconds of ``score`` (every byte's log-probability, from prefix masses) and of ``logprob``
+(the whole text), per model, methods interleaved, best of --reps. The goal of issue 15: canonical at
+most 2x model. For comparison, in the same run: ``score`` the way it was computed before prefix
+masses (the byte's entry of every next-byte distribution, `ByteScoring.score`), with model leaves on
+every model and with canonical leaves on --old-canonical-models (slow: every node's whole-vocabulary
+mask), on the first --old-canonical-texts texts. Fresh-prefix next-byte distributions (which need
+every vocabulary entry checked at the node that ends at the prefix) are measured by bench/bytelevel.py.
+
+    python bench/canonical.py                       # SmolLM2 and Gemma-3, 8 sentences
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bytelevel import interleaved, load_items  # noqa: E402
+from common import write_results  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default="smollm2-135m,gemma3-270m")
+    ap.add_argument("--langs", default="eng_Latn,fra_Latn,deu_Latn,zho_Hans")
+    ap.add_argument("--per-lang", type=int, default=2)
+    ap.add_argument("--max-bytes", type=int, default=100)
+    ap.add_argument("--reps", type=int, default=1, help="more than 1 reuses the validity cache of rep 1")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--old-canonical-models", default="smollm2-135m")
+    ap.add_argument("--old-canonical-texts", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+
+    from tokforge import corpus, models
+    from tokforge.bytelevel import ByteLM
+    from tokforge.bytelevel.bytelm import ByteScoring
+
+    root = corpus.flores_dir()
+    if root is None:
+        raise SystemExit("error: FLORES-200 not found (expected $TOKFORGE_DATA/flores200)")
+    langs = a.langs.split(",")
+    texts = [b for _, b, _ in load_items(root, langs, a.per_lang, a.max_bytes, 16, a.seed)]
+    rows = {}
+    for name in a.models.split(","):
+        print(f"[canonical] {name}", file=sys.stderr, flush=True)
+        model, tok = models.load_causal_lm(name)
+        lms = {leaves: ByteLM(model, tok, leaves=leaves) for leaves in ("model", "canonical")}
+        for lm in lms.values():
+            lm.logprob(b"warm")
+        methods = {}
+        for leaves, lm in lms.items():
+            methods[f"score/{leaves}"] = lambda lm=lm: lm.score_batch(texts)
+            methods[f"logprob/{leaves}"] = lambda lm=lm: lm.logprob_batch(texts)
+        methods["score_via_distributions/model"] = lambda m=lms["model"]: [ByteScoring.score(m, t) for t in texts]
+        best = interleaved(methods, a.reps)
+        row = {k: {"cpu_seconds": c, "wall_seconds": w} for k, (w, c, _) in best.items()}
+        row["score_model_over_via_distributions"] = (
+            row["score/model"]["cpu_seconds"] / row["score_via_distributions/model"]["cpu_seconds"]
+        )
+        old = best["score_via_distributions/model"][2]
+        row["max_abs_score_minus_via_distributions"] = max(
+            float((x - y).abs().max()) for x, y in zip(best["score/model"][2], old)
+        )
+        if name in a.old_canonical_models.split(","):
+            few = texts[: a.old_canonical_texts]
+            fresh = ByteLM(model, tok, leaves="canonical")  # its own validity cache, as a user's first call
+            fresh.logprob(b"warm")
+            new_lm = ByteLM(model, tok, leaves="canonical")
+            new_lm.logprob(b"warm")
+            both = interleaved(
+                {
+                    "score_via_distributions/canonical": lambda: [ByteScoring.score(fresh, t) for t in few],
+                    "score/canonical (same texts)": lambda: new_lm.score_batch(few),
+                },
+                1,
+            )
+            row["old_canonical"] = {
+                "texts": len(few),
+                "bytes": sum(len(t) for t in few),
+                **{k: {"cpu_seconds": c, "wall_seconds": w} for k, (w, c, _) in both.items()},
+            }
+            row["old_canonical"]["via_distributions_over_score"] = (
+                both["score_via_distributions/canonical"][1] / both["score/canonical (same texts)"][1]
+            )
+        for what in ("score", "logprob"):
+            row[f"{what}_canonical_over_model"] = row[f"{what}/canonical"]["cpu_seconds"] / max(
+                row[f"{what}/model"]["cpu_seconds"], 1e-9
+            )
+        # both leaves score the same text; canonical gives no more probability than model leaves
+        s_m, s_c = best["score/model"][2], best["score/canonical"][2]
+        row["bits_per_byte"] = {
+            leaves: -float(sum(x.sum() for x in s)) / sum(len(t) for t in texts) / float(torch.log(torch.tensor(2.0)))
+            for leaves, s in (("model", s_m), ("canonical", s_c))
+        }
+        rows[name] = row
+        del model, lms
+    setup = {
+        "split": "devtest",
+        "langs": langs,
+        "sentences": len(texts),
+        "bytes": sum(len(t) for t in texts),
+        "max_bytes_per_sentence": a.max_bytes,
+        "reps": a.reps,
+        "threads": a.threads,
+        "timing": "best of reps, methods interleaved; ratios from CPU (process) seconds",
+        "old_canonical_models": a.old_canonical_models.split(","),
+    }
+    path = write_results("canonical", {"setup": setup, "models": rows})
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
