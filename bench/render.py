@@ -46,8 +46,9 @@ def heal_table(target: str) -> str:
     for r in runs:
         kinds = {"main": "goal run", "ablation": "ablation"}
         label = "calibration only" if r["kind"] == "calibration" else f"{r['loss']} ({kinds[r['kind']]})"
+        steps = f"{r['steps']}" + (f" (kept {r['selection']['best_step']})" if r.get("selection") else "")
         lines.append(
-            f"| {label} | {r['minutes']:g} | {r['steps']} | "
+            f"| {label} | {r['minutes']:g} | {steps} | "
             + " | ".join(_f(r["comparison"][k]["ratio_after"]) for k in langs)
             + f" | {_f((r.get('dev') or {}).get('ratio_after'))} |"
         )
@@ -137,6 +138,26 @@ def heal_lr_table() -> str:
 TARGET_LABELS = {"gemma3": "Gemma-3 SentencePiece, 262k", "bpe32k": "32k byte-level BPE (FLORES dev, 8 languages)"}
 
 
+def heal_selection_table() -> str:
+    """The goal runs' scores on the held-out dev lines (mean ratio), step by step: which step's rows they kept."""
+    res = _load("heal.json")
+    lines = [
+        "| new vocabulary | steps | dev mean ratio, step by step (step: ratio) | kept step | kept dev ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for target, row in res["targets"].items():
+        for r in row["runs"].values():
+            sel = r.get("selection")
+            if r["kind"] != "main" or not sel:
+                continue
+            hist = ", ".join(f"{h['step']}: {h['select_ratio']:.3f}" for h in sel["history"])
+            lines.append(
+                f"| {TARGET_LABELS.get(target, target)} | {r['steps']} | {hist} | {sel['best_step']} "
+                f"| {sel['best_select_ratio']:.3f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def heal_summary() -> str:
     """README: per target, the goal run: English and the mean of languages, before and after healing."""
     res = _load("heal.json")
@@ -153,8 +174,9 @@ def heal_summary() -> str:
             continue
         r = runs[-1]
         e, m = r["comparison"].get("eng_Latn", {}), r["comparison"]["mean"]
+        steps = f"{r['steps']}" + (f" (kept {r['selection']['best_step']})" if r.get("selection") else "")
         lines.append(
-            f"| {label} | {r['loss']} | {r['minutes']:g} | {r['steps']} | "
+            f"| {label} | {r['loss']} | {r['minutes']:g} | {steps} | "
             f"{_f(e.get('ratio_before'))} -> {_f(e.get('ratio_after'))} | "
             f"{_f(m['ratio_before'])} -> {_f(m['ratio_after'])} |"
         )
@@ -250,6 +272,25 @@ def bytelevel_costs_table() -> str:
         lines.append(
             f"| {name} | {c['chain_cpu_seconds']:.2f} | {c['score_cpu_seconds']:.2f} | {c['chain_over_score']:.1f}x | "
             f"{k['model']['mean']:.2f} | {k['canonical']['mean']:.2f} | {k['canonical_over_model']:.1f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def bytelevel_canonical_table() -> str:
+    """Canonical against model leaves when scoring text (bench/canonical.py), CPU seconds in one run."""
+    res = _load("canonical.json")
+    lines = [
+        '| model | bytes | `score`, `leaves="model"`, CPU s | `leaves="canonical"`, CPU s | canonical / model '
+        "| `logprob` canonical / model | canonical `score` before (every distribution) / now, same text |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in res["models"].items():
+        old = r.get("old_canonical")
+        before = f"{old['via_distributions_over_score']:.1f}x ({old['bytes']} bytes)" if old else "-"
+        lines.append(
+            f"| {name} | {res['setup']['bytes']} | {r['score/model']['cpu_seconds']:.1f} "
+            f"| {r['score/canonical']['cpu_seconds']:.1f} | {r['score_canonical_over_model']:.1f}x "
+            f"| {r['logprob_canonical_over_model']:.1f}x | {before} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -518,6 +559,8 @@ RENDERERS = {
     "bytelevel-truncated": bytelevel_truncated_table,
     "bytelevel-genlm": bytelevel_genlm_table,
     "bytelevel-ensemble": bytelevel_ensemble_table,
+    "bytelevel-canonical": bytelevel_canonical_table,
+    "heal-selection": heal_selection_table,
     "bytelevel-midword": bytelevel_midword_table,
     "stochastok": stochastok_table,
     "supertokens": supertokens_table,

@@ -217,7 +217,7 @@ def heal(
         _trim_log(out / LOG, healer.step) if main else None
     run_dir = out if out is not None else Path(_scratch())
     try:
-        last = run(healer, run_dir, progress, on_step, healer.selector)
+        last = run(healer, run_dir, progress, on_step)
     finally:
         healer.restore()
     if healer.selector is not None:

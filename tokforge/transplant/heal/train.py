@@ -301,16 +301,14 @@ def _to_bf16(model, keep) -> list:
     return saved
 
 
-def run(
-    healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dict], None] | None = None, selector=None
-) -> dict:
+def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dict], None] | None = None) -> dict:
     """Train until ``steps`` or ``minutes``; checkpoint and log on the main process. Returns the last record.
 
-    ``selector`` (`select.BestRows`) scores the student before the first step, every ``selector.every``
-    steps and after the last; its time does not count against ``minutes``."""
+    ``healer.selector`` (`select.BestRows`, if set) scores the student before the first step, every
+    ``selector.every`` steps and after the last; its time does not count against ``minutes``."""
     from ...progress import bar
 
-    cfg, acc = healer.cfg, healer.acc
+    cfg, acc, selector = healer.cfg, healer.acc, healer.selector
     main = acc.is_main_process
     budget = cfg.minutes * 60 if cfg.minutes is not None else None
     total = None if budget is not None else cfg.steps
