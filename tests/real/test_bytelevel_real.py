@@ -119,3 +119,23 @@ def test_smollm2_refuses_a_byte_it_has_no_token_for_by_name():
         lm.next_byte_logprobs(b"abc\xf1")
     assert "report this" not in str(e.value)
     assert lm.next_byte_logprobs(b"abc")[0xF1] == -math.inf
+
+
+@pytest.mark.slow
+def test_bigram_test_matches_the_encoder_on_smollm2(flores):
+    """SmolLM2's byte-level BPE: with the spine test the rule accepts exactly the tokens the encoder alone
+    accepts, over the whole vocabulary, after contexts in five scripts and a few code-like strings."""
+    import numpy as np
+
+    tok = real_tokenizer("smollm2-135m")
+    index = TokenIndex(tok.vocab)
+    fast, slow = Canon(tok), Canon(tok)
+    assert fast.bigram is not None
+    slow._bigram = None
+    texts = corpus.read_flores(flores, "devtest", ["eng_Latn", "fra_Latn", "rus_Cyrl", "zho_Hans", "hin_Deva"], limit=1)
+    contexts = [s[:n] for v in texts.values() for s in v for n in (17, 40)]
+    contexts += ["def f(x):\n    return x", "I don't", "Total: 1,234.5", "hello world"]
+    for c in contexts:
+        seq = tuple(tok.encode(c))
+        a, b = fast.valid_many(seq, index.order), slow.valid_many(seq, index.order)
+        assert np.array_equal(a, b), (c, [tok.vocab.tokens[index.order[i]] for i in np.nonzero(a != b)[0][:5]])

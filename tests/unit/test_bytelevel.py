@@ -185,6 +185,35 @@ def test_valid_many_matches_valid():
     assert fresh.valid_many(seq, ids).tolist() == [lm.canon.valid(seq, int(t)) for t in ids]
 
 
+def test_bigram_test_decides_as_the_encoder_does():
+    """Byte-level BPE: the spine test (no merge can cross a|t) gives the encoder's answer on every pair
+    it decides, after contexts ending in letters, digits, spaces, punctuation and cut characters."""
+    lm = lm_of("byte_bpe")
+    fast = Canon(lm.tokenizer)
+    assert fast.bigram is not None
+    slow = Canon(lm.tokenizer)
+    slow._bigram = None  # the encoder alone
+    decided = 0
+    for text in [b"the cat", b"the  ", b"a1", b"cat.", b"th\xc3\xa9", b"\n\nthe", b"1234 cats"] + random_texts(
+        6, seed=3
+    ):
+        seq = tuple(lm.canon.canonical(text) or ())
+        if not seq:
+            continue
+        ids = lm.index.order
+        assert fast.valid_many(seq, ids).tolist() == slow.valid_many(seq, ids).tolist(), text
+        decided += sum(fast.bigram.decide(seq[-1], int(t)) is not None for t in ids)
+    assert decided > 0.5 * len(ids) * 10  # most pairs never reach the encoder
+
+
+def test_bigram_test_is_only_for_growing_byte_level_bpe():
+    from tokforge.bytelevel.bigram import _ranks_grow
+
+    assert Canon(lm_of("spm").tokenizer).bigram is None  # SentencePiece: the encoder decides
+    assert _ranks_grow([("a", "b"), ("ab", "c")])
+    assert not _ranks_grow([("ab", "c"), ("a", "b")])  # "ab" is made after a merge that uses it
+
+
 def test_invalid_utf8_is_allowed():
     lm = lm_of("byte_bpe")
     assert math.isfinite(lm.logprob(b"the \xff\xfe c"))

@@ -9,7 +9,8 @@ Canonicality rule (:meth:`Canon.valid`): appending token ``t`` to a sequence ``s
 for some probe ``y`` in ``PROBES`` (or a UTF-8 completion of a cut character), the tokenizer's
 own encoding of ``bytes(window) + y`` keeps ``s[-1]`` and ``t`` as tokens at their byte offsets;
 ``window`` is the last ``WINDOW`` tokens of ``s`` plus ``t`` (left context for pretokenizers).
-Windows no probe can turn into valid UTF-8 are accepted (the tokenizer cannot be asked).
+Windows no probe can turn into valid UTF-8 are accepted (the tokenizer cannot be asked). On a
+byte-level BPE most pairs are decided without the encoder, with the same answers (`bigram`).
 
 >>> from tokforge.vocab import Vocab
 >>> ix = TokenIndex(Vocab([b"a", b"b", b"ab", b"<s>"], [0, 0, 0, 1], family="byte_bpe"))
@@ -125,6 +126,7 @@ class Canon:
         self.window, self.probes = window, probes
         self._cache: dict = {}
         self._enc_cache: dict[bytes, list[int] | None] = {}
+        self._bigram: object = False  # not built yet; then a `bigram.BigramTest` or None
 
     # -- encoding of stream bytes ----------------------------------------------------------
     def stream_prefix(self) -> bytes:
@@ -151,8 +153,20 @@ class Canon:
         return None if got is None else got[0]
 
     # -- the rule ----------------------------------------------------------------------------
+    @property
+    def bigram(self):
+        """The fast sufficient test of byte-level BPE (`bigram.BigramTest`), or None for other tokenizers."""
+        if self._bigram is False:
+            from .bigram import BigramTest
+
+            self._bigram = BigramTest.build(self.tok)
+        return self._bigram
+
     def valid(self, seq: tuple[int, ...], t: int) -> bool:
         """May token ``t`` follow the (valid) sequence ``seq``? Depends on ``seq[-WINDOW:]`` only."""
+        said = self.bigram.decide(seq[-1], t) if seq and self.bigram is not None else None
+        if said is not None:
+            return said
         ctx = seq[-self.window :]
         at_start = len(seq) <= self.window
         key = (ctx, t, at_start)
@@ -173,7 +187,12 @@ class Canon:
         todo: dict[int, tuple] = {}
         toks = self.vocab.tokens
         ctx_bytes: dict[tuple[int, ...], bytes] = {}
+        fast = self.bigram
         for n, (seq, t) in enumerate(pairs):
+            said = fast.decide(seq[-1], t) if seq and fast is not None else None
+            if said is not None:
+                out[n] = said
+                continue
             ctx = seq[-self.window :]
             at_start = len(seq) <= self.window
             key = (ctx, t, at_start)
