@@ -206,10 +206,79 @@ def test_bigram_test_decides_as_the_encoder_does():
     assert decided > 0.5 * len(ids) * 10  # most pairs never reach the encoder
 
 
-def test_bigram_test_is_only_for_growing_byte_level_bpe():
+def _sentencepiece_like(tmp_path):
+    """A Gemma-3-like HF BPE (spaces to U+2581, no pretokenizer, byte fallback) trained on TEXT, whose merges
+    are made not to grow along token histories: every token that two other tokens also spell gets that
+    second merge at the front, as the SentencePiece conversion does."""
+    import json
+
+    from tokenizers import Tokenizer, decoders, models, normalizers, trainers
+
+    from tokforge import load_tokenizer
+
+    hf = Tokenizer(models.BPE(byte_fallback=True))
+    hf.normalizer = normalizers.Replace(" ", "\u2581")
+    hf.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()])
+    special = ["<unk>"] + [f"<0x{i:02X}>" for i in range(256)]
+    hf.train_from_iterator([TEXT], trainers.BpeTrainer(vocab_size=420, show_progress=False, special_tokens=special))
+    spec = json.loads(hf.to_str())
+    vocab, merges = spec["model"]["vocab"], spec["model"]["merges"]
+    pairs = {tuple(m) if isinstance(m, list) else tuple(m.split(" ", 1)) for m in merges}
+    extra = []
+    for tok in vocab:
+        for k in range(1, len(tok)):
+            u, v = tok[:k], tok[k:]
+            if u in vocab and v in vocab and (u, v) not in pairs and len(extra) < 40:
+                extra.append([u, v])
+                pairs.add((u, v))
+    spec["model"]["merges"] = extra + [list(m) if isinstance(m, (list, tuple)) else m.split(" ", 1) for m in merges]
+    (tmp_path / "tokenizer.json").write_text(json.dumps(spec))
+    return load_tokenizer(tmp_path / "tokenizer.json"), extra
+
+
+def test_merge_race_decides_as_the_encoder_does(tmp_path):
+    """SentencePiece-style BPE with merges that do not grow along token histories (as Gemma-3's): the
+    race of the two sides' merges gives the encoder's answer on every pair it decides."""
+    import json
+
+    from tokforge.bytelevel.bigram import MergeRace, _ranks_grow
+    from tokforge.bytelevel.cover import TokenIndex
+
+    tok, extra = _sentencepiece_like(tmp_path)
+    assert extra and not _ranks_grow([tuple(m) for m in json.loads(tok.backend.to_str())["model"]["merges"]])
+    fast, slow = Canon(tok), Canon(tok)
+    assert isinstance(fast.bigram, MergeRace)
+    slow._bigram = None
+    ids = TokenIndex(tok.vocab).order
+    decided = 0
+    texts = [TEXT[:n] for n in (5, 12, 30, 47)] + ["the  cat", "cat.", "1234 cats", "\u00e9t\u00e9"]
+    for text in texts + [t.decode("utf-8", "ignore") for t in random_texts(6, seed=4)]:
+        seq = tuple(fast.canonical(text.encode()) or ())
+        if not seq:
+            continue
+        assert fast.valid_many(seq, ids).tolist() == slow.valid_many(seq, ids).tolist(), text
+        decided += sum(fast.bigram.decide(seq[-1], int(t)) is not None for t in ids)
+    assert decided > 0.3 * len(ids) * len(texts)
+
+
+def test_merge_race_ties_by_hand():
+    """One merge, a+a. "a" then "aa" spells "aaa": the leftmost pair merges first, giving "aa" "a", so
+    "aa" cannot follow "a". "aa" then "a": "aa"'s own pair is the leftmost, so it can."""
+    import numpy as np
+
+    from tokforge.bytelevel.bigram import MergeRace, bpe_events
+
+    rank = {("a", "a"): 0}
+    events = [(w[0], w[-1], bpe_events(w, rank)[1]) for w in ["a", "aa"]]
+    race = MergeRace(2, np.zeros(2, dtype=bool), events, rank)
+    assert race.decide(0, 1) is False and race.decide(1, 0) is True
+    assert race.decide(0, 0) is False and race.decide(1, 1) is True
+
+
+def test_bigram_test_only_where_it_is_exact():
     from tokforge.bytelevel.bigram import _ranks_grow
 
-    assert Canon(lm_of("spm").tokenizer).bigram is None  # SentencePiece: the encoder decides
+    assert Canon(lm_of("spm").tokenizer).bigram is None  # a dummy prefix: the encoder decides
     assert _ranks_grow([("a", "b"), ("ab", "c")])
     assert not _ranks_grow([("ab", "c"), ("a", "b")])  # "ab" is made after a merge that uses it
 

@@ -25,8 +25,11 @@ token is not what the encoder gives back for its own text go to the encoder as b
 that the rule with this test accepts exactly what the encoder alone accepts, over whole vocabularies
 after many contexts (a tiny trained BPE, and SmolLM2's real one in tests/real).
 
-`BigramTest.build(tokenizer)` returns None for any other tokenizer (SentencePiece BPE converted by
-score, whose merges do not grow along a token's history, as Gemma-3's, is one).
+A BPE whose merges do not grow along token histories (SentencePiece BPE converted by score, as
+Gemma-3's) and that reads the whole text as one pretoken gets `MergeRace` instead: the two sides'
+merges are replayed in the encoder's order until the boundary merge would come first or both are
+done. `BigramTest.build(tokenizer)` returns one of the two, or None for other tokenizers (tiktoken
+files, a dummy-prefix SentencePiece, WordPiece...), where the encoder decides every pair as before.
 
 >>> spines("abc", {("a", "b"): 0, ("ab", "c"): 1})
 (['abc'], [('c', 1), ('abc', None)], [('a', 0), ('ab', 1), ('abc', None)])
@@ -75,10 +78,10 @@ class BigramTest:
         self._suspects: dict[int, frozenset] = {}
 
     @classmethod
-    def build(cls, tokenizer) -> "BigramTest | None":
+    def build(cls, tokenizer) -> "BigramTest | MergeRace | None":
         spec = _byte_level_bpe(tokenizer)
         if spec is None:
-            return None
+            return MergeRace.build(tokenizer)
         vocab, merges = spec
         rank = {}
         for r, m in enumerate(merges):
@@ -142,14 +145,123 @@ class BigramTest:
         return t not in self.suspects(a)
 
 
-def _byte_level_bpe(tokenizer):
-    """(vocab str -> id, merges as pairs) of a GPT-2 style byte-level BPE, else None."""
+def bpe_events(word: str, rank: dict[tuple[str, str], int]):
+    """HF BPE on ``word``'s characters (lowest rank first, then leftmost): (pieces left, and after each
+    merge ``(its rank, leftmost piece, rightmost piece)``).
+
+    >>> bpe_events("abc", {("b", "c"): 0, ("a", "bc"): 1})
+    (['abc'], [(0, 'a', 'bc'), (1, 'abc', 'abc')])
+    """
+    parts, events = list(word), []
+    while len(parts) > 1:
+        best = None
+        for i in range(len(parts) - 1):
+            r = rank.get((parts[i], parts[i + 1]))
+            if r is not None and (best is None or r < best[0]):
+                best = (r, i)
+        if best is None:
+            break
+        r, i = best
+        parts[i : i + 2] = [parts[i] + parts[i + 1]]
+        events.append((r, parts[0], parts[-1]))
+    return parts, events
+
+
+class MergeRace:
+    """``decide(a, t)`` for a BPE whose merges need not grow along a token's history (SentencePiece BPE
+    converted by score, as Gemma-3's), with one pretoken for the whole text: both sides merge as they
+    would alone, in the order the encoder applies merges (lowest rank, then leftmost), until the merge
+    of the two pieces at the boundary would come first (then ``t`` cannot follow ``a``) or both sides
+    are done (then it can). A step-by-step race per pair, still far cheaper than the encoder."""
+
+    def __init__(self, n: int, risky: np.ndarray, events: list, rank: dict):
+        self.n, self.risky, self.events, self.rank = n, risky, events, rank
+
+    @classmethod
+    def build(cls, tokenizer) -> "MergeRace | None":
+        spec = _sentencepiece_bpe(tokenizer)
+        if spec is None:
+            return None
+        vocab, merges, odd = spec
+        rank: dict[tuple[str, str], int] = {}
+        for r, m in enumerate(merges):
+            rank.setdefault(m, r)
+        n = len(tokenizer.vocab)
+        risky = np.ones(n, dtype=bool)
+        events: list = [None] * n
+        kinds = tokenizer.vocab.kinds
+        for piece, i in vocab.items():
+            if i >= n or int(kinds[i]) != 0 or any(c in odd for c in piece):
+                continue
+            parts, ev = bpe_events(piece, rank)
+            if parts != [piece]:
+                continue
+            risky[i] = False
+            events[i] = (piece[0], piece[-1], ev)
+        return cls(n, risky, events, rank)
+
+    def decide(self, a: int, t: int) -> bool | None:
+        if a >= self.n or t >= self.n or self.risky[a] or self.risky[t]:
+            return None
+        _, ra, left = self.events[a]
+        lt, _, right = self.events[t]
+        rank, never = self.rank, NEVER
+        i = j = 0
+        while True:
+            rho = left[i][0] if i < len(left) else never
+            mu = right[j][0] if j < len(right) else never
+            m = rank.get((ra, lt), never)
+            if m < rho and m <= mu and m < never:  # the boundary merge comes first (it is left of t's merges)
+                return False
+            if rho == never and mu == never:
+                return True
+            if rho <= mu:  # a's side merges (at equal rank the leftmost pair goes first)
+                ra = left[i][2]
+                i += 1
+            else:
+                lt = right[j][1]
+                j += 1
+
+
+def _sentencepiece_bpe(tokenizer):
+    """(vocab, merges, characters of non-special added tokens) of an HF BPE that reads the whole text
+    as one piece (normaliser: only spaces to ``▁``; no pretokenizer that splits), else None."""
+    spec = _hf_spec(tokenizer)
+    if spec is None or getattr(tokenizer, "dummy_prefix", False):
+        return None
+    model, pre, norm = spec.get("model") or {}, spec.get("pre_tokenizer"), spec.get("normalizer") or {}
+    if model.get("type") != "BPE" or model.get("ignore_merges") or model.get("dropout"):
+        return None
+    if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
+        return None
+    if norm != {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}:
+        return None
+    if pre is not None and pre != {
+        "type": "Split",
+        "pattern": {"String": " "},
+        "behavior": "MergedWithPrevious",
+        "invert": False,
+    }:  # after the normaliser there is no space left to split on
+        return None
+    odd = {c for a in spec.get("added_tokens", []) if not a.get("special") for c in a["content"] if not c.isalnum()}
+    merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model.get("merges", [])]
+    return model["vocab"], merges, odd
+
+
+def _hf_spec(tokenizer) -> dict | None:
     backend = getattr(tokenizer, "backend", None)
     if backend is None or not hasattr(backend, "to_str"):
         return None
     try:
-        spec = json.loads(backend.to_str())
+        return json.loads(backend.to_str())
     except Exception:  # noqa: BLE001 - not an HF tokenizers backend
+        return None
+
+
+def _byte_level_bpe(tokenizer):
+    """(vocab str -> id, merges as pairs) of a GPT-2 style byte-level BPE, else None."""
+    spec = _hf_spec(tokenizer)
+    if spec is None:
         return None
     model, pre = spec.get("model") or {}, spec.get("pre_tokenizer") or {}
     if model.get("type") != "BPE" or model.get("ignore_merges") or model.get("continuing_subword_prefix"):
