@@ -4,11 +4,13 @@
 to --max-bytes at a character boundary, the same selection as bench/bytelevel.py) and the same start
 context: CPU seconds of ``score`` (every byte's log-probability, from prefix masses) and of ``logprob``
 (the whole text), per model, methods interleaved, best of --reps. The goal of issue 15: canonical at
-most 2x model. For comparison, in the same run: ``score`` the way it was computed before prefix
-masses (the byte's entry of every next-byte distribution, `ByteScoring.score`), with model leaves on
+most 2x model. Also the measure bench/bytelevel.py uses for that goal, in this run: one fresh prefix's
+next-byte distribution (the same --prefixes prefixes as bench/bytelevel.py's, cut inside a word or a
+character), canonical against model leaves; and the one-off CPU time of building the fast
+canonicality test (`tokforge.bytelevel.bigram`), which the first canonical call pays. For comparison,
+in the same run: ``score`` the way it was computed before prefix masses (the byte's entry of every next-byte distribution, `ByteScoring.score`), with model leaves on
 every model and with canonical leaves on --old-canonical-models (slow: every node's whole-vocabulary
-mask), on the first --old-canonical-texts texts. Fresh-prefix next-byte distributions (which need
-every vocabulary entry checked at the node that ends at the prefix) are measured by bench/bytelevel.py.
+mask), on the first --old-canonical-texts texts cut to --old-canonical-bytes.
 
     python bench/canonical.py                       # SmolLM2 and Gemma-3, 8 sentences
 """
@@ -16,13 +18,16 @@ every vocabulary entry checked at the node that ends at the prefix) are measured
 from __future__ import annotations
 
 import argparse
+import os
+import random
 import sys
+import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bytelevel import interleaved, load_items  # noqa: E402
+from bytelevel import canonical_vs_model, cut_to_chars, interleaved, load_items  # noqa: E402
 from common import write_results  # noqa: E402
 
 
@@ -37,18 +42,30 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--old-canonical-models", default="smollm2-135m")
     ap.add_argument("--old-canonical-texts", type=int, default=1)
+    ap.add_argument("--old-canonical-bytes", type=int, default=40)
+    ap.add_argument("--prefixes", type=int, default=6)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
 
     from tokforge import corpus, models
     from tokforge.bytelevel import ByteLM
     from tokforge.bytelevel.bytelm import ByteScoring
+    from tokforge.bytelevel.cover import Canon
 
     root = corpus.flores_dir()
     if root is None:
         raise SystemExit("error: FLORES-200 not found (expected $TOKFORGE_DATA/flores200)")
     langs = a.langs.split(",")
     texts = [b for _, b, _ in load_items(root, langs, a.per_lang, a.max_bytes, 16, a.seed)]
+    # the fresh prefixes of bench/bytelevel.py (its defaults: 50 sentences per language, 8 genlm prefixes)
+    items = load_items(root, langs, 50, a.max_bytes, 16, a.seed)
+    rng = random.Random(a.seed)
+    prefixes = []
+    for lang in langs:
+        for _, b, cut in [x for x in items if x[0] == lang][: max(1, 8 // len(langs))]:
+            prefixes.append(b[: cut + rng.randint(1, 3)])
+    prefixes = prefixes[: a.prefixes]
+    load_start = os.getloadavg()
     rows = {}
     for name in a.models.split(","):
         print(f"[canonical] {name}", file=sys.stderr, flush=True)
@@ -71,7 +88,7 @@ def main() -> None:
             float((x - y).abs().max()) for x, y in zip(best["score/model"][2], old)
         )
         if name in a.old_canonical_models.split(","):
-            few = texts[: a.old_canonical_texts]
+            few = [cut_to_chars(t[: a.old_canonical_bytes]) for t in texts[: a.old_canonical_texts]]
             fresh = ByteLM(model, tok, leaves="canonical")  # its own validity cache, as a user's first call
             fresh.logprob(b"warm")
             new_lm = ByteLM(model, tok, leaves="canonical")
@@ -101,6 +118,10 @@ def main() -> None:
             leaves: -float(sum(x.sum() for x in s)) / sum(len(t) for t in texts) / float(torch.log(torch.tensor(2.0)))
             for leaves, s in (("model", s_m), ("canonical", s_c))
         }
+        row["fresh_prefix"] = canonical_vs_model(model, tok, prefixes)
+        c = time.process_time()
+        fast = Canon(tok).bigram
+        row["fast_rule"] = {"kind": type(fast).__name__, "build_cpu_seconds": time.process_time() - c}
         rows[name] = row
         del model, lms
     setup = {
@@ -113,6 +134,8 @@ def main() -> None:
         "threads": a.threads,
         "timing": "best of reps, methods interleaved; ratios from CPU (process) seconds",
         "old_canonical_models": a.old_canonical_models.split(","),
+        "fresh_prefixes": len(prefixes),
+        "load_average_start_end": [round(load_start[0], 2), round(os.getloadavg()[0], 2)],
     }
     path = write_results("canonical", {"setup": setup, "models": rows})
     print(f"wrote {path}", file=sys.stderr)
