@@ -8,9 +8,10 @@ most 2x model. Also the measure bench/bytelevel.py uses for that goal, in this r
 next-byte distribution (the same --prefixes prefixes as bench/bytelevel.py's, cut inside a word or a
 character), canonical against model leaves; and the one-off CPU time of building the fast
 canonicality test (`tokforge.bytelevel.bigram`), which the first canonical call pays. For comparison,
-in the same run: ``score`` the way it was computed before prefix masses (the byte's entry of every next-byte distribution, `ByteScoring.score`), with model leaves on
-every model and with canonical leaves on --old-canonical-models (slow: every node's whole-vocabulary
-mask), on the first --old-canonical-texts texts cut to --old-canonical-bytes.
+in the same run: ``score`` the way it was computed before prefix masses (the byte's entry of every
+next-byte distribution, `ByteScoring.score`), with model leaves on every model and with canonical
+leaves on --old-canonical-models (slow: every node's whole-vocabulary mask), on the first
+--old-canonical-texts texts cut to --old-canonical-bytes.
 
     python bench/canonical.py                       # SmolLM2 and Gemma-3, 8 sentences
 """
