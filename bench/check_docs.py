@@ -30,7 +30,7 @@ SOURCES: dict[str, list[str]] = {
     "docs/transplant.md": ["transplant.json", "heal.json", "heal_marginal.json", "hypernet.json", "supertokens.json"],
     "docs/hypernet.md": ["hypernet.json", "transplant.json"],
     "docs/audit.md": ["audit.json", "audit_scale.json"],
-    "docs/bytelevel.md": ["bytelevel.json"],
+    "docs/bytelevel.md": ["bytelevel.json", "canonical.json"],
     "docs/stochastok.md": ["stochastok.json"],
     "docs/supertokens.md": ["supertokens.json"],
 }

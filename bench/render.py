@@ -259,38 +259,39 @@ def bytelevel_speed_table() -> str:
 
 
 def bytelevel_costs_table() -> str:
-    """Incremental calls and canonical leaves, each against its baseline in the same run."""
+    """Incremental calls against one ``score()`` of the same text, in the same run (bytelevel.json)."""
     res = _load("bytelevel.json")["speed"]
-    chain, canon = res.get("chain_vs_score", {}), res.get("canonical_vs_model", {})
+    chain = res.get("chain_vs_score", {})
     lines = [
-        "| model | chain of `next_byte_logprobs`, CPU s | one `score()`, CPU s | chain / score "
-        '| `leaves="model"`, CPU s per fresh prefix | `leaves="canonical"` | canonical / model |',
-        "|---|---|---|---|---|---|---|",
+        "| model | chain of `next_byte_logprobs`, CPU s | one `score()`, CPU s | chain / score |",
+        "|---|---|---|---|",
     ]
-    for name in chain:
-        c, k = chain[name], canon[name]
+    for name, c in chain.items():
         lines.append(
-            f"| {name} | {c['chain_cpu_seconds']:.2f} | {c['score_cpu_seconds']:.2f} | {c['chain_over_score']:.1f}x | "
-            f"{k['model']['mean']:.2f} | {k['canonical']['mean']:.2f} | {k['canonical_over_model']:.1f}x |"
+            f"| {name} | {c['chain_cpu_seconds']:.2f} | {c['score_cpu_seconds']:.2f} | {c['chain_over_score']:.1f}x |"
         )
     return "\n".join(lines) + "\n"
 
 
 def bytelevel_canonical_table() -> str:
-    """Canonical against model leaves when scoring text (bench/canonical.py), CPU seconds in one run."""
+    """Canonical against model leaves (bench/canonical.py), CPU seconds in one run."""
     res = _load("canonical.json")
     lines = [
-        '| model | bytes | `score`, `leaves="model"`, CPU s | `leaves="canonical"`, CPU s | canonical / model '
-        "| `logprob` canonical / model | canonical `score` before (every distribution) / now, same text |",
-        "|---|---|---|---|---|---|---|",
+        '| model | fast rule (build, CPU s) | `score`, `leaves="model"`, CPU s | `leaves="canonical"`, CPU s '
+        "| canonical / model | `logprob` canonical / model | fresh prefix, model, CPU s | canonical "
+        "| canonical / model | canonical `score` via every distribution / from prefix masses (bytes) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in res["models"].items():
         old = r.get("old_canonical")
-        before = f"{old['via_distributions_over_score']:.1f}x ({old['bytes']} bytes)" if old else "-"
+        before = f"{old['via_distributions_over_score']:.0f}x ({old['bytes']})" if old else "-"
+        fp = r["fresh_prefix"]
         lines.append(
-            f"| {name} | {res['setup']['bytes']} | {r['score/model']['cpu_seconds']:.1f} "
-            f"| {r['score/canonical']['cpu_seconds']:.1f} | {r['score_canonical_over_model']:.1f}x "
-            f"| {r['logprob_canonical_over_model']:.1f}x | {before} |"
+            f"| {name} | `{r['fast_rule']['kind']}` ({r['fast_rule']['build_cpu_seconds']:.1f}) "
+            f"| {r['score/model']['cpu_seconds']:.1f} | {r['score/canonical']['cpu_seconds']:.1f} "
+            f"| {r['score_canonical_over_model']:.1f}x | {r['logprob_canonical_over_model']:.1f}x "
+            f"| {fp['model']['mean']:.2f} | {fp['canonical']['mean']:.2f} | {fp['canonical_over_model']:.1f}x "
+            f"| {before} |"
         )
     return "\n".join(lines) + "\n"
 
