@@ -176,6 +176,24 @@ class MergeRace:
 
     def __init__(self, n: int, risky: np.ndarray, events: list, rank: dict):
         self.n, self.risky, self.events, self.rank = n, risky, events, rank
+        self._partners: dict[int, set] = {}  # a -> pieces some merge joins to a piece of a's right side
+        self._by_left: dict[str, list[str]] = {}
+        for x, y in rank:
+            self._by_left.setdefault(x, []).append(y)
+        # every piece that is ever leftmost in t's history (the first character, then each merge's)
+        self._lefts = [None if e is None else {e[0]} | {ev[1] for ev in e[2]} for e in events]
+
+    def partners(self, a: int) -> set:
+        got = self._partners.get(a)
+        if got is None:
+            first, last, ev = self.events[a]
+            got = set()
+            for r in {last} | {e[2] for e in ev}:
+                got.update(self._by_left.get(r, ()))
+            if len(self._partners) > 20_000:
+                self._partners.clear()
+            self._partners[a] = got
+        return got
 
     @classmethod
     def build(cls, tokenizer) -> "MergeRace | None":
@@ -203,6 +221,8 @@ class MergeRace:
     def decide(self, a: int, t: int) -> bool | None:
         if a >= self.n or t >= self.n or self.risky[a] or self.risky[t]:
             return None
+        if self._lefts[t].isdisjoint(self.partners(a)):  # no merge joins the two sides at all
+            return True
         _, ra, left = self.events[a]
         lt, _, right = self.events[t]
         rank, never = self.rank, NEVER
