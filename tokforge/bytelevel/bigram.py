@@ -182,6 +182,16 @@ class MergeRace:
             self._by_left.setdefault(x, []).append(y)
         # every piece that is ever leftmost in t's history (the first character, then each merge's)
         self._lefts = [None if e is None else {e[0]} | {ev[1] for ev in e[2]} for e in events]
+        # the same as flat arrays of piece numbers, for `decide_many`
+        self._piece_no: dict[str, int] = {}
+        flat, starts = [], []
+        for lefts in self._lefts:
+            starts.append(len(flat))
+            flat.extend(self._piece_no.setdefault(x, len(self._piece_no)) for x in sorted(lefts or ()))
+        self._flat = np.asarray(flat, dtype=np.int64)
+        self._starts = np.asarray(starts, dtype=np.int64)
+        self._counts = np.diff(np.append(self._starts, len(flat)))
+        self._joined: dict[int, np.ndarray] = {}
 
     def partners(self, a: int) -> set:
         got = self._partners.get(a)
@@ -217,6 +227,31 @@ class MergeRace:
             risky[i] = False
             events[i] = (piece[0], piece[-1], ev)
         return cls(n, risky, events, rank)
+
+    def joined(self, a: int) -> np.ndarray:
+        """bool ``[n]``: tokens with some piece a merge joins to a piece of ``a``'s right side."""
+        got = self._joined.get(a)
+        if got is None:
+            mark = np.zeros(len(self._piece_no) + 1, dtype=bool)
+            mark[[self._piece_no[x] for x in self.partners(a) if x in self._piece_no]] = True
+            hits = np.zeros(self.n, dtype=bool)
+            has = self._counts > 0
+            if len(self._flat):
+                hits[has] = np.logical_or.reduceat(mark[self._flat], self._starts[has])
+            if len(self._joined) > 256:
+                self._joined.clear()
+            self._joined[a] = got = hits
+        return got
+
+    def decide_many(self, a: int, ids: np.ndarray) -> list:
+        """``[decide(a, t) for t in ids]``, the pairs no merge can join found at once."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if a >= self.n or self.risky[a]:
+            return [None] * len(ids)
+        inside = ids < self.n
+        safe = np.zeros(len(ids), dtype=bool)
+        safe[inside] = ~self.risky[ids[inside]] & ~self.joined(a)[ids[inside]]
+        return [True if ok else self.decide(a, int(t)) for ok, t in zip(safe.tolist(), ids.tolist())]
 
     def decide(self, a: int, t: int) -> bool | None:
         if a >= self.n or t >= self.n or self.risky[a] or self.risky[t]:

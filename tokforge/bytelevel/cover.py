@@ -178,7 +178,15 @@ class Canon:
 
     def valid_many(self, seq: tuple[int, ...], ids) -> np.ndarray:
         """``[valid(seq, t) for t in ids]``, with the encoder called in batches (one per probe)."""
-        return self.valid_pairs([(seq, int(t)) for t in ids])
+        fast = self.bigram
+        if not seq or fast is None or not hasattr(fast, "decide_many"):
+            return self.valid_pairs([(seq, int(t)) for t in ids])
+        said = fast.decide_many(seq[-1], ids)
+        out = np.array([bool(x) for x in said], dtype=bool)
+        ask = [n for n, x in enumerate(said) if x is None]
+        if ask:
+            out[ask] = self.valid_pairs([(seq, int(ids[n])) for n in ask])
+        return out
 
     def valid_pairs(self, pairs: list[tuple[tuple[int, ...], int]]) -> np.ndarray:
         """``[valid(seq, t) for seq, t in pairs]``: cache hits first, then one batched encoder
