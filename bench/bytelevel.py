@@ -75,6 +75,17 @@ def load_items(root, langs, per_lang, max_bytes, cont, seed):
     return items
 
 
+def fresh_prefixes(items, langs, n: int, seed: int) -> list[bytes]:
+    """About ``n`` prefixes, evenly over languages, cut 1-3 bytes past each item's cut point (inside a word
+    or a character, as a prompt would be)."""
+    rng = random.Random(seed)
+    out = []
+    for lang in langs:
+        for _, b, cut in [x for x in items if x[0] == lang][: max(1, n // len(langs))]:
+            out.append(b[: cut + rng.randint(1, 3)])
+    return out
+
+
 # -- token-level baselines ------------------------------------------------------------------------------
 def token_batch(lm, texts, batch: int = 8) -> list[float]:
     """log p(enc(text)) for every text, texts padded into batches of ``batch`` forwards."""
@@ -513,11 +524,7 @@ def main() -> None:
     texts = [b for _, b, _ in items]
     per = max(1, a.speed_texts // len(langs))
     speed_texts = [b for lang in langs for b in [x for l2, x, _ in items if l2 == lang][:per]]
-    rng = random.Random(a.seed)
-    prefixes = []
-    for lang in langs:  # fresh prefixes cut inside a word or a character, as a prompt would be
-        for _, b, cut in [x for x in items if x[0] == lang][: max(1, a.genlm_prefixes // len(langs))]:
-            prefixes.append(b[: cut + rng.randint(1, 3)])
+    prefixes = fresh_prefixes(items, langs, a.genlm_prefixes, a.seed)
     out = {
         "setup": {
             "split": "devtest",

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bytelevel import canonical_vs_model, cut_to_chars, interleaved, load_items  # noqa: E402
+from bytelevel import canonical_vs_model, cut_to_chars, fresh_prefixes, interleaved, load_items  # noqa: E402
 from common import write_results  # noqa: E402
 
 
@@ -60,12 +59,7 @@ def main() -> None:
     texts = [b for _, b, _ in load_items(root, langs, a.per_lang, a.max_bytes, 16, a.seed)]
     # the fresh prefixes of bench/bytelevel.py (its defaults: 50 sentences per language, 8 genlm prefixes)
     items = load_items(root, langs, 50, a.max_bytes, 16, a.seed)
-    rng = random.Random(a.seed)
-    prefixes = []
-    for lang in langs:
-        for _, b, cut in [x for x in items if x[0] == lang][: max(1, 8 // len(langs))]:
-            prefixes.append(b[: cut + rng.randint(1, 3)])
-    prefixes = prefixes[: a.prefixes]
+    prefixes = fresh_prefixes(items, langs, 8, a.seed)[: a.prefixes]
     load_start = os.getloadavg()
     rows = {}
     for name in a.models.split(","):

@@ -47,25 +47,17 @@ NEVER = np.iinfo(np.int64).max  # the absorbing rank of a whole token: it is nev
 
 def spines(word: str, rank: dict[tuple[str, str], int]):
     """(pieces BPE leaves of ``word``, right spine, left spine); spine entries are
-    ``(piece, rank of the merge that absorbs it)``, None for the last piece."""
-    parts = list(word)
-    right, left = [(parts[-1], None)], [(parts[0], None)]
-    while len(parts) > 1:
-        best = None
-        for i in range(len(parts) - 1):
-            r = rank.get((parts[i], parts[i + 1]))
-            if r is not None and (best is None or r < best[0]):
-                best = (r, i)
-        if best is None:
-            break
-        r, i = best
-        parts[i : i + 2] = [parts[i] + parts[i + 1]]
-        if i == len(parts) - 1:
+    ``(piece, rank of the merge that absorbs it)``, None for the last piece. From `bpe_events`: a merge
+    changes the rightmost (leftmost) piece exactly when it takes it."""
+    parts, events = bpe_events(word, rank)
+    right, left = [(word[-1], None)], [(word[0], None)]
+    for r, lo, hi in events:
+        if hi != right[-1][0]:
             right[-1] = (right[-1][0], r)
-            right.append((parts[-1], None))
-        if i == 0:
+            right.append((hi, None))
+        if lo != left[-1][0]:
             left[-1] = (left[-1][0], r)
-            left.append((parts[0], None))
+            left.append((lo, None))
     return parts, right, left
 
 
@@ -134,6 +126,10 @@ class BigramTest:
                 self._suspects.clear()
             self._suspects[a] = got
         return got
+
+    def decide_many(self, a: int, ids) -> list:
+        """``[decide(a, t) for t in ids]``."""
+        return [self.decide(a, int(t)) for t in ids]
 
     def decide(self, a: int, t: int) -> bool | None:
         """May ``t`` follow ``a``? None: this test cannot say (ask the encoder)."""

@@ -28,6 +28,7 @@ from ..gap import gap_breakdown
 from .calibrate import calibrate  # noqa: F401  (heal's first stage; the bench calls it alone)
 from .data import Source, Windows
 from .report import REPORT, build_report, heal_comparison, save  # noqa: F401  (heal_comparison: public here too)
+from .select import BestRows, check_texts, lines_of
 from .train import CHECKPOINT, LOG, HealConfig, Healer, run
 
 STATE = "heal_state.json"
@@ -65,31 +66,8 @@ def _windows(texts, cfg: HealConfig, eval_texts, heldout: float, select_texts=No
         raise InputError(
             "texts must be a list of strings, a dict of lines per language, or Sources", where=type(texts).__name__
         )
-    exclude = _lines(eval_texts) | _lines(select_texts)
+    exclude = lines_of(eval_texts) | lines_of(select_texts)
     return Windows(sources, cfg.seq_bytes, 0.0 if eval_texts else heldout, exclude, cfg.seed)
-
-
-def _lines(texts: dict[str, list[str]] | None) -> set[str]:
-    return {ln for v in (texts or {}).values() for t in v for ln in t.split("\n")}
-
-
-def _check_select(cfg: HealConfig, select_texts, eval_texts) -> None:
-    if not cfg.select_every:
-        if select_texts is not None:
-            raise InputError("selection text given, but select_every is 0", fix="set --select-every K (steps)")
-        return
-    if not select_texts or not any(select_texts.values()):
-        raise InputError(
-            f"select_every={cfg.select_every} needs selection text",
-            fix="pass select_texts={lang: [lines]} (command line: --select SPEC), held out of training and evaluation",
-        )
-    shared = (_lines(select_texts) & _lines(eval_texts)) - {""}
-    if shared:
-        raise InputError(
-            f"{len(shared)} selection line(s) are also evaluation lines",
-            where=repr(sorted(shared)[0][:60]),
-            fix="choose the step on text the evaluation does not use (FLORES dev to select, devtest to report)",
-        )
 
 
 def _prepare_out(out: Path | None, resume: bool, force: bool, cfg: HealConfig) -> None:
@@ -155,7 +133,7 @@ def heal(
     cfg = (cfg or HealConfig()).check()
     out = Path(out) if out is not None else None
     _prepare_out(out, resume, force, cfg)
-    _check_select(cfg, select_texts, eval_texts)
+    check_texts(cfg.select_every, select_texts, eval_texts)
     windows = _windows(texts, cfg, eval_texts, heldout, select_texts)
     if eval_texts is None:
         eval_texts = windows.heldout_lines(eval_limit)
@@ -209,8 +187,6 @@ def heal(
     accelerator.wait_for_everyone()
     healer = Healer(model, tokenizer, teacher, teacher_tokenizer, windows, cfg, in_rows, out_rows, accelerator)
     if cfg.select_every:
-        from .select import BestRows
-
         healer.selector = BestRows(healer, select_texts, cfg.select_every, eval_cfg)
     if resume:
         healer.load_checkpoint(out / CHECKPOINT)
@@ -377,7 +353,7 @@ def heal_dir(
     if select_spec is not None:  # FLORES: its dev split (the training split by default: these lines leave it)
         select_texts = corpus.read_corpus(select_spec, split="dev", langs=eval_langs, limit=select_limit)
         select_source = f"{select_spec} (dev, first {select_limit} per language)"
-    _check_select(cfg, select_texts, eval_texts)
+    check_texts(cfg.select_every, select_texts, eval_texts)
     windows = _windows(list(sources), cfg, eval_texts, heldout, select_texts)
     windows.check()
     s_model, s_tok, t_model, t_tok, meta = load_pair(student_dir, teacher, device)
