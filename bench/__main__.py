@@ -79,6 +79,8 @@ BENCHES: dict[str, dict] = {
             "2e-2,5e-3,1e-3",
             "--sweep-minutes",
             "3",
+            "--sweep-schedule",
+            "constant",
             "--warmup",
             "3",
             "--schedule",

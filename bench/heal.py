@@ -8,12 +8,16 @@ over the original model's (`tokforge.transplant.evaluate`). Nothing is tuned on 
 
 Per target: first the row learning rate, chosen among --lrs by a short --sweep-loss run of
 --sweep-minutes each, scored on the last --dev-heldout sentences of FLORES *dev* per language (held
-out of the training text for the whole bench); then every loss in --losses for --minutes each at
-that rate (the ablation, scored on devtest and on the dev held-out sentences), then the loss whose
-ablation did best on the *dev* held-out sentences (lowest mean ratio; devtest never chooses) for
---main-minutes (the goal run). With --select-every K the goal run scores itself on the same dev
-held-out sentences before its first step and every K steps, and ends with the best-scoring rows
-(`tokforge.transplant.heal.select`: early stopping on dev; its scoring time is not training time).
+out of the training text for the whole bench). The sweep runs use --sweep-schedule (default
+``constant``: warm-up, then the full rate), because they stand for the first minutes of the goal
+run, whose linear decay has barely begun by then; a short run that decays to zero within its own few
+steps never takes a step at the full rate and so favours rates too high for the goal run. Then every
+loss in --losses for --minutes each at that rate (the ablation, scored on devtest and on the dev
+held-out sentences), then the loss whose ablation did best on the *dev* held-out sentences (lowest
+mean ratio; devtest never chooses) for --main-minutes (the goal run). With --select-every K the goal
+run scores itself on the same dev held-out sentences before its first step and every K steps, and
+ends with the best-scoring rows (`tokforge.transplant.heal.select`: early stopping on dev; its
+scoring time is not training time).
 Last, `tokforge.transplant.gap.gap_breakdown` splits the gap to the
 original on devtest by what the tokenizations do, before healing and after the goal run.
 
@@ -92,6 +96,12 @@ def main() -> None:
     ap.add_argument("--sweep-loss", default="lm", help="loss of the learning-rate runs")
     ap.add_argument("--sweep-minutes", type=float, default=5.0, help="budget of each learning-rate run")
     ap.add_argument(
+        "--sweep-schedule",
+        default="constant",
+        choices=list(SCHEDULES),
+        help="schedule of the learning-rate runs (constant: they stand for the goal run's first minutes)",
+    )
+    ap.add_argument(
         "--select-every",
         type=int,
         default=0,
@@ -124,8 +134,8 @@ def main() -> None:
         "start": "TokenAdapt hybrid transplant",
         "train": f"FLORES dev {LANGS} without the last {a.dev_heldout} sentences of each + first 90% of "
         f"tinyshakespeare lines ({int(0.9 * len(lines))})",
-        "lr_choice": f"among {lrs} by {a.sweep_loss} for {a.sweep_minutes} min each, scored on the last "
-        f"{a.dev_heldout} FLORES dev sentences per language (never trained on)",
+        "lr_choice": f"among {lrs} by {a.sweep_loss} for {a.sweep_minutes} min each ({a.sweep_schedule} schedule "
+        f"after the warm-up), scored on the last {a.dev_heldout} FLORES dev sentences per language (never trained on)",
         "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
         "goal_loss_choice": "the ablation loss with the lowest mean ratio on the dev held-out sentences",
         "goal_selection": (
@@ -167,7 +177,7 @@ def main() -> None:
             "before": public(evaluate_languages(s_model, s_tok, dev_eval)),
         }
         for lr in lrs:
-            say(f"{target}: lr {lr} ({a.sweep_loss}, {a.sweep_minutes} min, scored on dev)")
+            say(f"{target}: lr {lr} ({a.sweep_loss}, {a.sweep_minutes} min, {a.sweep_schedule}, scored on dev)")
             cfg = HealConfig(
                 loss=a.sweep_loss,
                 steps=None,
@@ -175,7 +185,7 @@ def main() -> None:
                 clock=a.clock,
                 lr=lr,
                 rows=a.rows,
-                schedule=a.schedule,
+                schedule=a.sweep_schedule,
                 warmup=a.warmup,
             )
             rep, _ = one_run(s_model, s_tok, teacher, t_tok, train, cfg, dev_eval, dev_base)
