@@ -92,6 +92,13 @@ BENCHES: dict[str, dict] = {
         "parallel": [["--targets", "gemma3"], ["--targets", "bpe32k"]],
         "cost": "~100 min",
     },
+    # heal_calibrate: the calibration stage alone, shared shift vs one per piece-count group (no training)
+    "heal_calibrate": {
+        "script": "heal_calibrate.py",
+        "args": ["--windows", "16,64", "--threads", "1"],
+        "results": "heal_calibrate.json",
+        "cost": "~30 min",
+    },
     "heal_marginal": {
         "script": "heal_marginal.py",
         "args": [

@@ -120,11 +120,8 @@ def main() -> None:
     shakes = corpus.tinyshakespeare_path()
     if flores is None or shakes is None:
         sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
-    lines = [ln for ln in corpus.read_text(shakes).split("\n") if ln.strip()]
-    dev = corpus.read_flores(flores, "dev", LANGS)
-    train = {k: v[: -a.dev_heldout] for k, v in dev.items()}
-    train["shakespeare"] = lines[: int(0.9 * len(lines))]
-    dev_eval = {k: v[-a.dev_heldout :] for k, v in dev.items()}
+    train, dev_eval = training_texts(flores, shakes, a.dev_heldout)
+    lines = train["shakespeare"]
     evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
     lrs = [float(x) for x in a.lrs.split(",")]
     train_lines = [ln for v in train.values() for ln in v]
@@ -133,7 +130,7 @@ def main() -> None:
         "model": "smollm2-135m",
         "start": "TokenAdapt hybrid transplant",
         "train": f"FLORES dev {LANGS} without the last {a.dev_heldout} sentences of each + first 90% of "
-        f"tinyshakespeare lines ({int(0.9 * len(lines))})",
+        f"tinyshakespeare lines ({len(lines)})",
         "lr_choice": f"among {lrs} by {a.sweep_loss} for {a.sweep_minutes} min each ({a.sweep_schedule} schedule "
         f"after the warm-up), scored on the last {a.dev_heldout} FLORES dev sentences per language (never trained on)",
         "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
@@ -259,6 +256,16 @@ def main() -> None:
         del s_model
         gc.collect()
     say(f"wrote {out}")
+
+
+def training_texts(flores: Path, shakes: Path, dev_heldout: int = 25) -> tuple[dict, dict]:
+    """(training lines, dev held-out lines) per source: FLORES dev of LANGS without the last ``dev_heldout``
+    sentences of each, plus the first 90% of tinyshakespeare's non-empty lines; and those last sentences."""
+    lines = [ln for ln in corpus.read_text(shakes).split("\n") if ln.strip()]
+    dev = corpus.read_flores(flores, "dev", LANGS)
+    train = {k: v[:-dev_heldout] for k, v in dev.items()}
+    train["shakespeare"] = lines[: int(0.9 * len(lines))]
+    return train, {k: v[-dev_heldout:] for k, v in dev.items()}
 
 
 def save(out: Path, target: str, row: dict) -> None:

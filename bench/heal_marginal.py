@@ -34,7 +34,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
-from heal import LANGS, student  # noqa: E402
+from heal import LANGS, student, training_texts  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
 
@@ -154,10 +154,7 @@ def calibrated(model, s_tok, t_tok, flores: Path, shakes: Path) -> dict:
     from tokforge.transplant.heal.api import _windows, calibrate
     from tokforge.transplant.heal.config import HealConfig
 
-    lines = [ln for ln in corpus.read_text(shakes).split("\n") if ln.strip()]
-    dev = corpus.read_flores(flores, "dev", LANGS)
-    train = {k: v[:-25] for k, v in dev.items()}
-    train["shakespeare"] = lines[: int(0.9 * len(lines))]
+    train, _ = training_texts(flores, shakes, 25)
     evals = corpus.read_flores(flores, "devtest", LANGS, 25)
     cfg = HealConfig()
     return calibrate(model, s_tok, t_tok, _windows(train, cfg, evals, 0.0), cfg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tokforge.devices import DEVICES
-from tokforge.transplant.heal.config import DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES
+from tokforge.transplant.heal.config import CALIBRATE_BY, DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES
 
 EXAMPLES = """
 \b
@@ -76,6 +76,13 @@ Examples:
     type=click.IntRange(0),
     help="Training windows that fit one shared shift of the rows not copied by bytes, before training (0: off).",
 )
+@click.option(
+    "--calibrate-by",
+    default="shared",
+    show_default=True,
+    type=click.Choice(list(CALIBRATE_BY)),
+    help="One shift for all rows not copied (shared), or one per group by how many original tokens spell them.",
+)
 @click.option("--lr", default=5e-3, show_default=True, type=click.FloatRange(0, min_open=True))
 @click.option(
     "--schedule",
@@ -122,6 +129,7 @@ def command(
     train_copied,
     rows,
     calibrate,
+    calibrate_by,
     lr,
     schedule,
     batch_size,
@@ -155,6 +163,7 @@ def command(
         train_copied=train_copied,
         rows=rows,
         calibrate=calibrate,
+        calibrate_by=calibrate_by,
         divergence=divergence,
         tau=tau,
         save_every=save_every,

@@ -761,6 +761,71 @@ def test_calibration_beta_is_the_best_shift_by_brute_force(pair):
             assert _model_loss(student, ids, mask) >= rep["loss_after"] - 1e-5
 
 
+def test_calibration_by_groups_fits_one_shift_per_group(pair):
+    """One group is exactly the shared fit; several groups fit at least as well, their closed-form loss is
+    the model's own (untied head), each group's rows move together by its own multiple of one direction,
+    and moving any one group's beta away from the fit (real forwards) does not lower the model's loss."""
+    from tokforge.transplant.heal.calibrate import _model_loss, calibrate_rows
+    from tokforge.transplant.heal.train import encode_windows
+
+    student, new, rows, windows = _calibration_case(pair, tie=False)
+    w0 = student.get_output_embeddings().weight.detach().clone()
+    shared = calibrate_rows(copy.deepcopy(student), new, windows, rows)
+    one = calibrate_rows(copy.deepcopy(student), new, windows, rows, groups=np.zeros(len(rows), dtype=np.int64))
+    assert one["groups"][0]["beta"] == shared["beta"] and one["fit_loss"] == shared["fit_loss"]
+    groups = np.arange(len(rows)) % 3  # three groups of rows
+    m = copy.deepcopy(student)
+    rep = calibrate_rows(m, new, windows, rows, groups=groups, labels=["a", "b", "c"])
+    assert [g["group"] for g in rep["groups"]] == ["a", "b", "c"]
+    assert sum(g["rows"] for g in rep["groups"]) == len(rows)
+    assert rep["fit_loss"] <= shared["fit_loss"] + 1e-6
+    assert abs(rep["fit_loss"] - rep["loss_after"]) < 1e-4 and rep["kept"]
+    w1 = m.get_output_embeddings().weight.detach().clone()
+    delta = w1[rows] - w0[rows]
+    u = delta[0] / delta[0].norm()
+    for g in range(3):
+        d = delta[groups == g]
+        assert torch.allclose(d, d[0].expand_as(d), atol=1e-6)
+        assert torch.allclose(d[0], (d[0] @ u) * u, atol=1e-6)  # the same direction for every group
+    ids, mask, _, _ = encode_windows(new, windows, "cpu")
+    head = m.get_output_embeddings().weight
+    for g in range(3):
+        for f in (0.5, 1.5):
+            with torch.no_grad():
+                head[torch.as_tensor(rows)] = w1[rows]
+                sel = torch.as_tensor(rows[groups == g])
+                head[sel] = w0[sel] + f * (w1[sel] - w0[sel])
+                assert _model_loss(m, ids, mask) >= rep["loss_after"] - 1e-5
+
+
+def test_heal_calibrates_by_piece_count(pair):
+    """``calibrate_by="pieces"``: groups by how many original tokens spell each row (`piece_groups`), each
+    with its own shift, reported per group; an unknown grouping lists the known ones."""
+    from tokforge.transplant.decompose import decompose
+    from tokforge.transplant.heal.calibrate import piece_groups
+
+    teacher, old, student, new = pair
+    _, rep = heal(
+        copy.deepcopy(student),
+        new,
+        teacher,
+        old,
+        {"en": CORPUS},
+        cfg(steps=1, calibrate=4, calibrate_by="pieces"),
+        eval_texts=HELD,
+        progress=False,
+    )
+    got = rep["calibration"]
+    assert got["beta"] is None and [g["group"] for g in got["groups"]] == piece_groups([])[1]
+    _, _, rows, _ = _calibration_case(pair, tie=True)
+    indptr, _, _ = decompose(old, [new.vocab.tokens[i] if i < len(new.vocab) else b"" for i in rows.tolist()])
+    want = np.bincount(piece_groups(np.diff(indptr))[0], minlength=len(got["groups"]))
+    assert [g["rows"] for g in got["groups"]] == want.tolist() and sum(want) == got["rows"]
+    assert rep["config"]["calibrate_by"] == "pieces"
+    with pytest.raises(UnknownNameError, match=r"unknown calibration grouping .length. \(known: pieces, shared\)"):
+        cfg(calibrate_by="length").check()
+
+
 def test_heal_reports_its_calibration_and_can_turn_it_off(pair):
     teacher, old, student, new = pair
     got = {}
@@ -959,9 +1024,12 @@ def test_heal_command_selects_on_its_own_text(pair, tmp_path, capsys):
     assert err.count("\n") == 1 and "select_every is 0" in err and not out.exists()
     assert main(base + ["--select", str(held), "--select-every", "2"]) == 2
     assert "also evaluation lines" in capsys.readouterr().err and not out.exists()
-    assert main(base + ["--select", str(sel), "--select-every", "2"]) == 0
+    assert main(base + ["--calibrate-by", "length"]) == 2  # an unknown grouping
+    assert "'length' is not one of 'shared', 'pieces'" in capsys.readouterr().err and not out.exists()
+    assert main(base + ["--select", str(sel), "--select-every", "2", "--calibrate-by", "pieces"]) == 0
     printed = capsys.readouterr().out
     rep = json.loads((out / "heal_report.json").read_text())
+    assert rep["config"]["calibrate_by"] == "pieces" and len(rep["calibration"]["groups"]) == 5
     assert [h["step"] for h in rep["selection"]["history"]] == [0, 2, 4]
     assert rep["selection"]["texts"].startswith(str(sel))
     assert f"kept the rows of step {rep['selection']['best_step']} of 4" in printed

@@ -19,8 +19,18 @@ golden-section search finds it exactly, from one forward of the body. The shift 
 with the model's own forward (in a tied model it also moves those tokens' input rows): it is kept
 only when that loss is lower, else the rows are left as they were.
 
+With ``calibrate_by="pieces"`` (`HealConfig.calibrate_by`) the rows form groups by how many tokens
+the original tokenizer needs for their bytes (`piece_groups`), and each group gets its own ``beta``.
+A new row is a combination of its pieces' rows, so its logit is about their mean, while the original
+model gives its bytes the *product* of the pieces' probabilities: the more pieces, the more the row is
+overrated, and one shared shift cannot fit 2-piece and 9-piece rows at once. The loss stays convex in
+the vector of betas; coordinate descent with the same golden-section search on each beta finds it
+(with one group it is exactly the shared fit).
+
 >>> golden(lambda x: (x - 2.0) ** 2, -5.0, 5.0)  # the minimum of a convex function on [lo, hi]
 2.0
+>>> piece_groups([2, 1, 3, 7, 5, 0])[0].tolist(), piece_groups([2])[1]
+([0, 0, 1, 4, 3, 0], ['<=2', '3', '4', '5-6', '7+'])
 """
 
 from __future__ import annotations
@@ -32,6 +42,35 @@ import numpy as np
 import torch
 
 PHI = (math.sqrt(5) - 1) / 2
+PIECE_BUCKETS = ((0, 2, "<=2"), (3, 3, "3"), (4, 4, "4"), (5, 6, "5-6"), (7, 1 << 30, "7+"))
+
+
+def piece_groups(pieces) -> tuple[np.ndarray, list[str]]:
+    """(group of each row, group labels) from the number of original tokens spelling each row's bytes."""
+    k = np.asarray(pieces, dtype=np.int64)
+    group = np.zeros(k.shape, dtype=np.int64)
+    for g, (lo, hi, _) in enumerate(PIECE_BUCKETS):
+        group[(k >= lo) & (k <= hi)] = g
+    return group, [label for _, _, label in PIECE_BUCKETS]
+
+
+def fit_shifts(loss, n: int, lo: float, hi: float, sweeps: int = 30, tol: float = 1e-9) -> list[float]:
+    """Argmin of a convex ``loss(betas)`` over the box ``[lo, hi]^n``: coordinate descent, each
+    coordinate by `golden` (one sweep when ``n == 1``, which is then `golden` itself).
+
+    >>> [round(b, 3) for b in fit_shifts(lambda b: (b[0] - 1) ** 2 + (b[1] + 2) ** 2 + b[0] * b[1], 2, -5.0, 5.0)]
+    [2.667, -3.333]
+    """
+    betas = [0.0] * n
+    best = loss(betas)
+    for _ in range(sweeps):
+        for g in range(n):
+            betas[g] = golden(lambda x: loss(betas[:g] + [x] + betas[g + 1 :]), lo, hi)
+        now = loss(betas)
+        if n == 1 or best - now < tol:
+            break
+        best = now
+    return betas
 
 
 def golden(f, lo: float, hi: float, iters: int = 60) -> float:
@@ -71,9 +110,10 @@ def _model_loss(model, ids: torch.Tensor, mask: torch.Tensor, chunk: int = 4) ->
 
 
 @torch.no_grad()
-def calibrate_rows(model, tokenizer, windows: list[str], rows, *, chunk: int = 256) -> dict:
+def calibrate_rows(model, tokenizer, windows: list[str], rows, *, groups=None, labels=None, chunk: int = 256) -> dict:
     """Shift ``rows`` of the output matrix (the shared one when tied) by ``-beta * u`` (see the module
-    docstring), with ``beta`` fitted on ``windows``; returns what was done (``kept`` False: unchanged)."""
+    docstring), with ``beta`` fitted on ``windows``; returns what was done (``kept`` False: unchanged).
+    ``groups`` (one int per row, 0..G-1; ``labels`` names them): one ``beta`` per group."""
     from .train import encode_windows
 
     head = model.get_output_embeddings().weight
@@ -88,48 +128,78 @@ def calibrate_rows(model, tokenizer, windows: list[str], rows, *, chunk: int = 2
     u = h.mean(0)
     u = u / u.norm()
     s = h @ u
-    is_new = torch.zeros(head.shape[0], dtype=torch.bool, device=device)
-    is_new[rows] = True
+    n_out = head.shape[0]
+    group_of = torch.full((n_out,), -1, dtype=torch.long, device=device)  # -1: a row not calibrated
+    g_rows = torch.zeros(rows.numel(), dtype=torch.long, device=device)
+    if groups is not None:
+        g_rows = torch.as_tensor(np.asarray(groups, dtype=np.int64), device=device)
+    group_of[rows] = g_rows
+    n_groups = len(labels) if labels else int(g_rows.max()) + 1
+    counts = torch.bincount(g_rows, minlength=n_groups).tolist()
     W = head.float()
     a_parts, b_parts, z_parts = [], [], []
     for i in range(0, h.shape[0], chunk):
         z = h[i : i + chunk] @ W.T
-        a_parts.append(z.masked_fill(is_new, -math.inf).logsumexp(-1))
-        b_parts.append(z.masked_fill(~is_new, -math.inf).logsumexp(-1))
+        a_parts.append(z.masked_fill(group_of >= 0, -math.inf).logsumexp(-1))
+        b_parts.append(torch.stack([z.masked_fill(group_of != g, -math.inf).logsumexp(-1) for g in range(n_groups)], 1))
         z_parts.append(z.gather(1, target[i : i + chunk, None])[:, 0])
     A, B, Z = torch.cat(a_parts).double(), torch.cat(b_parts).double(), torch.cat(z_parts).double()
-    s, t_new = s.double(), is_new[target].double()
+    s, t_group = s.double(), group_of[target]
+    t_onehot = torch.nn.functional.one_hot(t_group.clamp(min=0), n_groups).double() * (t_group >= 0)[:, None]
 
-    def loss(beta: float) -> float:
-        return float((torch.logaddexp(A, B - beta * s) - (Z - beta * s * t_new)).mean())
+    def loss_of(betas) -> float:
+        b = torch.as_tensor(betas, dtype=torch.float64, device=device)
+        shifted = torch.cat([A[:, None], B - s[:, None] * b], 1).logsumexp(1)
+        return float((shifted - (Z - s * (t_onehot @ b))).mean())
+
+    def loss(beta: float) -> float:  # one shared beta
+        return loss_of([beta] * n_groups)
 
     scale = float(s.mean())  # beta * scale: the mean logit shift in nats; search -5 .. +20 nats
-    beta = golden(loss, -5.0 / scale, 20.0 / scale) if scale > 0 else 0.0
+    betas = fit_shifts(loss_of, n_groups, -5.0 / scale, 20.0 / scale) if scale > 0 else [0.0] * n_groups
+    betas = [b if c else 0.0 for b, c in zip(betas, counts)]  # an empty group: nothing to move
+    beta_t = torch.as_tensor(betas, dtype=torch.float64, device=device)
     before = _model_loss(model, ids, mask)
     old = head[rows].clone()
-    head[rows] -= (beta * u).to(head.dtype)
+    head[rows] -= (beta_t[g_rows][:, None] * u.double()[None, :]).to(head.dtype)
     after = _model_loss(model, ids, mask)
     kept = after < before
     if not kept:
         head[rows] = old
-    return {
+    mass = torch.sigmoid(B.logsumexp(1) - A).mean()
+    mass_after = torch.sigmoid((B - s[:, None] * beta_t).logsumexp(1) - A).mean()
+    out = {
         **report,
-        "beta": beta,
-        "mean_logit_shift_nats": round(beta * scale, 4),
-        "mass_before": round(float(torch.sigmoid(B - A).mean()), 4),
-        "mass_after": round(float(torch.sigmoid(B - beta * s - A).mean()), 4),
+        "beta": betas[0] if n_groups == 1 else None,
+        "mean_logit_shift_nats": round(betas[0] * scale, 4) if n_groups == 1 else None,
+        "mass_before": round(float(mass), 4),
+        "mass_after": round(float(mass_after), 4),
         "fit_loss_zero": round(loss(0.0), 6),  # the search's own loss, unshifted and at beta
-        "fit_loss": round(loss(beta), 6),
+        "fit_loss": round(loss_of(betas), 6),
         "loss_before": round(before, 6),  # the model's forward, unshifted and shifted
         "loss_after": round(after, 6),
         "kept": bool(kept),
     }
+    if groups is not None:
+        names = labels or [str(g) for g in range(n_groups)]
+        out["groups"] = [
+            {
+                "group": names[g],
+                "rows": counts[g],
+                "beta": betas[g],
+                "shift_nats": round(betas[g] * scale, 4),
+                "targets": int(t_onehot[:, g].sum()),
+            }
+            for g in range(n_groups)
+        ]
+    return out
 
 
 def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, device="cpu", copied=None) -> dict:
     """`calibrate_rows` on the rows not copied by bytes from the original, fitted on the first
     ``cfg.calibrate`` training windows (the same on every process); what ``heal`` does before training.
-    ``copied``: the student ids `match_by_bytes` copies (computed here when not given)."""
+    ``copied``: the student ids `match_by_bytes` copies (computed here when not given).
+    ``cfg.calibrate_by``: ``"shared"`` (one shift) or ``"pieces"`` (one per `piece_groups` group)."""
     from ...surgery.plan import match_by_bytes
 
     model.to(device)
@@ -138,4 +208,12 @@ def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, device="cpu", c
         copied, _ = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)
     rows = np.setdiff1d(np.arange(n_out, dtype=np.int64), copied)
     sample = list(itertools.islice(windows.stream(), cfg.calibrate))
-    return calibrate_rows(model, tokenizer, sample, rows)
+    groups = labels = None
+    if cfg.calibrate_by == "pieces":
+        from ..decompose import decompose
+
+        vocab = tokenizer.vocab
+        toks = [vocab.tokens[i] if i < len(vocab) else b"" for i in rows.tolist()]
+        indptr, _, _ = decompose(teacher_tokenizer, toks)
+        groups, labels = piece_groups(np.diff(indptr))
+    return calibrate_rows(model, tokenizer, sample, rows, groups=groups, labels=labels)

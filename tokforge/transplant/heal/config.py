@@ -22,6 +22,7 @@ ROW_MODES = ("seen", "all")
 LOSSES = ("lm", "alm", "bytes")
 DIVERGENCES = ("binary_kl", "abs", "sq")
 SCHEDULES = ("linear", "rsqrt", "constant")
+CALIBRATE_BY = ("shared", "pieces")
 
 
 def parse_losses(spec: str) -> dict[str, float]:
@@ -68,6 +69,8 @@ class HealConfig:
     train_copied: bool = False  # also train rows copied by bytes from the original
     rows: str = "seen"  # which trainable rows a step updates: "seen" (tokens in this step's windows) or "all"
     calibrate: int = 16  # training windows that fit the shared shift of rows not copied (0: no shift)
+    calibrate_by: str = "shared"  # one shift for all those rows, or "pieces": one per group of rows
+    # by how many original tokens spell them (`heal.calibrate.piece_groups`)
     divergence: str = "binary_kl"  # ALM: "binary_kl", "abs", "sq"
     tau: float = 1.0  # ALM binarisation temperature
     chunks: str = "all"  # ALM chunk boundaries: "all" common boundaries, or "space"
@@ -103,6 +106,8 @@ class HealConfig:
             raise InputError(
                 "select_every must be 0 (off) or a number of steps", where=f"select_every={self.select_every}"
             )
+        if self.calibrate_by not in CALIBRATE_BY:
+            raise UnknownNameError("calibration grouping", self.calibrate_by, CALIBRATE_BY)
         if self.calibrate < 0:
             raise InputError("calibrate must be 0 (off) or a number of windows", where=f"calibrate={self.calibrate}")
         for k in ("batch_size", "save_every", "byte_positions"):
@@ -132,7 +137,8 @@ def settings_of(cfg: HealConfig) -> dict:
 
 
 def check_settings(saved: dict, cfg: HealConfig) -> None:
-    saved = {"schedule": "constant", "select_every": 0, **saved}  # checkpoints from before the setting: a constant rate
+    # checkpoints from before a setting: a constant rate, no selection, one shared shift
+    saved = {"schedule": "constant", "select_every": 0, "calibrate_by": "shared", **saved}
     mine = settings_of(cfg)
     if saved != mine:
         diff = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
