@@ -27,7 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 SOURCES: dict[str, list[str]] = {
-    "docs/transplant.md": ["transplant.json", "heal.json", "heal_marginal.json", "hypernet.json", "supertokens.json"],
+    "docs/transplant.md": [
+        "transplant.json",
+        "heal.json",
+        "heal_marginal.json",
+        "heal_calibrate.json",
+        "hypernet.json",
+        "supertokens.json",
+    ],
     "docs/hypernet.md": ["hypernet.json", "transplant.json"],
     "docs/audit.md": ["audit.json", "audit_scale.json"],
     "docs/bytelevel.md": ["bytelevel.json", "canonical.json"],

@@ -138,6 +138,34 @@ def heal_lr_table() -> str:
 TARGET_LABELS = {"gemma3": "Gemma-3 SentencePiece, 262k", "bpe32k": "32k byte-level BPE (FLORES dev, 8 languages)"}
 
 
+def heal_calibrate_table() -> str:
+    """The calibration stage alone: one shared shift vs one per piece-count group, fitted on N training
+    windows; mean ratio on the dev held-out sentences (chooses) and on devtest (reports), and English."""
+    res = _load("heal_calibrate.json")
+    lines = [
+        "| new vocabulary | shift | windows | dev mean ratio | devtest mean ratio | devtest English | "
+        "mass on the shifted rows, before -> after | chosen on dev |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for target, row in res["targets"].items():
+        first = next(iter(row["runs"].values()))
+        d0, t0 = first["dev"]["mean"], first["devtest"]
+        lines.append(
+            f"| {TARGET_LABELS.get(target, target)} | none (the transplant) | - | {_f(d0['ratio_before'])} | "
+            f"{_f(t0['mean']['ratio_before'])} | {_f(t0['eng_Latn']['ratio_before'])} | - | |"
+        )
+        for key, r in row["runs"].items():
+            c, t = r["calibration"], r["devtest"]
+            shift = "one per piece-count group" if r["calibrate_by"] == "pieces" else "one shared"
+            lines.append(
+                f"| {TARGET_LABELS.get(target, target)} | {shift} | {r['windows']} | "
+                f"{_f(r['dev']['mean']['ratio_after'])} | {_f(t['mean']['ratio_after'])} | "
+                f"{_f(t['eng_Latn']['ratio_after'])} | {_f(c['mass_before'])} -> {_f(c['mass_after'])}"
+                f"{'' if c['kept'] else ' (not kept)'} | {'yes' if key == row['best_on_dev'] else ''} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def heal_selection_table() -> str:
     """The goal runs' scores on the held-out dev lines (mean ratio), step by step: which step's rows they kept."""
     res = _load("heal.json")
@@ -562,6 +590,7 @@ RENDERERS = {
     "bytelevel-ensemble": bytelevel_ensemble_table,
     "bytelevel-canonical": bytelevel_canonical_table,
     "heal-selection": heal_selection_table,
+    "heal-calibrate": heal_calibrate_table,
     "bytelevel-midword": bytelevel_midword_table,
     "stochastok": stochastok_table,
     "supertokens": supertokens_table,
