@@ -161,7 +161,10 @@ def calibrate_rows(model, tokenizer, windows: list[str], rows, *, groups=None, l
     beta_t = torch.as_tensor(betas, dtype=torch.float64, device=device)
     before = _model_loss(model, ids, mask)
     old = head[rows].clone()
-    head[rows] -= (beta_t[g_rows][:, None] * u.double()[None, :]).to(head.dtype)
+    for g, b in enumerate(betas):  # one group at a time: no [rows, D] float64 temporary
+        if b:
+            sel = rows[g_rows == g]
+            head[sel] -= (b * u).to(head.dtype)
     after = _model_loss(model, ids, mask)
     kept = after < before
     if not kept:
