@@ -798,6 +798,23 @@ def test_calibration_by_groups_fits_one_shift_per_group(pair):
                 assert _model_loss(m, ids, mask) >= rep["loss_after"] - 1e-5
 
 
+def test_calibration_warns_about_a_group_the_windows_never_target(pair):
+    """A group whose rows are never a target in the fit windows has nothing pulling it up: its shift runs
+    to the search's bound, and the user is told (a printed warning) to fit on more windows."""
+    from tokforge.errors import TokforgeWarning
+    from tokforge.transplant.heal.calibrate import calibrate_rows
+    from tokforge.transplant.heal.train import encode_windows
+
+    student, new, rows, windows = _calibration_case(pair, tie=False)
+    ids, mask, _, _ = encode_windows(new, windows, "cpu")
+    targets = set(ids[:, 1:][mask[:, 1:].bool()].tolist())
+    groups = np.array([0 if int(r) in targets else 1 for r in rows])
+    assert 0 < groups.sum() < len(rows)
+    with pytest.warns(TokforgeWarning, match="no target token of group.s. never in the 8 fit windows"):
+        rep = calibrate_rows(student, new, windows, rows, groups=groups, labels=["seen", "never"])
+    assert rep["groups"][1]["targets"] == 0 and rep["groups"][0]["targets"] > 0
+
+
 def test_heal_calibrates_by_piece_count(pair):
     """``calibrate_by="pieces"``: groups by how many original tokens spell each row (`piece_groups`), each
     with its own shift, reported per group; an unknown grouping lists the known ones."""

@@ -37,9 +37,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import torch
+
+from ...errors import TokforgeWarning
 
 PHI = (math.sqrt(5) - 1) / 2
 PIECE_BUCKETS = ((0, 2, "<=2"), (3, 3, "3"), (4, 4, "4"), (5, 6, "5-6"), (7, 1 << 30, "7+"))
@@ -185,6 +188,15 @@ def calibrate_rows(model, tokenizer, windows: list[str], rows, *, groups=None, l
     }
     if groups is not None:
         names = labels or [str(g) for g in range(n_groups)]
+        empty = [names[g] for g in range(n_groups) if counts[g] and not int(t_onehot[:, g].sum())]
+        if empty:  # nothing in the windows pulls these rows up: their shift is only bounded by the search
+            warnings.warn(
+                f"calibration: no target token of group(s) {', '.join(empty)} in the {len(windows)} fit windows, "
+                "so their shift went as far down as the search allows; fit on more windows (--calibrate N) "
+                "or use --calibrate-by shared",
+                TokforgeWarning,
+                stacklevel=3,
+            )
         out["groups"] = [
             {
                 "group": names[g],
