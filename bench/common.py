@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +24,19 @@ def best_of(fn, repeat: int = 3, clock=time.perf_counter) -> float:
         fn()
         best = min(best, clock() - t)
     return best
+
+
+def pick(spec: str, known, what: str) -> list[str]:
+    """The comma-separated names of ``spec``, each one of ``known`` (else exit naming the known ones).
+
+    >>> pick("a, b", ["a", "b", "c"], "--x")
+    ['a', 'b']
+    """
+    names = [x.strip() for x in spec.split(",") if x.strip()]
+    bad = [x for x in names if x not in known]
+    if bad:
+        sys.exit(f"unknown {what} {bad}: use some of {list(known)}")
+    return names
 
 
 def write_results(name: str, data: dict) -> Path:

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_results  # noqa: E402
+from common import pick, write_results  # noqa: E402
 from heal import LANGS, student, training_texts  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
@@ -52,10 +52,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    modes = [m.strip() for m in a.modes.split(",") if m.strip()]
-    bad = [m for m in modes if m not in CALIBRATE_BY]
-    if bad:
-        sys.exit(f"unknown --modes {bad}: use some of {list(CALIBRATE_BY)}")
+    modes = pick(a.modes, CALIBRATE_BY, "--modes")
     sizes = [int(x) for x in a.windows.split(",") if x.strip()]
     flores, shakes = corpus.flores_dir(), corpus.tinyshakespeare_path()
     if flores is None or shakes is None:

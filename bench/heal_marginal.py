@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_results  # noqa: E402
+from common import pick, write_results  # noqa: E402
 from heal import LANGS, student, training_texts  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
@@ -105,10 +105,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    langs = [x.strip() for x in a.langs.split(",") if x.strip()]
-    unknown = [x for x in langs if x not in LANGS]
-    if unknown:
-        sys.exit(f"unknown --langs {unknown}: use some of {LANGS}")
+    langs = pick(a.langs, LANGS, "--langs")
     flores = corpus.flores_dir()
     shakes = corpus.tinyshakespeare_path()
     if flores is None or shakes is None:
