@@ -102,6 +102,12 @@ def cfg(**kw) -> HealConfig:
     return HealConfig(**{**base, **kw})
 
 
+def heal_tiny(pair, c: HealConfig):
+    """Heal a copy of the tiny student on CORPUS with ``c``, evaluated on HELD: (model, report)."""
+    teacher, old, student, new = pair
+    return heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, c, eval_texts=HELD, progress=False)
+
+
 def brute_chunks(a_ends, b_ends, n):
     """Every offset 1..n where both sides end a token, by direct membership."""
     return [c for c in range(1, n + 1) if c in set(a_ends.tolist()) and c in set(b_ends.tolist())]
@@ -242,16 +248,7 @@ def test_seen_rows_only_move_rows_of_tokens_in_the_text(pair):
     before = student.get_input_embeddings().weight.detach().clone()
     moved = {}
     for rows in ("seen", "all"):
-        m, _ = heal(
-            copy.deepcopy(student),
-            new,
-            teacher,
-            old,
-            {"en": CORPUS},
-            cfg(rows=rows, train_copied=True, calibrate=0),
-            eval_texts=HELD,
-            progress=False,
-        )
+        m, _ = heal_tiny(pair, cfg(rows=rows, train_copied=True, calibrate=0))
         moved[rows] = (m.get_input_embeddings().weight.detach() != before).any(1)
     assert moved["seen"].sum() > 0 and not moved["seen"][absent].any()
     assert moved["all"][absent].sum() > 5
@@ -265,16 +262,7 @@ def test_unknown_rows_mode_is_an_error():
 @pytest.mark.parametrize("loss", ["lm", "alm=1,lm=0.5", "bytes"])
 def test_every_loss_trains(pair, loss):
     teacher, old, student, new = pair
-    _, rep = heal(
-        copy.deepcopy(student),
-        new,
-        teacher,
-        old,
-        {"en": CORPUS},
-        cfg(steps=2, loss=loss),
-        eval_texts=HELD,
-        progress=False,
-    )
+    _, rep = heal_tiny(pair, cfg(steps=2, loss=loss))
     last = rep["train"]["last_step"]
     for name in L.parse_losses(loss):
         assert last[name] > 0
@@ -822,16 +810,7 @@ def test_heal_calibrates_by_piece_count(pair):
     from tokforge.transplant.heal.calibrate import piece_groups
 
     teacher, old, student, new = pair
-    _, rep = heal(
-        copy.deepcopy(student),
-        new,
-        teacher,
-        old,
-        {"en": CORPUS},
-        cfg(steps=1, calibrate=4, calibrate_by="pieces"),
-        eval_texts=HELD,
-        progress=False,
-    )
+    _, rep = heal_tiny(pair, cfg(steps=1, calibrate=4, calibrate_by="pieces"))
     got = rep["calibration"]
     assert got["beta"] is None and [g["group"] for g in got["groups"]] == piece_groups([])[1]
     _, _, rows, _ = _calibration_case(pair, tie=True)
@@ -847,16 +826,7 @@ def test_heal_reports_its_calibration_and_can_turn_it_off(pair):
     teacher, old, student, new = pair
     got = {}
     for n in (0, 4):
-        _, rep = heal(
-            copy.deepcopy(student),
-            new,
-            teacher,
-            old,
-            {"en": CORPUS},
-            cfg(steps=1, calibrate=n),
-            eval_texts=HELD,
-            progress=False,
-        )
+        _, rep = heal_tiny(pair, cfg(steps=1, calibrate=n))
         got[n] = rep["calibration"]
     assert got[0] is None
     assert got[4]["windows"] == 4 and got[4]["rows"] > 10 and "beta" in got[4]
@@ -988,16 +958,7 @@ def test_selection_ends_with_the_best_scored_rows(pair, tmp_path):
     log = [json.loads(x) for x in (tmp_path / "sel" / "log.jsonl").read_text().splitlines()]
     assert [r["select_ratio"] for r in log if "select_ratio" in r] == [scores[2], scores[4], scores[6]]
     # the same run without selection ends with the last step's rows, which differ when the best was earlier
-    plain, _ = heal(
-        copy.deepcopy(student),
-        new,
-        teacher,
-        old,
-        {"en": CORPUS},
-        cfg(steps=6, lr=0.3, schedule="linear"),
-        eval_texts=HELD,
-        progress=False,
-    )
+    plain, _ = heal_tiny(pair, cfg(steps=6, lr=0.3, schedule="linear"))
     same = torch.equal(plain.get_input_embeddings().weight, model.get_input_embeddings().weight)
     assert same == (sel["best_step"] == 6)
 
