@@ -31,9 +31,9 @@ from ..errors import InputError
 from ..loaders import load_tokenizer
 from .cover import Canon, Covers, TokenIndex, check_family
 from .engine import Job, Masks, Ranges, Sums
+from .scoring import END, ByteScoring  # noqa: F401  (END and ByteScoring are imported from here too)
 from .tree import CHUNK, MAX_NODES, TreeSession
 
-END = 256
 BATCH_NODES = 256  # the batch API runs texts together in sessions of about this many tree nodes
 
 
@@ -52,44 +52,6 @@ def _model_rows(model) -> int:
     if head is not None and getattr(head, "weight", None) is not None:
         return int(head.weight.shape[0])
     return int(model.config.vocab_size)
-
-
-class ByteScoring:
-    """``score``, ``logprob`` and their batch forms from ``distributions`` (shared by `ByteLM`
-    and `Ensemble`; `ByteLM` computes ``logprob`` more cheaply)."""
-
-    def distributions(self, data: bytes) -> torch.Tensor:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def distributions_batch(self, texts) -> list[torch.Tensor]:
-        return [self.distributions(bytes(t)) for t in texts]
-
-    @staticmethod
-    def _pick(d: torch.Tensor, data: bytes) -> torch.Tensor:
-        return d[torch.arange(len(data)), torch.tensor(list(data), dtype=torch.long)]
-
-    def score(self, data: bytes) -> torch.Tensor:
-        """float64 ``[len(data)]``: log P(data[i] | data[:i]) for every byte."""
-        data = bytes(data)
-        return self._pick(self.distributions(data), data)
-
-    def score_batch(self, texts) -> list[torch.Tensor]:
-        """``[score(t) for t in texts]``, computed together."""
-        texts = [bytes(t) for t in texts]
-        return [self._pick(d, t) for d, t in zip(self.distributions_batch(texts), texts)]
-
-    def logprob(self, data: bytes, end: bool = False) -> float:
-        """log P(the byte stream starts with ``data``) (and stops right there if ``end``)."""
-        return ByteScoring.logprob_batch(self, [data], end)[0]
-
-    def logprob_batch(self, texts, end: bool = False) -> list[float]:
-        """``[logprob(t, end) for t in texts]``, computed together (here: chained distributions)."""
-        texts = [bytes(t) for t in texts]
-        out = []
-        for d, t in zip(self.distributions_batch(texts), texts):
-            s = float(self._pick(d, t).sum())
-            out.append(s + float(d[-1, END]) if end else s)
-        return out
 
 
 class ByteLM(ByteScoring):

@@ -32,7 +32,7 @@ import math
 import torch
 
 from ..errors import InputError
-from .bytelm import ByteScoring
+from .scoring import ByteScoring
 
 END = 256
 FLOOR = -690.0  # log(1e-300): impossible outcomes are clamped here in product mode, so that

@@ -21,7 +21,8 @@ import math
 import numpy as np
 import torch
 
-from .bytelm import END, ByteLM, ByteScoring
+from .bytelm import ByteLM
+from .scoring import END, ByteScoring
 from .tree import TreeSession
 
 
