@@ -165,6 +165,16 @@ def test_alm_chunk_logprobs_by_hand():
     assert L.chunk_logprobs(lp, torch.tensor([0, 2]), torch.tensor([1, 2])).exp().tolist() == [0.125, 0.125]
 
 
+def test_a_run_without_out_leaves_no_checkpoints_behind(pair, tmp_path, monkeypatch):
+    """Without ``out`` the checkpoints go to a scratch folder; a full model each, so it is removed at the end."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    _, rep = heal_tiny(pair, HealConfig(loss="lm", steps=2, batch_size=2, seq_bytes=64, save_every=1))
+    assert rep["steps"] == 2
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_heal_lowers_alm_and_tied_stays_tied(pair, tmp_path):
     from transformers import AutoModelForCausalLM
 

@@ -196,6 +196,8 @@ def heal(
         last = run(healer, run_dir, progress, on_step)
     finally:
         healer.restore()
+        if out is None:  # checkpoints nobody can resume from: a full model each, so never left behind
+            shutil.rmtree(run_dir, ignore_errors=True)
     if healer.selector is not None:
         healer.selector.restore()
     model = healer.student.merge()
@@ -246,6 +248,7 @@ def heal(
 
 
 def _scratch() -> str:
+    """A folder for the checkpoints and log of a run without ``out`` (removed when the run ends)."""
     import tempfile
 
     d = tempfile.mkdtemp(prefix="tokforge-heal-")
