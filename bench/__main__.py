@@ -99,6 +99,13 @@ BENCHES: dict[str, dict] = {
         "results": "heal_calibrate.json",
         "cost": "~30 min",
     },
+    # heal_train: what trains (new rows; + copied rows; + the decoder body) at equal time, Gemma-3 only
+    "heal_train": {
+        "script": "heal_train.py",
+        "args": ["--targets", "gemma3", "--minutes", "10", "--threads", "2"],
+        "results": "heal_train.json",
+        "cost": "~50 min",
+    },
     "heal_marginal": {
         "script": "heal_marginal.py",
         "args": [

@@ -32,6 +32,7 @@ SOURCES: dict[str, list[str]] = {
         "heal.json",
         "heal_marginal.json",
         "heal_calibrate.json",
+        "heal_train.json",
         "hypernet.json",
         "supertokens.json",
     ],

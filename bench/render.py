@@ -166,6 +166,42 @@ def heal_calibrate_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def heal_train_table() -> str:
+    """What trains, at equal time: mean ratio on the dev held-out sentences (would choose) and on devtest
+    (reports), English, and English's remaining gap in chunks whose new rows training never showed."""
+    res = _load("heal_train.json")
+    lines = [
+        "| new vocabulary | what trains | steps | dev mean ratio | devtest mean ratio | devtest English | "
+        "English gap bits (of which in new rows never shown) | best on dev |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for target, row in res["targets"].items():
+        best = min(row["runs"], key=lambda k: row["runs"][k]["dev"]["mean"]["ratio_after"])
+        first = next(iter(row["runs"].values()))
+        lines.append(
+            f"| {TARGET_LABELS.get(target, target)} | nothing (the transplant) | 0 | "
+            f"{_f(first['dev']['mean']['ratio_before'])} | {_f(first['devtest']['mean']['ratio_before'])} | "
+            f"{_f(first['devtest']['eng_Latn']['ratio_before'])} | | |"
+        )
+        for mode, r in row["runs"].items():
+            g = r["english_gap"]
+            unseen = sum(c.get("excess_bits_unseen_new_rows", 0.0) for c in g["classes"].values())
+            lines.append(
+                f"| {TARGET_LABELS.get(target, target)} | {TRAIN_LABELS.get(mode, mode)} | {r['steps']} | "
+                f"{_f(r['dev']['mean']['ratio_after'])} | {_f(r['devtest']['mean']['ratio_after'])} | "
+                f"{_f(r['devtest']['eng_Latn']['ratio_after'])} | {g['gap_bits']:.0f} ({unseen:.0f}) | "
+                f"{'yes' if mode == best else ''} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+TRAIN_LABELS = {
+    "embeddings": "new rows (`--train embeddings`)",
+    "embeddings+copied": "new and copied rows (`--train-copied`)",
+    "all": "all rows and the body (`--train all`)",
+}
+
+
 def heal_selection_table() -> str:
     """The goal runs' scores on the held-out dev lines (mean ratio), step by step: which step's rows they kept."""
     res = _load("heal.json")
@@ -591,6 +627,7 @@ RENDERERS = {
     "bytelevel-canonical": bytelevel_canonical_table,
     "heal-selection": heal_selection_table,
     "heal-calibrate": heal_calibrate_table,
+    "heal-train": heal_train_table,
     "bytelevel-midword": bytelevel_midword_table,
     "stochastok": stochastok_table,
     "supertokens": supertokens_table,
