@@ -106,6 +106,13 @@ BENCHES: dict[str, dict] = {
         "results": "heal_train.json",
         "cost": "~50 min",
     },
+    # heal_init: a ridge map from start rows to what training changed, applied to rows training never shows
+    "heal_init": {
+        "script": "heal_init.py",
+        "args": ["--minutes", "10", "--threads", "2"],
+        "results": "heal_init.json",
+        "cost": "~20 min",
+    },
     "heal_marginal": {
         "script": "heal_marginal.py",
         "args": [

@@ -33,6 +33,7 @@ SOURCES: dict[str, list[str]] = {
         "heal_marginal.json",
         "heal_calibrate.json",
         "heal_train.json",
+        "heal_init.json",
         "hypernet.json",
         "supertokens.json",
     ],

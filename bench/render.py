@@ -202,6 +202,35 @@ TRAIN_LABELS = {
 }
 
 
+def heal_init_table() -> str:
+    """A ridge map from start rows to what training changed, applied to the rows training never showed:
+    its R^2 on held-out moved rows, then each model's mean ratio on dev (would choose) and devtest, and English."""
+    res = _load("heal_init.json")
+    f = res["fit"]
+    lines = [
+        f"Rows: {f['new_rows']} new, {f['moved_rows']} moved by training, {f['unseen_rows']} never shown. "
+        f"R^2 of the map on held-out moved rows: {f['r2_held_out_rows']:.3f} (on the rows it was fitted on: "
+        f"{f['r2_fit_rows']:.3f}; the mean change alone: {f['r2_held_out_mean_change']:.3f}).",
+        "",
+        "| model | dev mean ratio | devtest mean ratio | devtest English | best on dev |",
+        "|---|---|---|---|---|",
+    ]
+    runs = res["runs"]
+    best = min(runs, key=lambda k: runs[k]["dev"]["mean"]["ratio_after"])
+    first = next(iter(runs.values()))
+    lines.append(
+        f"| the transplant | {_f(first['dev']['mean']['ratio_before'])} | "
+        f"{_f(first['devtest']['mean']['ratio_before'])} | {_f(first['devtest']['eng_Latn']['ratio_before'])} | |"
+    )
+    for k, r in runs.items():
+        label = f"healed ({r['steps']} steps)" if k == "healed" else k
+        lines.append(
+            f"| {label} | {_f(r['dev']['mean']['ratio_after'])} | {_f(r['devtest']['mean']['ratio_after'])} | "
+            f"{_f(r['devtest']['eng_Latn']['ratio_after'])} | {'yes' if k == best else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def heal_selection_table() -> str:
     """The goal runs' scores on the held-out dev lines (mean ratio), step by step: which step's rows they kept."""
     res = _load("heal.json")
@@ -628,6 +657,7 @@ RENDERERS = {
     "heal-selection": heal_selection_table,
     "heal-calibrate": heal_calibrate_table,
     "heal-train": heal_train_table,
+    "heal-init": heal_init_table,
     "bytelevel-midword": bytelevel_midword_table,
     "stochastok": stochastok_table,
     "supertokens": supertokens_table,
