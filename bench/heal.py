@@ -116,13 +116,8 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     losses = split_losses(a.losses)
-    flores = corpus.flores_dir()
-    shakes = corpus.tinyshakespeare_path()
-    if flores is None or shakes is None:
-        sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
-    train, dev_eval = training_texts(flores, shakes, a.dev_heldout)
+    flores, train, dev_eval, evals = heal_texts(a.dev_heldout, a.eval_limit)
     lines = train["shakespeare"]
-    evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
     lrs = [float(x) for x in a.lrs.split(",")]
     train_lines = [ln for v in train.values() for ln in v]
     out = Path(a.out)
@@ -256,6 +251,16 @@ def main() -> None:
         del s_model
         gc.collect()
     say(f"wrote {out}")
+
+
+def heal_texts(dev_heldout: int, eval_limit: int) -> tuple[Path, dict, dict, dict]:
+    """(FLORES folder, training lines, dev held-out lines, devtest lines) of the heal benches
+    (`training_texts`, then the first ``eval_limit`` FLORES devtest sentences of LANGS); exits without the data."""
+    flores, shakes = corpus.flores_dir(), corpus.tinyshakespeare_path()
+    if flores is None or shakes is None:
+        sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
+    train, dev_eval = training_texts(flores, shakes, dev_heldout)
+    return flores, train, dev_eval, corpus.read_flores(flores, "devtest", LANGS, eval_limit)
 
 
 def training_texts(flores: Path, shakes: Path, dev_heldout: int = 25) -> tuple[dict, dict]:

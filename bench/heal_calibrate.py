@@ -28,9 +28,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import pick, write_results  # noqa: E402
-from heal import LANGS, student, training_texts  # noqa: E402
+from heal import LANGS, heal_texts, student  # noqa: E402
 
-from tokforge import corpus, models  # noqa: E402
+from tokforge import models  # noqa: E402
 from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
 from tokforge.transplant.heal.config import CALIBRATE_BY, HealConfig  # noqa: E402
 from tokforge.transplant.heal.report import heal_comparison  # noqa: E402
@@ -54,11 +54,7 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     modes = pick(a.modes, CALIBRATE_BY, "--modes")
     sizes = [int(x) for x in a.windows.split(",") if x.strip()]
-    flores, shakes = corpus.flores_dir(), corpus.tinyshakespeare_path()
-    if flores is None or shakes is None:
-        sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
-    train, dev_eval = training_texts(flores, shakes, a.dev_heldout)
-    evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
+    flores, train, dev_eval, evals = heal_texts(a.dev_heldout, a.eval_limit)
     teacher, t_tok = models.load_causal_lm("smollm2-135m")
     say("original model on dev held-out and devtest")
     t_dev, t_test = (public(evaluate_languages(teacher, t_tok, x)) for x in (dev_eval, evals))

@@ -20,6 +20,7 @@ import copy
 import gc
 import platform
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
-from heal import LANGS, student, training_texts  # noqa: E402
+from heal import LANGS, heal_texts, one_run, student  # noqa: E402
 
-from tokforge import corpus, models  # noqa: E402
+from tokforge import models  # noqa: E402
 from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
 from tokforge.transplant.heal.config import HealConfig  # noqa: E402
 from tokforge.transplant.heal.report import heal_comparison  # noqa: E402
@@ -56,7 +57,7 @@ def r2(y: torch.Tensor, pred: torch.Tensor) -> float:
 
 def main() -> None:
     from tokforge.surgery.plan import match_by_bytes
-    from tokforge.transplant.heal.api import _windows, calibrate, heal
+    from tokforge.transplant.heal.api import _windows, calibrate
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=10.0, help="CPU minutes of the heal run")
@@ -69,11 +70,7 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     scales = [float(x) for x in a.scales.split(",") if x.strip()]
-    flores, shakes = corpus.flores_dir(), corpus.tinyshakespeare_path()
-    if flores is None or shakes is None:
-        sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
-    train, dev_eval = training_texts(flores, shakes, a.dev_heldout)
-    evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
+    flores, train, dev_eval, evals = heal_texts(a.dev_heldout, a.eval_limit)
     teacher, t_tok = models.load_causal_lm("smollm2-135m")
     say("original model on dev held-out and devtest")
     t_dev, t_test = (public(evaluate_languages(teacher, t_tok, x)) for x in (dev_eval, evals))
@@ -85,26 +82,16 @@ def main() -> None:
         return {"dev": heal_comparison(t_dev, dev0, d), "devtest": heal_comparison(t_test, test0, t)}
 
     cfg = HealConfig(loss="lm", lr=a.lr, minutes=a.minutes, clock="cpu")
-    say(f"heal: lm, {a.minutes} min")
-    base = {"teacher": t_test, "before": test0}
-    healed, rep = heal(
-        copy.deepcopy(s_model),
-        s_tok,
-        teacher,
-        t_tok,
-        train,
-        cfg,
-        eval_texts=evals,
-        progress=False,
-        gap=False,
-        baseline=base,
-    )
-    start = copy.deepcopy(s_model)  # the calibrated start, as heal computed it (deterministic)
+    # the calibrated start, then heal from it without calibrating again (what heal(cfg) does, in two parts)
+    start = copy.deepcopy(s_model)
     copied = match_by_bytes(t_tok.vocab, s_tok.vocab)[0]
     calibrate(start, s_tok, t_tok, _windows(train, cfg, evals, 0.0), cfg, copied=copied)
+    say(f"heal: lm, {a.minutes} min")
+    base = {"teacher": t_test, "before": test0}
+    rep, healed = one_run(start, s_tok, teacher, t_tok, train, replace(cfg, calibrate=0), evals, base)
     w0 = start.get_input_embeddings().weight.detach().double()
     w1 = healed.get_input_embeddings().weight.detach().double()
-    del start
+    del start, s_model
     new = np.setdiff1d(np.arange(w0.shape[0]), copied)
     moved = new[(w1[new] != w0[new]).any(1).numpy()]
     unseen = torch.from_numpy(np.setdiff1d(new, moved))

@@ -17,7 +17,6 @@ model's. For English devtest it also splits the remaining gap by class (`tokforg
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
 import platform
 import sys
@@ -28,9 +27,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import pick, write_results  # noqa: E402
-from heal import LANGS, student, training_texts  # noqa: E402
+from heal import LANGS, heal_texts, one_run, student  # noqa: E402
 
-from tokforge import corpus, models  # noqa: E402
+from tokforge import models  # noqa: E402
 from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
 from tokforge.transplant.gap import gap_breakdown  # noqa: E402
 from tokforge.transplant.heal.config import HealConfig  # noqa: E402
@@ -49,8 +48,6 @@ def say(msg: str) -> None:
 
 
 def main() -> None:
-    from tokforge.transplant.heal.api import heal
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", default="gemma3")
     ap.add_argument("--modes", default=",".join(MODES), help=f"what trains, among {list(MODES)}")
@@ -63,12 +60,8 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     modes = pick(a.modes, MODES, "--modes")
-    flores, shakes = corpus.flores_dir(), corpus.tinyshakespeare_path()
-    if flores is None or shakes is None:
-        sys.exit("FLORES-200 and tinyshakespeare are needed ($TOKFORGE_DATA)")
-    train, dev_eval = training_texts(flores, shakes, a.dev_heldout)
+    flores, train, dev_eval, evals = heal_texts(a.dev_heldout, a.eval_limit)
     train_lines = [ln for v in train.values() for ln in v]
-    evals = corpus.read_flores(flores, "devtest", LANGS, a.eval_limit)
     teacher, t_tok = models.load_causal_lm("smollm2-135m")
     say("original model on dev held-out and devtest")
     t_dev, t_test = (public(evaluate_languages(teacher, t_tok, x)) for x in (dev_eval, evals))
@@ -102,17 +95,8 @@ def main() -> None:
             say(f"{target}: --train {mode}, lm, {a.minutes} min")
             cfg = HealConfig(loss="lm", minutes=a.minutes, clock=a.clock, lr=a.lr, **MODES[mode])
             t = time.perf_counter()
-            healed, rep = heal(
-                copy.deepcopy(s_model),
-                s_tok,
-                teacher,
-                t_tok,
-                train,
-                cfg,
-                eval_texts=evals,
-                progress=False,
-                gap=False,
-                baseline={"teacher": t_test, "before": test0},
+            rep, healed = one_run(
+                s_model, s_tok, teacher, t_tok, train, cfg, evals, {"teacher": t_test, "before": test0}
             )
             dev1 = public(evaluate_languages(healed, s_tok, dev_eval))
             gap = gap_breakdown(teacher, t_tok, healed, s_tok, eng, train_texts=train_lines, on_mismatch="warn")
