@@ -4,7 +4,7 @@ Targets: Gemma-3's 262k SentencePiece vocabulary and the 32k byte-level BPE the 
 builds (`common.bpe32k`), each starting from the TokenAdapt hybrid transplant. Training text:
 FLORES-200 *dev* (eng, fra, deu, rus, zho) plus the first 90% of tinyshakespeare's lines;
 evaluation: FLORES *devtest* of the same languages (first --eval-limit sentences), bits per byte
-over the original model's (`tokforge.transplant.evaluate`). Nothing is tuned on devtest.
+over the original model's (`tokforge.evaluate.bits`). Nothing is tuned on devtest.
 
 Per target: first the row learning rate, chosen among --lrs by a short --sweep-loss run of
 --sweep-minutes each, scored on the last --dev-heldout sentences of FLORES *dev* per language (held
@@ -16,9 +16,9 @@ loss in --losses for --minutes each at that rate (the ablation, scored on devtes
 held-out sentences), then the loss whose ablation did best on the *dev* held-out sentences (lowest
 mean ratio; devtest never chooses) for --main-minutes (the goal run). With --select-every K the goal
 run scores itself on the same dev held-out sentences before its first step and every K steps, and
-ends with the best-scoring rows (`tokforge.transplant.heal.select`: early stopping on dev; its
+ends with the best-scoring rows (`tokforge.heal.select`: early stopping on dev; its
 scoring time is not training time).
-Last, `tokforge.transplant.gap.gap_breakdown` splits the gap to the
+Last, `tokforge.evaluate.gap.gap_breakdown` splits the gap to the
 original on devtest by what the tokenizations do, before healing and after the goal run.
 
 Each target's entry in the results file is written after every run; targets may run as separate
@@ -47,10 +47,10 @@ from common import RESULTS, bpe32k  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
-from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
-from tokforge.transplant.gap import gap_breakdown  # noqa: E402
-from tokforge.transplant.heal.config import SCHEDULES, HealConfig  # noqa: E402
-from tokforge.transplant.heal.report import heal_comparison  # noqa: E402
+from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
+from tokforge.evaluate.gap import gap_breakdown  # noqa: E402
+from tokforge.heal.config import SCHEDULES, HealConfig  # noqa: E402
+from tokforge.heal.report import heal_comparison  # noqa: E402
 
 LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
 
@@ -289,7 +289,7 @@ def save(out: Path, target: str, row: dict) -> None:
 
 def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
     """The first stage of every run alone: the shared shift of the rows not copied, then evaluation."""
-    from tokforge.transplant.heal.api import _windows, calibrate
+    from tokforge.heal.api import _windows, calibrate
 
     cfg = HealConfig()
     m = copy.deepcopy(s_model)
@@ -311,7 +311,7 @@ def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
 
 def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline, select=None) -> dict:
     """Heal a copy of the student with ``cfg`` (choosing its step on ``select``): (report, the healed copy)."""
-    from tokforge.transplant.heal.api import heal
+    from tokforge.heal.api import heal
 
     healed, rep = heal(
         copy.deepcopy(s_model),

@@ -2,12 +2,12 @@
 group of rows by piece count (bench/results/heal_calibrate.json).
 
 Every heal run starts by shifting the rows a transplant could not copy by bytes
-(`tokforge.transplant.heal.calibrate`): ``--calibrate-by shared`` fits one shift for all of them,
+(`tokforge.heal.calibrate`): ``--calibrate-by shared`` fits one shift for all of them,
 ``--calibrate-by pieces`` one per group of rows by how many SmolLM2 tokens spell the row's bytes
 (<=2, 3, 4, 5-6, 7+). This bench fits each on the first N training windows of bench/heal.py (the same
 training text) for N in --windows, and scores the result without any training step on the FLORES dev
 held-out sentences (what heal.py chooses on) and on FLORES devtest (what heal.py reports): bits/byte
-over the original model's (`tokforge.transplant.evaluate`). The dev column chooses; devtest reports.
+over the original model's (`tokforge.evaluate.bits`). The dev column chooses; devtest reports.
 
 Students: the TokenAdapt hybrid transplants of SmolLM2-135M that bench/heal.py starts from (cached).
 
@@ -31,9 +31,9 @@ from common import pick, write_results  # noqa: E402
 from heal import LANGS, heal_texts, student  # noqa: E402
 
 from tokforge import models  # noqa: E402
-from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
-from tokforge.transplant.heal.config import CALIBRATE_BY, HealConfig  # noqa: E402
-from tokforge.transplant.heal.report import heal_comparison  # noqa: E402
+from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
+from tokforge.heal.config import CALIBRATE_BY, HealConfig  # noqa: E402
+from tokforge.heal.report import heal_comparison  # noqa: E402
 
 
 def say(msg: str) -> None:
@@ -41,7 +41,7 @@ def say(msg: str) -> None:
 
 
 def main() -> None:
-    from tokforge.transplant.heal.api import _windows, calibrate
+    from tokforge.heal.api import _windows, calibrate
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", default="gemma3,bpe32k")

@@ -31,9 +31,9 @@ from common import write_results  # noqa: E402
 from heal import LANGS, heal_texts, one_run, student  # noqa: E402
 
 from tokforge import models  # noqa: E402
-from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
-from tokforge.transplant.heal.config import HealConfig  # noqa: E402
-from tokforge.transplant.heal.report import heal_comparison  # noqa: E402
+from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
+from tokforge.heal.config import HealConfig  # noqa: E402
+from tokforge.heal.report import heal_comparison  # noqa: E402
 
 
 def say(msg: str) -> None:
@@ -57,7 +57,7 @@ def r2(y: torch.Tensor, pred: torch.Tensor) -> float:
 
 def main() -> None:
     from tokforge.surgery.plan import match_by_bytes
-    from tokforge.transplant.heal.api import _windows, calibrate
+    from tokforge.heal.api import _windows, calibrate
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=10.0, help="CPU minutes of the heal run")

@@ -1,7 +1,7 @@
 """Benchmark: how much of a transplanted model's gap is probability on other tokenizations of the same bytes
 (bench/results/heal_marginal.json).
 
-`tokforge.transplant.evaluate` (and every ratio in heal.json) scores the canonical tokenization of the text:
+`tokforge.evaluate.bits` (and every ratio in heal.json) scores the canonical tokenization of the text:
 log p(enc(text)). A transplanted model may put part of its probability on *other* token sequences that
 spell the same bytes (for SmolLM2 given Gemma-3's vocabulary, the old SmolLM2 pieces " nom" + "inations"
 instead of the new token " nominations"), which a user who samples from it receives as the same text.
@@ -14,7 +14,7 @@ model's BOS):
   beam are dropped; ``pruned`` counts them), so its bits/byte are an upper bound.
 
 Students: the TokenAdapt hybrid transplant (heal.py's start, cached by heal.py) and the same after the
-calibration that starts every heal run (`tokforge.transplant.heal.calibrate`). Text: the first
+calibration that starts every heal run (`tokforge.heal.calibrate`). Text: the first
 --sentences FLORES devtest sentences of each --langs language (the sentences heal.json evaluates on).
 
     python bench/heal_marginal.py --targets gemma3 --sentences 10 --beam 8
@@ -120,7 +120,7 @@ def main() -> None:
             "marginal": f"tokforge.bytelevel.marginal.MarginalByteLM, beam {a.beam}: a lower bound of the "
             "probability over all tokenizations (bits/byte: an upper bound)",
             "canonical": "ByteLM.token_logprob: log p(canonical tokenization), the evaluator's quantity",
-            "calibration": "tokforge.transplant.heal.calibrate on the first 16 training windows of bench/heal.py",
+            "calibration": "tokforge.heal.calibrate on the first 16 training windows of bench/heal.py",
             "threads": a.threads,
             "machine": platform.platform(),
             "torch": torch.__version__,
@@ -148,8 +148,8 @@ def main() -> None:
 
 def calibrated(model, s_tok, t_tok, flores: Path, shakes: Path) -> dict:
     """Calibrate ``model`` in place as every heal run of bench/heal.py starts (same windows)."""
-    from tokforge.transplant.heal.api import _windows, calibrate
-    from tokforge.transplant.heal.config import HealConfig
+    from tokforge.heal.api import _windows, calibrate
+    from tokforge.heal.config import HealConfig
 
     train, _ = training_texts(flores, shakes, 25)
     evals = corpus.read_flores(flores, "devtest", LANGS, 25)

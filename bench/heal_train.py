@@ -9,7 +9,7 @@ for the same --minutes (``--clock cpu``), from the same start as bench/heal.py (
 hybrid students, its training text, its calibration), with the ``lm`` loss at --lr (the rate
 bench/heal.py's sweep chose on both targets), and scores every run on the FLORES dev held-out sentences
 (the column that would choose) and on FLORES devtest (reported), as bits/byte over the original
-model's. For English devtest it also splits the remaining gap by class (`tokforge.transplant.gap`).
+model's. For English devtest it also splits the remaining gap by class (`tokforge.evaluate.gap`).
 
     python bench/heal_train.py --targets gemma3 --modes embeddings,all --minutes 2
 """
@@ -30,10 +30,10 @@ from common import pick, write_results  # noqa: E402
 from heal import LANGS, heal_texts, one_run, student  # noqa: E402
 
 from tokforge import models  # noqa: E402
-from tokforge.transplant.evaluate import evaluate_languages, public  # noqa: E402
-from tokforge.transplant.gap import gap_breakdown  # noqa: E402
-from tokforge.transplant.heal.config import HealConfig  # noqa: E402
-from tokforge.transplant.heal.report import heal_comparison  # noqa: E402
+from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
+from tokforge.evaluate.gap import gap_breakdown  # noqa: E402
+from tokforge.heal.config import HealConfig  # noqa: E402
+from tokforge.heal.report import heal_comparison  # noqa: E402
 
 # name -> the HealConfig fields it sets
 MODES = {

@@ -111,7 +111,7 @@ def evaluate(limit: int = 40) -> dict:
     import gc
 
     from tokforge.surgery.apply import apply_plan
-    from tokforge.transplant.evaluate import evaluate_languages
+    from tokforge.evaluate.bits import evaluate_languages
     from tokforge.transplant.registry import METHODS, TransplantContext, get_method
 
     torch.set_num_threads(2)
@@ -126,7 +126,7 @@ def evaluate(limit: int = 40) -> dict:
                 "setup": {
                     "model": "smollm2-135m",
                     "eval": f"FLORES devtest eng_Latn, first {limit} sentences, joined by "
-                    "newlines, BOS context (tokforge.transplant.evaluate)",
+                    "newlines, BOS context (tokforge.evaluate.bits)",
                     "threads": 2,
                     "train": _trained_with(),
                     "train_log": _train_summary(),

@@ -63,7 +63,7 @@ def heal_gap_table(target: str) -> str:
     gap = (res["targets"].get(target) or {}).get("gap")
     if not gap:
         return f"(no gap breakdown for `{target}` in bench/results/heal.json yet)\n"
-    from tokforge.transplant.gap import CLASSES, total_by_class
+    from tokforge.evaluate.gap import CLASSES, total_by_class
 
     b, a = gap["before"], gap["after_goal_run"]
     sums = [total_by_class({k: v for k, v in x.items() if k == "eng_Latn"}) for x in (b, a)]

@@ -155,13 +155,13 @@ def run_extend(train: Path, held: list[str], extra: int) -> list[dict]:
 def run_transplant(held: list[str], extras: list[int], methods=("fvt", "hybrid"), limit: int = 200) -> dict:
     """SmolLM2 given its own tokenizer plus N supertokens (`common.supertokens_ext`): bits/byte and tokens
     per byte before/after on the first ``limit`` held-out Shakespeare lines and FLORES devtest English
-    sentences (`tokforge.transplant.evaluate`, one document per text), no training."""
+    sentences (`tokforge.evaluate.bits`, one document per text), no training."""
     import copy
 
     from tokforge import models
     from tokforge.loaders import load_tokenizer
     from tokforge.surgery.apply import apply_plan
-    from tokforge.transplant.evaluate import CONVENTION, compare, evaluate_languages
+    from tokforge.evaluate.bits import CONVENTION, compare, evaluate_languages
     from tokforge.transplant.registry import TransplantContext, get_method
 
     model, tok = models.load_causal_lm("smollm2-135m")

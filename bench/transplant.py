@@ -2,7 +2,7 @@
 FLORES dev text of several languages (`common.bpe32k`). One run writes bench/results/transplant.json:
 
 1. **Methods**: for every method, bits/byte of the transplanted model over the original's on FLORES
-   devtest (first --limit sentences per language; `tokforge.transplant.evaluate`: bytes the model
+   devtest (first --limit sentences per language; `tokforge.evaluate.bits`: bytes the model
    saw, strided windows), tokens per byte, next-byte top-1 agreement, plan time. OMP uses Gemma-3
    itself as the donor on the Gemma-3 target.
 2. **Cold vs warm**: `tokforge transplant` as a user runs it (a fresh process, ``--eval none``),
@@ -39,7 +39,7 @@ from tokforge import corpus, models  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders import load_tokenizer  # noqa: E402
 from tokforge.surgery.apply import apply_plan  # noqa: E402
-from tokforge.transplant.evaluate import compare, evaluate_languages, public  # noqa: E402
+from tokforge.evaluate.bits import compare, evaluate_languages, public  # noqa: E402
 from tokforge.transplant.registry import TransplantContext, get_method  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import click
 
 
 def print_comparison(comparison: dict, source: str = "", title: str = "") -> None:
-    """The before/after table of `tokforge.transplant.evaluate.compare` (lossy round trips flagged)."""
+    """The before/after table of `tokforge.evaluate.bits.compare` (lossy round trips flagged)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -90,7 +90,7 @@ def print_gap(gap_by_lang: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from tokforge.transplant.gap import total_by_class
+    from tokforge.evaluate.gap import total_by_class
 
     tot = total_by_class(gap_by_lang)
     t = Table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tokforge.devices import DEVICES
-from tokforge.transplant.heal.config import CALIBRATE_BY, DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES
+from tokforge.heal.config import CALIBRATE_BY, DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES
 
 EXAMPLES = """
 \b
@@ -145,9 +145,9 @@ def command(
 ):
     """Heal STUDENT (a folder from `tokforge transplant`) by self-distillation from its original model."""
     from tokforge.corpus import parse_langs
-    from tokforge.transplant.heal.api import heal_dir
-    from tokforge.transplant.heal.data import Source
-    from tokforge.transplant.heal.train import HealConfig
+    from tokforge.heal.api import heal_dir
+    from tokforge.heal.data import Source
+    from tokforge.heal.train import HealConfig
 
     from ._common import print_heal
 

@@ -105,7 +105,7 @@ def command(
     options = from_pairs(opts)
     heal = heal_steps > 0 or heal_minutes is not None
     if heal:
-        from tokforge.transplant.heal.train import HealConfig
+        from tokforge.heal.train import HealConfig
 
         heal_cfg = HealConfig(loss=heal_loss, steps=heal_steps or None, minutes=heal_minutes, seed=seed).check()
         sources = _heal_sources(heal_corpora, eval_spec, parse_langs(langs))
@@ -152,7 +152,7 @@ def command(
         return
     import shutil
 
-    from tokforge.transplant.heal.api import heal_dir
+    from tokforge.heal.api import heal_dir
 
     from ._common import print_heal
 
@@ -186,8 +186,8 @@ def _heal_sources(corpora, eval_spec, langs):
     """Healing sources: the given corpora, else FLORES dev of the evaluation languages."""
     from tokforge import corpus
     from tokforge.errors import InputError
-    from tokforge.transplant.evaluate import DEFAULT_LANGS
-    from tokforge.transplant.heal.data import Source
+    from tokforge.evaluate.bits import DEFAULT_LANGS
+    from tokforge.heal.data import Source
 
     if corpora:
         return [Source(c, tuple(langs) if langs else None) for c in corpora]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tokforge.transplant.heal.align import token_ends
+from tokforge.evaluate.align import token_ends
 
 
 def test_token_ends_of_real_tokenizations(gpt2, flores):

@@ -100,7 +100,7 @@ def test_bad_inputs(flores_bpe_pair, tmp_path):
 def test_next_byte_offsets_golden(gpt2):
     from _helpers import real_tokenizer
 
-    from tokforge.transplant.evaluate import next_byte_alignment, token_offsets
+    from tokforge.evaluate.bits import next_byte_alignment, token_offsets
 
     assert token_offsets(gpt2, gpt2.encode("Hello world")).tolist() == [0, 5]
     mistral = real_tokenizer("mistral-v1")  # "▁Hello", "▁world": the dummy-prefix space is not text

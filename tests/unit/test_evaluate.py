@@ -9,7 +9,7 @@ import torch
 from _helpers import TEXT, tiny_lm
 
 from tokforge.errors import InputError, TokforgeWarning
-from tokforge.transplant.evaluate import EvalConfig, evaluate_languages, nll_stats, windows
+from tokforge.evaluate.bits import EvalConfig, evaluate_languages, nll_stats, windows
 
 
 def hf_tokenizer(tmp_path, normalizer=None, name="tok"):

@@ -14,10 +14,10 @@ import torch
 from _helpers import REPO, TEXT, tiny_lm
 
 from tokforge.errors import InputError, UnknownNameError
-from tokforge.transplant.heal import losses as L
-from tokforge.transplant.heal.align import chunks
-from tokforge.transplant.heal.api import heal
-from tokforge.transplant.heal.train import HealConfig
+from tokforge.heal import losses as L
+from tokforge.evaluate.align import chunks
+from tokforge.heal.api import heal
+from tokforge.heal.train import HealConfig
 
 ROOT = REPO
 
@@ -181,7 +181,7 @@ def test_heal_lowers_alm_and_tied_stays_tied(pair, tmp_path):
     teacher, old, student, new = pair
     m = copy.deepcopy(student)
     out = tmp_path / "healed"
-    from tokforge.transplant.evaluate import evaluate_languages
+    from tokforge.evaluate.bits import evaluate_languages
 
     seen = {"tr": CORPUS[:4]}
     gap = (
@@ -283,7 +283,7 @@ def test_bytes_loss_equals_bytelevel_distributions():
     """The differentiable tree forward gives ByteLM's exact next-byte distributions, and gradients."""
     from tokforge.bytelevel import ByteLM
     from tokforge.bytelevel.tiny import tiny_lm as byte_tiny
-    from tokforge.transplant.heal.bytes_loss import ByteView, byte_logprobs
+    from tokforge.heal.bytes_loss import ByteView, byte_logprobs
 
     model, tok = byte_tiny(seed=0)
     ref = ByteLM(model, tok)
@@ -413,7 +413,7 @@ def test_linear_schedule_of_a_minutes_run_decays_with_the_clock(pair):
 
 
 def test_a_checkpoint_from_before_schedules_resumes_only_as_constant():
-    from tokforge.transplant.heal.config import check_settings, settings_of
+    from tokforge.heal.config import check_settings, settings_of
 
     old = settings_of(HealConfig(schedule="constant"))
     del old["schedule"]
@@ -568,8 +568,8 @@ def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
     fails(base + ["--corpus", str(corpus), "--loss", "alm=1,kl=2"], "unknown heal loss 'kl'")
     fails(base + ["--corpus", str(corpus), "--resume"], "nothing to resume")
     # an interrupted run, then a resume with other settings: refused, the run folder as it was
-    from tokforge.transplant.heal.api import heal_dir
-    from tokforge.transplant.heal.data import Source
+    from tokforge.heal.api import heal_dir
+    from tokforge.heal.data import Source
 
     with pytest.raises(KeyboardInterrupt):
         heal_dir(
@@ -668,7 +668,7 @@ def test_hf_dataset_corpus_is_streamed(pair, tmp_path, fmt):
     """A local HF datasets corpus (data files or a save_to_disk folder) trains like a text file."""
     import datasets
 
-    from tokforge.transplant.heal.data import Source, Windows
+    from tokforge.heal.data import Source, Windows
 
     rows = [{"body": t, "lang": "en"} for t in CORPUS]
     ds = datasets.Dataset.from_list(rows)
@@ -716,7 +716,7 @@ def test_calibration_search_matches_the_model_and_moves_only_new_rows(pair, tie)
     """The closed-form loss the search minimises is the model's own loss: exactly at beta = 0 (nothing
     moved), and at the found beta too when the head is untied (the hidden states cannot change). Copied
     rows stay bit-identical; every calibrated row moves by the same vector."""
-    from tokforge.transplant.heal.calibrate import calibrate_rows
+    from tokforge.heal.calibrate import calibrate_rows
 
     student, new, rows, windows = _calibration_case(pair, tie)
     w0 = student.get_output_embeddings().weight.detach().clone()
@@ -740,8 +740,8 @@ def test_calibration_search_matches_the_model_and_moves_only_new_rows(pair, tie)
 def test_calibration_beta_is_the_best_shift_by_brute_force(pair):
     """Untied head: shifting by any other multiple of the same direction gives a model loss no lower
     than the fitted one (a grid of real forwards around the optimum)."""
-    from tokforge.transplant.heal.calibrate import _model_loss, calibrate_rows
-    from tokforge.transplant.heal.train import encode_windows
+    from tokforge.heal.calibrate import _model_loss, calibrate_rows
+    from tokforge.heal.train import encode_windows
 
     student, new, rows, windows = _calibration_case(pair, tie=False)
     w0 = student.get_output_embeddings().weight.detach().clone()
@@ -763,8 +763,8 @@ def test_calibration_by_groups_fits_one_shift_per_group(pair):
     """One group is exactly the shared fit; several groups fit at least as well, their closed-form loss is
     the model's own (untied head), each group's rows move together by its own multiple of one direction,
     and moving any one group's beta away from the fit (real forwards) does not lower the model's loss."""
-    from tokforge.transplant.heal.calibrate import _model_loss, calibrate_rows
-    from tokforge.transplant.heal.train import encode_windows
+    from tokforge.heal.calibrate import _model_loss, calibrate_rows
+    from tokforge.heal.train import encode_windows
 
     student, new, rows, windows = _calibration_case(pair, tie=False)
     w0 = student.get_output_embeddings().weight.detach().clone()
@@ -800,8 +800,8 @@ def test_calibration_warns_about_a_group_the_windows_never_target(pair):
     """A group whose rows are never a target in the fit windows has nothing pulling it up: its shift runs
     to the search's bound, and the user is told (a printed warning) to fit on more windows."""
     from tokforge.errors import TokforgeWarning
-    from tokforge.transplant.heal.calibrate import calibrate_rows
-    from tokforge.transplant.heal.train import encode_windows
+    from tokforge.heal.calibrate import calibrate_rows
+    from tokforge.heal.train import encode_windows
 
     student, new, rows, windows = _calibration_case(pair, tie=False)
     ids, mask, _, _ = encode_windows(new, windows, "cpu")
@@ -817,7 +817,7 @@ def test_heal_calibrates_by_piece_count(pair):
     """``calibrate_by="pieces"``: groups by how many original tokens spell each row (`piece_groups`), each
     with its own shift, reported per group; an unknown grouping lists the known ones."""
     from tokforge.transplant.decompose import decompose
-    from tokforge.transplant.heal.calibrate import piece_groups
+    from tokforge.heal.calibrate import piece_groups
 
     teacher, old, student, new = pair
     _, rep = heal_tiny(pair, cfg(steps=1, calibrate=4, calibrate_by="pieces"))
@@ -848,8 +848,8 @@ def test_gap_breakdown_adds_up_to_the_evaluator_and_classifies_chunks(pair):
     """Per-class chunk bits sum to each model's total, which is the evaluator's own bits; a student with
     the teacher's tokenizer and weights has no gap and only 'same token' chunks; new rows the training
     text never shows carry the excess of their chunks."""
-    from tokforge.transplant.evaluate import evaluate_languages
-    from tokforge.transplant.gap import gap_breakdown
+    from tokforge.evaluate.bits import evaluate_languages
+    from tokforge.evaluate.gap import gap_breakdown
 
     teacher, old, student, new = pair
     texts = {"en": HELD["en"] + [CORPUS[1]]}
@@ -877,7 +877,7 @@ def test_gap_breakdown_adds_up_to_the_evaluator_and_classifies_chunks(pair):
 def test_heal_report_says_where_the_gap_is_and_which_rows_training_showed(pair):
     """The report's gap breakdown matches its own after/teacher bits; the rows a run showed are exactly
     the tokens of its training windows, so a new row of held-out text absent from them counts as unseen."""
-    from tokforge.transplant.heal.data import Windows
+    from tokforge.heal.data import Windows
 
     teacher, old, student, new = pair
     c = cfg(steps=2, calibrate=0)
@@ -892,7 +892,7 @@ def test_heal_report_says_where_the_gap_is_and_which_rows_training_showed(pair):
     gap = ev["gap_after"]["en"]
     assert abs(gap["student_bits"] - ev["after"]["en"]["bits"]) < 0.05
     assert abs(gap["original_bits"] - ev["teacher"]["en"]["bits"]) < 0.05
-    from tokforge.transplant.gap import gap_breakdown, new_row_mask
+    from tokforge.evaluate.gap import gap_breakdown, new_row_mask
 
     trained = np.zeros(len(new.vocab), dtype=bool)
     trained[sorted(shown)] = True
@@ -911,7 +911,7 @@ def test_gap_breakdown_of_a_lossy_tokenizer_is_an_error_or_a_warning(pair, tmp_p
 
     from tokforge import load_tokenizer
     from tokforge.errors import TokforgeWarning
-    from tokforge.transplant.gap import gap_breakdown
+    from tokforge.evaluate.gap import gap_breakdown
 
     teacher, old, _, _ = pair
     hf = Tokenizer(models.BPE())
@@ -954,8 +954,8 @@ def _select_run(pair, tmp_path, name, **kw):
 
 
 def test_selection_ends_with_the_best_scored_rows(pair, tmp_path):
-    from tokforge.transplant.evaluate import evaluate_languages, public
-    from tokforge.transplant.heal.select import mean_ratio
+    from tokforge.evaluate.bits import evaluate_languages, public
+    from tokforge.heal.select import mean_ratio
 
     teacher, old, student, new = pair
     model, rep = _select_run(pair, tmp_path, "sel")

@@ -13,12 +13,8 @@ from ..registry import lazy_attributes
 
 LAZY = {
     "transplant": "tokforge.transplant.api:transplant",
-    "heal_dir": "tokforge.transplant.heal.api:heal_dir",
-    "HealConfig": "tokforge.transplant.heal.config:HealConfig",
     "METHODS": "tokforge.transplant.registry:METHODS",
     "TransplantContext": "tokforge.transplant.registry:TransplantContext",
-    "evaluate_languages": "tokforge.transplant.evaluate:evaluate_languages",
-    "EvalConfig": "tokforge.transplant.evaluate:EvalConfig",
 }
 __all__ = list(LAZY)
 

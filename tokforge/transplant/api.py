@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..io import check_out_dir
 from ..surgery.plan import match_by_bytes
 from ..vocab import TokenKind
-from .evaluate import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
+from ..evaluate.bits import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
 from .registry import TransplantContext, get, parse_options
 
 

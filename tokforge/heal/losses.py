@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-from ...errors import UnknownNameError
+from ..errors import UnknownNameError
 from .config import DIVERGENCES, LOSSES, parse_losses  # noqa: F401  (torch-free, for the CLI; kept here too)
 
 

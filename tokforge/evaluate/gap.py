@@ -2,7 +2,7 @@
 
 Bits per byte (`evaluate`) says how much a new tokenizer costs; `gap_breakdown` says where. Both
 models read the same document under the evaluator's convention (`evaluate.nll_stats`, per-token
-log-probabilities). Their token boundaries are aligned on the bytes (`heal.align.chunks`): a chunk
+log-probabilities). Their token boundaries are aligned on the bytes (`evaluate.align.chunks`): a chunk
 runs from one byte offset where both tokenizations have a boundary to the next, so both models
 spend their bits on exactly the chunk's bytes, and the excess (student bits minus original bits)
 of every chunk adds up to the whole gap. Each chunk falls in one class:
@@ -40,8 +40,8 @@ import warnings
 import numpy as np
 
 from ..errors import InputError, TokforgeWarning
-from .evaluate import EvalConfig, nll_stats
-from .heal.align import chunks, token_ends
+from .bits import EvalConfig, nll_stats
+from .align import chunks, token_ends
 
 CLASSES = (
     "same token",

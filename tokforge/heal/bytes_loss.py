@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...bytelevel.cover import Canon, TokenIndex, build_nodes, check_family
+from ..bytelevel.cover import Canon, TokenIndex, build_nodes, check_family
 
 
 class ByteView:
@@ -73,7 +73,7 @@ class ByteView:
 
 def _mask(model, allowed: torch.Tensor, pos: torch.Tensor, dtype, device):
     """Additive attention mask(s) from a bool ``allowed`` matrix (per layer type for sliding windows)."""
-    from ...bytelevel.tree import additive_mask, sliding_window_of
+    from ..bytelevel.tree import additive_mask, sliding_window_of
 
     allowed = allowed.to(device)
     m = additive_mask(allowed, dtype)

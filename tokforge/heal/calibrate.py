@@ -42,7 +42,7 @@ import warnings
 import numpy as np
 import torch
 
-from ...errors import TokforgeWarning
+from ..errors import TokforgeWarning
 
 PHI = (math.sqrt(5) - 1) / 2
 PIECE_BUCKETS = ((0, 2, "<=2"), (3, 3, "3"), (4, 4, "4"), (5, 6, "5-6"), (7, 1 << 30, "7+"))
@@ -215,7 +215,7 @@ def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, device="cpu", c
     ``cfg.calibrate`` training windows (the same on every process); what ``heal`` does before training.
     ``copied``: the student ids `match_by_bytes` copies (computed here when not given).
     ``cfg.calibrate_by``: ``"shared"`` (one shift) or ``"pieces"`` (one per `piece_groups` group)."""
-    from ...surgery.plan import match_by_bytes
+    from ..surgery.plan import match_by_bytes
 
     model.to(device)
     n_out = model.get_output_embeddings().weight.shape[0]
@@ -225,7 +225,7 @@ def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, device="cpu", c
     sample = list(itertools.islice(windows.stream(), cfg.calibrate))
     groups = labels = None
     if cfg.calibrate_by == "pieces":
-        from ..decompose import decompose
+        from ..transplant.decompose import decompose
 
         vocab = tokenizer.vocab
         toks = [vocab.tokens[i] if i < len(vocab) else b"" for i in rows.tolist()]

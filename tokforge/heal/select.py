@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import torch
 
-from ...errors import InputError
-from ..evaluate import evaluate_languages, public
+from ..errors import InputError
+from ..evaluate.bits import evaluate_languages, public
 
 
 def lines_of(texts: dict[str, list[str]] | None) -> set[str]:

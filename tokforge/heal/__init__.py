@@ -8,12 +8,12 @@ the same text: ALM-style chunk likelihood matching (`losses.alm_loss`), next-tok
 
 from __future__ import annotations
 
-from ...registry import lazy_attributes
+from ..registry import lazy_attributes
 
 LAZY = {
-    **{name: f"tokforge.transplant.heal.api:{name}" for name in ("heal", "heal_dir", "load_pair")},
-    "HealConfig": "tokforge.transplant.heal.config:HealConfig",
-    "Source": "tokforge.transplant.heal.data:Source",
+    **{name: f"tokforge.heal.api:{name}" for name in ("heal", "heal_dir", "load_pair")},
+    "HealConfig": "tokforge.heal.config:HealConfig",
+    "Source": "tokforge.heal.data:Source",
 }
 __all__ = list(LAZY)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ...errors import InputError, UnknownNameError
+from ..errors import InputError, UnknownNameError
 
 TRAIN_MODES = ("embeddings", "embeddings+head", "all")
 ROW_MODES = ("seen", "all")

@@ -34,7 +34,7 @@ class Student(torch.nn.Module):
 
     def __init__(self, model, in_rows: torch.Tensor, out_rows: torch.Tensor | None, train_body: bool = False):
         super().__init__()
-        from ...surgery.apply import embedding_modules
+        from ..surgery.apply import embedding_modules
 
         emb, head, tied = embedding_modules(model)
         self.model, self.tied = model, tied

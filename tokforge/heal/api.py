@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import InputError
-from ...io import atomic_write_text, read_json
-from ..evaluate import EvalConfig, evaluate_languages, public
-from ..gap import gap_breakdown
+from ..errors import InputError
+from ..io import atomic_write_text, read_json
+from ..evaluate.bits import EvalConfig, evaluate_languages, public
+from ..evaluate.gap import gap_breakdown
 from .calibrate import calibrate  # noqa: F401  (heal's first stage; the bench calls it alone)
 from .data import Source, Windows
 from .report import REPORT, build_report, heal_comparison, save  # noqa: F401  (heal_comparison: public here too)
@@ -38,7 +38,7 @@ def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, t
     """(input rows, output rows or None when tied) the run trains: rows not copied by bytes/role from
     the original (all rows with ``train_copied``); with ``embeddings+head``/``all``, every output row.
     ``copied``: the student ids `match_by_bytes` copies (computed here when not given)."""
-    from ...surgery.plan import match_by_bytes
+    from ..surgery.plan import match_by_bytes
 
     everything = np.arange(n_rows, dtype=np.int64)
     if cfg.train_copied or cfg.train == "all" or (cfg.train == "embeddings+head" and tied):
@@ -125,10 +125,10 @@ def heal(
     exception there stops the run, and ``resume=True`` continues it from the last checkpoint.
     ``baseline`` (``{"teacher": ..., "before": ...}`` from `evaluate.public`) skips the evaluations
     before training when several runs share the same start (benches). ``gap`` (default on): the report
-    says where the remaining gap is (`tokforge.transplant.gap`, ``evaluation.gap_after``): one more pass
+    says where the remaining gap is (`tokforge.evaluate.gap`, ``evaluation.gap_after``): one more pass
     of each model over the evaluation text. ``select_texts`` (with ``cfg.select_every``): the run ends
     with the rows that scored best on them (`select`); they are kept out of the training text."""
-    from ... import devices
+    from .. import devices
 
     cfg = (cfg or HealConfig()).check()
     out = Path(out) if out is not None else None
@@ -154,8 +154,8 @@ def heal(
 
         dev = devices.resolve(device)
         accelerator = Accelerator(cpu=dev == "cpu")
-    from ...surgery.apply import embedding_modules
-    from ...surgery.plan import match_by_bytes
+    from ..surgery.apply import embedding_modules
+    from ..surgery.plan import match_by_bytes
 
     _, _, tied = embedding_modules(model)
     n_rows = model.get_input_embeddings().weight.shape[0]
@@ -270,8 +270,8 @@ def load_pair(student_dir: str | Path, teacher: str | None = None, device: str =
     The teacher defaults to the original recorded in ``DIR/transplant_report.json``; a folder without
     that report needs an explicit teacher; a teacher whose vocabulary is not the recorded original is
     an error. All checks run before any model weights load."""
-    from ... import models
-    from ...loaders import load_tokenizer
+    from .. import models
+    from ..loaders import load_tokenizer
 
     d = Path(student_dir)
     if not (d / "config.json").is_file():
@@ -341,7 +341,7 @@ def heal_dir(
     """``tokforge heal``: check everything cheap (settings, output folder, corpus, evaluation text, the
     teacher's vocabulary), then load both models and `heal`. Returns ``(model, report)``; the report is
     empty on the non-main processes of a multi-process run."""
-    from ... import corpus, devices
+    from .. import corpus, devices
 
     cfg = (cfg or HealConfig()).check()
     device = devices.resolve(device)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...io import atomic_dir
-from ..evaluate import CONVENTION
+from ..io import atomic_dir
+from ..evaluate.bits import CONVENTION
 from .train import LOG
 
 REPORT = "heal_report.json"
@@ -87,7 +87,7 @@ def build_report(
 def save(model, tokenizer, out: Path, report: dict, extra: dict[str, str] | None = None) -> None:
     """Model + tokenizer + report + log into ``out`` (replacing the run folder, checkpoint included);
     ``extra`` maps file names to text written beside them."""
-    from ...surgery.export import hf_tokenizer
+    from ..surgery.export import hf_tokenizer
 
     hf_tok, _ = hf_tokenizer(tokenizer)
     log = (out / LOG).read_text() if (out / LOG).is_file() else ""

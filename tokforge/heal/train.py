@@ -22,10 +22,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ...errors import InputError
-from ...io import torch_save_atomic
+from ..errors import InputError
+from ..io import torch_save_atomic
 from . import losses as L
-from .align import chunks, token_ends
+from ..evaluate.align import chunks, token_ends
 from .config import HealConfig, check_settings, settings_of
 from .student import RowAdam, Student, lr_factor
 
@@ -306,7 +306,7 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
 
     ``healer.selector`` (`select.BestRows`, if set) scores the student before the first step, every
     ``selector.every`` steps and after the last; its time does not count against ``minutes``."""
-    from ...progress import bar
+    from ..progress import bar
 
     cfg, acc, selector = healer.cfg, healer.acc, healer.selector
     main = acc.is_main_process

@@ -27,7 +27,7 @@ import random
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
-from ...errors import InputError
+from ..errors import InputError
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Source:
 def iter_lines(src) -> Iterator[tuple[str, str]]:
     """``(lang, line)`` for every non-empty line of the source (a `Source`, streamed from disk, or a
     dict of lines per language held in memory)."""
-    from ... import corpus
+    from .. import corpus
 
     if isinstance(src, dict):
         for lang, lines in src.items():
@@ -70,7 +70,7 @@ def iter_lines(src) -> Iterator[tuple[str, str]]:
 
 
 def _iter_hf(src: Source) -> Iterator[tuple[str, str]]:
-    from ...corpus import iter_hf_rows
+    from ..corpus import iter_hf_rows
 
     for lang, text in iter_hf_rows(src.spec[3:], src.text_column, src.lang_column, src.langs):
         for ln in text.split("\n"):
