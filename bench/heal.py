@@ -46,11 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
-from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
 from tokforge.evaluate.gap import gap_breakdown  # noqa: E402
 from tokforge.heal.config import SCHEDULES, HealConfig  # noqa: E402
 from tokforge.heal.report import heal_comparison  # noqa: E402
+from tokforge.io import atomic_write_text  # noqa: E402
 
 LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
 

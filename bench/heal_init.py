@@ -56,8 +56,8 @@ def r2(y: torch.Tensor, pred: torch.Tensor) -> float:
 
 
 def main() -> None:
-    from tokforge.surgery.plan import match_by_bytes
     from tokforge.heal.api import _windows, calibrate
+    from tokforge.surgery.plan import match_by_bytes
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=10.0, help="CPU minutes of the heal run")

@@ -110,8 +110,8 @@ def evaluate(limit: int = 40) -> dict:
     import copy
     import gc
 
-    from tokforge.surgery.apply import apply_plan
     from tokforge.evaluate.bits import evaluate_languages
+    from tokforge.surgery.apply import apply_plan
     from tokforge.transplant.registry import METHODS, TransplantContext, get_method
 
     torch.set_num_threads(2)

@@ -159,9 +159,9 @@ def run_transplant(held: list[str], extras: list[int], methods=("fvt", "hybrid")
     import copy
 
     from tokforge import models
+    from tokforge.evaluate.bits import CONVENTION, compare, evaluate_languages
     from tokforge.loaders import load_tokenizer
     from tokforge.surgery.apply import apply_plan
-    from tokforge.evaluate.bits import CONVENTION, compare, evaluate_languages
     from tokforge.transplant.registry import TransplantContext, get_method
 
     model, tok = models.load_causal_lm("smollm2-135m")

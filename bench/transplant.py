@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
+from tokforge.evaluate.bits import compare, evaluate_languages, public  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders import load_tokenizer  # noqa: E402
 from tokforge.surgery.apply import apply_plan  # noqa: E402
-from tokforge.evaluate.bits import compare, evaluate_languages, public  # noqa: E402
 from tokforge.transplant.registry import TransplantContext, get_method  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

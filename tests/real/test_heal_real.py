@@ -12,9 +12,9 @@ def test_a_few_alm_steps_lower_heldout_bits_per_byte(flores, smollm2, mistral_v1
     only rows of tokens in the windows move; here nearly all of those were copied by bytes (frozen), so
     the model stays within rounding of where it was, and never gets worse."""
     from tokforge.corpus import read_flores
-    from tokforge.transplant.api import transplant
     from tokforge.heal.api import heal
     from tokforge.heal.train import HealConfig
+    from tokforge.transplant.api import transplant
 
     teacher, t_tok = smollm2
     dev = read_flores(flores, "dev", ["eng_Latn"], limit=300)["eng_Latn"]

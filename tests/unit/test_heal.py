@@ -14,8 +14,8 @@ import torch
 from _helpers import REPO, TEXT, tiny_lm
 
 from tokforge.errors import InputError, UnknownNameError
-from tokforge.heal import losses as L
 from tokforge.evaluate.align import chunks
+from tokforge.heal import losses as L
 from tokforge.heal.api import heal
 from tokforge.heal.train import HealConfig
 
@@ -816,8 +816,8 @@ def test_calibration_warns_about_a_group_the_windows_never_target(pair):
 def test_heal_calibrates_by_piece_count(pair):
     """``calibrate_by="pieces"``: groups by how many original tokens spell each row (`piece_groups`), each
     with its own shift, reported per group; an unknown grouping lists the known ones."""
-    from tokforge.transplant.decompose import decompose
     from tokforge.heal.calibrate import piece_groups
+    from tokforge.transplant.decompose import decompose
 
     teacher, old, student, new = pair
     _, rep = heal_tiny(pair, cfg(steps=1, calibrate=4, calibrate_by="pieces"))

@@ -40,8 +40,8 @@ import warnings
 import numpy as np
 
 from ..errors import InputError, TokforgeWarning
-from .bits import EvalConfig, nll_stats
 from .align import chunks, token_ends
+from .bits import EvalConfig, nll_stats
 
 CLASSES = (
     "same token",

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import atomic_write_text, read_json
 from ..evaluate.bits import EvalConfig, evaluate_languages, public
 from ..evaluate.gap import gap_breakdown
+from ..io import atomic_write_text, read_json
 from .calibrate import calibrate  # noqa: F401  (heal's first stage; the bench calls it alone)
 from .data import Source, Windows
 from .report import REPORT, build_report, heal_comparison, save  # noqa: F401  (heal_comparison: public here too)

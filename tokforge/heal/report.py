@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_dir
 from ..evaluate.bits import CONVENTION
+from ..io import atomic_dir
 from .train import LOG
 
 REPORT = "heal_report.json"

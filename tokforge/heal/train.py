@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..evaluate.align import chunks, token_ends
 from ..io import torch_save_atomic
 from . import losses as L
-from ..evaluate.align import chunks, token_ends
 from .config import HealConfig, check_settings, settings_of
 from .student import RowAdam, Student, lr_factor
 

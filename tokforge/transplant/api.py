@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from ..errors import InputError
+from ..evaluate.bits import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
 from ..io import check_out_dir
 from ..surgery.plan import match_by_bytes
 from ..vocab import TokenKind
-from ..evaluate.bits import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
 from .registry import TransplantContext, get, parse_options
 
 
