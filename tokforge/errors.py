@@ -38,6 +38,10 @@ class InputError(TokforgeError):
     """An argument or input file is out of range or malformed."""
 
 
+class MissingExtraError(TokforgeError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message names the pip extra."""
+
+
 class TokforgeWarning(UserWarning):
     """Something the user asked for was done, but not exactly as asked (lossy round trip, a fallback)."""
 

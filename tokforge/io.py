@@ -200,3 +200,17 @@ def torch_save_atomic(obj, path: str | os.PathLike) -> Path:
     buf = _io.BytesIO()
     torch.save(obj, buf)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def trim_step_log(path: str | os.PathLike, upto: int) -> None:
+    """Keep the lines of a JSON-lines step log whose ``step`` is below ``upto`` (a resumed run writes
+    what follows); the file is rewritten atomically.
+
+    >>> import tempfile, pathlib; f = pathlib.Path(tempfile.mkdtemp()) / "log.jsonl"
+    >>> _ = f.write_text('{"step": 0}\\n{"step": 1}\\n{"step": 2}\\n'); trim_step_log(f, 2); f.read_text()
+    '{"step": 0}\\n{"step": 1}\\n'
+    """
+    path = Path(path)
+    if path.exists():
+        keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", -1) < upto]
+        atomic_write_text(path, "".join(ln + "\n" for ln in keep))

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import InputError
 from ..evaluate.bits import EvalConfig, evaluate_languages, public
 from ..evaluate.gap import gap_breakdown
-from ..io import atomic_write_text, read_json
+from ..io import atomic_write_text, read_json, trim_step_log
 from .calibrate import calibrate  # noqa: F401  (heal's first stage; the bench calls it alone)
 from .data import Source, Windows
 from .report import REPORT, build_report, heal_comparison, save  # noqa: F401  (heal_comparison: public here too)
@@ -190,7 +190,7 @@ def heal(
         healer.selector = BestRows(healer, select_texts, cfg.select_every, eval_cfg)
     if resume:
         healer.load_checkpoint(out / CHECKPOINT)
-        _trim_log(out / LOG, healer.step) if main else None
+        trim_step_log(out / LOG, healer.step) if main else None
     run_dir = out if out is not None else Path(_scratch())
     try:
         last = run(healer, run_dir, progress, on_step)
@@ -254,13 +254,6 @@ def _scratch() -> str:
     d = tempfile.mkdtemp(prefix="tokforge-heal-")
     Path(d, LOG).write_text("")
     return d
-
-
-def _trim_log(path: Path, upto: int) -> None:
-    """Keep the log lines of steps before ``upto`` (a resumed run writes what follows)."""
-    if path.exists():
-        keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", -1) < upto]
-        path.write_text("".join(ln + "\n" for ln in keep))
 
 
 # -- from a transplanted folder ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from tokforge.errors import InputError
-from tokforge.io import torch_save_atomic
+from tokforge.io import torch_save_atomic, trim_step_log
 
 from . import io as hio
 from . import lm
@@ -307,13 +307,6 @@ class Trainer:
         self.step = int(st["step"])
 
 
-def _trim_log(path: Path, upto: int) -> None:
-    """Keep log lines of steps before ``upto`` (a resumed run rewrites what follows)."""
-    if path.exists():
-        keep = [ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", -1) < upto]
-        path.write_text("".join(ln + "\n" for ln in keep))
-
-
 def train(
     model,
     tokenizer,
@@ -351,7 +344,7 @@ def train(
     if resume and ckpt.exists():
         tr.load_checkpoint(ckpt)
     out.mkdir(parents=True, exist_ok=True)
-    _trim_log(out / LOG, tr.step) if tr.step else (out / LOG).write_text("")
+    trim_step_log(out / LOG, tr.step) if tr.step else (out / LOG).write_text("")
     tr.prefill(tr.step)
     last = _run(tr, out, progress, on_step)
     training = {
