@@ -15,7 +15,7 @@
    N. Also with ``--reachability`` (work Qtok does not do). Target: >= 10x faster.
 4. The main job of docs/audit.md: GPT-2, SmolLM2 and Gemma-3 on all 204 FLORES-200 devtest
    languages, with reachability; every number of the docs table and of the README's parity
-   sentence is stored under ``main_job`` (``python bench/audit.py --docs`` prints the table).
+   sentence is stored under ``main_job`` (``bench/render.py`` renders the table into the docs).
 
 Run: ``python -m bench audit`` (or ``python bench/audit.py [--threads 2] [--repeat 3] [--skip-qtok]``).
 """
@@ -45,12 +45,12 @@ def best(fn, repeat: int) -> float:
 
 
 def bench_vocab(repeat: int) -> dict:
-    from tokforge import models
+    from tokforge import load_tokenizer
     from tokforge.audit.census import census
     from tokforge.audit.coverage import coverage
     from tokforge.audit.qtok import qtok_categories
 
-    tok = models.load_tokenizer("gemma3-270m")
+    tok = load_tokenizer("gemma3-270m")
     coverage(tok.vocab)  # warm the wordfreq lists (read once per process)
     parts = {
         "qtok_categories_s": best(lambda: qtok_categories(tok.vocab), repeat),
@@ -82,15 +82,15 @@ def _timed(fn) -> tuple[float, float]:
 
 def bench_corpus(flores: Path, repeat: int) -> dict:
     """Interleaved runs (raw, bare, metrics) x repeat; minimum wall and CPU time of each."""
-    from tokforge import models
-    from tokforge.audit.core import corpus_pass
+    from tokforge import load_tokenizer
+    from tokforge.audit.inputs import corpus_pass
     from tokforge.audit.sources import load_corpus
 
     corp = load_corpus(f"flores200:{flores}")
     lines = [s for v in corp.texts.values() for s in v]
     out = {"languages": len(corp.texts), "lines": len(lines), "bytes": sum(len(s.encode()) for s in lines)}
     for name in ("gpt2", "smollm2-135m", "gemma3-270m"):
-        tok = models.load_tokenizer(name)
+        tok = load_tokenizer(name)
         tok.encode_batch(lines[:2000])  # warm-up
 
         def metrics():  # text statistics included: a one-tokenizer audit pays for them too
@@ -129,7 +129,7 @@ def bench_corpus(flores: Path, repeat: int) -> dict:
 
 def bench_qtok(repeat: int) -> dict:
     from tokforge import models
-    from tokforge.audit import audit
+    from tokforge.audit.core import audit_tokenizers
 
     tj = models.pull("smollm2-135m") / "tokenizer.json"
     qtok_bin = shutil.which("qtok")
@@ -173,7 +173,8 @@ def bench_qtok(repeat: int) -> dict:
                 stderr=subprocess.DEVNULL,
             )
 
-        audit([str(tj)], False, progress=False)  # warm the on-disk caches (word lists, JS bundle), as any run does
+        # warm the on-disk caches (word lists, JS bundle), as any run does
+        audit_tokenizers([str(tj)], False, progress=False)
         ours()()
         times = {"qtok": [], "ours": [], "ours_reach": []}
         for _ in range(repeat):  # interleaved: load on the shared machine hits both sides alike
@@ -204,10 +205,11 @@ MAIN_JOB = ("gpt2", "smollm2-135m", "gemma3-270m")
 
 def bench_main_job(flores: Path) -> dict:
     """The docs' main job, every number the docs table shows (rounded as printed there)."""
-    from tokforge.audit import audit
+    from tokforge.audit.config import AuditConfig
+    from tokforge.audit.core import audit_tokenizers
 
     t, c = time.perf_counter(), time.process_time()
-    rep = audit(list(MAIN_JOB), f"flores200:{flores}", reachability=True, progress=False)
+    rep = audit_tokenizers(list(MAIN_JOB), f"flores200:{flores}", config=AuditConfig(reachability=True), progress=False)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     summ = {r["tokenizer"]: r for r in __import__("tokforge.audit.tables", fromlist=["x"]).summary_rows(rep)}
     rows = {(r["tokenizer"], r["language"]): r for r in rep.languages}
@@ -256,60 +258,13 @@ def bench_main_job(flores: Path) -> dict:
     return out
 
 
-def docs_table(res: dict) -> str:
-    """The docs/audit.md main-job table, from the results file (never typed by hand)."""
-    m = res["main_job"]
-    t = m["tokenizers"]
-    names = {"gpt2": "GPT-2", "smollm2-135m": "SmolLM2-135M", "gemma3-270m": "Gemma-3-270M"}
-    cols = list(t)
-
-    def row(label, f):
-        return f"| {label} | " + " | ".join(f(t[n]) for n in cols) + " |"
-
-    lines = [
-        "| | " + " | ".join(names.get(n, n) for n in cols) + " |",
-        "| --- |" + " --- |" * len(cols),
-        row("vocabulary", lambda x: f"{x['vocab']:,}"),
-        row(f"bytes / token (all {m['languages']} languages)", lambda x: f"{x['bytes_per_token']:.2f}"),
-        row("parity mean / median (x English)", lambda x: f"{x['parity_mean']:.2f} / {x['parity_median']:.2f}"),
-        row("worst language", lambda x: f"{x['worst_language']} {x['worst_parity']:.2f}x"),
-        row("fertility eng / fra / rus / hin", lambda x: " / ".join(f"{v:.2f}" for v in x["fertility"].values())),
-        row(
-            "split-word share eng / rus / hin", lambda x: " / ".join(f"{v:.2f}" for v in x["split_word_share"].values())
-        ),
-        row("utilisation / Rényi eff.", lambda x: f"{x['utilisation']:.2f} / {x['renyi']:.2f}"),
-        row(
-            "unreachable tokens",
-            lambda x: (
-                f"{x['unreachable']:,} of {x['tested']:,}"
-                + (" (" + ", ".join(f"`{e}`" for e in x["unreachable_examples"]) + ")" if x["unreachable"] else "")
-            ),
-        ),
-        row(
-            "partial-UTF-8 tokens",
-            lambda x: (
-                f"{x['partial_utf8']:,}" + (f" (+{x['byte_fallback']} byte fallback)" if x["byte_fallback"] else "")
-            ),
-        ),
-        row(
-            "Qtok spaced_alpha / inner_alpha / char_alpha",
-            lambda x: " / ".join(f"{v:.1f}" for v in x["qtok_percent"].values()) + " %",
-        ),
-    ]
-    return "\n".join(lines)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-qtok", action="store_true")
     ap.add_argument("--only-qtok", action="store_true", help="rerun the Qtok comparison only; keep the rest")
-    ap.add_argument("--docs", action="store_true", help="print the docs/audit.md main-job table from the results")
     args = ap.parse_args()
-    if args.docs:
-        print(docs_table(json.loads((ROOT / "bench" / "results" / "audit.json").read_text())))
-        return
     os.environ.setdefault("RAYON_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     from tokforge import corpus as tc

@@ -36,9 +36,9 @@ import bench.common  # noqa: E402,F401  (sets $TOKFORGE_DATA when unset)
 
 def build_corpus(mb: int, seed: int = 0) -> Path:
     """~``mb`` MB of JSON lines from FLORES repeated in shuffled orders (cached; rebuilt if absent)."""
-    from tokforge import corpus, models
+    from tokforge import artifacts, corpus
 
-    out = models.cache_dir() / "bench" / "audit_scale" / f"flores-x-{mb}mb-seed{seed}"
+    out = artifacts.cache_dir() / "bench" / "audit_scale" / f"flores-x-{mb}mb-seed{seed}"
     if (out / "DONE").is_file():
         return out
     flores = corpus.flores_dir()
@@ -65,10 +65,10 @@ def child(mode: str, data: Path, tok_name: str, out_dir: Path) -> dict:
     t, c = time.perf_counter(), time.process_time()
     text_bytes = 0
     if mode == "raw":
-        from tokforge import models
+        from tokforge import load_tokenizer
         from tokforge.audit.hf_source import HFCorpus
 
-        tok = models.load_tokenizer(tok_name)
+        tok = load_tokenizer(tok_name)
         for _, lines, _ in HFCorpus(str(data), lang_column="lang").iter_batches():
             tok.encode_batch(lines)
     else:

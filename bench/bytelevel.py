@@ -209,7 +209,7 @@ def chain_vs_score(make, texts) -> dict:
 
 
 def canonical_vs_model(model, tok, prefixes) -> dict:
-    from tokforge.bytelevel import ByteLM
+    from tokforge.bytelevel.bytelm import ByteLM
 
     out = {}
     for leaves in ("model", "canonical"):
@@ -245,7 +245,8 @@ def genlm_section(name, model, tok, prefixes, beams) -> dict:
         )
         return {"skipped": f"genlm-bytes not importable: {e}"}
     from tokforge import models
-    from tokforge.bytelevel import ByteLM, MarginalByteLM
+    from tokforge.bytelevel.bytelm import ByteLM
+    from tokforge.bytelevel.marginal import MarginalByteLM
 
     llm = AsyncTransformer(model, AutoTokenizer.from_pretrained(str(models.pull(name))))
     ours = ByteLM(model, tok)
@@ -307,7 +308,7 @@ def genlm_section(name, model, tok, prefixes, beams) -> dict:
 
 # -- ensembles -------------------------------------------------------------------------------------------------
 def ensemble_section(lms, dists, items) -> dict:
-    from tokforge.bytelevel import Ensemble
+    from tokforge.bytelevel.ensemble import Ensemble
 
     names = list(lms)
     halves = {
@@ -322,7 +323,7 @@ def ensemble_section(lms, dists, items) -> dict:
     members = [lms[n] for n in names]
     table = {n: {h: bpb(lambda i, n=n: dists[n][i], idx) for h, idx in halves.items()} for n in names}
     for mode in ("mixture", "product", "bayes", "switch"):
-        e = Ensemble(members, [0.5, 0.5], mode)
+        e = Ensemble(members, [0.5, 0.5], mode=mode)
         table[f"{mode}(0.5,0.5)"] = {
             h: bpb(lambda i: e.combine_rows([dists[n][i] for n in names], items[i][1]), idx)
             for h, idx in halves.items()
@@ -330,7 +331,7 @@ def ensemble_section(lms, dists, items) -> dict:
     fitted = {}
     for mode in ("mixture", "product"):
         sel = halves["select"]
-        e = Ensemble(members, [0.5, 0.5], mode).fit(
+        e = Ensemble(members, [0.5, 0.5], mode=mode).fit(
             [items[i][1] for i in sel], distributions=[[dists[n][i] for i in sel] for n in names]
         )
         fitted[mode] = e.weights
@@ -513,7 +514,7 @@ def main() -> None:
     torch.set_num_threads(a.threads)
 
     from tokforge import corpus, models
-    from tokforge.bytelevel import ByteLM
+    from tokforge.bytelevel.bytelm import ByteLM
     from tokforge.progress import bar
 
     root = corpus.flores_dir()

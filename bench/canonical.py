@@ -48,9 +48,9 @@ def main() -> None:
     torch.set_num_threads(a.threads)
 
     from tokforge import corpus, models
-    from tokforge.bytelevel import ByteLM
-    from tokforge.bytelevel.bytelm import ByteScoring
-    from tokforge.bytelevel.cover import Canon
+    from tokforge.bytelevel.bytelm import ByteLM
+    from tokforge.bytelevel.canon import Canon
+    from tokforge.bytelevel.scoring import ByteScoring
 
     root = corpus.flores_dir()
     if root is None:

@@ -59,9 +59,9 @@ def bpe32k(flores: Path) -> Path:
     from tokenizers import Tokenizer, decoders, pre_tokenizers, trainers
     from tokenizers import models as tm
 
-    from tokforge import corpus, models
+    from tokforge import artifacts, corpus
 
-    out = models.cache_dir() / "bench" / "bpe32k-flores-dev"
+    out = artifacts.cache_dir() / "bench" / "bpe32k-flores-dev"
     if (out / "tokenizer.json").is_file():
         return out
     texts = [s for v in corpus.read_flores(flores, "dev", BPE_LANGS).values() for s in v]
@@ -105,16 +105,17 @@ def supertokens_ext(extra: int = 2048) -> Path:
     (cached; the hypernet bench's third unseen tokenizer and the supertokens bench's transplant target)."""
     import tempfile
 
-    from tokforge import models
+    from tokforge import artifacts, load_tokenizer
+    from tokforge.fetch import pull
     from tokforge.supertokens import train_supertokens
 
-    out = models.cache_dir() / "bench" / f"supertokens-smollm2-ext{extra}"
+    out = artifacts.cache_dir() / "bench" / f"supertokens-smollm2-ext{extra}"
     if (out / "tokenizer.json").is_file():
         return out
-    base = models.load_tokenizer("smollm2-135m")
+    base = load_tokenizer("smollm2-135m")
     with tempfile.TemporaryDirectory() as d:
         train, _ = supertoken_train_file(Path(d))
         train_supertokens(
-            [train], len(base.vocab) + extra, base=models.pull("smollm2-135m"), out=out, force=True, progress=False
+            [train], len(base.vocab) + extra, base=pull("smollm2-135m"), out=out, force=True, progress=False
         )
     return out

@@ -45,7 +45,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
 
-from tokforge import corpus, models  # noqa: E402
+from tokforge import artifacts, corpus, models  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
 from tokforge.evaluate.gap import gap_breakdown  # noqa: E402
 from tokforge.heal.config import SCHEDULES, HealConfig  # noqa: E402
@@ -62,15 +62,14 @@ def say(msg: str) -> None:
 def student(target: str, teacher, t_tok, flores: Path):
     """The hybrid transplant of SmolLM2 into the target vocabulary (built once, cached)."""
     from tokforge.loaders import load_tokenizer
-    from tokforge.transplant.api import transplant
+    from tokforge.transplant.api import TransplantConfig, transplant_model
 
-    d = models.cache_dir() / "bench" / f"heal-student-{target}"
+    d = artifacts.cache_dir() / "bench" / f"heal-student-{target}"
     if not (d / "config.json").is_file():
         new = "gemma3-270m" if target == "gemma3" else str(bpe32k(flores))
         say(f"transplanting SmolLM2 -> {target} (hybrid, once)")
-        transplant(
-            (copy.deepcopy(teacher), t_tok), new, method="hybrid", evaluate=False, progress=False, out=d, force=True
-        )
+        config = TransplantConfig(method="hybrid", evaluate=False)
+        transplant_model((teacher, t_tok), new, config=config, progress=False, out=d, force=True)
     return models.load_causal_lm(d, tokenizer=load_tokenizer(d, name=f"smollm2-{target}"))
 
 
@@ -241,8 +240,8 @@ def main() -> None:
                 say(f"{target}: where the gap is, before and after the goal run")
                 kw = dict(train_texts=train_lines, on_mismatch="warn")
                 row["gap"] = {
-                    "before": gap_breakdown(teacher, t_tok, s_model, s_tok, evals, **kw),
-                    "after_goal_run": gap_breakdown(teacher, t_tok, healed, s_tok, evals, **kw),
+                    "before": gap_breakdown((teacher, t_tok), (s_model, s_tok), evals, **kw),
+                    "after_goal_run": gap_breakdown((teacher, t_tok), (healed, s_tok), evals, **kw),
                 }
                 save(out, target, row)
             say(f"  mean ratio {cmp['mean']['ratio_before']} -> {cmp['mean']['ratio_after']} in {rep['steps']} steps")
@@ -289,12 +288,13 @@ def save(out: Path, target: str, row: dict) -> None:
 
 def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
     """The first stage of every run alone: the shared shift of the rows not copied, then evaluation."""
-    from tokforge.heal.api import _windows, calibrate
+    from tokforge.heal.calibrate import calibrate
+    from tokforge.heal.data import windows_of
 
     cfg = HealConfig()
     m = copy.deepcopy(s_model)
     t = time.perf_counter()
-    cal = calibrate(m, s_tok, t_tok, _windows(train, cfg, evals, 0.0), cfg)
+    cal = calibrate(m, s_tok, t_tok, windows_of(train, cfg, evals), cfg)
     after = public(evaluate_languages(m, s_tok, evals))
     del m
     gc.collect()
@@ -311,22 +311,21 @@ def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
 
 def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline, select=None) -> dict:
     """Heal a copy of the student with ``cfg`` (choosing its step on ``select``): (report, the healed copy)."""
-    from tokforge.heal.api import heal
+    from tokforge.heal.api import HealRun, heal_model
 
-    healed, rep = heal(
-        copy.deepcopy(s_model),
-        s_tok,
-        teacher,
-        t_tok,
+    meta = {"select_source": "FLORES dev held-out sentences"} if select else None
+    res = heal_model(
+        (copy.deepcopy(s_model), s_tok),
         train,
-        cfg,
+        teacher=(teacher, t_tok),
+        config=cfg,
         eval_texts=evals,
-        progress=False,
-        baseline=baseline,
-        gap=False,  # the bench breaks the goal run's gap down itself, against the whole training text
         select_texts=select,
-        meta={"select_source": "FLORES dev held-out sentences"} if select else None,
+        progress=False,
+        # the bench breaks the goal run's gap down itself, against the whole training text
+        run=HealRun(baseline=baseline, gap=False, meta=meta),
     )
+    healed, rep = res.model, res.report
     gc.collect()
     return rep, healed
 

@@ -41,7 +41,8 @@ def say(msg: str) -> None:
 
 
 def main() -> None:
-    from tokforge.heal.api import _windows, calibrate
+    from tokforge.heal.calibrate import calibrate
+    from tokforge.heal.data import windows_of
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", default="gemma3,bpe32k")
@@ -83,7 +84,7 @@ def main() -> None:
                 cfg = HealConfig(calibrate=n, calibrate_by=mode)
                 m = copy.deepcopy(s_model)
                 t = time.perf_counter()
-                cal = calibrate(m, s_tok, t_tok, _windows(train, cfg, evals, 0.0), cfg)
+                cal = calibrate(m, s_tok, t_tok, windows_of(train, cfg, evals), cfg)
                 fit_s = round(time.perf_counter() - t, 1)
                 dev1, test1 = (public(evaluate_languages(m, s_tok, x)) for x in (dev_eval, evals))
                 runs[f"{mode}:{n}"] = {

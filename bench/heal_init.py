@@ -56,7 +56,8 @@ def r2(y: torch.Tensor, pred: torch.Tensor) -> float:
 
 
 def main() -> None:
-    from tokforge.heal.api import _windows, calibrate
+    from tokforge.heal.calibrate import calibrate
+    from tokforge.heal.data import windows_of
     from tokforge.surgery.plan import match_by_bytes
 
     ap = argparse.ArgumentParser()
@@ -85,7 +86,7 @@ def main() -> None:
     # the calibrated start, then heal from it without calibrating again (what heal(cfg) does, in two parts)
     start = copy.deepcopy(s_model)
     copied = match_by_bytes(t_tok.vocab, s_tok.vocab)[0]
-    calibrate(start, s_tok, t_tok, _windows(train, cfg, evals, 0.0), cfg, copied=copied)
+    calibrate(start, s_tok, t_tok, windows_of(train, cfg, evals), cfg, copied=copied)
     say(f"heal: lm, {a.minutes} min")
     base = {"teacher": t_test, "before": test0}
     rep, healed = one_run(start, s_tok, teacher, t_tok, train, replace(cfg, calibrate=0), evals, base)

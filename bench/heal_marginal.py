@@ -148,13 +148,14 @@ def main() -> None:
 
 def calibrated(model, s_tok, t_tok, flores: Path, shakes: Path) -> dict:
     """Calibrate ``model`` in place as every heal run of bench/heal.py starts (same windows)."""
-    from tokforge.heal.api import _windows, calibrate
+    from tokforge.heal.calibrate import calibrate
     from tokforge.heal.config import HealConfig
+    from tokforge.heal.data import windows_of
 
     train, _ = training_texts(flores, shakes, 25)
     evals = corpus.read_flores(flores, "devtest", LANGS, 25)
     cfg = HealConfig()
-    return calibrate(model, s_tok, t_tok, _windows(train, cfg, evals, 0.0), cfg)
+    return calibrate(model, s_tok, t_tok, windows_of(train, cfg, evals), cfg)
 
 
 if __name__ == "__main__":

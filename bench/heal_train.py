@@ -99,7 +99,7 @@ def main() -> None:
                 s_model, s_tok, teacher, t_tok, train, cfg, evals, {"teacher": t_test, "before": test0}
             )
             dev1 = public(evaluate_languages(healed, s_tok, dev_eval))
-            gap = gap_breakdown(teacher, t_tok, healed, s_tok, eng, train_texts=train_lines, on_mismatch="warn")
+            gap = gap_breakdown((teacher, t_tok), (healed, s_tok), eng, train_texts=train_lines, on_mismatch="warn")
             runs[mode] = {
                 "config": MODES[mode],
                 "steps": rep["steps"],

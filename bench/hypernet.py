@@ -26,12 +26,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-from tokforge import corpus, models
+from tokforge import artifacts, corpus, models
 from tokforge.io import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "hypernet.json"
-CACHE = models.cache_dir() / "bench"
+CACHE = artifacts.cache_dir() / "bench"
 RECON_DIR, FULL_DIR = CACHE / "hypernet-smollm2-recon", CACHE / "hypernet-smollm2"
 RECON_STEPS = int(os.environ.get("HYPERNET_RECON_STEPS", "300"))
 LM_STEPS = int(os.environ.get("HYPERNET_STEPS", "12"))
@@ -55,24 +55,24 @@ def train() -> dict:
     """Phase 1: reconstruction warm-up only (no LM forward). Phase 2: resume it with the ZeTT LM objective."""
     import shutil
 
-    from tokforge.transplant.hypernet.model import HyperNetConfig
-    from tokforge.transplant.hypernet.sampler import SamplerConfig
-    from tokforge.transplant.hypernet.train import CHECKPOINT, TrainConfig
-    from tokforge.transplant.hypernet.train import train as run
+    from tokforge.transplant.hypernet.api import train_hypernet
+    from tokforge.transplant.hypernet.config import CHECKPOINT, HypernetConfig
 
     torch.set_num_threads(2)
-    model, tok = models.load_causal_lm("smollm2-135m")
+    pair = models.load_causal_lm("smollm2-135m")
     texts, times = training_texts(), {}
-    cfg = dict(net_cfg=HyperNetConfig(**NET), sampler_cfg=SamplerConfig(**SAMPLER), progress=True)
+    sizes = {**NET, **SAMPLER, **TRAIN}
     t0 = time.time()
-    run(model, tok, texts, RECON_DIR, TrainConfig(steps=0, recon_steps=RECON_STEPS, **TRAIN), resume=True, **cfg)
+    recon = HypernetConfig(steps=0, recon_steps=RECON_STEPS, **sizes)
+    train_hypernet(pair, texts, config=recon, out=RECON_DIR, resume=True)
     times["recon_s"] = time.time() - t0
     if not (FULL_DIR / CHECKPOINT).exists():
         FULL_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copy(RECON_DIR / CHECKPOINT, FULL_DIR / CHECKPOINT)
         shutil.copy(RECON_DIR / "log.jsonl", FULL_DIR / "log.jsonl")
     t0 = time.time()
-    run(model, tok, texts, FULL_DIR, TrainConfig(steps=LM_STEPS, recon_steps=RECON_STEPS, **TRAIN), resume=True, **cfg)
+    full = HypernetConfig(steps=LM_STEPS, recon_steps=RECON_STEPS, **sizes)
+    train_hypernet(pair, texts, config=full, out=FULL_DIR, resume=True)
     times["lm_s"] = time.time() - t0
     print(f"trained: {times}", file=sys.stderr)
     return times
@@ -89,7 +89,7 @@ def targets() -> dict:
 
     out = {
         "bpe32k-flores-dev": load_tokenizer(bpe32k(), name="bpe32k-flores-dev"),
-        "gemma3-262k": models.load_tokenizer("gemma3-270m"),
+        "gemma3-262k": load_tokenizer("gemma3-270m"),
     }
     # SmolLM2 + 2,048 multi-word tokens, built by the supertokens bench's recipe (common.supertokens_ext)
     out["supertokens-smollm2-ext"] = load_tokenizer(common.supertokens_ext(2048), name="supertokens-smollm2-ext")

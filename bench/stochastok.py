@@ -31,8 +31,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, write_results  # noqa: E402
 
-from tokforge import corpus, models  # noqa: E402
-from tokforge.stochastok import SplitTable, StochasTok  # noqa: E402
+from tokforge import corpus, load_tokenizer  # noqa: E402
+from tokforge.stochastok.core import StochasTok  # noqa: E402
+from tokforge.stochastok.table import SplitTable  # noqa: E402
 
 TOKENIZERS = ["gpt2", "smollm2-135m", "gemma3-270m", "mistral-v1"]
 LANGS = [
@@ -78,7 +79,7 @@ def token_stream(tok, limit: int) -> np.ndarray:
 
 
 def bench_one(name: str, quick: bool) -> dict:
-    tok = models.load_tokenizer(name)
+    tok = load_tokenizer(name)
     t = time.process_time()
     table = SplitTable.build(tok.vocab)
     build_s = time.process_time() - t

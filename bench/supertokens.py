@@ -132,10 +132,11 @@ def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[d
 
 def run_extend(train: Path, held: list[str], extra: int) -> list[dict]:
     """SmolLM2's 49,152-token tokenizer vs the same plus ``extra`` supertokens (its merges kept)."""
-    from tokforge import models
+    from tokforge import load_tokenizer
+    from tokforge.fetch import pull
 
-    base_dir = models.pull("smollm2-135m")
-    base = models.load_tokenizer("smollm2-135m")
+    base_dir = pull("smollm2-135m")
+    base = load_tokenizer("smollm2-135m")
     sets = held_sets(held)
     tok, s = timed(lambda: train_supertokens([train], len(base.vocab) + extra, base=base_dir, progress=False))
     rows = [

@@ -9,7 +9,7 @@ FLORES dev text of several languages (`common.bpe32k`). One run writes bench/res
    first with an empty auxiliary-embedding cache (the artifacts themselves already downloaded),
    then again with the cache warm, for ``hybrid`` and ``omp`` into Gemma-3's vocabulary.
 3. **Loop vs vectorised**: the TokenAdapt hybrid as one vectorised plan against a straight per-token
-   loop (`tests/_helpers.py`) on a sample of tokens, on the same cached embeddings.
+   loop (`tests/helpers/tokenadapt_loop.py`) on a sample of tokens, on the same cached embeddings.
 
     python bench/transplant.py
     python bench/transplant.py --targets bpe32k --methods fvt,hybrid --cold none --loop-sample 0
@@ -35,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
 
-from tokforge import corpus, models  # noqa: E402
+from tokforge import artifacts, corpus, models  # noqa: E402
 from tokforge.evaluate.bits import compare, evaluate_languages, public  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders import load_tokenizer  # noqa: E402
@@ -84,7 +84,7 @@ def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=N
 
 def cold_warm(res, method: str, extra: list[str]) -> None:
     """Wall time of `tokforge transplant` with an empty auxiliary cache, then warm (fresh processes)."""
-    real = models.cache_dir()
+    real = artifacts.cache_dir()
     with tempfile.TemporaryDirectory(prefix="tokforge-cold-") as d:
         cache = Path(d) / "cache"
         cache.mkdir()
@@ -139,9 +139,9 @@ def cold_warm(res, method: str, extra: list[str]) -> None:
 def loop_vs_vectorised(res, key, ctx, model, n_sample: int, seed: int):
     """Time the vectorised hybrid (all tokens) against the per-token loop on a sample, extrapolated."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from _helpers import hybrid_rows_loop
+    from helpers.tokenadapt_loop import hybrid_rows_loop
 
-    from tokforge.surgery import Source
+    from tokforge.surgery.plan import Source
 
     ctx.options = None
     ctx.memo = {"aux": ctx.memo["aux"]} if "aux" in ctx.memo else {}  # keep embeddings, drop neighbours
@@ -233,7 +233,7 @@ def main():
     save(res)
     for key in a.targets.split(","):
         if key == "gemma3":
-            new_tok = models.load_tokenizer("gemma3-270m")
+            new_tok = load_tokenizer("gemma3-270m")
             donor = models.load_causal_lm("gemma3-270m", tokenizer=new_tok) if "omp" in methods else None
         elif key == "bpe32k":
             new_tok, donor = load_tokenizer(bpe32k(flores), name="bpe32k-flores-dev"), None

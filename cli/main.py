@@ -1,8 +1,9 @@
 """``tokforge`` entry point. Every module in ``cli/commands`` that defines ``command`` (a click
 command or group) is a subcommand: adding a command is a one-file change.
 
-Errors from the library (`TokforgeError`) print as one ``error:`` line and exit with code 2;
-``--debug`` shows the traceback instead.
+Errors from the library (`TokforgeError`) print as one ``error:`` line and exit with code 2, with the
+library's parameter names written as the command's flags (`errors.to_flags`); ``--debug`` shows the
+traceback instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tokforge import __version__
 from tokforge.errors import TokforgeError
 
 from . import commands
+from .errors import command_of, to_flags
 
 
 class _Root(click.Group):
@@ -54,13 +56,14 @@ def app(ctx, debug):
 
 
 def main(argv=None) -> int:
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args
     try:
-        app.main(args=argv, prog_name="tokforge", standalone_mode=False)
+        app.main(args=args, prog_name="tokforge", standalone_mode=False)
     except TokforgeError as e:
         if debug:
             raise
-        click.echo(f"error: {e}", err=True)
+        click.echo(f"error: {to_flags(str(e), command_of(app, args))}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -192,6 +192,9 @@ def iter_hf_rows(
     """``(language, text)`` per row of a local HF dataset (a ``save_to_disk`` folder, read memory-mapped)
     or of data files (parquet, jsonl, arrow, csv, txt; a file, a folder or a glob), streamed. Without
     ``lang_column`` the language is the file or folder name (``eng_Latn.parquet`` -> ``eng_Latn``)."""
+    from .extras import require
+
+    require("datasets", "an hf:PATH corpus")
     p = Path(path)
     if p.is_dir() and (p / "state.json").is_file() or (p / "dataset_dict.json").is_file():
         from datasets import load_from_disk

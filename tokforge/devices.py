@@ -27,7 +27,7 @@ def resolve(name: str | None) -> str:
     if name == "cuda" or name.startswith("cuda:"):
         if not torch.cuda.is_available():
             why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA device is visible"
-            raise InputError(f"device {name} requested but {why}", fix="use --device cpu (or auto)")
+            raise InputError(f"device {name} requested but {why}", fix='pass device="cpu" (or "auto")')
         if ":" in name:
             idx = name.split(":", 1)[1]
             if not idx.isdigit() or int(idx) >= torch.cuda.device_count():

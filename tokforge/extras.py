@@ -9,7 +9,7 @@ or raises `MissingExtraError` naming the extra to install.
 >>> require("no_such_module_xyz", "transplant")
 Traceback (most recent call last):
 ...
-tokforge.errors.MissingExtraError: transplant needs no_such_module_xyz, which is not installed (pip install 'tokforge[...]')
+tokforge.errors.MissingExtraError: transplant needs no_such_module_xyz, which is not installed (pip install ...)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .errors import MissingExtraError
 EXTRAS = {
     "models": ("torch", "transformers", "safetensors", "accelerate", "faiss"),
     "plots": ("matplotlib", "vl_convert"),
+    "data": ("datasets",),
 }
 
 

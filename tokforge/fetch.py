@@ -198,6 +198,10 @@ def pull(name: str, part: str = "model") -> Path:
 
 def _convert(gguf: Path, out: Path, with_model: bool) -> None:
     """GGUF -> HF directory (tokenizer files, and the dequantized model in safetensors)."""
+    from .extras import require
+
+    require("torch", "converting a GGUF file")  # transformers' GGUF reader imports torch
+    require("transformers", "converting a GGUF file")
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 

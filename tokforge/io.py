@@ -135,7 +135,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 def check_out_dir(
     path: str | os.PathLike, force: bool = False, marker: str | None = None, kind: str = "output"
 ) -> Path:
-    """The one rule for an output folder (``--out``), checked before any work starts; returns ``Path(path)``.
+    """The one rule for an output folder (``out``), checked before any work starts; returns ``Path(path)``.
 
     A path that does not exist, or an empty folder, is fine. Anything else is refused with an
     :class:`InputError` unless ``force``. With ``marker`` (outputs that are always replaced, such as
@@ -146,7 +146,7 @@ def check_out_dir(
     >>> check_out_dir("/")
     Traceback (most recent call last):
     ...
-    tokforge.errors.InputError: output directory already exists: / (choose another --out or pass --force)
+    tokforge.errors.InputError: output directory already exists: / (choose another out=DIR or pass force=True)
     """
     path = Path(path)
     if (
@@ -158,9 +158,11 @@ def check_out_dir(
         return path
     if marker is not None:
         raise InputError(
-            f"output path exists and is not an earlier {kind}", where=str(path), fix="choose another --out"
+            f"output path exists and is not an earlier {kind}", where=str(path), fix="choose another out=DIR"
         )
-    raise InputError("output directory already exists", where=str(path), fix="choose another --out or pass --force")
+    raise InputError(
+        "output directory already exists", where=str(path), fix="choose another out=DIR or pass force=True"
+    )
 
 
 @contextlib.contextmanager

@@ -1,11 +1,14 @@
-"""Loading the built-in artifacts: tokenizers and causal LMs (``load_tokenizer``, ``load_causal_lm``).
+"""Loading causal LMs: ``load_causal_lm`` (a built-in name or an HF model folder) and ``resolve_model``,
+which every feature uses for its model argument (``tokforge.load_model`` is this function).
 
-The artifact table (`tokforge.artifacts`) and the fetching (`tokforge.fetch`) live in their own
-modules; they are re-exported here, so ``tokforge.models.pull("gpt2")`` and
-``tokforge.models.ARTIFACTS`` work as before.
+A model argument is, everywhere in tokforge: a built-in artifact name (`tokforge.artifacts.ARTIFACTS`),
+a path to an HF model folder, a ``(model, Tokenizer)`` pair, or an object with ``.model`` and
+``.tokenizer`` (a `TransplantResult` or `HealResult`). Tokenizers load with `tokforge.load_tokenizer`.
 
->>> sorted(ARTIFACTS)[:3]
-['gemma3-270m', 'gpt2', 'minilm']
+>>> resolve_model(42)
+Traceback (most recent call last):
+...
+tokforge.errors.InputError: model must be a built-in name, an HF model folder or a (model, tokenizer) pair: int ...
 """
 
 from __future__ import annotations
@@ -13,17 +16,45 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .artifacts import ARTIFACTS, cache_dir
-from .fetch import pull, sha256_file
+from .artifacts import ARTIFACTS
+from .errors import InputError
+from .fetch import pull
 
-__all__ = ["ARTIFACTS", "cache_dir", "load_causal_lm", "load_tokenizer", "pull", "sha256_file"]
+
+def is_model_spec(spec) -> bool:
+    """True for what `resolve_model` takes without loading anything: a pair, a result object, or text/path."""
+    return model_pair(spec) is not None or isinstance(spec, (str, os.PathLike))
 
 
-def load_tokenizer(name: str):
-    """The `Tokenizer` of a built-in artifact."""
-    from .loaders import load_builtin
+def model_pair(spec):
+    """``(model, tokenizer)`` of a pair or of an object with ``.model``/``.tokenizer``; None for anything else."""
+    if isinstance(spec, (tuple, list)) and len(spec) == 2:
+        return spec[0], spec[1]
+    if hasattr(spec, "model") and hasattr(spec, "tokenizer"):
+        return spec.model, spec.tokenizer
+    return None
 
-    return load_builtin(name)
+
+def resolve_model(spec, *, device: str | None = None, dtype=None):
+    """``(model, Tokenizer)`` for a model argument (see the module docstring). A pair's model moves to
+    ``device`` when one is given; a name or folder loads there (default ``"cpu"``), in float32 unless
+    ``dtype`` says otherwise."""
+    pair = model_pair(spec)
+    if pair is not None:
+        from .loaders import load_tokenizer
+
+        model, tok = pair
+        return (model.to(device) if device is not None else model), load_tokenizer(tok)
+    if not isinstance(spec, (str, os.PathLike)):
+        raise InputError(
+            "model must be a built-in name, an HF model folder or a (model, tokenizer) pair",
+            where=type(spec).__name__,
+            fix='e.g. model="smollm2-135m"',
+        )
+    from .extras import require
+
+    require("transformers", "loading a model")
+    return load_causal_lm(spec, device=device or "cpu", dtype=dtype)
 
 
 def load_causal_lm(name_or_path: str | os.PathLike, device: str = "cpu", dtype=None, tokenizer=None):

@@ -62,7 +62,7 @@ def _check_inputs(corpora, merge, out) -> None:
 @click.argument("tokenizers", nargs=-1, required=True)
 @click.option(
     "--corpus",
-    "corpora",
+    "corpus",
     multiple=True,
     metavar="SPEC",
     help="flores200:DIR, hf:PATH (HF dataset folder or parquet/jsonl/arrow/csv/txt files, streamed), a text "
@@ -134,7 +134,7 @@ def _check_inputs(corpora, merge, out) -> None:
 @verbose_option
 def command(
     tokenizers,
-    corpora,
+    corpus,
     out,
     reference,
     baseline,
@@ -163,36 +163,33 @@ def command(
     """
     from rich.console import Console
 
-    from tokforge.audit import audit
+    from tokforge.audit.config import AuditConfig
+    from tokforge.audit.core import audit_tokenizers
     from tokforge.corpus import parse_langs
     from tokforge.errors import LoadError
 
     quiet(verbose)
-    sh = _shard(shard)
-    _check_inputs(corpora, merge, out)
-    langs, viewer_langs = parse_langs(langs), parse_langs(viewer_langs, "--viewer-langs")
-    corpus = False if no_corpus else (list(corpora) or None)
-    if isinstance(corpus, list) and len(corpus) == 1:
-        corpus = corpus[0]
-    common = dict(
+    cfg = AuditConfig(
         baseline=baseline,
         split=split,
-        langs=langs,
+        langs=parse_langs(langs),
         limit=limit,
         diff=tuple(diff) if diff else None,
         reachability=reachability,
         reference=reference,
-        viewer_langs=viewer_langs,
+        viewer_langs=parse_langs(viewer_langs, "--viewer-langs"),
+        shard=_shard(shard),
+        merge=merge,
         text_column=text_column,
         lang_column=lang_column,
         format=fmt,
+        num_proc=num_proc,
     )
-    if num_proc > 1 and corpus not in (None, False) and not merge:
-        from tokforge.audit.parallel import audit_parallel
-
-        rep = audit_parallel(list(tokenizers), corpus, num_proc, progress=True, **common)
-    else:
-        rep = audit(list(tokenizers), corpus, shard=sh, merge=merge, **common)
+    _check_inputs(corpus, merge, out)
+    spec = False if no_corpus else (list(corpus) or None)
+    if isinstance(spec, list) and len(spec) == 1:
+        spec = spec[0]
+    rep = audit_tokenizers(list(tokenizers), spec, config=cfg)
     path = rep.save(out, html=not no_html, static=static)
     con = Console()
     rep.print(con if con.is_terminal else None)

@@ -18,10 +18,10 @@ def _text(s: str) -> bytes:
 
 
 def _load(names, device: str, mode: str):
-    from tokforge import models
-    from tokforge.bytelevel import ByteLM, Ensemble
+    from tokforge.bytelevel.bytelm import ByteLM
+    from tokforge.bytelevel.ensemble import Ensemble
 
-    lms = [ByteLM(*models.load_causal_lm(n, device=device), name=n) for n in names]
+    lms = [ByteLM.from_pretrained(n, device=device, name=n) for n in names]
     return lms[0] if len(lms) == 1 else Ensemble(lms, mode=mode)
 
 

@@ -21,7 +21,7 @@ Examples:
 @click.option("--teacher", default=None, help="The original model (default: the one in DIR/transplant_report.json).")
 @click.option(
     "--corpus",
-    "corpora",
+    "texts",
     multiple=True,
     required=True,
     help="Training text, repeatable: a text file, a folder of LANG.txt, flores200:DIR, hf:PATH.",
@@ -34,7 +34,7 @@ Examples:
 @click.option("--lang-column", default=None, help="Language column of an hf: corpus.")
 @click.option(
     "--eval",
-    "eval_spec",
+    "eval_texts",
     default=None,
     help="Held-out evaluation text (file, folder, flores200:DIR = its devtest); default: lines held out "
     "from the corpus by hash (--heldout).",
@@ -45,7 +45,7 @@ Examples:
 )
 @click.option(
     "--select",
-    "select_spec",
+    "select_texts",
     default=None,
     help="Selection text (file, folder, flores200:DIR = its dev split): the run ends with the rows of its best "
     "step on it (needs --select-every); its lines are kept out of training.",
@@ -60,7 +60,7 @@ Examples:
 @click.option("--steps", default=None, type=click.IntRange(1), help="Optimiser steps (default 200 unless --minutes).")
 @click.option("--minutes", default=None, type=click.FloatRange(0, min_open=True), help="Wall-time budget for training.")
 @click.option("--loss", default="alm", show_default=True, help="lm, alm, bytes, or weighted: alm=1,lm=0.1")
-@click.option("--train", "train_mode", default="embeddings", show_default=True, type=click.Choice(list(TRAIN_MODES)))
+@click.option("--train", "train", default="embeddings", show_default=True, type=click.Choice(list(TRAIN_MODES)))
 @click.option("--train-copied", is_flag=True, help="Also train rows copied by bytes from the original.")
 @click.option(
     "--rows",
@@ -107,88 +107,38 @@ Examples:
 @click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp32"]))
 @click.option("--resume", is_flag=True, help="Continue the unfinished run in --out.")
 @click.option("--force", is_flag=True, help="Replace an existing --out directory.")
-def command(
-    student,
-    teacher,
-    corpora,
-    langs,
-    split,
-    text_column,
-    lang_column,
-    eval_spec,
-    heldout,
-    eval_limit,
-    select_spec,
-    select_every,
-    select_limit,
-    out,
-    steps,
-    minutes,
-    loss,
-    train_mode,
-    train_copied,
-    rows,
-    calibrate,
-    calibrate_by,
-    lr,
-    schedule,
-    batch_size,
-    seq_bytes,
-    divergence,
-    tau,
-    save_every,
-    seed,
-    device,
-    precision,
-    resume,
-    force,
-):
+def command(student, teacher, texts, langs, split, text_column, lang_column, eval_texts, select_texts, **settings):
     """Heal STUDENT (a folder from `tokforge transplant`) by self-distillation from its original model."""
     from tokforge.corpus import parse_langs
-    from tokforge.heal.api import heal_dir
-    from tokforge.heal.data import Source
-    from tokforge.heal.train import HealConfig
+    from tokforge.heal.api import HealRun, heal_model
+    from tokforge.heal.config import HealConfig
+    from tokforge.heal.data import Source, read_texts
 
     from ._common import print_heal
 
-    cfg = HealConfig(
-        loss=loss,
-        steps=steps if steps or minutes else 200,
-        minutes=minutes,
-        batch_size=batch_size,
-        seq_bytes=seq_bytes,
-        lr=lr,
-        schedule=schedule,
-        train=train_mode,
-        train_copied=train_copied,
-        rows=rows,
-        calibrate=calibrate,
-        calibrate_by=calibrate_by,
-        divergence=divergence,
-        tau=tau,
-        save_every=save_every,
-        select_every=select_every,
-        seed=seed,
-        precision=precision,
-    )
+    run = {k: settings.pop(k) for k in ("out", "device", "resume", "force")}
+    if not settings["steps"] and not settings["minutes"]:
+        settings["steps"] = 200
+    cfg = HealConfig(**settings)
     lang_list = parse_langs(langs)
-    sources = [Source(c, tuple(lang_list) if lang_list else None, split, text_column, lang_column) for c in corpora]
-    _, report = heal_dir(
+    sources = [Source(c, tuple(lang_list) if lang_list else None, split, text_column, lang_column) for c in texts]
+    meta = {}
+    if eval_texts is not None:
+        eval_texts, meta["eval_source"] = read_texts(eval_texts, "devtest", lang_list, cfg.eval_limit)
+    if select_texts is not None:  # FLORES: its dev split (the training split by default: these lines leave it)
+        spec = select_texts
+        select_texts, _ = read_texts(spec, "dev", lang_list, cfg.select_limit)
+        meta["select_source"] = f"{spec} (dev, first {cfg.select_limit} per language)"
+    result = heal_model(
         student,
         sources,
-        cfg,
         teacher=teacher,
-        eval_spec=eval_spec,
-        eval_langs=lang_list,
-        eval_limit=eval_limit,
-        heldout=heldout,
-        select_spec=select_spec,
-        select_limit=select_limit,
-        out=out,
-        resume=resume,
-        force=force,
-        device=device,
+        config=cfg,
+        eval_texts=eval_texts,
+        select_texts=select_texts,
+        run=HealRun(meta=meta),
+        **run,
     )
-    if report:  # the main process of a multi-process run
-        print_heal(report)
-        click.echo(f"saved {out} (report: {out}/heal_report.json)")
+    if result.report:  # the main process of a multi-process run
+        print_heal(result.report)
+        click.echo(f"saved {run['out']} (report: {run['out']}/heal_report.json)")

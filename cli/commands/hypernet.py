@@ -44,18 +44,6 @@ def command():
     """Train and inspect embedding hypernetworks (zero-shot tokenizer transfer)."""
 
 
-def _device(name: str) -> str:
-    import torch
-
-    from tokforge.errors import InputError
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError("--device cuda requested but no CUDA device is available", fix="use --device cpu or auto")
-    return name
-
-
 @command.command(
     "train",
     epilog=examples(
@@ -70,11 +58,11 @@ def _device(name: str) -> str:
 @click.argument("model")
 @click.option(
     "--corpus",
-    "corpus_spec",
+    "texts",
     required=True,
     help="Training text: a text file, a folder of LANG.txt, or flores200:DIR (its --split).",
 )
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the hypernetwork.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the hypernetwork.")
 @click.option("--steps", default=300, show_default=True, type=click.IntRange(0), help="LM (ZeTT) steps.")
 @click.option("--device", default="auto", show_default=True, type=Device(), help="Where to train.")
 @click.option("--seed", default=0, show_default=True, type=int)
@@ -118,8 +106,8 @@ def _device(name: str) -> str:
 @verbose_option
 def train(
     model,
-    corpus_spec,
-    out_dir,
+    texts,
+    out,
     steps,
     device,
     seed,
@@ -143,43 +131,12 @@ def train(
     verbose,
 ):
     """Train a hypernetwork for MODEL (a built-in causal LM name or an HF folder), base model frozen."""
-    from tokforge import corpus, models
     from tokforge.errors import InputError
-    from tokforge.transplant.hypernet.model import HyperNetConfig
-    from tokforge.transplant.hypernet.sampler import SamplerConfig
-    from tokforge.transplant.hypernet.train import TrainConfig
-    from tokforge.transplant.hypernet.train import train as run
+    from tokforge.transplant.hypernet.api import train_hypernet
+    from tokforge.transplant.hypernet.config import CHECKPOINT, HypernetConfig
 
     quiet(verbose)
-    # cheap checks first: output folder, device, corpus -- all before the model is loaded
-    from tokforge.transplant.hypernet import io as hio
-
-    out = Path(out_dir)
-    if (out / hio.CONFIG).exists() and not (resume or force):
-        raise InputError(
-            "output folder already holds a trained hypernetwork",
-            where=str(out),
-            fix="pass --resume, --force or another --out",
-        )
-    if resume and not (out / "checkpoint.pt").is_file():
-        raise InputError("--resume: no checkpoint.pt in the output folder", where=str(out), fix="drop --resume")
-    if min_vocab > max_vocab:
-        raise InputError("--min-vocab is larger than --max-vocab", where=f"{min_vocab} > {max_vocab}")
-    dev = _device(device)
-    want = corpus.parse_langs(langs)
-    by_lang = corpus.read_corpus(corpus_spec, split=split, langs=want)
-    missing = [x for x in want or [] if x not in by_lang]
-    if missing:
-        raise InputError(
-            "the corpus has no text for requested language(s)",
-            where=", ".join(missing),
-            fix="languages present: " + ", ".join(list(by_lang)[:12]),
-        )
-    texts = [t for lines in by_lang.values() for t in lines]
-    if not any(t.strip() for t in texts):
-        raise InputError("the training corpus is empty", where=corpus_spec)
-    lm, tok = models.load_causal_lm(model, device=dev)
-    cfg = TrainConfig(
+    config = HypernetConfig(
         steps=steps,
         batch_size=batch_size,
         seq_len=seq_len,
@@ -189,11 +146,39 @@ def train(
         save_every=save_every,
         seed=seed,
         recon_steps=recon_steps,
+        hidden=hidden,
+        layers=layers,
+        heads=heads,
+        max_len=max_len,
+        min_vocab=min_vocab,
+        max_vocab=max_vocab,
     )
-    net_cfg = HyperNetConfig(hidden=hidden, layers=layers, heads=heads, max_len=max_len)
-    sampler_cfg = SamplerConfig(min_vocab=min_vocab, max_vocab=max_vocab)
-    out = run(lm, tok, texts, out_dir, cfg, net_cfg, sampler_cfg, device=dev, resume=resume, force=force)
-    click.echo(f"hypernetwork for {tok.name} saved to {out}")
+    if resume and not (Path(out) / CHECKPOINT).is_file():
+        raise InputError("--resume: no checkpoint.pt in the output folder", where=str(out), fix="drop --resume")
+    result = train_hypernet(
+        model, _read_texts(texts, split, langs), config=config, out=out, resume=resume, force=force, device=device
+    )
+    click.echo(f"hypernetwork for {result.report['base']['name']} saved to {result.path}")
+
+
+def _read_texts(spec: str, split: str, langs) -> list[str]:
+    """The training texts of ``--corpus`` (only ``--langs``, each of which must be present)."""
+    from tokforge import corpus
+    from tokforge.errors import InputError
+
+    want = corpus.parse_langs(langs)
+    by_lang = corpus.read_corpus(spec, split=split, langs=want)
+    missing = [x for x in want or [] if x not in by_lang]
+    if missing:
+        raise InputError(
+            "the corpus has no text for requested language(s)",
+            where=", ".join(missing),
+            fix="languages present: " + ", ".join(list(by_lang)[:12]),
+        )
+    texts = [t for lines in by_lang.values() for t in lines]
+    if not any(t.strip() for t in texts):
+        raise InputError("the training corpus is empty", where=spec)
+    return texts
 
 
 @command.command("info", epilog=examples("tokforge hypernet info hn"))

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tokforge.models import ARTIFACTS
+from tokforge.artifacts import ARTIFACTS
 
 from ..options import examples, quiet, verbose_option
 
@@ -24,11 +24,11 @@ def command():
 @command.command("list", epilog=examples("tokforge models list"))
 def list_():
     """Show the built-in artifacts and whether they are cached."""
-    from tokforge import models
+    from tokforge import artifacts
 
     t = Table("name", "kind", "cached", "what")
-    for name, spec in models.ARTIFACTS.items():
-        cached = (models.cache_dir() / "artifacts" / name / "raw" / spec["file"]).exists()
+    for name, spec in ARTIFACTS.items():
+        cached = (artifacts.cache_dir() / "artifacts" / name / "raw" / spec["file"]).exists()
         t.add_row(name, spec["kind"], "yes" if cached else "no", spec["about"])
     Console().print(t)
 
@@ -52,8 +52,8 @@ def list_():
 @verbose_option
 def pull(names, part, verbose):
     """Fetch, verify and cache NAMES (``all`` for every artifact); print their paths."""
-    from tokforge import models
+    from tokforge.fetch import pull
 
     quiet(verbose)
-    for name in models.ARTIFACTS if names == ("all",) else names:
-        click.echo(f"{name}\t{models.pull(name, part=part)}")
+    for name in ARTIFACTS if names == ("all",) else names:
+        click.echo(f"{name}\t{pull(name, part=part)}")

@@ -97,8 +97,7 @@ def command(file, tokenizer, p, seed, out, whole, do_contract, fmt, verbose):
     """Expand FILE (token .jsonl/.npy or text) with StochasTok; the decoded text never changes."""
     from tokforge import load_tokenizer
     from tokforge.io import atomic_write_text
-    from tokforge.stochastok import StochasTok
-    from tokforge.stochastok.core import check_p
+    from tokforge.stochastok.core import StochasTok, check_p
 
     quiet(verbose)
     check_p(p)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tokforge.errors import InputError
-from tokforge.supertokens.train import TRAINERS
+from tokforge.supertokens.train import Method
 
 from ..options import examples, format_option, quiet, verbose_option
 
@@ -91,7 +91,7 @@ def command():
 @click.option("--transition", type=int, default=None, help="SuperBPE stage-1 size t (default 0.8 x vocab size).")
 @click.option(
     "--method",
-    type=click.Choice([getattr(m, "value", m) for m in TRAINERS]),
+    type=click.Choice([m.value for m in Method]),
     default="superbpe",
     show_default=True,
     help="superbpe: two-stage curriculum; chunked: BPE over random word chunks.",
@@ -137,28 +137,25 @@ def train(
     """Train a supertoken tokenizer on CORPUS text files (streamed) and write it to --out."""
     from tokforge import load_tokenizer
     from tokforge.io import check_out_dir
-    from tokforge.supertokens import train_supertokens
+    from tokforge.supertokens.train import SuperConfig
+    from tokforge.supertokens.trainer import train_supertokens
 
     quiet(verbose)
     _check_files(corpus, "corpus")
     _check_files(heldout, "held-out")
     check_out_dir(out, force)
-    merge_filter = _filter(filter_)
     base_path = load_tokenizer(base).source if base else None
-    tok = train_supertokens(
-        list(corpus),
-        vocab_size,
+    cfg = SuperConfig(
         transition=transition,
         method=method,
         max_words=max_words,
         inner_punct=inner_punct,
         end_punct=end_punct,
-        merge_filter=merge_filter,
+        merge_filter=_filter(filter_),
         seed=seed,
         base=base_path,
-        out=out,
-        force=force,
     )
+    tok = train_supertokens(list(corpus), vocab_size, config=cfg, out=out, force=force)
     click.echo(f"wrote {out}: {len(tok.vocab):,} tokens ({method}{', extending ' + base if base else ''})")
     if heldout:
         from tokforge.supertokens.report import compare, plain_bpe

@@ -18,7 +18,7 @@ Examples:
 
 @click.command("transplant", epilog=EXAMPLES)
 @click.argument("model")
-@click.option("--tokenizer", "new", required=True, help="New tokenizer: file, folder, or built-in name.")
+@click.option("--tokenizer", required=True, help="New tokenizer: file, folder, or built-in name.")
 @click.option("--out", required=True, type=click.Path(), help="Output HF model directory.")
 @click.option(
     "--method",
@@ -34,20 +34,24 @@ Examples:
     default=None,
     help="Evaluation text: flores200:DIR, a text file, a folder of LANG.txt, or 'none' (default: FLORES devtest).",
 )
-@click.option("--langs", default=None, help="Comma-separated languages to evaluate (FLORES codes).")
+@click.option("--langs", "eval_langs", default=None, help="Comma-separated languages to evaluate (FLORES codes).")
 @click.option(
-    "--limit", default=40, show_default=True, type=click.IntRange(1), help="Sentences/lines per language to evaluate."
+    "--limit",
+    "eval_limit",
+    default=40,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Sentences/lines per language to evaluate.",
 )
 @click.option(
     "--option",
-    "opts",
+    "options",
     multiple=True,
     metavar="NAME=VALUE",
     help="Method option, repeatable; unknown names are an error (hybrid: w, k, temperature, threshold...).",
 )
 @click.option(
     "--hypernet",
-    "hypernet_dir",
     default=None,
     type=click.Path(),
     help="Trained hypernetwork folder (tokforge hypernet train), for --method hypernet.",
@@ -77,15 +81,15 @@ Examples:
 @click.option("--heal-loss", default="alm", show_default=True, help="Loss for healing (see tokforge heal --loss).")
 def command(
     model,
-    new,
+    tokenizer,
     out,
     method,
     donor,
     eval_spec,
-    langs,
-    limit,
-    opts,
-    hypernet_dir,
+    eval_langs,
+    eval_limit,
+    options,
+    hypernet,
     device,
     seed,
     force,
@@ -94,49 +98,51 @@ def command(
     heal_corpora,
     heal_loss,
 ):
-    """Rewrite MODEL's embeddings for the tokenizer NEW; save to OUT with transplant_report.json."""
+    """Rewrite MODEL's embeddings for the --tokenizer; save to --out with transplant_report.json."""
     from tokforge.corpus import parse_langs
+    from tokforge.transplant.api import TransplantConfig, transplant_model
+
+    evaluate = (eval_spec or "").lower() != "none"
+    config = TransplantConfig(
+        method=method,
+        options=_options(options, hypernet, method),
+        seed=seed,
+        evaluate=evaluate,
+        eval_spec=eval_spec if evaluate else None,
+        eval_langs=parse_langs(eval_langs),
+        eval_limit=eval_limit,
+    )
+    heal = _heal_plan(heal_steps, heal_minutes, heal_loss, seed, heal_corpora, config, out, force)
+    result = transplant_model(
+        model, tokenizer, config=config, donor=donor, device=device, out=out if heal is None else None, force=force
+    )
+    _print_transplant(result.report)
+    if heal is None:
+        click.echo(f"saved {out} (report: {out}/transplant_report.json)")
+        return
+    _heal(heal, config, result, out, force, device)
+
+
+def _options(pairs, hypernet, method: str) -> dict:
+    """``--option NAME=VALUE`` pairs, plus ``--hypernet DIR`` for the hypernet method."""
     from tokforge.errors import InputError
-    from tokforge.transplant.api import transplant
     from tokforge.transplant.options import from_pairs
 
-    from ._common import print_comparison
-
-    options = from_pairs(opts)
-    heal = heal_steps > 0 or heal_minutes is not None
-    if heal:
-        from tokforge.heal.train import HealConfig
-
-        heal_cfg = HealConfig(loss=heal_loss, steps=heal_steps or None, minutes=heal_minutes, seed=seed).check()
-        sources = _heal_sources(heal_corpora, eval_spec, parse_langs(langs))
-        final_out, out = out, _sibling(out)
-        from tokforge.io import check_out_dir
-
-        check_out_dir(final_out, force)
-    if hypernet_dir is not None:
+    options = from_pairs(pairs)
+    if hypernet is not None:
         if method != "hypernet":
             raise InputError(
                 "--hypernet only applies to the hypernet method",
                 where=f"--method {method}",
                 fix="add --method hypernet",
             )
-        options["hypernet"] = hypernet_dir
-    evaluate = (eval_spec or "").lower() != "none"
-    _, report = transplant(
-        model,
-        new,
-        method=method,
-        donor=donor,
-        eval_spec=eval_spec if evaluate else None,
-        eval_langs=parse_langs(langs),
-        eval_limit=limit,
-        evaluate=evaluate,
-        device=device,
-        options=options,
-        seed=seed,
-        out=out,
-        force=force or heal,
-    )
+        options["hypernet"] = hypernet
+    return options
+
+
+def _print_transplant(report: dict) -> None:
+    from ._common import print_comparison
+
     p = report["plan"]["input"]
     click.echo(
         f"{report['method']}: {report['plan']['n_old']:,} -> {report['plan']['n_new']:,} rows; "
@@ -147,39 +153,53 @@ def command(
         print_comparison(ev["comparison"], ev["texts"])
     else:
         click.echo(f"evaluation: {ev['skipped']}")
-    if not heal:
-        click.echo(f"saved {out} (report: {out}/transplant_report.json)")
-        return
-    import shutil
 
-    from tokforge.heal.api import heal_dir
+
+def _heal_plan(steps, minutes, loss, seed, corpora, config, out, force) -> dict | None:
+    """What ``--heal-steps``/``--heal-minutes`` ask for, checked before the transplant starts (None: no healing)."""
+    if not steps and minutes is None:
+        return None
+    from tokforge.heal.config import HealConfig
+    from tokforge.io import check_out_dir
+
+    cfg = HealConfig(loss=loss, steps=steps or None, minutes=minutes, seed=seed, eval_limit=config.eval_limit)
+    sources = _heal_sources(corpora, config.eval_spec, config.eval_langs)
+    check_out_dir(out, force)
+    return {"config": cfg, "sources": sources}
+
+
+def _heal(heal: dict, config, result, out, force, device) -> None:
+    """Heal the transplanted model (in memory; its original is the teacher) into ``out``."""
+    import json
+
+    from tokforge.heal.api import HealRun, heal_model
+    from tokforge.heal.data import read_texts
 
     from ._common import print_heal
 
-    try:
-        _, rep = heal_dir(
-            out,
-            sources,
-            heal_cfg,
-            eval_spec=eval_spec if (eval_spec or "").lower() != "none" else None,
-            eval_langs=parse_langs(langs),
-            eval_limit=limit,
-            out=final_out,
-            force=force,
-            device=device,
-            keep_files=("transplant_report.json",),
-        )
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-    print_heal(rep)
-    click.echo(f"saved {final_out} (reports: transplant_report.json, heal_report.json)")
-
-
-def _sibling(out: str) -> str:
-    from pathlib import Path
-
-    p = Path(out)
-    return str(p.with_name(f".{p.name}.transplanted"))
+    rep = result.report
+    meta = {
+        "teacher": rep["model"],
+        "student": str(out),
+        "student_tokenizer": result.tokenizer.name,
+        "transplant": {k: rep[k] for k in ("method", "old_tokenizer", "new_tokenizer")},
+    }
+    eval_texts = None
+    if config.eval_spec is not None:
+        eval_texts, meta["eval_source"] = read_texts(config.eval_spec, "devtest", config.eval_langs, config.eval_limit)
+    kept = {"transplant_report.json": json.dumps(rep, indent=2, ensure_ascii=False)}
+    healed = heal_model(
+        result,
+        heal["sources"],
+        config=heal["config"],
+        eval_texts=eval_texts,
+        out=out,
+        force=force,
+        device=device,
+        run=HealRun(meta=meta, extra_files=kept),
+    )
+    print_heal(healed.report)
+    click.echo(f"saved {out} (reports: transplant_report.json, heal_report.json)")
 
 
 def _heal_sources(corpora, eval_spec, langs):

@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from _helpers import CHARTS_DRAWN, Page, find_chromium
+from helpers.chromium import CHARTS_DRAWN, Page, find_chromium
 
-from tokforge.audit import audit, default_corpus
+from tokforge.audit.config import AuditConfig
+from tokforge.audit.core import audit_tokenizers
+from tokforge.audit.sources import default_corpus
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +28,10 @@ def browser():
 @pytest.fixture(scope="module")
 def report_page(tmp_path_factory, gpt2, smollm2_tok):
     corp = default_corpus(["eng_Latn", "rus_Cyrl", "zho_Hans", "hin_Deva", "arb_Arab", "fra_Latn"], limit=80)
-    rep = audit(
-        [gpt2, smollm2_tok],
-        corp,
-        coverage_langs=["en", "ru", "zh"],
-        coverage_top=300,
-        reachability=False,
-        progress=False,
-        diff=("gpt2", "smollm2-135m"),
+    cfg = AuditConfig(
+        coverage_langs=["en", "ru", "zh"], coverage_top=300, reachability=False, diff=("gpt2", "smollm2-135m")
     )
+    rep = audit_tokenizers([gpt2, smollm2_tok], corp, config=cfg, progress=False)
     return rep.save(tmp_path_factory.mktemp("rep") / "audit") / "report.html"
 
 

@@ -9,10 +9,18 @@ import math
 import pytest
 from tokforge_cli.main import main as cli_main
 
-from tokforge.audit import AuditReport, Corpus, audit, default_corpus, load_corpus
+from tokforge.audit.config import AuditConfig
+from tokforge.audit.core import audit_tokenizers
+from tokforge.audit.report import AuditReport
+from tokforge.audit.sources import Corpus, default_corpus, load_corpus
 from tokforge.errors import InputError
 
 SMALL = dict(coverage_langs=["en", "ru"], coverage_top=500, reachability=False, progress=False)
+
+
+def _audit(tokenizers, corpus, progress=False, **config):
+    """The public call with the loose keywords of older tests gathered into an `AuditConfig`."""
+    return audit_tokenizers(tokenizers, corpus, config=AuditConfig(**config), progress=progress)
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +29,7 @@ def builtin_small():
 
 
 def test_token_counts_are_the_encoders_own(gpt2, smollm2_tok, builtin_small):
-    rep = audit([gpt2, smollm2_tok], builtin_small, **SMALL)
+    rep = _audit([gpt2, smollm2_tok], builtin_small, **SMALL)
     rows = {(r["tokenizer"], r["language"]): r for r in rep.languages}
     for tok in (gpt2, smollm2_tok):
         for lang, lines in builtin_small.texts.items():
@@ -34,7 +42,7 @@ def test_token_counts_are_the_encoders_own(gpt2, smollm2_tok, builtin_small):
 
 
 def test_report_files_schema_and_html(tmp_path, gpt2, smollm2_tok, builtin_small):
-    rep = audit([gpt2, smollm2_tok], builtin_small, diff=("gpt2", "smollm2-135m"), **SMALL)
+    rep = _audit([gpt2, smollm2_tok], builtin_small, diff=("gpt2", "smollm2-135m"), **SMALL)
     out = rep.save(tmp_path / "rep")
     d = json.loads((out / "report.json").read_text())
     assert d["format"] == "tokforge.audit" and d["version"] == 2
@@ -63,7 +71,7 @@ def test_audit_leaves_the_callers_tokenizer_alone():
 
     tok = load_tokenizer("gpt2")  # its own object, not the shared fixture
     before = dict(vars(tok))
-    rep = audit([tok, tok], False, reference=None, **SMALL)  # the same name twice: the audit names them apart
+    rep = _audit([tok, tok], False, reference=None, **SMALL)  # the same name twice: the audit names them apart
     assert [t["name"] for t in rep.to_dict()["tokenizers"]] == ["gpt2#1", "gpt2#2"]
     assert tok.name == "gpt2" and vars(tok).keys() == before.keys()
     assert all(vars(tok)[k] is v for k, v in before.items() if k != "_backend")
@@ -73,7 +81,7 @@ def test_partial_failures_become_warnings(gpt2, tmp_path):
     c = Corpus("mixed", {"eng_Latn": ["Hello world."], "xxx_Latn": ["", "  "]})
     from tokforge.audit.sources import drop_empty
 
-    rep = audit([gpt2, str(tmp_path / "missing.json")], drop_empty(c), **SMALL)
+    rep = _audit([gpt2, str(tmp_path / "missing.json")], drop_empty(c), **SMALL)
     assert rep.names == ["gpt2"]
     assert any("missing.json" in w and "failed to load" in w for w in rep.warnings)
     assert any("'xxx_Latn' has no text" in w for w in rep.warnings)
@@ -124,7 +132,7 @@ def test_cli_writes_report_and_errors_cleanly(tmp_path, capsys):
 
 def test_flores_corpus_metrics(flores, gemma3_tok, smollm2_tok):
     langs = ["eng_Latn", "fra_Latn", "rus_Cyrl", "zho_Hans", "tha_Thai", "amh_Ethi"]
-    rep = audit([smollm2_tok, gemma3_tok], f"flores200:{flores}", langs=langs + ["qqq_Latn"], limit=40, **SMALL)
+    rep = _audit([smollm2_tok, gemma3_tok], f"flores200:{flores}", langs=langs + ["qqq_Latn"], limit=40, **SMALL)
     assert any("qqq_Latn" in w for w in rep.warnings)
     par = rep.parity_table()
     assert list(par.columns) == ["smollm2-135m", "gemma3-270m"] and par.loc["eng_Latn"].tolist() == [1.0, 1.0]
@@ -141,11 +149,11 @@ def test_flores_corpus_metrics(flores, gemma3_tok, smollm2_tok):
 
 @pytest.mark.parametrize("name", ["mistral-v1"])
 def test_dummy_prefix_tokenizer_on_flores(flores, name):
-    from _helpers import real_tokenizer
+    from helpers.artifacts import real_tokenizer
 
     tok = real_tokenizer(name)
     c = load_corpus(f"flores200:{flores}", langs=["eng_Latn", "deu_Latn"], limit=50)
-    rep = audit([tok], c, **SMALL)
+    rep = _audit([tok], c, **SMALL)
     rows = {r["language"]: r for r in rep.languages}
     for lang, lines in c.texts.items():
         assert rows[lang]["tokens"] == sum(len(tok.encode(s)) for s in lines)
@@ -153,7 +161,7 @@ def test_dummy_prefix_tokenizer_on_flores(flores, name):
 
 
 def test_reference_panel_viewer_and_probes(gpt2, smollm2_tok, mistral_v1, builtin_small):
-    rep = audit(
+    rep = _audit(
         [gpt2],
         builtin_small,
         reference=["smollm2-135m", "no-such-artifact"],

@@ -44,7 +44,7 @@ def test_reachability_real(smollm2_tok, gpt2):
 
 @pytest.mark.parametrize("name", ["mistral-v1"])
 def test_reachability_dummy_prefix(name):
-    from _helpers import real_tokenizer
+    from helpers.artifacts import real_tokenizer
 
     tok = real_tokenizer(name)
     r = cs.reachability(tok)

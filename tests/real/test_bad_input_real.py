@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from _helpers import REPO, run_cli
+from helpers.cli import run_cli
+from helpers.paths import REPO
 
 from tokforge import load_tokenizer, models
 from tokforge.errors import LoadError

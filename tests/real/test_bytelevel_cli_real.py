@@ -8,7 +8,8 @@ import math
 
 import pytest
 import torch
-from _helpers import bytelm_of_dir, cli_table
+from helpers.bytelm import bytelm_of_dir
+from helpers.cli import cli_table
 from tokforge_cli.main import main
 
 from tokforge.bytelevel import MODES

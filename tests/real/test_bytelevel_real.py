@@ -8,11 +8,14 @@ import math
 
 import pytest
 import torch
-from _helpers import brute_masses, real_lm, real_tokenizer
+from helpers.artifacts import real_lm, real_tokenizer
+from helpers.brute import brute_masses
 
 from tokforge import corpus
-from tokforge.bytelevel import ByteLM, Ensemble
-from tokforge.bytelevel.cover import Canon, TokenIndex, build_nodes
+from tokforge.bytelevel.bytelm import ByteLM
+from tokforge.bytelevel.canon import Canon
+from tokforge.bytelevel.cover import TokenIndex, build_nodes
+from tokforge.bytelevel.ensemble import Ensemble
 from tokforge.errors import InputError
 
 torch.set_num_threads(2)

@@ -8,13 +8,11 @@ import numpy as np
 from tokforge.evaluate.align import token_ends
 
 
-def test_token_ends_of_real_tokenizations(gpt2, flores):
-    from _helpers import real_tokenizer
-
+def test_token_ends_of_real_tokenizations(gpt2, mistral_v1, flores):
     from tokforge.corpus import read_flores
 
     text = read_flores(flores, "devtest", ["fra_Latn"], limit=1)["fra_Latn"][0]
-    for tok in (gpt2, real_tokenizer("mistral-v1")):
+    for tok in (gpt2, mistral_v1):
         ids = tok.encode(text)
         ends = token_ends(tok.vocab.tokens, ids, tok.dummy_prefix)
         assert ends[-1] == len(text.encode()) and (np.diff(ends) >= 0).all()

@@ -12,20 +12,26 @@ def test_a_few_alm_steps_lower_heldout_bits_per_byte(flores, smollm2, mistral_v1
     only rows of tokens in the windows move; here nearly all of those were copied by bytes (frozen), so
     the model stays within rounding of where it was, and never gets worse."""
     from tokforge.corpus import read_flores
-    from tokforge.heal.api import heal
-    from tokforge.heal.train import HealConfig
-    from tokforge.transplant.api import transplant
+    from tokforge.heal.api import heal_model
+    from tokforge.heal.config import HealConfig
+    from tokforge.transplant.api import TransplantConfig, transplant_model
 
     teacher, t_tok = smollm2
     dev = read_flores(flores, "dev", ["eng_Latn"], limit=300)["eng_Latn"]
-    student, _ = transplant((copy.deepcopy(teacher), t_tok), mistral_v1, method="fvt", evaluate=False, progress=False)
+    config = TransplantConfig(method="fvt", evaluate=False)
+    student = transplant_model((teacher, t_tok), mistral_v1, config=config, progress=False).model
     held = {"eng_Latn": read_flores(flores, "devtest", ["eng_Latn"], limit=8)["eng_Latn"]}
     got = {}
     for rows in ("all", "seen"):
         cfg = HealConfig(loss="alm", steps=6, batch_size=4, seq_bytes=256, lr=5e-3, warmup=2, rows=rows)
-        _, rep = heal(
-            copy.deepcopy(student), mistral_v1, teacher, t_tok, {"eng_Latn": dev}, cfg, eval_texts=held, progress=False
-        )
+        rep = heal_model(
+            (copy.deepcopy(student), mistral_v1),
+            {"eng_Latn": dev},
+            teacher=(teacher, t_tok),
+            config=cfg,
+            eval_texts=held,
+            progress=False,
+        ).report
         assert rep["steps"] == 6 and rep["train"]["windows_not_aligned"] == 0
         got[rows] = rep["evaluation"]["comparison"]["eng_Latn"]
     a, s = got["all"], got["seen"]

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from _helpers import tiny_llama
+from helpers.tiny import tiny_llama
 from tokforge_cli.main import main  # noqa: E402
 
 import tokforge.transplant.hypernet.train  # noqa: E402,F401  (a broken import must fail, not skip)

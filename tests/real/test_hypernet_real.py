@@ -9,13 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _helpers import real_tokenizer, tiny_llama
+from helpers.tiny import tiny_llama
 
 import tokforge.transplant.hypernet.train as hn_train  # noqa: E402
 from tokforge import corpus
 from tokforge.errors import InputError, LoadError
 from tokforge.tokenizer import Tokenizer
 from tokforge.transplant.hypernet import io as hio  # noqa: E402
+from tokforge.transplant.hypernet.api import train_hypernet
+from tokforge.transplant.hypernet.config import LOG, HypernetConfig
 from tokforge.transplant.hypernet.model import HyperNet, HyperNetConfig, source_matrices  # noqa: E402
 from tokforge.transplant.hypernet.plan import build_plan  # noqa: E402
 from tokforge.transplant.hypernet.sampler import SamplerConfig, TokenizerSampler  # noqa: E402
@@ -28,8 +30,8 @@ TINY_NET = HyperNetConfig(hidden=32, layers=1, heads=2, max_len=8)
 
 
 @pytest.fixture(scope="module")
-def smol_tok():
-    return real_tokenizer("smollm2-135m")
+def smol_tok(smollm2_tok):
+    return smollm2_tok
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +39,16 @@ def texts(shakespeare):
     return [p for p in corpus.read_text(shakespeare)[:120_000].split("\n\n") if p.strip()]
 
 
+TINY = dict(hidden=32, layers=1, heads=2, max_len=8, min_vocab=600, max_vocab=1500, window=4)  # TINY_NET, TINY_SAMPLER
+
+
 def _cfg(**kw):
-    base = dict(steps=4, batch_size=4, seq_len=32, lr=3e-3, warmup=2, negatives=128, save_every=2, seed=0)
-    return hn_train.TrainConfig(**{**base, **kw})
+    base = dict(steps=4, batch_size=4, seq_len=32, lr=3e-3, warmup=2, negatives=128, save_every=2, seed=0, **TINY)
+    return HypernetConfig(**{**base, **kw})
+
+
+def _train(model, tok, texts, out, cfg, **kw):
+    return train_hypernet((model, tok), texts, config=cfg, out=out, progress=False, **kw).path
 
 
 def test_sampler_all_bytes_size_range_seeded(texts):
@@ -85,7 +94,7 @@ def test_step0_prediction_equals_fvt(smol_tok, gpt2, tied):
 def test_training_lowers_held_out_loss(smol_tok, texts):
     """A few steps on a tiny untied model: the loss on a fixed, never-trained-on tokenizer and text goes down."""
     model = tiny_llama(len(smol_tok.vocab), tied=False)
-    tr = hn_train.Trainer(model, smol_tok, texts[:-40], _cfg(steps=30, lr=1e-2), TINY_NET, TINY_SAMPLER)
+    tr = hn_train.Trainer(model, smol_tok, texts[:-40], _cfg(steps=30, lr=1e-2))
     held = TokenizerSampler(TINY_SAMPLER)
     held.add_text(texts[-40:])
     tok = held.sample([99])
@@ -104,32 +113,48 @@ def test_training_lowers_held_out_loss(smol_tok, texts):
 
 def test_train_save_load_resume(smol_tok, texts, tmp_path):
     model = tiny_llama(len(smol_tok.vocab), tied=False)
-    full = hn_train.train(model, smol_tok, texts, tmp_path / "full", _cfg(), TINY_NET, TINY_SAMPLER, progress=False)
+    full = _train(model, smol_tok, texts, tmp_path / "full", _cfg())
     cfg = hio.read_config(full)
     assert cfg["base"]["name"] == "smollm2-135m" and cfg["base"]["tied"] is False
-    assert len((full / hn_train.LOG).read_text().splitlines()) == 4
+    assert len((full / LOG).read_text().splitlines()) == 4
     # interrupted after 2 steps, then resumed to 4: the same weights as one uninterrupted run
-    half = hn_train.train(
-        model, smol_tok, texts, tmp_path / "half", _cfg(steps=2), TINY_NET, TINY_SAMPLER, progress=False
-    )
+    half = _train(model, smol_tok, texts, tmp_path / "half", _cfg(steps=2))
     (half / hio.CONFIG).unlink()
-    hn_train.train(model, smol_tok, texts, half, _cfg(), TINY_NET, TINY_SAMPLER, resume=True, progress=False)
+    with pytest.raises(InputError, match=r"unfinished run.s checkpoint.*pass resume=True"):
+        _train(model, smol_tok, texts, half, _cfg())
+    _train(model, smol_tok, texts, half, _cfg(), resume=True)
     a, b = hio.load(full, model, smol_tok), hio.load(half, model, smol_tok)
     for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         torch.testing.assert_close(x, y, msg=k)
-    assert [ln.split('"lr"')[0] for ln in (half / hn_train.LOG).read_text().splitlines()] == [
-        ln.split('"lr"')[0] for ln in (full / hn_train.LOG).read_text().splitlines()
+    assert [ln.split('"lr"')[0] for ln in (half / LOG).read_text().splitlines()] == [
+        ln.split('"lr"')[0] for ln in (full / LOG).read_text().splitlines()
     ]
     ids = torch.tensor([[5, 6, -1], [7, -1, -1]])
     p1, p2 = a(ids, torch.tensor([2, 1])), b(ids, torch.tensor([2, 1]))
     torch.testing.assert_close(p1[1], p2[1])
-    with pytest.raises(InputError, match="already holds a trained hypernetwork"):
-        hn_train.train(model, smol_tok, texts, full, _cfg(), TINY_NET, TINY_SAMPLER, progress=False)
+    with pytest.raises(InputError, match=r"already holds a trained hypernetwork.*out=DIR.*force=True"):
+        _train(model, smol_tok, texts, full, _cfg())
+
+
+def test_train_without_out_then_save(smol_tok, texts, tmp_path):
+    model = tiny_llama(len(smol_tok.vocab), tied=True)
+    result = train_hypernet((model, smol_tok), texts, config=_cfg(steps=1), progress=False)
+    assert result.path is None and result.report["training"]["final"]["step"] == 0
+    assert result.report["base"]["name"] == "smollm2-135m"
+    out = result.save(tmp_path / "saved")
+    assert hio.read_config(out) == result.report
+    hio.load(out, model, smol_tok)
+    with pytest.raises(InputError, match="already exists"):
+        result.save(out)
+    with pytest.raises(InputError, match="resume needs the folder"):
+        train_hypernet((model, smol_tok), texts, config=_cfg(steps=1), resume=True)
+    with pytest.raises(InputError, match="texts must be a list of strings"):
+        train_hypernet((model, smol_tok), "some text", config=_cfg(steps=1))
 
 
 def test_mismatched_base_model_is_refused(smol_tok, gpt2, texts, tmp_path):
     model = tiny_llama(len(smol_tok.vocab), tied=True)
-    out = hn_train.train(model, smol_tok, texts, tmp_path / "h", _cfg(steps=1), TINY_NET, TINY_SAMPLER, progress=False)
+    out = _train(model, smol_tok, texts, tmp_path / "h", _cfg(steps=1))
     other = tiny_llama(len(smol_tok.vocab), tied=True, seed=1)  # same vocab, other weights
     with pytest.raises(InputError, match="different base model.*embedding_sha256"):
         hio.load(out, other, smol_tok)
@@ -151,8 +176,8 @@ def test_net_config_dataclass_from_model_and_saved_dicts(smol_tok, texts):
     with pytest.raises(InputError, match="lacks the base model"):
         HyperNet(TINY_NET, torch.zeros(4, 32))
     model = tiny_llama(len(smol_tok.vocab), tied=True)
-    with pytest.raises(InputError, match="must be a HyperNetConfig, not dict"):
-        hn_train.Trainer(model, smol_tok, texts, _cfg(), dict(hidden=32), TINY_SAMPLER)
+    with pytest.raises(InputError, match="must be a HypernetConfig, not dict"):
+        hn_train.Trainer(model, smol_tok, texts, dict(hidden=32))
 
 
 def test_no_decomposable_tokens_is_an_error(smol_tok):
@@ -169,7 +194,7 @@ def test_no_decomposable_tokens_is_an_error(smol_tok):
 def test_registry_requires_hypernet_folder(smol_tok, gpt2):
     from tokforge.transplant.registry import TransplantContext, get_method
 
-    with pytest.raises(InputError, match="--hypernet DIR"):
+    with pytest.raises(InputError, match="hypernet=DIR"):
         get_method("hypernet")(TransplantContext(smol_tok, gpt2, model=tiny_llama(len(smol_tok.vocab), True)))
 
 

@@ -16,7 +16,7 @@ GGUF copy has no tensors, so transformers cannot build its encoder: there the vo
 from __future__ import annotations
 
 import pytest
-from _helpers import gguf_header
+from helpers.artifacts import gguf_header
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

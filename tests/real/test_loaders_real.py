@@ -7,7 +7,7 @@ the backend's normalized pre-tokens joined without spaces, except [UNK] pieces.
 """
 
 import pytest
-from _helpers import real_tokenizer
+from helpers.artifacts import real_tokenizer
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -91,8 +91,8 @@ def test_sentencepiece_meta_symbol_decodes_as_a_space(name):
     assert t.lossless
 
 
-def test_gpt2_golden_ids():
-    t = real_tokenizer("gpt2")
+def test_gpt2_golden_ids(gpt2):
+    t = gpt2
     assert t.encode("Hello world") == [15496, 995]  # the ids every GPT-2 tutorial shows
     assert len(t.vocab) == 50257 and t.eos_id == 50256
     assert t.vocab.token_bytes(220) == b" "
@@ -108,8 +108,8 @@ def test_tekken_matches_mistral_common():
     assert t.vocab.roles["bos"] == ref.bos_id and len(t.vocab) == ref.n_words
 
 
-def test_sentencepiece_matches_library_and_marks_kinds():
-    t = real_tokenizer("mistral-v1")
+def test_sentencepiece_matches_library_and_marks_kinds(mistral_v1):
+    t = mistral_v1
     sp = t.backend
     assert t.encode("Hello world") == sp.encode("Hello world")
     assert t.dummy_prefix  # Mistral v1 adds a dummy prefix; decode_bytes removes it
@@ -138,16 +138,16 @@ def test_gemma3_vocab_census():
     assert v.roles["bos"] == 2 and v.roles["eos"] == 1
 
 
-def test_smollm2_is_byte_level_bpe():
-    t = real_tokenizer("smollm2-135m")
+def test_smollm2_is_byte_level_bpe(smollm2_tok):
+    t = smollm2_tok
     assert t.vocab.family == "byte_bpe" and len(t.vocab) == 49152
     assert t.vocab.token_bytes(t.encode(" the")[0]) == b" the"
     assert t.vocab.is_special(t.vocab.roles["eos"])
 
 
-def test_missing_bytes_are_dropped_by_smollm2():
+def test_missing_bytes_are_dropped_by_smollm2(smollm2_tok):
     """SmolLM2's byte-level BPE has no token for some bytes; its encoder silently drops them."""
-    t = real_tokenizer("smollm2-135m")
+    t = smollm2_tok
     missing = t.vocab.missing_bytes()
     assert {0x04, 0xF1, 0xF2, 0xC0, 0xFF} <= missing and len(missing) == 21
     text = "a\x04b\U00040000c"  # U+40000 is F1 80 80 80 in UTF-8

@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from _helpers import gguf_header, real_tokenizer
+from helpers.artifacts import gguf_header, real_tokenizer
 from sentencepiece import sentencepiece_model_pb2 as pb
 
 from tokforge import TokenKind, load_tokenizer, models
@@ -29,11 +29,11 @@ def kv_offset(header: bytes, key: str) -> int:
     return i + 8 + len(k) + 4
 
 
-def test_gguf_header_copy_loads(smollm2_header, tmp_path):
+def test_gguf_header_copy_loads(smollm2_header, smollm2_tok, tmp_path):
     """The header copy is a faithful stand-in: same vocabulary as the whole file."""
     p = tmp_path / "h.gguf"
     p.write_bytes(smollm2_header)
-    assert load_tokenizer(p).vocab.tokens == real_tokenizer("smollm2-135m").vocab.tokens
+    assert load_tokenizer(p).vocab.tokens == smollm2_tok.vocab.tokens
 
 
 def test_gguf_unknown_tokenizer_model_is_an_error(smollm2_header, tmp_path):
@@ -178,13 +178,13 @@ def _without_byte_fallback(data: bytes, new_type: int) -> bytes:
     return proto.SerializeToString()
 
 
-def test_spm_without_byte_fallback_is_lossy(mistral_bytes, tmp_path):
+def test_spm_without_byte_fallback_is_lossy(mistral_bytes, mistral_v1, tmp_path):
     p = tmp_path / "nofb.model"
     p.write_bytes(_without_byte_fallback(mistral_bytes, 5))  # UNUSED
     t = load_tokenizer(p)
     assert t.decode_bytes(t.encode("a🤖b")) == b"a<unk>b"  # unknown characters become <unk>...
     assert not t.lossless  # ...so the flag says lossy
-    assert real_tokenizer("mistral-v1").lossless
+    assert mistral_v1.lossless
 
 
 def test_spm_normal_piece_spelled_like_a_byte_keeps_its_text(mistral_bytes, tmp_path):

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from tokforge_cli.main import main
 
-from tokforge import models
 from tokforge.errors import InputError
-from tokforge.stochastok import StochasTok
+from tokforge.stochastok.core import StochasTok
 from tokforge.stochastok.integrations import Collator, expand_dataset, map_fn
 
 SENTS = [
@@ -23,8 +22,8 @@ SENTS = [
 
 
 @pytest.fixture(scope="module")
-def st():
-    return StochasTok(models.load_tokenizer("gpt2"), p=0.3, seed=7)
+def st(gpt2):
+    return StochasTok(gpt2, p=0.3, seed=7)
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,16 @@ import math
 
 import numpy as np
 import pytest
-from _helpers import tiny_split_vocab
+from helpers.artifacts import real_tokenizer
+from helpers.tiny import tiny_split_vocab
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from tokforge import TokenKind, Vocab, models
+from tokforge import TokenKind, Vocab
 from tokforge.errors import InputError
-from tokforge.stochastok import StochasTok, load_table
 from tokforge.stochastok import expand as expand_mod
-from tokforge.stochastok.table import cache_path
+from tokforge.stochastok.core import StochasTok
+from tokforge.stochastok.table import cache_path, load_table
 
 NAMES = ["gpt2", "smollm2-135m", "gemma3-270m", "mistral-v1"]
 
@@ -28,7 +29,7 @@ _ST: dict = {}
 
 def stoch(name: str) -> StochasTok:
     if name not in _ST:
-        _ST[name] = StochasTok(models.load_tokenizer(name), p=0.1)
+        _ST[name] = StochasTok(real_tokenizer(name), p=0.1)
     return _ST[name]
 
 
@@ -224,9 +225,9 @@ def test_errors():
     assert st.expand_batch([[], [31373]], seed=0, p=0.0) == [[], [31373]]
 
 
-def test_table_cache(tmp_path, monkeypatch):
+def test_table_cache(tmp_path, monkeypatch, mistral_v1):
     monkeypatch.setenv("TOKFORGE_CACHE", str(tmp_path))
-    v = models.load_tokenizer("mistral-v1").vocab
+    v = mistral_v1.vocab
     path = cache_path(v.fingerprint())
     assert str(path).startswith(str(tmp_path)) and v.fingerprint() in path.name
     t1 = load_table(v)

@@ -9,9 +9,10 @@ import json
 import pytest
 
 from tokforge import load_tokenizer
-from tokforge.supertokens import pretok, train_bpe, train_supertokens
+from tokforge.supertokens import pretok
 from tokforge.supertokens.report import compare, plain_bpe, stage1_agreement
-from tokforge.supertokens.train import checked_lines
+from tokforge.supertokens.train import SuperConfig, checked_lines, train_bpe
+from tokforge.supertokens.trainer import train_supertokens
 
 ODD = [
     "Hello,  world!\n\n  3.14159 and 1,000,000",
@@ -34,7 +35,7 @@ def trained(tmp_path_factory, texts):
     d = tmp_path_factory.mktemp("st")
     f = d / "train.txt"
     f.write_text("\n".join(texts[0]) + "\n", encoding="utf-8")
-    tok = train_supertokens([f], 3000, transition=2000, out=d / "st3k", progress=False)
+    tok = train_supertokens([f], 3000, config=SuperConfig(transition=2000), out=d / "st3k", progress=False)
     return f, d / "st3k", tok
 
 
@@ -76,7 +77,9 @@ def test_extend_smollm2_keeps_its_merges(tmp_path, texts, smollm2_tok):
     f = tmp_path / "t.txt"
     f.write_text("\n".join(texts[0][:3000]) + "\n", encoding="utf-8")
     base_dir = models.pull("smollm2-135m")
-    tok = train_supertokens([f], 49152 + 200, base="smollm2-135m", out=tmp_path / "ext", progress=False)
+    tok = train_supertokens(
+        [f], 49152 + 200, config=SuperConfig(base="smollm2-135m"), out=tmp_path / "ext", progress=False
+    )
     base_spec = json.loads((base_dir / "tokenizer.json").read_text(encoding="utf-8"))
     spec = json.loads((tmp_path / "ext" / "tokenizer.json").read_text(encoding="utf-8"))
     n = len(base_spec["model"]["merges"])

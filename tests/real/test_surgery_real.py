@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import torch
 
-from tokforge.surgery import EmbeddingPlan
 from tokforge.surgery.apply import apply_plan
 from tokforge.surgery.export import save_model
+from tokforge.surgery.plan import EmbeddingPlan
 
 
 def test_smollm2_identity_save_reload(tmp_path):

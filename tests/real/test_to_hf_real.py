@@ -10,7 +10,7 @@ disk and read back by AutoTokenizer and by tokforge.
 from __future__ import annotations
 
 import pytest
-from _helpers import real_tokenizer
+from helpers.artifacts import real_tokenizer
 
 from tokforge import TokenKind, corpus, load_tokenizer
 from tokforge.loaders.to_hf import to_hf_tokenizer
@@ -83,21 +83,21 @@ def test_saved_tokenizer_json_reloads_the_same(name, tmp_path, flores_lines):
     }
 
 
-def test_hf_folder_loads_as_is():
+def test_hf_folder_loads_as_is(smollm2_tok):
     hf = to_hf_tokenizer("smollm2-135m")
     assert hf.chat_template  # the folder's settings come along
     ids = hf("Hello world", add_special_tokens=False)["input_ids"]
-    assert ids == real_tokenizer("smollm2-135m").encode("Hello world")
+    assert ids == smollm2_tok.encode("Hello world")
 
 
-def test_surgery_saves_a_tiktoken_target(tmp_path):
+def test_surgery_saves_a_tiktoken_target(gpt2, tmp_path):
     """``tokforge transplant ... --tokenizer gpt2`` used to stop: "convert it to an HF tokenizer.json first"."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     from tokforge.surgery.export import save_model
 
-    tok = real_tokenizer("gpt2")
+    tok = gpt2
     torch.manual_seed(0)
     model = LlamaForCausalLM(
         LlamaConfig(

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from _helpers import tiny_llama
+from helpers.tiny import tiny_llama
 
 from tokforge.errors import InputError
-from tokforge.surgery import Source
+from tokforge.surgery.plan import Source
 from tokforge.transplant.registry import TransplantContext, get_method
 
 
@@ -52,13 +52,16 @@ def test_omp_recovers_an_exact_sparse_combination(flores_bpe_pair):
 def test_transplant_api_tiny_model_end_to_end(flores_bpe_pair, tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from tokforge.transplant.api import transplant
+    from tokforge import TransplantConfig, transplant_model
 
     old, new = flores_bpe_pair
     m = tiny_lm(len(old.vocab))
     (tmp_path / "en.txt").write_text("The cat sat on the mat.\nA dog barked twice.\n")
-    model, report = transplant(
-        (m, old), new, method="fvt", eval_spec=str(tmp_path / "en.txt"), progress=False, out=tmp_path / "out"
+    cfg = TransplantConfig(method="fvt", eval_spec=str(tmp_path / "en.txt"))
+    result = transplant_model((m, old), new, config=cfg, progress=False, out=tmp_path / "out")
+    model, report = result.model, result.report
+    assert (
+        result.tokenizer is new and result.plan.summary() == report["plan"] and report["out"] == str(tmp_path / "out")
     )
     cmp = report["evaluation"]["comparison"]["en"]
     assert cmp["bpb_original"] > 0 and cmp["bpb_new"] > 0 and cmp["tokens_per_byte_new"] > 0
@@ -69,41 +72,44 @@ def test_transplant_api_tiny_model_end_to_end(flores_bpe_pair, tmp_path):
     ids = torch.tensor([new.encode("the cat")])
     with torch.no_grad():
         assert torch.equal(m2(ids).logits, model(ids).logits)
-    with pytest.raises(InputError, match="already exists"):
-        transplant((m, old), new, method="fvt", evaluate=False, out=tmp_path / "out")
+    with pytest.raises(InputError, match="already exists"):  # checked before the model is touched
+        transplant_model((m, old), new, config=TransplantConfig(method="fvt", evaluate=False), out=tmp_path / "out")
 
 
 def test_bad_inputs(flores_bpe_pair, tmp_path):
     from tokenizers import Tokenizer, models
 
-    from tokforge import load_tokenizer
-    from tokforge.errors import UnknownNameError
-    from tokforge.transplant.api import transplant
+    from tokforge import TransplantConfig, load_tokenizer, transplant_model
 
     old, new = flores_bpe_pair
     hf = Tokenizer(models.WordLevel({"<unk>": 0, "ꙮꙮ": 1, "ꙮꙮꙮ": 2}, unk_token="<unk>"))
     hf.save(str(tmp_path / "alien.json"))
     alien = load_tokenizer(tmp_path / "alien.json")
     m = tiny_lm(len(old.vocab))
+
+    def run(tokenizer, method, donor=None):
+        cfg = TransplantConfig(method=method, evaluate=False)
+        return transplant_model((m, old), tokenizer, config=cfg, donor=donor, progress=False)
+
     with pytest.raises(InputError, match="shares no text token"):
-        transplant((m, old), alien, method="fvt", evaluate=False)
-    with pytest.raises(UnknownNameError, match="known:"):
-        transplant((m, old), new, method="magic", evaluate=False)
-    with pytest.raises(InputError, match="needs a donor"):
-        transplant((m, old), new, method="omp", evaluate=False)
-    with pytest.raises(InputError, match="donor's tokenizer is not the new tokenizer"):
-        transplant((m, old), new, method="omp", donor=(tiny_lm(len(old.vocab)), old), evaluate=False)
+        run(alien, "fvt")
+    with pytest.raises(InputError, match=r"needs a donor.*pass donor=MODEL"):
+        run(new, "omp")
+    with pytest.raises(InputError, match=r"donor's tokenizer is not the new tokenizer.*donor=MODEL"):
+        run(new, "omp", donor=(tiny_lm(len(old.vocab)), old))
     with pytest.raises(InputError, match="fewer embedding rows"):
-        transplant((m, old), new, method="omp", donor=(tiny_lm(10), new), evaluate=False)
+        run(new, "omp", donor=(tiny_lm(10), new))
+    with pytest.raises(InputError, match="model must be a built-in name"):
+        transplant_model(42, new, config=TransplantConfig(method="fvt", evaluate=False))
+    with pytest.raises(InputError, match="config must be a TransplantConfig"):
+        transplant_model((m, old), new, config={"method": "fvt"})
 
 
-def test_next_byte_offsets_golden(gpt2):
-    from _helpers import real_tokenizer
-
+def test_next_byte_offsets_golden(gpt2, mistral_v1):
     from tokforge.evaluate.bits import next_byte_alignment, token_offsets
 
     assert token_offsets(gpt2, gpt2.encode("Hello world")).tolist() == [0, 5]
-    mistral = real_tokenizer("mistral-v1")  # "▁Hello", "▁world": the dummy-prefix space is not text
+    mistral = mistral_v1  # "▁Hello", "▁world": the dummy-prefix space is not text
     assert token_offsets(mistral, mistral.encode("Hello world")).tolist() == [0, 5]
     o = {(0, 0): (72, 72), (0, 5): (32, 32), (0, 9): (100, 100)}
     n = {(0, 0): (72, 72), (0, 5): (120, 32)}
@@ -116,13 +122,12 @@ def test_next_byte_offsets_golden(gpt2):
 
 
 def test_same_tokenizer_agrees_on_every_next_byte(flores_bpe_pair, tmp_path):
-    from tokforge.transplant.api import transplant
+    from tokforge import TransplantConfig, transplant_model
 
     old, _ = flores_bpe_pair
     (tmp_path / "en.txt").write_text("The cat sat on the mat.\nA dog barked twice.\n")
-    _, report = transplant(
-        (tiny_lm(len(old.vocab)), old), old, method="fvt", eval_spec=str(tmp_path / "en.txt"), progress=False
-    )
+    cfg = TransplantConfig(method="fvt", eval_spec=str(tmp_path / "en.txt"))
+    report = transplant_model((tiny_lm(len(old.vocab)), old), old, config=cfg, progress=False).report
     cmp = report["evaluation"]["comparison"]["en"]
     assert cmp["bpb_ratio"] == 1.0 and cmp["next_byte_agreement"] == 1.0
     assert cmp["next_byte_acc_new"] == cmp["next_byte_acc_original"]

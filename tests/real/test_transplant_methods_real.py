@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tokforge.surgery import Source
+from tokforge.surgery.plan import Source
 from tokforge.transplant.registry import TransplantContext, get_method
 from tokforge.vocab import concat
 
@@ -50,7 +50,7 @@ def test_local_weights_follow_the_formula_by_hand(ctx):
 
 
 def test_hybrid_matches_the_per_token_loop(ctx):
-    from _helpers import hybrid_rows_loop
+    from helpers.tokenadapt_loop import hybrid_rows_loop
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from tokforge.surgery.apply import apply_plan

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from _helpers import train_bpe
+from helpers.tiny import train_bpe
 from tokforge_cli.main import main
 
 
@@ -42,17 +42,12 @@ def test_cli_transplant_smollm2_hybrid_reload_generate(flores, tmp_path):
     # model far better than chance (log2(3000)/bytes-per-token would be > 3 bits/byte)
     assert cmp["eng_Latn"]["tokens_per_byte_new"] > cmp["eng_Latn"]["tokens_per_byte_original"]
     # the TokenAdapt rows beat the mean-row baseline on the same texts (computed here, same convention)
-    from tokforge.transplant.api import transplant
+    from tokforge import TransplantConfig, transplant_model
 
-    _, base = transplant(
-        "smollm2-135m",
-        str(tmp_path / "bpe"),
-        method="mean",
-        eval_spec=f"flores200:{flores}",
-        eval_langs=["eng_Latn", "fra_Latn"],
-        eval_limit=8,
-        progress=False,
+    mean = TransplantConfig(
+        method="mean", eval_spec=f"flores200:{flores}", eval_langs=["eng_Latn", "fra_Latn"], eval_limit=8
     )
+    base = transplant_model("smollm2-135m", str(tmp_path / "bpe"), config=mean, progress=False).report
     for lang in ("eng_Latn", "fra_Latn"):
         assert cmp[lang]["bpb_original"] == base["evaluation"]["comparison"][lang]["bpb_original"]
         assert 1.0 < cmp[lang]["bpb_ratio"] < base["evaluation"]["comparison"][lang]["bpb_ratio"]
@@ -71,9 +66,9 @@ def test_cli_transplant_smollm2_hybrid_reload_generate(flores, tmp_path):
 def test_no_reachable_token_shares_a_copied_row(target, smollm2_tok):
     """Every family: tokens the new tokenizer emits copy distinct rows; byte-fallback twins of normal
     tokens (and UNUSED pieces) get the mean row instead of their twin's."""
-    from _helpers import real_tokenizer
+    from helpers.artifacts import real_tokenizer
 
-    from tokforge.surgery import EmbeddingPlan, Source
+    from tokforge.surgery.plan import EmbeddingPlan, Source
 
     new = real_tokenizer(target).vocab
     plan = EmbeddingPlan.from_matches(smollm2_tok.vocab, new)
@@ -88,19 +83,17 @@ def test_no_reachable_token_shares_a_copied_row(target, smollm2_tok):
         assert len(unreachable) > 100  # e.g. <0x2C> beside ","
 
 
-def test_byte_fallback_twin_never_outscores_its_token(flores):
+def test_byte_fallback_twin_never_outscores_its_token(flores, mistral_v1):
     """SmolLM2 given Mistral's SentencePiece vocabulary: where the text's next token is a normal token
     with a byte-fallback twin (",", ".", " "...), the twin scores below it, and all twins together
     take a negligible share of those tokens' probability."""
-    from _helpers import real_tokenizer
-
     from tokforge import models
     from tokforge.corpus import read_flores
     from tokforge.surgery.apply import apply_plan
     from tokforge.transplant.registry import TransplantContext, get_method
 
     m, old = models.load_causal_lm("smollm2-135m")
-    new = real_tokenizer("mistral-v1")
+    new = mistral_v1
     apply_plan(m, get_method("fvt")(TransplantContext(old, new, progress=False)), new)
     v = new.vocab
     normal = {v.tokens[i]: i for i in v.text_ids().tolist() if not v.kinds[i] & 4}

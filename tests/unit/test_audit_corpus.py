@@ -1,6 +1,7 @@
-"""Tiny synthetic tests (the real-artifact ones: tests/real/test_audit_corpus_real.py). Corpus pass at any
-size: batched sums equal whole-text metrics, shards merge to the whole,
-``hf:`` corpora (datasets folders and data files) stream with their language column."""
+"""The audit corpus's batching: ``iter_batches`` packs languages into batches of the asked size and
+covers every line, and the default batch is at least 1,024 lines (needs the shared FLORES-200 data).
+Batched sums against whole-text metrics, shard merging and ``hf:`` corpora:
+tests/real/test_audit_corpus_real.py."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from _helpers import greedy_tokenizer
+from helpers.tiny import greedy_tokenizer
 
 from tokforge import TokenKind, Vocab
 from tokforge.audit import corpus_metrics as cm

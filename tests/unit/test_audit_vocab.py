@@ -4,7 +4,7 @@ cases from Qtok's rules), script census, reachability, real vocabularies."""
 from __future__ import annotations
 
 import pytest
-from _helpers import greedy_tokenizer
+from helpers.tiny import greedy_tokenizer
 
 from tokforge import TokenKind, Vocab
 from tokforge.audit import census as cs

@@ -7,7 +7,8 @@ import sys
 import zipfile
 
 import pytest
-from _helpers import REPO, run_cli
+from helpers.cli import run_cli
+from helpers.paths import REPO
 
 from tokforge import fetch, load_tokenizer
 from tokforge.errors import ArtifactError, LoadError, TokforgeError, UnknownNameError, lookup
@@ -94,6 +95,7 @@ def test_member_extraction_takes_only_named_files(tmp_path):
         fetch.extract_members(z, "pkg/none.bin", out)
 
 
+@pytest.mark.slow  # the command line in a subprocess
 def test_cli_error_exit_code_and_no_traceback(tmp_path):
     bad = tmp_path / "tokenizer.json"
     bad.write_text("{nope")

@@ -1,6 +1,6 @@
 """Tiny synthetic tests (the real-artifact ones: tests/real/test_bytelevel_real.py). Byte-level probabilities
 on tiny real BPE tokenizers (trained on the spot) + tiny random Llamas,
-checked against brute-force enumeration (tests/_helpers.py)."""
+checked against brute-force enumeration (tests/helpers/brute.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import random
 
 import pytest
 import torch
-from _helpers import brute_masses, brute_next_byte
+from helpers.brute import brute_masses, brute_next_byte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokforge.bytelevel import ByteLM
-from tokforge.bytelevel.cover import Canon, Covers, build_nodes, node_tokens
+from tokforge.bytelevel.bytelm import ByteLM
+from tokforge.bytelevel.canon import Canon
+from tokforge.bytelevel.cover import Covers, build_nodes, node_tokens
 from tokforge.bytelevel.tiny import TEXT, tiny_lm
 from tokforge.errors import InputError
 
@@ -105,7 +106,7 @@ def test_chain_rule_on_random_texts(kind):
 def test_score_from_prefix_masses_equals_the_distributions(kind, leaves):
     """`score` (differences of prefix masses) = the byte's entry of each next-byte distribution, and
     = brute-force enumeration; with canonical leaves it checks no node against the whole vocabulary."""
-    from tokforge.bytelevel.bytelm import ByteScoring
+    from tokforge.bytelevel.scoring import ByteScoring
 
     lm = ByteLM(*tiny_lm(kind, seed=0), leaves=leaves)
     texts = random_texts(8, seed=2) + [b"the cat", "thé ca".encode()]
@@ -300,7 +301,7 @@ def _first_bytes(fn, n: int) -> torch.Tensor:
 def _sampler_first_byte(lm, prompt: bytes) -> torch.Tensor:
     """The exact distribution of the first byte `generate` writes: its cover probabilities, then
     (for a cover ending exactly at the prompt's end) the next token by a plain forward here."""
-    from _helpers import _qpath
+    from helpers.brute import _qpath
 
     from tokforge.bytelevel.cover import node_tokens
     from tokforge.bytelevel.generate import cover_options
@@ -432,7 +433,7 @@ def test_next_byte_chain_reuses_the_tree(kind):
 
 def _brute_marginal(lm, prefix: bytes) -> torch.Tensor:
     """Every segmentation, every boundary token, plain forwards (no rule, no beam)."""
-    from _helpers import _path
+    from helpers.brute import _path
 
     stream = lm.prefix + prefix
     toks, mass = lm.vocab.tokens, [0.0] * 257

@@ -8,9 +8,9 @@ import json
 
 import pytest
 import torch
-from _helpers import same_scores
+from helpers.bytelm import same_scores
 
-from tokforge.bytelevel import ByteLM
+from tokforge.bytelevel.bytelm import ByteLM
 from tokforge.bytelevel.tiny import tiny_lm
 from tokforge.errors import TokforgeError
 
@@ -39,3 +39,20 @@ def test_from_pretrained_loads_model_and_tokenizer(tmp_path):
     same_scores(lm, ByteLM(model, tok, leaves="canonical"), TEXT)
     with pytest.raises(TokforgeError, match="not an HF model directory"):
         ByteLM.from_pretrained(tmp_path)
+
+
+def test_model_spec_pair_folder_and_positional_options(tmp_path):
+    """``ByteLM(spec)``: a ``(model, tokenizer)`` pair, an object with ``.model``/``.tokenizer`` or an HF
+    folder gives the same scores as ``ByteLM(model, tokenizer)``; options after the first two are keywords."""
+    from types import SimpleNamespace
+
+    from tokforge.surgery.export import save_model
+
+    model, tok = tiny_lm(seed=2)
+    want = ByteLM(model, tok)
+    same_scores(ByteLM((model, tok)), want, TEXT)
+    same_scores(ByteLM(SimpleNamespace(model=model, tokenizer=tok)), want, TEXT)
+    save_model(model, tok, tmp_path / "m")
+    same_scores(ByteLM(tmp_path / "m"), want, TEXT, tol=1e-4)  # loaded in float32
+    with pytest.raises(TypeError):
+        ByteLM(model, tok, [tok.bos_id])  # start_ids is keyword-only

@@ -8,10 +8,11 @@ import json
 import math
 
 import torch
-from _helpers import bytelm_of_dir, cli_table
+from helpers.bytelm import bytelm_of_dir
+from helpers.cli import cli_table
 from tokforge_cli.main import main
 
-from tokforge.bytelevel import Ensemble
+from tokforge.bytelevel.ensemble import Ensemble
 
 torch.set_num_threads(1)
 

@@ -1,5 +1,5 @@
 """Byte-level ensembles of tiny models with DIFFERENT vocabularies and weights, against brute force:
-members' masses from tests/_helpers.py, combined here by the textbook formulas."""
+members' masses from tests/helpers/brute.py, combined here by the textbook formulas."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import math
 
 import pytest
 import torch
-from _helpers import brute_masses, brute_next_byte
+from helpers.brute import brute_masses, brute_next_byte
 
-from tokforge.bytelevel import ByteLM, Ensemble, proxy_tune
-from tokforge.bytelevel.ensemble import FLOOR
+from tokforge.bytelevel.bytelm import ByteLM
+from tokforge.bytelevel.ensemble import FLOOR, Ensemble, proxy_tune
 from tokforge.bytelevel.tiny import tiny_lm
 from tokforge.errors import InputError
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from _helpers import REPO
+from helpers.paths import REPO
 
 MAX_LINES = 80
 

@@ -1,4 +1,5 @@
-"""The transplant evaluator is fair: bytes the model saw, strided windows, no silent drops."""
+"""The bits/byte evaluator is fair (bytes the model saw, strided windows, no silent drops), and its public
+form `evaluate_model` (model spec, texts as a dict, a list or the default, a result that saves as JSON)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import math
 
 import pytest
 import torch
-from _helpers import TEXT, tiny_lm
+from helpers.texts import TEXT
+from helpers.tiny import tiny_lm
 
 from tokforge.errors import InputError, TokforgeWarning
 from tokforge.evaluate.bits import EvalConfig, evaluate_languages, nll_stats, windows
@@ -142,32 +144,84 @@ def test_asked_for_languages_are_never_dropped(tmp_path):
         evaluate_languages(None, None, {"en": []})
 
 
+def test_eval_config_refuses_a_bad_value_when_it_is_made():
+    for bad, match in [
+        ({"max_tokens": 1}, "max_tokens must be at least 2"),
+        ({"max_tokens": 8, "stride": 9}, "stride must be between 1 and max_tokens"),
+        ({"batch_size": 0}, "batch_size must be at least 1"),
+        ({"max_loss": 1.5}, "max_loss must be in"),
+    ]:
+        with pytest.raises(InputError, match=match):
+            EvalConfig(**bad)
+
+
+def test_evaluate_model_is_evaluate_languages_with_a_result(tmp_path):
+    import json
+
+    from tokforge.evaluate.api import EvalResult, evaluate_model
+
+    tok = hf_tokenizer(tmp_path)
+    model = tiny_lm(len(tok.vocab))
+    texts = {"en": [TEXT[:200], TEXT[200:]]}
+    res = evaluate_model((model, tok), texts)
+    want = evaluate_languages(model, tok, texts)["en"]
+    assert isinstance(res, EvalResult) and res.texts == "given"
+    assert res.bits_per_byte == {"en": want["bits_per_byte"]} and res.languages["en"]["bytes"] == want["bytes"]
+    # a list of lines is one language, "text"; join=False scores each line as its own document
+    alone = evaluate_model((model, tok), [TEXT[:200], TEXT[200:]], config=EvalConfig(join=False))
+    assert list(alone.languages) == ["text"] and alone.languages["text"]["bits"] != pytest.approx(want["bits"])
+    path = res.save(tmp_path / "eval.json")
+    back = json.loads(path.read_text())
+    assert back["languages"]["en"]["bits_per_byte"] == want["bits_per_byte"] and back["config"]["max_tokens"] == 512
+    with pytest.raises(InputError, match="already exists"):
+        res.save(path)
+    res.save(path, force=True)
+    with pytest.raises(InputError, match="texts must be"):
+        evaluate_model((model, tok), 42)
+
+
+def test_evaluate_model_without_texts_falls_back_to_the_embedded_sample(tmp_path, monkeypatch):
+    from tokforge import corpus
+    from tokforge.evaluate.api import evaluate_model
+
+    monkeypatch.setattr(corpus, "flores_dir", lambda: None)
+    tok = hf_tokenizer(tmp_path)
+    with pytest.warns(TokforgeWarning, match="FLORES-200 not found"):
+        res = evaluate_model((tiny_lm(len(tok.vocab)), tok))
+    assert list(res.languages) == ["embedded_en"] and res.texts.startswith("embedded English sample")
+
+
 def test_transplant_refuses_missing_eval_languages_before_loading(tmp_path):
-    from tokforge.transplant.api import transplant
+    from tokforge.transplant.api import TransplantConfig, transplant_model
 
     tok = hf_tokenizer(tmp_path)
     (tmp_path / "en.txt").write_text(TEXT)
     with pytest.raises(InputError, match="no text for language"):
-        transplant(
+        transplant_model(
             "no-such-model-dir",
             tok,
-            method="fvt",
-            eval_spec=str(tmp_path / "en.txt"),
-            eval_langs=["eng_Latn", "fra_Latn"],
+            config=TransplantConfig(
+                method="fvt", eval_spec=str(tmp_path / "en.txt"), eval_langs=["eng_Latn", "fra_Latn"]
+            ),
             progress=False,
         )
 
 
 def test_transplant_report_records_round_trip_and_source(tmp_path):
-    from tokforge.transplant.api import transplant
+    from tokforge.transplant.api import TransplantConfig, transplant_model
 
     old = hf_tokenizer(tmp_path, name="old")
     (tmp_path / "en.txt").write_text(TEXT)
-    _, rep = transplant(
-        (tiny_lm(len(old.vocab)), old), old, method="fvt", eval_spec=str(tmp_path / "en.txt"), progress=False
-    )
+    rep = transplant_model(
+        (tiny_lm(len(old.vocab)), old),
+        old,
+        config=TransplantConfig(method="fvt", eval_spec=str(tmp_path / "en.txt")),
+        progress=False,
+    ).report
     ev = rep["evaluation"]
     assert ev["texts"] == str(tmp_path / "en.txt")
     assert ev["comparison"]["en"]["round_trip_new"] == "exact" and ev["original"]["en"]["round_trip"] == "exact"
-    _, rep = transplant((tiny_lm(len(old.vocab)), old), old, method="fvt", evaluate=False, progress=False)
+    rep = transplant_model(
+        (tiny_lm(len(old.vocab)), old), old, config=TransplantConfig(method="fvt", evaluate=False)
+    ).report
     assert rep["evaluation"] == {"skipped": "skipped (evaluate=False)"}

@@ -1,98 +1,28 @@
-"""Healing on tiny models: chunk alignment, losses, tied weights, exact resume, data-parallel runs, bad input."""
+"""Healing on tiny models: chunk alignment, losses, tied weights, calibration, exact resume, selection,
+the gap breakdown, the report, bad input (the two-process run is tests/real/test_heal_accelerate.py)."""
 
 from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
-from _helpers import REPO, TEXT, tiny_lm
+from helpers.heal import CORPUS, HELD, make_pair, pretrain, transplanted_dirs
+from helpers.tiny import tiny_lm
 
 from tokforge.errors import InputError, UnknownNameError
 from tokforge.evaluate.align import chunks
 from tokforge.heal import losses as L
-from tokforge.heal.api import heal
-from tokforge.heal.train import HealConfig
-
-ROOT = REPO
-
-
-CORPUS = [
-    TEXT,
-    "Models read tokens; people read text. Both like short sentences.",
-    "A window of text is read by the teacher and the student alike.",
-    "Numbers such as 1234 and 56 are split into digits by some tokenizers.",
-] * 6
-
-
-VARIED = [  # written for these tests
-    "Zebras graze quietly while 42 kites drift over the valley.",
-    "Quartz, jade and onyx: the jeweller sorted every stone by hue.",
-    "Wet boots by the door; a kettle whistles; the dog yawns.",
-    "Exactly 1,000,007 bytes were copied before the cable snapped!",
-    "Violins tune up, oboes answer, and the hall falls silent.",
-    "Pixel by pixel, the old map of the harbour came back to life.",
-] * 2
-
-
-HELD = {"en": ["The teacher reads the same bytes as the student does, in its own tokens."]}
-
-
-def bpe(tmp_path, name: str, size: int, texts=None):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    from tokforge import load_tokenizer
-
-    hf = Tokenizer(models.BPE())
-    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    hf.decoder = decoders.ByteLevel()
-    hf.train_from_iterator(
-        texts or CORPUS,
-        trainers.BpeTrainer(
-            vocab_size=size,
-            special_tokens=["<s>"],
-            show_progress=False,
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        ),
-    )
-    (tmp_path / name).mkdir()
-    hf.save(str(tmp_path / name / "tokenizer.json"))
-    return load_tokenizer(tmp_path / name / "tokenizer.json")
-
-
-def pretrain(model, tok, steps: int = 60):
-    """A few LM steps on CORPUS, so the tiny teacher knows something worth distilling."""
-    ids = [[tok.bos_id] + x for x in tok.encode_batch(CORPUS[:4])]
-    T = max(map(len, ids))
-    x = torch.tensor([r + [0] * (T - len(r)) for r in ids])
-    m = torch.tensor([[1] * len(r) + [0] * (T - len(r)) for r in ids])
-    labels = x.masked_fill(m == 0, -100)
-    torch.manual_seed(0)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    model.train()
-    for _ in range(steps):
-        opt.zero_grad()
-        model(input_ids=x, attention_mask=m, labels=labels).loss.backward()
-        opt.step()
-    return model.eval()
+from tokforge.heal.api import HealRun, heal_model
+from tokforge.heal.config import DIVERGENCES, HealConfig, parse_losses
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     """(teacher, teacher tokenizer, student made by an fvt transplant, student tokenizer)."""
-    from tokforge.transplant.api import transplant
-
-    tmp = tmp_path_factory.mktemp("heal")
-    old = bpe(tmp, "old", 330)  # two BPEs of the same text with other sizes: they share most tokens
-    new = bpe(tmp, "new", 380, CORPUS + ["Tokenizers and teachers read windows of text, sentence by sentence."])
-    teacher = pretrain(tiny_lm(len(old.vocab), seed=3, tie=True), old)
-    student, _ = transplant((copy.deepcopy(teacher), old), new, method="fvt", evaluate=False, progress=False)
-    return teacher, old, student, new
+    return make_pair(tmp_path_factory.mktemp("heal"))
 
 
 def cfg(**kw) -> HealConfig:
@@ -102,10 +32,24 @@ def cfg(**kw) -> HealConfig:
     return HealConfig(**{**base, **kw})
 
 
+def model_and_report(result):
+    """(model, report) of a `HealResult`."""
+    return result.model, result.report
+
+
 def heal_tiny(pair, c: HealConfig):
     """Heal a copy of the tiny student on CORPUS with ``c``, evaluated on HELD: (model, report)."""
     teacher, old, student, new = pair
-    return heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, c, eval_texts=HELD, progress=False)
+    return model_and_report(
+        heal_model(
+            (copy.deepcopy(student), new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=c,
+            eval_texts=HELD,
+            progress=False,
+        )
+    )
 
 
 def brute_chunks(a_ends, b_ends, n):
@@ -135,16 +79,16 @@ def test_identity_student_has_zero_alm_loss(pair):
     teacher, old, _, _ = pair
     student = copy.deepcopy(teacher)
     seen = []
-    _, rep = heal(
-        student,
-        old,
-        teacher,
-        old,
-        {"en": CORPUS},
-        cfg(steps=1, train_copied=True, lr=1e-9),
-        eval_texts=HELD,
-        progress=False,
-        on_step=seen.append,
+    _, rep = model_and_report(
+        heal_model(
+            (student, old),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=cfg(steps=1, train_copied=True, lr=1e-9),
+            eval_texts=HELD,
+            progress=False,
+            on_step=seen.append,
+        )
     )
     assert seen[0]["alm"] == 0.0 and seen[0]["chunks"] > 10 and seen[0]["grad_norm"] < 1e-6
     assert rep["evaluation"]["comparison"]["en"]["ratio_before"] == 1.0
@@ -152,7 +96,7 @@ def test_identity_student_has_zero_alm_loss(pair):
 
 def test_divergences_are_zero_only_at_agreement():
     t = torch.tensor([-0.1, -2.0, -9.0])
-    for kind in L.DIVERGENCES:
+    for kind in DIVERGENCES:
         for tau in (1.0, 5.0):
             assert float(L.divergence(t, t, kind, tau).abs().max()) < 1e-6
             assert bool((L.divergence(t, t - 0.5, kind, tau) > 0).all())
@@ -188,7 +132,17 @@ def test_heal_lowers_alm_and_tied_stays_tied(pair, tmp_path):
         evaluate_languages(m, new, seen)["tr"]["bits_per_byte"]
         - evaluate_languages(teacher, old, seen)["tr"]["bits_per_byte"]
     )
-    model, rep = heal(m, new, teacher, old, {"en": CORPUS}, cfg(steps=10), eval_texts=HELD, out=out, progress=False)
+    model, rep = model_and_report(
+        heal_model(
+            (m, new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=cfg(steps=10),
+            eval_texts=HELD,
+            out=out,
+            progress=False,
+        )
+    )
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
     log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert len(log) == 10 and all(r["alm"] > 0 and r["chunks"] > 0 for r in log)
@@ -213,8 +167,15 @@ def test_frozen_copied_rows_do_not_move(pair):
 
     teacher, old, student, new = pair
     before = student.get_input_embeddings().weight.detach().clone()
-    m, _ = heal(
-        copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, cfg(steps=3), eval_texts=HELD, progress=False
+    m, _ = model_and_report(
+        heal_model(
+            (copy.deepcopy(student), new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=cfg(steps=3),
+            eval_texts=HELD,
+            progress=False,
+        )
     )
     after = m.get_input_embeddings().weight.detach()
     copied, _ = match_by_bytes(old.vocab, new.vocab)
@@ -229,15 +190,15 @@ def test_untied_model_trains_its_head_rows(pair):
     m.lm_head.weight = torch.nn.Parameter(m.lm_head.weight.detach().clone())
     assert m.lm_head.weight is not m.get_input_embeddings().weight
     head0 = m.lm_head.weight.detach().clone()
-    model, rep = heal(
-        m,
-        new,
-        teacher,
-        old,
-        {"en": CORPUS},
-        cfg(steps=2, train="embeddings+head", rows="all"),
-        eval_texts=HELD,
-        progress=False,
+    model, rep = model_and_report(
+        heal_model(
+            (m, new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=cfg(steps=2, train="embeddings+head", rows="all"),
+            eval_texts=HELD,
+            progress=False,
+        )
     )
     assert not rep["tied"] and rep["trainable"]["output_rows"] == model.lm_head.weight.shape[0]
     assert (model.lm_head.weight != head0).any(1).sum() > 0.9 * head0.shape[0]
@@ -265,8 +226,8 @@ def test_seen_rows_only_move_rows_of_tokens_in_the_text(pair):
 
 
 def test_unknown_rows_mode_is_an_error():
-    with pytest.raises(InputError, match="rows mode"):
-        cfg(rows="some").check()
+    with pytest.raises(UnknownNameError, match="rows mode"):
+        cfg(rows="some")
 
 
 @pytest.mark.parametrize("loss", ["lm", "alm=1,lm=0.5", "bytes"])
@@ -274,14 +235,14 @@ def test_every_loss_trains(pair, loss):
     teacher, old, student, new = pair
     _, rep = heal_tiny(pair, cfg(steps=2, loss=loss))
     last = rep["train"]["last_step"]
-    for name in L.parse_losses(loss):
+    for name in parse_losses(loss):
         assert last[name] > 0
-    assert rep["losses"] == L.parse_losses(loss)
+    assert rep["losses"] == parse_losses(loss)
 
 
 def test_bytes_loss_equals_bytelevel_distributions():
     """The differentiable tree forward gives ByteLM's exact next-byte distributions, and gradients."""
-    from tokforge.bytelevel import ByteLM
+    from tokforge.bytelevel.bytelm import ByteLM
     from tokforge.bytelevel.tiny import tiny_lm as byte_tiny
     from tokforge.heal.bytes_loss import ByteView, byte_logprobs
 
@@ -306,55 +267,51 @@ def test_bytes_loss_equals_bytelevel_distributions():
 
 def test_resume_continues_exactly(pair, tmp_path):
     teacher, old, student, new = pair
-    full, _ = heal(
-        copy.deepcopy(student),
-        new,
-        teacher,
-        old,
-        {"en": CORPUS},
-        cfg(steps=4, schedule="linear"),
-        eval_texts=HELD,
-        out=tmp_path / "a",
-        progress=False,
+    full, _ = model_and_report(
+        heal_model(
+            (copy.deepcopy(student), new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=cfg(steps=4, schedule="linear"),
+            eval_texts=HELD,
+            out=tmp_path / "a",
+            progress=False,
+        )
     )
     with pytest.raises(KeyboardInterrupt):
-        heal(
-            copy.deepcopy(student),
-            new,
-            teacher,
-            old,
+        heal_model(
+            (copy.deepcopy(student), new),
             {"en": CORPUS},
-            cfg(steps=4, schedule="linear"),
+            teacher=(teacher, old),
+            config=cfg(steps=4, schedule="linear"),
             eval_texts=HELD,
             out=tmp_path / "b",
             progress=False,
             on_step=interrupt_at(2),
         )
     assert (tmp_path / "b" / "checkpoint.pt").is_file()
-    with pytest.raises(InputError, match="--resume with changed settings: lr"):
-        heal(
-            copy.deepcopy(student),
-            new,
-            teacher,
-            old,
+    with pytest.raises(InputError, match="resume=True with changed settings: lr"):
+        heal_model(
+            (copy.deepcopy(student), new),
             {"en": CORPUS},
-            cfg(steps=4, lr=0.5, schedule="linear"),
+            teacher=(teacher, old),
+            config=cfg(steps=4, lr=0.5, schedule="linear"),
             eval_texts=HELD,
             out=tmp_path / "b",
             resume=True,
             progress=False,
         )
-    resumed, _ = heal(
-        copy.deepcopy(student),
-        new,
-        teacher,
-        old,
-        {"en": CORPUS},
-        cfg(steps=4, schedule="linear"),
-        eval_texts=HELD,
-        out=tmp_path / "b",
-        resume=True,
-        progress=False,
+    resumed, _ = model_and_report(
+        heal_model(
+            (copy.deepcopy(student), new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=cfg(steps=4, schedule="linear"),
+            eval_texts=HELD,
+            out=tmp_path / "b",
+            resume=True,
+            progress=False,
+        )
     )
     assert torch.equal(full.get_input_embeddings().weight, resumed.get_input_embeddings().weight)
     log_a = (tmp_path / "a" / "log.jsonl").read_text().splitlines()
@@ -374,18 +331,16 @@ def test_resume_continues_exactly(pair, tmp_path):
 def test_learning_rate_follows_the_schedule(pair, tmp_path, schedule, factors):
     teacher, old, student, new = pair
     c = cfg(steps=5, warmup=2, schedule=schedule)
-    heal(
-        copy.deepcopy(student),
-        new,
-        teacher,
-        old,
+    heal_model(
+        (copy.deepcopy(student), new),
         {"en": CORPUS},
-        c,
+        teacher=(teacher, old),
+        config=c,
         eval_texts=HELD,
         out=tmp_path,
         progress=False,
         force=True,
-        gap=False,
+        run=HealRun(gap=False),
     )
     lrs = [json.loads(ln)["lr"] for ln in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert lrs == pytest.approx([c.lr * f for f in factors])
@@ -394,17 +349,14 @@ def test_learning_rate_follows_the_schedule(pair, tmp_path, schedule, factors):
 def test_linear_schedule_of_a_minutes_run_decays_with_the_clock(pair):
     teacher, old, student, new = pair
     lrs = []
-    heal(  # the default schedule: linear
-        copy.deepcopy(student),
-        new,
-        teacher,
-        old,
+    heal_model(
+        (copy.deepcopy(student), new),
         {"en": CORPUS},
-        # CPU time, not wall time: a loaded machine runs as many steps in the budget as an idle one
-        cfg(steps=None, minutes=0.04, warmup=1, schedule="linear", clock="cpu"),
+        teacher=(teacher, old),
+        config=cfg(steps=None, minutes=0.04, warmup=1, schedule="linear", clock="cpu"),
         eval_texts=HELD,
         progress=False,
-        gap=False,
+        run=HealRun(gap=False),
         on_step=lambda rec: lrs.append(rec["lr"]),
     )
     assert len(lrs) >= 3 and lrs[0] <= 1e-2
@@ -421,7 +373,7 @@ def test_a_checkpoint_from_before_schedules_resumes_only_as_constant():
     with pytest.raises(InputError, match="changed settings: schedule"):
         check_settings(old, HealConfig())  # the default is linear
     with pytest.raises(UnknownNameError, match="unknown learning-rate schedule 'cosine'"):
-        HealConfig(schedule="cosine").check()
+        HealConfig(schedule="cosine")
 
 
 def interrupt_at(step: int):
@@ -434,116 +386,10 @@ def interrupt_at(step: int):
     return hook
 
 
-def _dirs(pair, tmp_path):
-    """A transplanted student folder and a teacher folder, as `tokforge transplant` writes them."""
-    from tokforge.surgery.export import save_model
-    from tokforge.transplant.api import transplant
-
-    teacher, old, _, new = pair
-    tdir = tmp_path / "teacher"
-    save_model(copy.deepcopy(teacher), old, tdir)
-    sdir = tmp_path / "student"
-    transplant(str(tdir), new, method="fvt", evaluate=False, progress=False, out=sdir)
-    corpus = tmp_path / "en.txt"
-    corpus.write_text("\n".join(CORPUS) + "\n")
-    held = tmp_path / "held.txt"
-    held.write_text("\n".join(HELD["en"]) + "\n")
-    return tdir, sdir, corpus, held
-
-
-def test_two_processes_match_one(pair, tmp_path):
-    """`accelerate launch --multi_gpu --num_processes 2 -m tokforge heal ...` (gloo processes on a CPU
-    machine) equals the one-process run."""
-    tdir, sdir, _, held = _dirs(pair, tmp_path)
-    corpus = tmp_path / "varied.txt"  # lines unlike each other, so the two processes see other tokens
-    corpus.write_text("\n".join(VARIED) + "\n")
-    args = [
-        "heal",
-        str(sdir),
-        "--corpus",
-        str(corpus),
-        "--eval",
-        str(held),
-        "--steps",
-        "3",
-        "--batch-size",
-        "4",
-        "--seq-bytes",
-        "96",
-        "--precision",
-        "fp32",
-        "--lr",
-        "0.01",
-        "--save-every",
-        "2",
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOKFORGE_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
-    one = subprocess.run(
-        [sys.executable, "-m", "tokforge", *args, "--out", str(tmp_path / "one")],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert one.returncode == 0, one.stderr[-2000:]
-    import socket
-
-    with socket.socket() as sock:  # a free port for the two processes to meet on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # on a CPU machine accelerate's data-parallel launcher runs gloo processes (MULTI_CPU)
-    two = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "accelerate.commands.launch",
-            "--multi_gpu",
-            "--num_processes",
-            "2",
-            "--num_machines",
-            "1",
-            "--mixed_precision",
-            "no",
-            "--dynamo_backend",
-            "no",
-            "--main_process_port",
-            str(port),
-            "-m",
-            "tokforge",
-            *args,
-            "--out",
-            str(tmp_path / "two"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert two.returncode == 0, two.stderr[-3000:]
-    from safetensors.torch import load_file
-
-    a = load_file(tmp_path / "one" / "model.safetensors")
-    b = load_file(tmp_path / "two" / "model.safetensors")
-    key = next(k for k in a if "embed_tokens" in k)
-    assert not torch.equal(a[key], load_file(sdir / "model.safetensors")[key])  # it trained
-    assert torch.allclose(a[key], b[key], atol=1e-5)
-    ra = json.loads((tmp_path / "one" / "heal_report.json").read_text())
-    rb = json.loads((tmp_path / "two" / "heal_report.json").read_text())
-    assert rb["processes"] == 2 and ra["processes"] == 1 and ra["steps"] == rb["steps"] == 3
-    # the rows each process showed are united: the count and the gap breakdown match one process
-    assert 0 < ra["train"]["trainable_input_rows_shown"] < ra["train"]["rows_shown"] == rb["train"]["rows_shown"]
-    ga, gb = ra["evaluation"]["gap_after"], rb["evaluation"]["gap_after"]
-    for lang in ga:
-        for cls, r in ga[lang]["classes"].items():
-            assert r["excess_bits_unseen_new_rows"] == pytest.approx(
-                gb[lang]["classes"][cls]["excess_bits_unseen_new_rows"], abs=0.05
-            )
-
-
 def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
     from tokforge_cli.main import main
 
-    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    tdir, sdir, corpus, held = transplanted_dirs(pair, tmp_path)
     out = tmp_path / "out"
     base = ["heal", str(sdir), "--out", str(out), "--steps", "1", "--seq-bytes", "96"]
 
@@ -568,15 +414,14 @@ def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
     fails(base + ["--corpus", str(corpus), "--loss", "alm=1,kl=2"], "unknown heal loss 'kl'")
     fails(base + ["--corpus", str(corpus), "--resume"], "nothing to resume")
     # an interrupted run, then a resume with other settings: refused, the run folder as it was
-    from tokforge.heal.api import heal_dir
-    from tokforge.heal.data import Source
+    from tokforge.heal.data import Source, read_texts
 
     with pytest.raises(KeyboardInterrupt):
-        heal_dir(
+        heal_model(
             sdir,
             [Source(str(corpus))],
-            HealConfig(steps=3, seq_bytes=96, save_every=1, precision="fp32"),
-            eval_spec=str(held),
+            config=HealConfig(steps=3, seq_bytes=96, save_every=1, precision="fp32"),
+            eval_texts=read_texts(str(held), "devtest")[0],
             out=tmp_path / "r",
             progress=False,
             on_step=interrupt_at(1),
@@ -605,7 +450,7 @@ def test_bad_input_is_one_line_and_leaves_out_untouched(pair, tmp_path, capsys):
         ]
     )
     err = capsys.readouterr().err
-    assert rc == 2 and "--resume with changed settings: seq_bytes (" in err
+    assert rc == 2 and "with changed settings: seq_bytes (" in err
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "r").iterdir()) == snapshot
 
 
@@ -615,8 +460,15 @@ def test_bf16_training_leaves_frozen_weights_exact(pair):
     m = copy.deepcopy(student)
     body0 = {n: p.detach().clone() for n, p in m.named_parameters() if "embed_tokens" not in n}
     t0 = {n: p.detach().clone() for n, p in teacher.named_parameters()}
-    model, rep = heal(
-        m, new, teacher, old, {"en": CORPUS}, cfg(steps=2, precision="bf16"), eval_texts=HELD, progress=False
+    model, rep = model_and_report(
+        heal_model(
+            (m, new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=cfg(steps=2, precision="bf16"),
+            eval_texts=HELD,
+            progress=False,
+        )
     )
     assert rep["precision"] == "bf16"
     for n, p in model.named_parameters():
@@ -629,7 +481,7 @@ def test_transplant_then_heal_in_one_command(pair, tmp_path, capsys):
     from tokforge_cli.main import main
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    tdir, sdir, corpus, held = transplanted_dirs(pair, tmp_path)
     out = tmp_path / "converted"
     new_json = str(tmp_path / "student" / "tokenizer.json")
     rc = main(
@@ -687,7 +539,16 @@ def test_hf_dataset_corpus_is_streamed(pair, tmp_path, fmt):
     first = next(w.batches(2))
     assert all(0 < len(x.encode()) <= 96 for x in first)
     teacher, old, student, new = pair
-    _, rep = heal(copy.deepcopy(student), new, teacher, old, w, cfg(steps=2), eval_texts=HELD, progress=False)
+    _, rep = model_and_report(
+        heal_model(
+            (copy.deepcopy(student), new),
+            w,
+            teacher=(teacher, old),
+            config=cfg(steps=2),
+            eval_texts=HELD,
+            progress=False,
+        )
+    )
     assert rep["steps"] == 2
     with pytest.raises(InputError, match="no column 'text'"):
         Windows([Source(f"hf:{path}")], seq_bytes=96, heldout=0.0).check()
@@ -697,12 +558,14 @@ def test_hf_dataset_corpus_is_streamed(pair, tmp_path, fmt):
 def _calibration_case(pair, tie: bool):
     """(student, its tokenizer, the rows not copied, training windows) for a tied or untied fvt student."""
     from tokforge.surgery.plan import match_by_bytes
-    from tokforge.transplant.api import transplant
+    from tokforge.transplant.api import TransplantConfig, transplant_model
 
     teacher, old, student, new = pair
     if not tie:
         teacher = pretrain(tiny_lm(len(old.vocab), seed=3, tie=False), old)
-        student, _ = transplant((copy.deepcopy(teacher), old), new, method="fvt", evaluate=False, progress=False)
+        student = transplant_model(
+            (teacher, old), new, config=TransplantConfig(method="fvt", evaluate=False), progress=False
+        ).model
     else:
         student = copy.deepcopy(student)
     copied, _ = match_by_bytes(old.vocab, new.vocab)
@@ -829,7 +692,7 @@ def test_heal_calibrates_by_piece_count(pair):
     assert [g["rows"] for g in got["groups"]] == want.tolist() and sum(want) == got["rows"]
     assert rep["config"]["calibrate_by"] == "pieces"
     with pytest.raises(UnknownNameError, match=r"unknown calibration grouping .length. \(known: pieces, shared\)"):
-        cfg(calibrate_by="length").check()
+        cfg(calibrate_by="length")
 
 
 def test_heal_reports_its_calibration_and_can_turn_it_off(pair):
@@ -841,7 +704,7 @@ def test_heal_reports_its_calibration_and_can_turn_it_off(pair):
     assert got[0] is None
     assert got[4]["windows"] == 4 and got[4]["rows"] > 10 and "beta" in got[4]
     with pytest.raises(InputError, match="calibrate"):
-        cfg(calibrate=-1).check()
+        cfg(calibrate=-1)
 
 
 def test_gap_breakdown_adds_up_to_the_evaluator_and_classifies_chunks(pair):
@@ -853,7 +716,7 @@ def test_gap_breakdown_adds_up_to_the_evaluator_and_classifies_chunks(pair):
 
     teacher, old, student, new = pair
     texts = {"en": HELD["en"] + [CORPUS[1]]}
-    gap = gap_breakdown(teacher, old, student, new, texts, train_texts=["zzz"])["en"]
+    gap = gap_breakdown((teacher, old), (student, new), texts, train_texts=["zzz"])["en"]
     ev_s = evaluate_languages(student, new, texts)["en"]
     ev_t = evaluate_languages(teacher, old, texts)["en"]
     assert abs(gap["student_bits"] - ev_s["bits"]) < 0.05 and abs(gap["original_bits"] - ev_t["bits"]) < 0.05
@@ -868,9 +731,9 @@ def test_gap_breakdown_adds_up_to_the_evaluator_and_classifies_chunks(pair):
             assert r["excess_bits_unseen_new_rows"] == r["excess_bits"]
         if c in ("same token", "same token, after a new row"):
             assert r["excess_bits_unseen_new_rows"] == 0.0
-    seen_all = gap_breakdown(teacher, old, student, new, texts, train_texts=texts["en"])["en"]
+    seen_all = gap_breakdown((teacher, old), (student, new), texts, train_texts=texts["en"])["en"]
     assert all(r["excess_bits_unseen_new_rows"] == 0.0 for r in seen_all["classes"].values())
-    same = gap_breakdown(teacher, old, teacher, old, texts)["en"]
+    same = gap_breakdown((teacher, old), (teacher, old), texts)["en"]
     assert same["gap_bits"] == 0.0 and list(same["classes"]) == ["same token"]
 
 
@@ -887,7 +750,16 @@ def test_heal_report_says_where_the_gap_is_and_which_rows_training_showed(pair):
     for _ in range(c.steps):
         for w in next(batches):
             shown.update(new.encode(w))
-    _, rep = heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, c, eval_texts=HELD, progress=False)
+    _, rep = model_and_report(
+        heal_model(
+            (copy.deepcopy(student), new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=c,
+            eval_texts=HELD,
+            progress=False,
+        )
+    )
     ev = rep["evaluation"]
     gap = ev["gap_after"]["en"]
     assert abs(gap["student_bits"] - ev["after"]["en"]["bits"]) < 0.05
@@ -897,8 +769,10 @@ def test_heal_report_says_where_the_gap_is_and_which_rows_training_showed(pair):
     trained = np.zeros(len(new.vocab), dtype=bool)
     trained[sorted(shown)] = True
     trained[new.bos_id] = True
-    healed = heal(copy.deepcopy(student), new, teacher, old, {"en": CORPUS}, c, eval_texts=HELD, progress=False)[0]
-    again = gap_breakdown(teacher, old, healed, new, HELD, trained=trained)["en"]
+    healed = heal_model(
+        (copy.deepcopy(student), new), {"en": CORPUS}, teacher=(teacher, old), config=c, eval_texts=HELD, progress=False
+    ).model
+    again = gap_breakdown((teacher, old), (healed, new), HELD, trained=trained)["en"]
     assert again == gap
     held_new = {t for t in new.encode(HELD["en"][0]) if new_row_mask(new, old)[t]}
     assert held_new - shown, "the held-out line should use a new row the training windows do not"
@@ -927,9 +801,9 @@ def test_gap_breakdown_of_a_lossy_tokenizer_is_an_error_or_a_warning(pair, tmp_p
     lower = load_tokenizer(tmp_path / "lower.json")
     student = tiny_lm(len(lower.vocab), seed=1, tie=True)
     with pytest.raises(InputError, match="different bytes"):
-        gap_breakdown(teacher, old, student, lower, HELD)
+        gap_breakdown((teacher, old), (student, lower), HELD)
     with pytest.warns(TokforgeWarning, match="different bytes"):
-        got = gap_breakdown(teacher, old, student, lower, HELD, on_mismatch="warn")
+        got = gap_breakdown((teacher, old), (student, lower), HELD, on_mismatch="warn")
     assert "not_aligned" in got["en"]
 
 
@@ -938,18 +812,18 @@ SELECT = {"en": ["Each student keeps the rows that scored best on text it never 
 
 def _select_run(pair, tmp_path, name, **kw):
     teacher, old, student, new = pair
-    return heal(
-        copy.deepcopy(student),
-        new,
-        teacher,
-        old,
-        {"en": CORPUS},
-        cfg(**{"steps": 6, "lr": 0.3, "select_every": 2, "schedule": "linear", **kw.pop("cfg", {})}),
-        eval_texts=HELD,
-        select_texts=SELECT,
-        out=tmp_path / name,
-        progress=False,
-        **kw,
+    return model_and_report(
+        heal_model(
+            (copy.deepcopy(student), new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=cfg(**{"steps": 6, "lr": 0.3, "select_every": 2, "schedule": "linear", **kw.pop("cfg", {})}),
+            eval_texts=HELD,
+            select_texts=SELECT,
+            out=tmp_path / name,
+            progress=False,
+            **kw,
+        )
     )
 
 
@@ -977,7 +851,7 @@ def test_selection_resumes_exactly(pair, tmp_path):
     full, rep_a = _select_run(pair, tmp_path, "a")
     with pytest.raises(KeyboardInterrupt):
         _select_run(pair, tmp_path, "b", cfg={"save_every": 3}, on_step=interrupt_at(3))
-    with pytest.raises(InputError, match="--resume with changed settings: select_every"):
+    with pytest.raises(InputError, match="resume=True with changed settings: select_every"):
         _select_run(pair, tmp_path, "b", cfg={"save_every": 3, "select_every": 3}, resume=True)
     resumed, rep_b = _select_run(pair, tmp_path, "b", cfg={"save_every": 3}, resume=True)
     assert torch.equal(full.get_input_embeddings().weight, resumed.get_input_embeddings().weight)
@@ -986,21 +860,22 @@ def test_selection_resumes_exactly(pair, tmp_path):
 
 def test_selection_needs_its_own_text(pair, tmp_path):
     teacher, old, student, new = pair
-    args = (copy.deepcopy(student), new, teacher, old, {"en": CORPUS})
+    args = ((copy.deepcopy(student), new), {"en": CORPUS})
+    kw = dict(teacher=(teacher, old), eval_texts=HELD, progress=False)
     with pytest.raises(InputError, match="select_every=2 needs selection text"):
-        heal(*args, cfg(select_every=2), eval_texts=HELD, progress=False)
+        heal_model(*args, config=cfg(select_every=2), **kw)
     with pytest.raises(InputError, match="selection line.* also evaluation lines"):
-        heal(*args, cfg(select_every=2), eval_texts=HELD, select_texts=HELD, progress=False)
+        heal_model(*args, config=cfg(select_every=2), select_texts=HELD, **kw)
     with pytest.raises(InputError, match="select_every is 0"):
-        heal(*args, cfg(), eval_texts=HELD, select_texts=SELECT, progress=False)
+        heal_model(*args, config=cfg(), select_texts=SELECT, **kw)
     with pytest.raises(InputError, match="select_every must be 0"):
-        cfg(select_every=-1).check()
+        cfg(select_every=-1)
 
 
 def test_heal_command_selects_on_its_own_text(pair, tmp_path, capsys):
     from tokforge_cli.main import main
 
-    tdir, sdir, corpus, held = _dirs(pair, tmp_path)
+    tdir, sdir, corpus, held = transplanted_dirs(pair, tmp_path)
     sel = tmp_path / "select.txt"
     sel.write_text("\n".join(SELECT["en"]) + "\n")
     out = tmp_path / "out"
@@ -1021,3 +896,85 @@ def test_heal_command_selects_on_its_own_text(pair, tmp_path, capsys):
     assert [h["step"] for h in rep["selection"]["history"]] == [0, 2, 4]
     assert rep["selection"]["texts"].startswith(str(sel))
     assert f"kept the rows of step {rep['selection']['best_step']} of 4" in printed
+
+
+# -- the public entry point: heal_model, HealConfig, HealResult ----------------------------------------------
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"loss": "kl"}, "unknown heal loss 'kl'"),
+        ({"steps": 0}, "heal needs steps"),
+        ({"minutes": -1.0}, "minutes must be positive"),
+        ({"train": "head"}, "unknown train mode 'head'"),
+        ({"lr": 0.0}, "lr must be positive"),
+        ({"batch_size": 0}, "batch_size must be at least 1"),
+        ({"heldout": 1.0}, "held-out fraction"),
+        ({"seq_bytes": 8}, "at least 16 bytes"),
+        ({"eval": "fast"}, "eval must be an EvalConfig"),
+    ],
+)
+def test_heal_config_refuses_a_bad_value_when_it_is_made(bad, match):
+    from tokforge.errors import TokforgeError
+
+    with pytest.raises(TokforgeError, match=match):
+        HealConfig(**bad)
+    with pytest.raises(dataclasses_frozen_error()):
+        HealConfig().lr = 1.0  # frozen
+
+
+def dataclasses_frozen_error():
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError
+
+
+def test_every_loss_name_has_a_function():
+    from tokforge.heal.config import LOSS_NAMES
+
+    assert tuple(L.LOSSES) == LOSS_NAMES and all(callable(f) for f in L.LOSSES.values())
+
+
+def test_heal_model_errors_name_python_parameters(pair, tmp_path):
+    teacher, old, student, new = pair
+    with pytest.raises(InputError, match=r"pass teacher=MODEL"):
+        heal_model((student, new), {"en": CORPUS}, config=cfg(), eval_texts=HELD, progress=False)
+    with pytest.raises(InputError, match=r"resume=True needs out="):
+        heal_model((student, new), {"en": CORPUS}, teacher=(teacher, old), resume=True, progress=False)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "f").write_text("")
+    with pytest.raises(InputError, match=r"pass force=True"):
+        heal_model((student, new), {"en": CORPUS}, teacher=(teacher, old), out=tmp_path / "x", progress=False)
+    with pytest.raises(InputError, match=r"model must be a built-in name"):
+        heal_model(42, {"en": CORPUS}, teacher=(teacher, old), progress=False)
+
+
+def test_heal_model_takes_a_transplanted_folder_and_defaults_the_teacher(pair, tmp_path):
+    """A folder from `tokforge transplant`: its original is the teacher; a result object with the
+    transplant's report works the same way; the result saves to a folder that reloads."""
+    from types import SimpleNamespace
+
+    from transformers import AutoModelForCausalLM
+
+    from tokforge import load_tokenizer
+
+    tdir, sdir, _, _ = transplanted_dirs(pair, tmp_path)
+    res = heal_model(sdir, {"en": CORPUS}, config=cfg(steps=2), eval_texts=HELD, progress=False)
+    assert res.report["teacher"] == str(tdir) and res.report["student"] == str(sdir)
+    assert res.report["steps"] == 2 and res.report["transplant"]["method"] == "fvt"
+    assert len(res.files["log.jsonl"].splitlines()) == 2
+    saved = res.save(tmp_path / "healed")
+    assert {"heal_report.json", "log.jsonl", "model.safetensors", "config.json"} <= {p.name for p in saved.iterdir()}
+    back = AutoModelForCausalLM.from_pretrained(saved)
+    assert torch.equal(back.get_input_embeddings().weight, res.model.get_input_embeddings().weight)
+    assert load_tokenizer(saved).vocab.fingerprint() == res.tokenizer.vocab.fingerprint()
+    assert json.loads((saved / "heal_report.json").read_text())["steps"] == 2
+    with pytest.raises(InputError, match="already exists"):
+        res.save(saved)
+    res.save(saved, force=True)
+    # an in-memory transplant result (model, tokenizer, report) names its original too
+    report = json.loads((sdir / "transplant_report.json").read_text())
+    student = SimpleNamespace(model=copy.deepcopy(pair[2]), tokenizer=pair[3], report=report)
+    again = heal_model(student, {"en": CORPUS}, config=cfg(steps=1), eval_texts=HELD, progress=False)
+    assert again.report["steps"] == 1
+    with pytest.raises(InputError, match="not the original recorded"):
+        heal_model(student, {"en": CORPUS}, teacher=(pair[2], pair[3]), eval_texts=HELD, progress=False)

@@ -45,7 +45,7 @@ def test_one_out_dir_rule(tmp_path):
         assert check_out_dir(tmp_path / fine) == tmp_path / fine
     for taken in ("full", "file"):
         with pytest.raises(
-            InputError, match=r"^output directory already exists: .* \(choose another --out or pass --force\)$"
+            InputError, match=r"^output directory already exists: .* \(choose another out=DIR or pass force=True\)$"
         ):
             check_out_dir(tmp_path / taken)
         assert check_out_dir(tmp_path / taken, force=True) == tmp_path / taken

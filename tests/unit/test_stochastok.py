@@ -1,14 +1,13 @@
-"""Tiny synthetic tests (the real-artifact ones: tests/real/test_stochastok_real.py). StochasTok core: split
-table, expand/expand_batch/contract, label-aware mode, errors.
-
-Properties run on every real tokenizer (GPT-2 tiktoken, SmolLM2 byte-level BPE, Gemma-3 and
-Mistral v1 SentencePiece with byte fallback)."""
+"""StochasTok's split table on an eight-token vocabulary worked out by hand: which pairs each token
+splits into (built from normal tokens, not a byte-fallback twin), that special and added tokens never
+split, and which tokens a split can produce. Expansion, contraction, label-aware mode and the
+properties over real tokenizers: tests/real/test_stochastok_real.py."""
 
 from __future__ import annotations
 
-from _helpers import tiny_split_vocab
+from helpers.tiny import tiny_split_vocab
 
-from tokforge.stochastok import SplitTable
+from tokforge.stochastok.table import SplitTable
 
 
 def test_table_by_hand():

@@ -8,9 +8,11 @@ import json
 import pytest
 
 from tokforge import load_tokenizer
-from tokforge.errors import InputError
-from tokforge.supertokens import MergeLearner, SuperConfig, pretok, train_bpe, train_supertokens
-from tokforge.supertokens.train import checked_lines, stage2_learn
+from tokforge.errors import InputError, UnknownNameError
+from tokforge.supertokens import pretok
+from tokforge.supertokens.merges import MergeLearner
+from tokforge.supertokens.train import SuperConfig, checked_lines, stage2_learn, train_bpe
+from tokforge.supertokens.trainer import train_supertokens
 
 
 def write(tmp_path, name, text):
@@ -28,7 +30,7 @@ def test_tiny_corpus_merges_by_hand(tmp_path):
     # chunks: "ab ab ab ab" x5 = [ab, Ġab, Ġab, Ġab] -> (Ġab,Ġab) 10x, then the tie
     # (ab, ĠabĠab) 5x vs (ĠabĠab, Ġab) 5x breaks on the smaller ids -> "ab ab ab".
     f = write(tmp_path, "c.txt", "ab ab ab ab\n" * 5)
-    tok = train_supertokens([f], 261, transition=259, out=tmp_path / "st", progress=False)
+    tok = train_supertokens([f], 261, config=SuperConfig(transition=259), out=tmp_path / "st", progress=False)
     merges = json.loads((tmp_path / "st" / "tokenizer.json").read_text())["model"]["merges"]
     assert merges == [["a", "b"], ["Ġ", "ab"], ["Ġab", "Ġab"], ["ab", "ĠabĠab"]]
     ids = tok.encode("ab ab ab ab")
@@ -37,7 +39,7 @@ def test_tiny_corpus_merges_by_hand(tmp_path):
 
 def test_max_words_blocks_longer_supertokens(tmp_path):
     f = write(tmp_path, "c.txt", "ab ab ab ab\n" * 5)
-    tok = train_supertokens([f], 261, transition=259, max_words=2, progress=False)
+    tok = train_supertokens([f], 261, config=SuperConfig(transition=259, max_words=2), progress=False)
     assert new_tokens(tok, 259) == [b" ab ab"]  # the 3-word merges are refused; nothing else occurs twice
 
 
@@ -50,7 +52,7 @@ def test_merge_filter_hook_and_controls(tmp_path):
         seen.append((a, b))
         return b"dog" not in a + b or b" " not in (a + b).strip()
 
-    tok = train_supertokens([f], 330, transition=280, merge_filter=no_dog, progress=False)
+    tok = train_supertokens([f], 330, config=SuperConfig(transition=280, merge_filter=no_dog), progress=False)
     multi = [t for t in tok.vocab.tokens if pretok.word_count(t) > 1]
     assert seen and b" the cat sat" in multi
     for t in multi:
@@ -62,10 +64,10 @@ def test_merge_filter_hook_and_controls(tmp_path):
 def test_learner_matches_exported_encoding(tmp_path):
     """What stage 2 learned for each training chunk is what the exported tokenizer produces."""
     f = write(tmp_path, "c.txt", "to be or not to be, that is the question\nto be, or not to be: aye\n" * 8)
-    cfg = SuperConfig(320, transition=290, progress=False)
+    cfg = SuperConfig(transition=290)
     base = train_bpe(checked_lines([f]), 290, pretok.stage1_pretokenizer(), progress=False)
     learner, chunks, _ = stage2_learn(base, checked_lines([f]), 320 - base.get_vocab_size(), cfg, digits=True)
-    tok = train_supertokens([f], 320, transition=290, progress=False)
+    tok = train_supertokens([f], 320, config=cfg, progress=False)
     assert [tok.encode(c) for c in chunks] == learner.seqs
     assert any(pretok.word_count(learner.tokens[i]) > 1 for s in learner.seqs for i in s)
 
@@ -164,9 +166,9 @@ def test_end_punct_closes_but_never_opens_a_chunk():
 
 def test_chunked_method_is_seeded(tmp_path):
     f = write(tmp_path, "c.txt", "the cat sat on the mat and the dog sat on the log\n" * 30)
-    a = train_supertokens([f], 320, method="chunked", seed=1, progress=False)
-    b = train_supertokens([f], 320, method="chunked", seed=1, progress=False)
-    c = train_supertokens([f], 320, method="chunked", seed=2, progress=False)
+    a = train_supertokens([f], 320, config=SuperConfig(method="chunked", seed=1), progress=False)
+    b = train_supertokens([f], 320, config=SuperConfig(method="chunked", seed=1), progress=False)
+    c = train_supertokens([f], 320, config=SuperConfig(method="chunked", seed=2), progress=False)
     assert a.vocab.tokens == b.vocab.tokens and a.vocab.tokens != c.vocab.tokens
     assert any(pretok.word_count(t) > 1 for t in a.vocab.tokens)
     assert max(pretok.word_count(t) for t in a.vocab.tokens) <= 4
@@ -180,13 +182,15 @@ def test_chunked_method_is_seeded(tmp_path):
         (lambda d: [d / "missing.txt"], {}, "corpus file not found"),
         (lambda d: [d], {}, "corpus file not found"),
         (lambda d: [(d / "bin.txt").write_bytes(b"ok\n\xff\xfe") and d / "bin.txt"], {}, "not UTF-8"),
-        (lambda d: [write(d, "c.txt", "a b\n")], {"method": "wordpiece"}, "unknown method"),
+        (lambda d: [write(d, "c.txt", "a b\n")], {"method": "wordpiece"}, "unknown supertoken method"),
+        (lambda d: [write(d, "c.txt", "a b\n")], {"max_words": 0}, "max_words must be at least 1"),
+        (lambda d: [write(d, "c.txt", "a b\n")], {"method": "chunked", "base": "gpt2"}, "superbpe only"),
         (lambda d: [], {}, "no corpus files"),
     ],
 )
 def test_bad_input_one_line_errors(tmp_path, make, kw, msg):
-    with pytest.raises(InputError) as e:
-        train_supertokens(make(tmp_path), 400, out=tmp_path / "out", progress=False, **kw)
+    with pytest.raises((InputError, UnknownNameError)) as e:
+        train_supertokens(make(tmp_path), 400, config=SuperConfig(**kw), out=tmp_path / "out", progress=False)
     assert msg in str(e.value) and "\n" not in str(e.value)
     assert not (tmp_path / "out").exists()
 
@@ -290,3 +294,18 @@ def test_cli_filter_hook(tmp_path, monkeypatch):
         )
         == 2
     )
+
+
+def test_super_config_is_frozen_and_checked_on_construction():
+    import dataclasses
+
+    cfg = SuperConfig(transition=290, special_tokens=["<s>"])
+    assert cfg.special_tokens == ("<s>",) and cfg.method.value == "superbpe" and cfg.inner_punct
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.max_words = 2
+    with pytest.raises(InputError, match="min_frequency must be at least 1"):
+        SuperConfig(min_frequency=0)
+    with pytest.raises(InputError, match="merge_filter must be a callable"):
+        SuperConfig(merge_filter="module:function")
+    with pytest.raises(InputError, match="config must be a SuperConfig"):
+        train_supertokens(["x.txt"], 300, config={"transition": 280})

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _helpers import tiny_llama
+from helpers.tiny import tiny_llama
 
 from tokforge.errors import InputError
-from tokforge.surgery import EmbeddingPlan, Source, match_by_bytes
 from tokforge.surgery.apply import apply_plan
 from tokforge.surgery.export import save_model
+from tokforge.surgery.plan import EmbeddingPlan, Source, match_by_bytes
 from tokforge.vocab import TokenKind, Vocab
 
 S = TokenKind.SPECIAL
@@ -187,17 +187,16 @@ def test_save_and_reload_tiny_model(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
 
 
-def test_package_exposes_apply_and_export_without_importing_torch():
+def test_one_home_per_object_and_no_torch_for_plans_and_export():
     import subprocess
     import sys
 
     import tokforge.surgery as surgery
     from tokforge.surgery import apply, export
 
-    assert surgery.save_model is export.save_model and surgery.hf_tokenizer is export.hf_tokenizer
-    assert surgery.apply_plan is apply.apply_plan and not hasattr(apply, "save_model")  # one home: export.py
-    code = "import sys, tokforge.surgery.export; print('torch' in sys.modules)"
+    assert not hasattr(apply, "save_model") and callable(export.save_model)  # one home: export.py
+    for name in ("apply_plan", "save_model", "EmbeddingPlan", "match_by_bytes"):
+        assert not hasattr(surgery, name), name  # the package re-exports nothing
+    code = "import sys, tokforge.surgery.export, tokforge.surgery.plan; print('torch' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"
-    with pytest.raises(AttributeError):
-        surgery.not_there

@@ -1,5 +1,6 @@
-"""Tiny synthetic tests (the real-artifact ones: tests/real/test_transplant_methods_real.py). Plan builders on
-small real tokenizers trained on FLORES (fast: tiny vocabularies, tiny models)."""
+"""The transplant method registry: an unknown method name lists the known ones, and ``METHODS`` is a
+plain dict holding the five builders. The builders themselves are tested on real tokenizers in
+tests/real/test_transplant_methods_real.py."""
 
 from __future__ import annotations
 

@@ -1,12 +1,9 @@
 """Tokenizer audit: Qtok's categories and much more, for many tokenizers side by side.
 
->>> from tokforge.audit import audit            # doctest: +SKIP
->>> report = audit(["gpt2", "smollm2-135m"])    # doctest: +SKIP
->>> report.save("tokforge-audit")               # doctest: +SKIP
+The public entry is the root: ``tokforge.audit_tokenizers``, ``tokforge.AuditConfig`` and
+``tokforge.AuditReport`` (defined in `core`, `config` and `report`).
+
+>>> import tokforge                                                        # doctest: +SKIP
+>>> report = tokforge.audit_tokenizers(["gpt2", "smollm2-135m"])          # doctest: +SKIP
+>>> report.save("tokforge-audit")                                         # doctest: +SKIP
 """
-
-from .core import audit
-from .report import AuditReport
-from .sources import Corpus, default_corpus, load_corpus
-
-__all__ = ["AuditReport", "Corpus", "audit", "default_corpus", "load_corpus"]

@@ -284,7 +284,7 @@ class CorpusStats:
         from ..errors import InputError
         from ..io import read_json
 
-        fix = "pass folders written by tokforge audit --shard I/N"
+        fix = "pass folders written by shard=(i, n) audits"
         d = read_json(path, "a shard's corpus statistics", fix=fix, gz=True)
         if d.get("format") != STATE_FORMAT:
             raise InputError("not a tokforge corpus-statistics file", where=str(path))

@@ -1,5 +1,6 @@
-"""The interactive report's own style sheet and script (inlined into report.html by `html.render_html`;
-the page loads nothing from the network)."""
+"""The report pages' style sheet and script, inlined into report.html (the page loads nothing from the
+network): `CSS` for both pages, `STATIC_CSS` for what only the static page has (cards, PNG figures), `JS`
+for the interactive page (`html.render_html`)."""
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
@@ -27,6 +28,18 @@ font-size:12.5px;line-height:1.9}.t0{background:#dbe8ff}.t1{background:#ffe3c4}
 .legend span{margin-right:12px;font-size:12px}code{background:#eef0f4;border-radius:3px;padding:0 3px}
 """
 
+STATIC_CSS = """
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(275px,1fr));gap:12px}
+.card{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+.card h3{margin:0 0 6px;font-size:16px;word-break:break-all}.card .fam{color:#667;font-size:12px}
+.card table{width:100%;font-size:13px;border-collapse:collapse}.card td{padding:1px 0}
+.card td.v{text-align:right;font-variant-numeric:tabular-nums;font-weight:600}
+.fig{background:#fff;border-radius:8px;padding:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);overflow-x:auto;margin:6px 0}
+.fig img{display:block;max-width:none}table.data th{cursor:auto}
+table.data td:first-child,table.data th:first-child{text-align:left}
+code.tok{margin:1px;display:inline-block;font-size:12px;white-space:pre}
+"""
+
 JS = r"""
 (function(){
 function val(td){var v=td.getAttribute('data-v');if(v===null)v=td.textContent;var n=parseFloat(v);
@@ -45,7 +58,8 @@ document.querySelectorAll('.tools').forEach(function(box){var t=document.getElem
   [].forEach.call(t.tBodies[0].rows,function(r){var ok=r.textContent.toLowerCase().indexOf(q)>=0;
    for(var k in sel){if(sel[k]!=='all'&&r.getAttribute('data-'+k)!==sel[k])ok=false;}r.style.display=ok?'':'none';});}
  box.querySelectorAll('input,select').forEach(function(e){e.addEventListener('input',apply);});});
-var specs=JSON.parse(document.getElementById('specs').textContent);
+var se=document.getElementById('specs');if(!se||typeof vegaEmbed==='undefined')return;
+var specs=JSON.parse(se.textContent);
 Object.keys(specs).forEach(function(id){var el=document.getElementById(id);if(!el)return;
  vegaEmbed(el,specs[id],{actions:false,renderer:'svg'}).catch(function(e){console.error('chart '+id+': '+e);});});
 })();

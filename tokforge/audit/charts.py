@@ -34,17 +34,14 @@ def colors(rep: AuditReport) -> dict:
     return {"domain": dom, "range": rng}
 
 
-def _lang_chart(rep: AuditReport, col: str, title: str, log: bool, colors: dict) -> dict | None:
-    rows = [
-        r
-        for r in rep.languages
-        if r.get(col) is not None and isinstance(r.get(col), (int, float)) and math.isfinite(r[col])
-    ]
-    if not rows:
-        return None
+def _lang_data(rep: AuditReport, col: str) -> tuple[list[dict], list[str]]:
+    """One point per (language, tokenizer) with a finite ``col``, and the languages by mean value."""
     info, ref = rep.language_info, {t["name"] for t in rep.tokenizers if t.get("reference")}
     data, by_lang = [], {}
-    for r in rows:
+    for r in rep.languages:
+        v = r.get(col)
+        if v is None or not isinstance(v, (int, float)) or not math.isfinite(v):
+            continue
         li = info.get(r["language"], {})
         lab = f"{li.get('name', r['language'])} ({r['language']})"
         data.append(
@@ -54,32 +51,75 @@ def _lang_chart(rep: AuditReport, col: str, title: str, log: bool, colors: dict)
                 "script": li.get("script", "-"),
                 "resource": li.get("resource", "-"),
                 "tokenizer": r["tokenizer"],
-                "value": r[col],
+                "value": v,
                 "panel": "reference" if r["tokenizer"] in ref else "audited",
             }
         )
-        by_lang.setdefault(lab, []).append(r[col])
-    order = sorted(by_lang, key=lambda k: sum(by_lang[k]) / len(by_lang[k]))
-    scripts = sorted({d["script"] for d in data})
+        by_lang.setdefault(lab, []).append(v)
+    return data, sorted(by_lang, key=lambda k: sum(by_lang[k]) / len(by_lang[k]))
+
+
+def _lang_params(scripts: list[str]) -> list[dict]:
+    """Script and resource-level selectors, legend highlighting and y zoom."""
+    return [
+        {
+            "name": "script",
+            "value": "all",
+            "bind": {"input": "select", "options": ["all"] + scripts, "name": "script "},
+        },
+        {
+            "name": "resource",
+            "value": "all",
+            "bind": {"input": "select", "options": ["all", "high", "low"], "name": " resource level "},
+        },
+        {"name": "pick", "select": {"type": "point", "fields": ["tokenizer"]}, "bind": "legend"},
+        {"name": "zoom", "select": {"type": "interval", "encodings": ["y"]}, "bind": "scales"},
+    ]
+
+
+def _lang_encoding(order: list[str], title: str, log: bool, colors: dict) -> dict:
+    return {
+        "x": {
+            "field": "language",
+            "type": "nominal",
+            "sort": order,
+            "title": None,
+            "axis": {"labelAngle": -60, "labelFontSize": 9, "labelLimit": 160},
+        },
+        "y": {
+            "field": "value",
+            "type": "quantitative",
+            "title": title,
+            "scale": {"type": "log"} if log else {"zero": False},
+        },
+        "color": {"field": "tokenizer", "type": "nominal", "scale": colors, "legend": {"orient": "top"}},
+        "shape": {
+            "field": "panel",
+            "type": "nominal",
+            "scale": {"domain": ["audited", "reference"], "range": ["circle", "triangle-up"]},
+        },
+        "opacity": {"condition": {"param": "pick", "value": 0.9}, "value": 0.08},
+        "tooltip": [
+            {"field": "language"},
+            {"field": "script"},
+            {"field": "resource", "title": "resource level"},
+            {"field": "tokenizer"},
+            {"field": "value", "format": ".3f", "title": title},
+        ],
+    }
+
+
+def _lang_chart(rep: AuditReport, col: str, title: str, log: bool, colors: dict) -> dict | None:
+    """Points per language for one metric (None when no language has it)."""
+    data, order = _lang_data(rep, col)
+    if not data:
+        return None
     return {
         "$schema": SCHEMA,
         "width": max(700, 13 * len(order)),
         "height": 300,
         "data": {"values": data},
-        "params": [
-            {
-                "name": "script",
-                "value": "all",
-                "bind": {"input": "select", "options": ["all"] + scripts, "name": "script "},
-            },
-            {
-                "name": "resource",
-                "value": "all",
-                "bind": {"input": "select", "options": ["all", "high", "low"], "name": " resource level "},
-            },
-            {"name": "pick", "select": {"type": "point", "fields": ["tokenizer"]}, "bind": "legend"},
-            {"name": "zoom", "select": {"type": "interval", "encodings": ["y"]}, "bind": "scales"},
-        ],
+        "params": _lang_params(sorted({d["script"] for d in data})),
         "transform": [
             {
                 "filter": "(script == 'all' || datum.script == script) && "
@@ -87,35 +127,7 @@ def _lang_chart(rep: AuditReport, col: str, title: str, log: bool, colors: dict)
             }
         ],
         "mark": {"type": "point", "filled": True, "size": 38},
-        "encoding": {
-            "x": {
-                "field": "language",
-                "type": "nominal",
-                "sort": order,
-                "title": None,
-                "axis": {"labelAngle": -60, "labelFontSize": 9, "labelLimit": 160},
-            },
-            "y": {
-                "field": "value",
-                "type": "quantitative",
-                "title": title,
-                "scale": {"type": "log"} if log else {"zero": False},
-            },
-            "color": {"field": "tokenizer", "type": "nominal", "scale": colors, "legend": {"orient": "top"}},
-            "shape": {
-                "field": "panel",
-                "type": "nominal",
-                "scale": {"domain": ["audited", "reference"], "range": ["circle", "triangle-up"]},
-            },
-            "opacity": {"condition": {"param": "pick", "value": 0.9}, "value": 0.08},
-            "tooltip": [
-                {"field": "language"},
-                {"field": "script"},
-                {"field": "resource", "title": "resource level"},
-                {"field": "tokenizer"},
-                {"field": "value", "format": ".3f", "title": title},
-            ],
-        },
+        "encoding": _lang_encoding(order, title, log, colors),
         "config": {"axis": {"grid": True}},
     }
 
@@ -138,8 +150,8 @@ def _heat(
     x: str,
     y: str,
     title: str,
+    *,
     domain_max: float | None = None,
-    fmt: str = ".1f",
     scheme: str = "blues",
     xsort=None,
     ysort=None,
@@ -161,7 +173,7 @@ def _heat(
                         "title": title,
                         "scale": {"scheme": scheme, **({"domain": [0, domain_max]} if domain_max else {})},
                     },
-                    "tooltip": [{"field": y}, {"field": x}, {"field": "value", "format": fmt, "title": title}],
+                    "tooltip": [{"field": y}, {"field": x}, {"field": "value", "format": ".1f", "title": title}],
                 },
             },
             {
@@ -176,23 +188,13 @@ def _heat(
     }
 
 
-def specs(rep: AuditReport, colors: dict) -> dict:
-    specs = {}
-    names = rep.names
-    for col, title, log in (
-        ("parity", "parity (x baseline, log)", True),
-        ("fertility", "fertility (log)", True),
-        ("bytes_per_token", "bytes per token", False),
-    ):
-        s = _lang_chart(rep, col, title, log, colors)
-        if s:
-            specs[f"chart-{col}"] = s
+def _qtok_spec(rep: AuditReport) -> dict:
     q = [
         {"tokenizer": t["name"], "category": c, "value": v}
         for t in rep.tokenizers
         for c, v in t["qtok"]["percent"].items()
     ]
-    specs["chart-qtok"] = {
+    return {
         "$schema": SCHEMA,
         "data": {"values": q},
         "width": 900,
@@ -200,7 +202,7 @@ def specs(rep: AuditReport, colors: dict) -> dict:
         "mark": "bar",
         "params": [{"name": "cat", "select": {"type": "point", "fields": ["category"]}, "bind": "legend"}],
         "encoding": {
-            "y": {"field": "tokenizer", "sort": names, "title": None},
+            "y": {"field": "tokenizer", "sort": rep.names, "title": None},
             "x": {
                 "field": "value",
                 "type": "quantitative",
@@ -217,16 +219,23 @@ def specs(rep: AuditReport, colors: dict) -> dict:
             ],
         },
     }
+
+
+def _scripts_spec(rep: AuditReport) -> dict | None:
     from .tables import script_columns
 
     top = script_columns(rep)[:16]
-    if top:
-        data = []
-        for t in rep.tokenizers:
-            sc = t["census"]["scripts"]
-            tot = sum(sc.values()) or 1
-            data += [{"tokenizer": t["name"], "script": s, "value": 100 * sc.get(s, 0) / tot} for s in top]
-        specs["chart-scripts"] = _heat(data, "script", "tokenizer", "% of vocabulary", 100, xsort=top, ysort=names)
+    if not top:
+        return None
+    data = []
+    for t in rep.tokenizers:
+        sc = t["census"]["scripts"]
+        tot = sum(sc.values()) or 1
+        data += [{"tokenizer": t["name"], "script": s, "value": 100 * sc.get(s, 0) / tot} for s in top]
+    return _heat(data, "script", "tokenizer", "% of vocabulary", domain_max=100, xsort=top, ysort=rep.names)
+
+
+def _lengths_spec(rep: AuditReport, colors: dict) -> dict:
     lens = []
     for t in rep.tokenizers:
         h = t["census"]["byte_length_hist"]
@@ -235,7 +244,7 @@ def specs(rep: AuditReport, colors: dict) -> dict:
             {"tokenizer": t["name"], "bytes": k, "order": i, "value": 100 * v / tot}
             for i, (k, v) in enumerate(h.items())
         ]
-    specs["chart-lengths"] = _chart(
+    return _chart(
         lens,
         700,
         260,
@@ -249,42 +258,70 @@ def specs(rep: AuditReport, colors: dict) -> dict:
         },
         params=[{"name": "pick", "select": {"type": "point", "fields": ["tokenizer"]}, "bind": "legend"}],
     )
+
+
+def _coverage_spec(rep: AuditReport) -> dict | None:
     cov = [
         {"tokenizer": t["name"], "language": language_label(rep, k), "value": 100 * v["word_coverage"]}
         for t in rep.tokenizers
         for k, v in t["coverage"].items()
     ]
-    if cov:
-        specs["chart-coverage"] = _heat(
-            cov, "language", "tokenizer", "% of top words = 1 token", 100, scheme="purples", ysort=names
-        )
-    if len(names) > 1:
-        jac = [
-            {"a": a, "b": b, "value": 100 * v}
-            for a, row in rep.overlap.get("jaccard", {}).items()
-            for b, v in row.items()
-        ]
-        specs["chart-overlap"] = _heat(jac, "b", "a", "Jaccard x 100", 100, scheme="greens", xsort=names, ysort=names)
+    if not cov:
+        return None
+    return _heat(
+        cov, "language", "tokenizer", "% of top words = 1 token", domain_max=100, scheme="purples", ysort=rep.names
+    )
+
+
+def _overlap_spec(rep: AuditReport) -> dict | None:
+    names = rep.names
+    if len(names) < 2:
+        return None
+    jac = [
+        {"a": a, "b": b, "value": 100 * v} for a, row in rep.overlap.get("jaccard", {}).items() for b, v in row.items()
+    ]
+    return _heat(jac, "b", "a", "Jaccard x 100", domain_max=100, scheme="greens", xsort=names, ysort=names)
+
+
+def _spaces_spec(rep: AuditReport, colors: dict) -> dict | None:
     ws = []
     for t in rep.tokenizers:
         for n, c in (t.get("probes") or {}).get("whitespace", {}).get("spaces", {}).items():
             ws.append({"tokenizer": t["name"], "spaces": int(n), "value": c})
-    if ws:
-        specs["chart-spaces"] = _chart(
-            ws,
-            420,
-            220,
-            {"type": "line", "point": True},
-            {
-                "x": {
-                    "field": "spaces",
-                    "type": "quantitative",
-                    "scale": {"type": "log", "base": 2},
-                    "title": "spaces between a and b",
-                },
-                "y": {"field": "value", "type": "quantitative", "title": "tokens of 'a…b'"},
-                "color": {"field": "tokenizer", "scale": colors},
-                "tooltip": [{"field": "tokenizer"}, {"field": "spaces"}, {"field": "value"}],
+    if not ws:
+        return None
+    return _chart(
+        ws,
+        420,
+        220,
+        {"type": "line", "point": True},
+        {
+            "x": {
+                "field": "spaces",
+                "type": "quantitative",
+                "scale": {"type": "log", "base": 2},
+                "title": "spaces between a and b",
             },
-        )
-    return specs
+            "y": {"field": "value", "type": "quantitative", "title": "tokens of 'a…b'"},
+            "color": {"field": "tokenizer", "scale": colors},
+            "tooltip": [{"field": "tokenizer"}, {"field": "spaces"}, {"field": "value"}],
+        },
+    )
+
+
+def specs(rep: AuditReport, colors: dict) -> dict:
+    """``{chart id: Vega-Lite spec}`` for the charts this report has data for."""
+    out = {}
+    for col, title, log in (
+        ("parity", "parity (x baseline, log)", True),
+        ("fertility", "fertility (log)", True),
+        ("bytes_per_token", "bytes per token", False),
+    ):
+        out[f"chart-{col}"] = _lang_chart(rep, col, title, log, colors)
+    out["chart-qtok"] = _qtok_spec(rep)
+    out["chart-scripts"] = _scripts_spec(rep)
+    out["chart-lengths"] = _lengths_spec(rep, colors)
+    out["chart-coverage"] = _coverage_spec(rep)
+    out["chart-overlap"] = _overlap_spec(rep)
+    out["chart-spaces"] = _spaces_spec(rep, colors)
+    return {k: v for k, v in out.items() if v}

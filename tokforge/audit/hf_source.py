@@ -49,10 +49,9 @@ class HFCorpus:
         self.default_lang = Path(path.rstrip("/").split("*")[0] or "corpus").name.split(".")[0] or "corpus"
 
     def _dataset(self):
-        try:
-            import datasets
-        except ImportError:
-            raise InputError("--corpus hf:PATH needs the datasets package", fix="pip install datasets") from None
+        from ..extras import require
+
+        datasets = require("datasets", "an hf:PATH corpus")
         datasets.disable_progress_bars()
         datasets.logging.set_verbosity_error()
         if self._disk:
@@ -93,13 +92,13 @@ class HFCorpus:
             raise InputError(
                 f"hf: corpus has no column {text_col!r}",
                 where=self.path,
-                fix="choose --text-column from: " + ", ".join(cols),
+                fix="choose text_column= from: " + ", ".join(cols),
             )
         if self.lang_column and cols and self.lang_column not in cols:
             raise InputError(
                 f"hf: corpus has no column {self.lang_column!r}",
                 where=self.path,
-                fix="choose --lang-column from: " + ", ".join(cols),
+                fix="choose lang_column= from: " + ", ".join(cols),
             )
         want = set(self.langs) if self.langs else None
         for b, rows in enumerate(ds.iter(batch_size=batch or self.batch or BATCH_LINES)):
@@ -126,5 +125,5 @@ class HFCorpus:
             raise InputError(
                 "hf: corpus has no text" + (" in the requested languages" if self.langs else ""),
                 where=self.path,
-                fix="check --text-column/--lang-column and --langs",
+                fix="check text_column=, lang_column= and langs=",
             )

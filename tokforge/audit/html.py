@@ -47,6 +47,7 @@ def _table(
     tid: str,
     cols: list[str],
     rows: list[list],
+    *,
     left: int = 1,
     attrs: list[dict] | None = None,
     ref_rows: set[int] = frozenset(),
@@ -89,7 +90,7 @@ def _caveats(rep: AuditReport) -> list[str]:
         out.append(
             "The corpus is tokforge's built-in default: country, currency and script names in ~110 languages. "
             "These are short phrases, not running text; parity and fertility here are indicative only. "
-            "Use --corpus flores200:DIR (or your own text) for numbers to publish."
+            'Use a FLORES-200 corpus (corpus="flores200:DIR") or your own text for numbers to publish.'
         )
     elif per < SMALL_LINES:
         out.append(
@@ -104,7 +105,7 @@ def _caveats(rep: AuditReport) -> list[str]:
     if c.get("shard"):
         out.append(
             f"This report covers shard {c['shard'][0]} of {c['shard'][1]} only; merge the shards "
-            "(tokforge audit --merge DIR ...) for the whole corpus."
+            "(AuditConfig(merge=[DIR, ...])) for the whole corpus."
         )
     return out
 
@@ -249,13 +250,26 @@ def _notable(rep: AuditReport) -> str:
     return "".join(notable_html(t) for t in rep.tokenizers)
 
 
-def render_html(rep: AuditReport) -> str:
-    """The whole interactive report as one HTML string (the JavaScript inlined)."""
-    from .vega_bundle import bundle
+NAV = (
+    ("summary", "Summary"),
+    ("languages", "Languages"),
+    ("qtok", "Qtok"),
+    ("scripts", "Scripts"),
+    ("coverage", "Coverage"),
+    ("overlap", "Overlap"),
+    ("viewer", "Token viewer"),
+    ("numbers", "Numbers & code"),
+    ("notable", "Notable tokens"),
+    ("glossary", "Glossary"),
+)
+NO_CHARTS = (
+    "Charts need the vl-convert-python package, which is not installed (pip install 'tokforge[plots]'); "
+    "the tables below are complete."
+)
 
-    colors = _colors(rep)
-    specs = _specs(rep, colors)
-    c = rep.corpus or {}
+
+def _alerts(rep: AuditReport, charts: bool) -> list[str]:
+    """Failed tokenizers, caveats and warnings, above the summary."""
     sec = []
     if rep.failed:
         sec.append(
@@ -263,7 +277,7 @@ def render_html(rep: AuditReport) -> str:
             + "<br>".join(_e(f"{f['tokenizer']}: {f['error']}") for f in rep.failed)
             + "</div>"
         )
-    cav = _caveats(rep)
+    cav = _caveats(rep) + ([] if charts else [NO_CHARTS])
     if cav:
         sec.append(
             "<div class='warn' id='caveats'><b>Read with care</b><br>" + "<br>".join(_e(x) for x in cav) + "</div>"
@@ -276,33 +290,46 @@ def render_html(rep: AuditReport) -> str:
             + "<br>".join(_e(w) for w in rep.warnings)
             + "</div></details>"
         )
-    sec.append(
+    return sec
+
+
+def _summary_section(rep: AuditReport) -> list[str]:
+    c = rep.corpus or {}
+    return [
         "<h2 id='summary'>Summary</h2><p class='note'>One row per tokenizer; reference rows (grey) are the "
         "built-in panel for context. Parity columns: over all languages but the baseline "
-        f"(<b>{_e(_label(rep, c.get('baseline', '')))}</b>). Definitions in the <a href='#glossary'>glossary</a>.</p>"
-    )
-    sec.append(_summary(rep))
-    if rep.languages:
-        sec.append(
-            "<h2 id='languages'>Languages</h2><p class='note'>Each point is one tokenizer on one language, "
-            "languages sorted by the mean over tokenizers. Hover for names and values, drag or scroll on the "
-            "y axis to zoom, click a legend entry to highlight one tokenizer, choose a script or resource level "
-            "to filter.</p>"
-        )
-        for col in ("parity", "fertility", "bytes_per_token"):
-            if f"chart-{col}" in specs:
-                sec.append(f"<div class='chart' id='chart-{col}'></div>")
-        sec.append(_lang_table(rep))
-    sec.append(
+        f"(<b>{_e(_label(rep, c.get('baseline', '')))}</b>). Definitions in the <a href='#glossary'>glossary</a>.</p>",
+        _summary(rep),
+    ]
+
+
+def _language_section(rep: AuditReport, specs: dict) -> list[str]:
+    if not rep.languages:
+        return []
+    sec = [
+        "<h2 id='languages'>Languages</h2><p class='note'>Each point is one tokenizer on one language, "
+        "languages sorted by the mean over tokenizers. Hover for names and values, drag or scroll on the "
+        "y axis to zoom, click a legend entry to highlight one tokenizer, choose a script or resource level "
+        "to filter.</p>"
+    ]
+    sec += [
+        f"<div class='chart' id='chart-{c}'></div>"
+        for c in ("parity", "fertility", "bytes_per_token")
+        if f"chart-{c}" in specs
+    ]
+    return sec + [_lang_table(rep)]
+
+
+def _vocab_sections(specs: dict) -> list[str]:
+    """Qtok categories, scripts, lengths, coverage and overlap: the vocabulary charts."""
+    sec = [
         "<h2 id='qtok'>Qtok categories</h2><p class='note'>Qtok's 12 categories with Qtok's own definitions "
         "(percent of distinct token strings), comparable with Qtok's basic_stats.tsv.</p>"
-        "<div class='chart' id='chart-qtok'></div>"
-    )
-    sec.append(
+        "<div class='chart' id='chart-qtok'></div>",
         "<h2 id='scripts'>Unicode scripts</h2><p class='note'>Text tokens by the Unicode Script property of their "
         "letters (Common = digits, punctuation, spaces only; Mixed = letters of 2+ scripts).</p>"
-        "<div class='chart' id='chart-scripts'></div><h3>Token length</h3><div class='chart' id='chart-lengths'></div>"
-    )
+        "<div class='chart' id='chart-scripts'></div><h3>Token length</h3><div class='chart' id='chart-lengths'></div>",
+    ]
     if "chart-coverage" in specs:
         sec.append(
             "<h2 id='coverage'>Word coverage</h2><p class='note'>Share of each language's 5,000 most frequent "
@@ -313,50 +340,61 @@ def render_html(rep: AuditReport) -> str:
             "<h2 id='overlap'>Vocabulary overlap</h2><p class='note'>Jaccard similarity of the text-token byte "
             "sets (x 100).</p><div class='chart' id='chart-overlap'></div>"
         )
-    sec.append(
+    return sec
+
+
+def _diff_section(rep: AuditReport) -> list[str]:
+    d = rep.diff
+    if not d:
+        return []
+    return [
+        f"<h2 id='diff'>Diff {_e(d['a'])} vs {_e(d['b'])}</h2><p class='note'>{d['n_common']:,} shared; "
+        f"{d['n_only_a']:,} only in {_e(d['a'])}, {d['n_only_b']:,} only in {_e(d['b'])}.</p>"
+        f"<details><summary>only in {_e(d['a'])}</summary>{''.join(_tok(s) for s in d['only_a'][:400])}</details>"
+        f"<details><summary>only in {_e(d['b'])}</summary>{''.join(_tok(s) for s in d['only_b'][:400])}</details>"
+    ]
+
+
+def _token_sections(rep: AuditReport) -> list[str]:
+    """Token viewer, numbers and code, diff, notable tokens, glossary and the footer."""
+    return [
         "<h2 id='viewer'>Token viewer</h2><p class='note'>How each tokenizer splits sample text: one sentence per "
         "script family (from the corpus when it has the language, else written for tokforge), code and "
-        "numbers. Hover a token for its exact text.</p>" + _viewer(rep)
-    )
-    sec.append("<h2 id='numbers'>Numbers, code, whitespace</h2>" + _probes(rep))
-    if rep.diff:
-        d = rep.diff
-        sec.append(
-            f"<h2 id='diff'>Diff {_e(d['a'])} vs {_e(d['b'])}</h2><p class='note'>{d['n_common']:,} shared; "
-            f"{d['n_only_a']:,} only in {_e(d['a'])}, {d['n_only_b']:,} only in {_e(d['b'])}.</p>"
-            f"<details><summary>only in {_e(d['a'])}</summary>{''.join(_tok(s) for s in d['only_a'][:400])}</details>"
-            f"<details><summary>only in {_e(d['b'])}</summary>{''.join(_tok(s) for s in d['only_b'][:400])}</details>"
-        )
-    sec.append("<h2 id='notable'>Notable tokens</h2>" + _notable(rep))
-    sec.append("<h2 id='glossary'>Glossary</h2>" + _glossary(rep))
-    sec.append(
+        "numbers. Hover a token for its exact text.</p>" + _viewer(rep),
+        "<h2 id='numbers'>Numbers, code, whitespace</h2>" + _probes(rep),
+        *_diff_section(rep),
+        "<h2 id='notable'>Notable tokens</h2>" + _notable(rep),
+        "<h2 id='glossary'>Glossary</h2>" + _glossary(rep),
         "<p class='note'>Full data: report.json (schema in tokforge/audit/report.py) and the CSV files beside "
-        "this page. Made by tokforge audit; opens offline.</p>"
-    )
+        "this page. Made by tokforge audit; opens offline.</p>",
+    ]
+
+
+def _scripts(specs: dict, js: str | None) -> str:
+    """The chart specs and the inlined Vega bundle and page script (none without the bundle)."""
+    if js is None:
+        return ""
+    spec_json = json.dumps(specs, ensure_ascii=False).replace("</", "<\\/")
+    return f"<script type='application/json' id='specs'>{spec_json}</script><script>{js}</script>"
+
+
+def render_html(rep: AuditReport) -> str:
+    """The whole interactive report as one HTML string (the JavaScript inlined). Without vl-convert-python
+    (the "plots" extra) the page has its tables but no charts, and a warning says so."""
+    from .vega_bundle import bundle
+
+    js = bundle()
+    specs = _specs(rep, _colors(rep))
+    sec = _alerts(rep, charts=js is not None) + _summary_section(rep) + _language_section(rep, specs)
+    sec += _vocab_sections(specs) + _token_sections(rep)
     audited = [t["name"] for t in rep.tokenizers if not t.get("reference")]
     title = "tokforge audit: " + (", ".join(audited) if len(audited) <= 4 else plural(len(audited), "tokenizer"))
-    nav = "".join(
-        f"<a href='#{a}'>{b}</a>"
-        for a, b in (
-            ("summary", "Summary"),
-            ("languages", "Languages"),
-            ("qtok", "Qtok"),
-            ("scripts", "Scripts"),
-            ("coverage", "Coverage"),
-            ("overlap", "Overlap"),
-            ("viewer", "Token viewer"),
-            ("numbers", "Numbers & code"),
-            ("notable", "Notable tokens"),
-            ("glossary", "Glossary"),
-        )
-    )
-    spec_json = json.dumps(specs, ensure_ascii=False).replace("</", "<\\/")
+    nav = "".join(f"<a href='#{a}'>{b}</a>" for a, b in NAV)
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
         f"<style>{CSS}</style></head><body><header><h1>{_e(title)}</h1><p>{_e(rep.subtitle())}</p></header>"
         f"<nav>{nav}</nav><main>{''.join(sec)}</main>"
-        f"<script type='application/json' id='specs'>{spec_json}</script>"
-        f"<script>{bundle()}</script><script>{JS}</script></body></html>"
+        f"{_scripts(specs, js)}<script>{JS}</script></body></html>"
     )
 
 

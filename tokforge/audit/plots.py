@@ -1,9 +1,12 @@
 """Matplotlib figures for the audit report. Every function takes pandas tables and returns a
-Figure sized for the number of tokenizers/languages (readable with 2 and with 15 tokenizers)."""
+Figure sized for the number of tokenizers/languages (readable with 2 and with 15 tokenizers). They need
+matplotlib (the "plots" extra); without it, the first figure raises one line naming the extra."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..extras import require
 
 MARKERS = "osD^vP*Xhp<>d8H"
 
@@ -13,16 +16,12 @@ class _Plt:
 
     @staticmethod
     def subplots(nrows: int = 1, ncols: int = 1, figsize=None, **kw):
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=figsize)
+        fig = require("matplotlib.figure", "audit plots").Figure(figsize=figsize)
         return fig, fig.subplots(nrows, ncols, **kw)
 
     @staticmethod
     def get_cmap(name: str):
-        import matplotlib
-
-        return matplotlib.colormaps[name]
+        return require("matplotlib", "audit plots").colormaps[name]
 
 
 def _plt() -> _Plt:
@@ -58,7 +57,7 @@ def qtok_bars(pct):
     return fig
 
 
-def _heat(ax, data, rows, cols, fmt="{:.0f}", cmap="Blues", vmax=None):
+def _heat(ax, data, rows, cols, *, fmt="{:.0f}", cmap="Blues", vmax=None):
     im = ax.imshow(
         data, aspect="auto", cmap=cmap, vmin=0, vmax=vmax if vmax is not None else max(np.nanmax(data), 1e-9)
     )

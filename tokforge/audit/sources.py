@@ -108,7 +108,7 @@ def load_corpus(
         raise InputError(
             f"the corpus file holds language {p.stem!r} (its name), not the requested {', '.join(langs)}",
             where=str(p),
-            fix="drop --langs or name the file LANG.txt",
+            fix="drop langs= or name the file LANG.txt",
         )
     texts = tc.read_corpus(spec, split, None, limit)
     return drop_empty(Corpus(p.name, texts))
@@ -158,7 +158,7 @@ def _locale_dir() -> Path:
     except ImportError:
         raise InputError(
             "the built-in corpus needs the pycountry package",
-            fix="pip install pycountry, or pass --corpus flores200:DIR / a text folder",
+            fix="pip install pycountry, or pass corpus=flores200:DIR or a text folder",
         ) from None
     return Path(os.path.dirname(pycountry.__file__)) / "locales"
 

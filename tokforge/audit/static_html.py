@@ -8,36 +8,12 @@ import io
 import math
 
 from . import plots
+from .assets import CSS, STATIC_CSS
 from .fmt import cell as _fmt
 from .fmt import escape as _e
 from .fmt import notable_html, plural
 from .fmt import token_html as _tok
 from .report import AuditReport
-
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-header{background:#1d2330;color:#fff;padding:18px 32px}header h1{margin:0 0 4px;font-size:24px}
-header p{margin:0;color:#c5cad6;font-size:14px}main{padding:16px 32px;max-width:1500px}
-h2{margin:28px 0 8px;font-size:19px;border-bottom:2px solid #d8dce4;padding-bottom:4px}
-p.note{color:#555;font-size:13px;margin:4px 0 10px;max-width:1100px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(275px,1fr));gap:12px}
-.card{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
-.card h3{margin:0 0 6px;font-size:16px;word-break:break-all}.card .fam{color:#667;font-size:12px}
-.card table{width:100%;font-size:13px;border-collapse:collapse}.card td{padding:1px 0}
-.card td.v{text-align:right;font-variant-numeric:tabular-nums;font-weight:600}
-.warn{background:#fff4d6;border-left:4px solid #e0a800;padding:8px 12px;font-size:13px;margin:10px 0}
-.fig{background:#fff;border-radius:8px;padding:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);overflow-x:auto;margin:6px 0}
-.fig img{display:block;max-width:none}
-table.data{border-collapse:collapse;font-size:12.5px;background:#fff}
-table.data th,table.data td{border:1px solid #dde1e8;padding:3px 7px;text-align:right;white-space:nowrap}
-table.data th{background:#eef0f4;position:sticky;top:0}
-table.data td:first-child,table.data th:first-child{text-align:left}
-.scroll{max-height:520px;overflow:auto;display:inline-block;max-width:100%}
-details{margin:6px 0}summary{cursor:pointer;font-weight:600}
-code.tok{background:#eef0f4;border-radius:3px;padding:0 3px;margin:1px;
-display:inline-block;font-size:12px;white-space:pre}
-"""
-
 
 _PNG_DIR: list = []
 
@@ -107,7 +83,11 @@ def _nan(x) -> bool:
 
 
 def render_html(rep: AuditReport, png_dir=None) -> str:
-    """The whole static report as one HTML string (``png_dir``: also write each chart there)."""
+    """The whole static report as one HTML string (``png_dir``: also write each chart there). Needs
+    matplotlib (the "plots" extra): without it, one line says so."""
+    from ..extras import require
+
+    require("matplotlib", "audit plots")
     _PNG_DIR[:] = [png_dir]
     try:
         return _render(rep)
@@ -115,35 +95,25 @@ def render_html(rep: AuditReport, png_dir=None) -> str:
         _PNG_DIR[:] = []
 
 
-def _render(rep: AuditReport) -> str:
-    summary = rep.summary_table()
-    srows = {row["tokenizer"]: row for _, row in summary.iterrows()}
-    corpus = rep.corpus or {}
-    sec = []
-    if rep.warnings:
-        sec.append("<div class='warn'><b>Warnings</b><br>" + "<br>".join(_e(w) for w in rep.warnings) + "</div>")
-    sec.append(
-        "<h2>Summary</h2><div class='cards'>"
-        + "".join(_card(t, srows.get(t["name"])) for t in rep.tokenizers)
-        + "</div>"
-    )
-    sec.append(
+def _vocab_sections(rep: AuditReport) -> list[str]:
+    """Qtok categories, Unicode scripts and token lengths."""
+    return [
         "<h2>Qtok categories</h2><p class='note'>Qtok's 12 categories with Qtok's own definitions "
-        "(percent of distinct token strings), comparable with Qtok's basic_stats.tsv.</p>"
-    )
-    sec.append(_img(plots.qtok_bars(rep.qtok_table(True))))
-    sec.append(_table(rep.qtok_table(True), digits=2))
-    sec.append(
+        "(percent of distinct token strings), comparable with Qtok's basic_stats.tsv.</p>",
+        _img(plots.qtok_bars(rep.qtok_table(True))),
+        _table(rep.qtok_table(True), digits=2),
         "<h2>Unicode scripts</h2><p class='note'>Text tokens by the Unicode Script property of their letters "
         "(Common = digits, punctuation, spaces only; Mixed = letters of 2+ scripts). "
-        "Cells: percent of each vocabulary.</p>"
-    )
-    sec.append(_img(plots.script_heatmap(rep.script_table())))
-    sec.append(
+        "Cells: percent of each vocabulary.</p>",
+        _img(plots.script_heatmap(rep.script_table())),
         "<h2>Token length</h2>"
-        + _img(plots.length_lines({t["name"]: t["census"]["byte_length_hist"] for t in rep.tokenizers}))
-    )
-    par = rep.parity_table()
+        + _img(plots.length_lines({t["name"]: t["census"]["byte_length_hist"] for t in rep.tokenizers})),
+    ]
+
+
+def _language_sections(rep: AuditReport, par) -> list[str]:
+    """Parity and fertility per language (nothing without a corpus)."""
+    corpus, sec = rep.corpus or {}, []
     if not par.empty:
         sec.append(
             f"<h2>Parity across languages</h2><p class='note'>Tokens needed for the same content relative to "
@@ -162,6 +132,12 @@ def _render(rep: AuditReport) -> str:
         )
         fert.index = [f"{x}*" if x in unspaced else x for x in fert.index]
         sec.append(_img(plots.language_chart(fert, "fertility (log scale)", log=True)))
+    return sec
+
+
+def _overlap_sections(rep: AuditReport) -> list[str]:
+    """Vocabulary overlap, word coverage and the diff."""
+    sec = []
     if len(rep.tokenizers) > 1:
         sec.append(
             "<h2>Vocabulary overlap</h2><p class='note'>First: Jaccard similarity of the text-token byte sets. "
@@ -182,21 +158,39 @@ def _render(rep: AuditReport) -> str:
             f"<details><summary>only in {_e(d['a'])}</summary>{''.join(_tok(s) for s in d['only_a'][:400])}</details>"
             f"<details><summary>only in {_e(d['b'])}</summary>{''.join(_tok(s) for s in d['only_b'][:400])}</details>"
         )
-    sec.append("<h2>Notable tokens</h2>" + "".join(notable_html(t) for t in rep.tokenizers))
-    sec.append(
-        "<h2>Tables</h2><details><summary>Summary</summary>" + _table(summary.set_index("tokenizer")) + "</details>"
-    )
+    return sec
+
+
+def _table_sections(rep: AuditReport, summary, par) -> list[str]:
+    """The tables behind the charts, folded."""
+    sec = ["<h2>Tables</h2><details><summary>Summary</summary>" + _table(summary.set_index("tokenizer")) + "</details>"]
     if not par.empty:
         sec.append(
             "<details><summary>Parity per language</summary>" + _table(par.sort_index(), digits=2) + "</details>"
         )
-    lt = rep.language_table()
-    if not lt.empty:
+    if not rep.language_table().empty:
         for col in ("bytes_per_token", "split_word_share", "renyi_efficiency"):
             sec.append(
                 f"<details><summary>{_e(col)} per language</summary>"
                 f"{_table(rep.wide_table(col).sort_index())}</details>"
             )
+    return sec
+
+
+def _render(rep: AuditReport) -> str:
+    summary, par = rep.summary_table(), rep.parity_table()
+    srows = {row["tokenizer"]: row for _, row in summary.iterrows()}
+    sec = []
+    if rep.warnings:
+        sec.append("<div class='warn'><b>Warnings</b><br>" + "<br>".join(_e(w) for w in rep.warnings) + "</div>")
+    sec.append(
+        "<h2>Summary</h2><div class='cards'>"
+        + "".join(_card(t, srows.get(t["name"])) for t in rep.tokenizers)
+        + "</div>"
+    )
+    sec += _vocab_sections(rep) + _language_sections(rep, par) + _overlap_sections(rep)
+    sec.append("<h2>Notable tokens</h2>" + "".join(notable_html(t) for t in rep.tokenizers))
+    sec += _table_sections(rep, summary, par)
     sec.append(
         "<p class='note'>Full data: report.json (schema in the tokforge docs) and the CSV files beside this page.</p>"
     )
@@ -204,5 +198,5 @@ def _render(rep: AuditReport) -> str:
     head = f"<header><h1>{_e(title)}</h1><p>{_e(rep.subtitle())}</p></header>"
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
-        f"<style>{CSS}</style></head><body>{head}<main>{''.join(sec)}</main></body></html>"
+        f"<style>{CSS}{STATIC_CSS}</style></head><body>{head}<main>{''.join(sec)}</main></body></html>"
     )

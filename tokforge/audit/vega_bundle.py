@@ -11,19 +11,25 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=1)
-def bundle() -> str:
-    """The script text (cached on disk and in memory)."""
+def bundle() -> str | None:
+    """The script text (cached on disk and in memory); None, with a printed warning, when
+    vl-convert-python (the "plots" extra) is not installed: the page then has no charts."""
+    import warnings
+
     from ..artifacts import cache_dir
-    from ..errors import InputError
+    from ..errors import TokforgeWarning
     from ..io import atomic_write_text
 
     try:
         import vl_convert
     except ImportError:
-        raise InputError(
-            "the interactive report needs the vl-convert-python package",
-            fix="pip install vl-convert-python, or pass --static for the PNG report",
-        ) from None
+        warnings.warn(
+            "report.html has no charts: they need vl-convert-python, which is not installed "
+            "(pip install 'tokforge[plots]'), or pass static=True for the matplotlib page",
+            TokforgeWarning,
+            stacklevel=2,
+        )
+        return None
     path = cache_dir() / "audit" / f"vega-bundle-{getattr(vl_convert, '__version__', 'x')}.js"
     try:
         return path.read_text(encoding="utf-8")

@@ -64,7 +64,7 @@ def spines(word: str, rank: dict[tuple[str, str], int]):
 class BigramTest:
     """``decide(a, t)``: may token ``t`` follow token ``a`` (None: ask the encoder; see the module doc)."""
 
-    def __init__(self, n: int, risky: np.ndarray, right: dict, by_left: dict, starts: dict, ends, begins):
+    def __init__(self, n: int, risky: np.ndarray, *, right: dict, by_left: dict, starts: dict, ends, begins):
         self.n, self.risky, self.ends, self.begins = n, risky, ends, begins
         self._right, self._by_left, self._starts = right, by_left, starts
         self._suspects: dict[int, frozenset] = {}
@@ -108,7 +108,7 @@ class BigramTest:
                 np.array([-ab for ab, _ in lst], dtype=np.int64),
                 np.array([i for _, i in lst], dtype=np.int64),
             )
-        return cls(n, risky, right, by_left, packed, ends, begins)
+        return cls(n, risky, right=right, by_left=by_left, starts=packed, ends=ends, begins=begins)
 
     def suspects(self, a: int) -> frozenset:
         """Tokens a crossing merge may take a piece of after ``a`` (all tokens if ``a`` is risky)."""

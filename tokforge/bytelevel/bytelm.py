@@ -29,9 +29,10 @@ import torch
 
 from ..errors import InputError
 from ..loaders import load_tokenizer
-from .cover import Canon, Covers, TokenIndex, check_family
+from .canon import Canon
+from .cover import Covers, TokenIndex, check_family
 from .engine import Job, Masks, Ranges, Sums
-from .scoring import END, ByteScoring  # noqa: F401  (END and ByteScoring are imported from here too)
+from .scoring import END, ByteScoring
 from .tree import CHUNK, MAX_NODES, TreeSession
 
 BATCH_NODES = 256  # the batch API runs texts together in sessions of about this many tree nodes
@@ -54,21 +55,39 @@ def _model_rows(model) -> int:
     return int(model.config.vocab_size)
 
 
+def _model_and_tokenizer(model, tokenizer):
+    """``(causal LM, Tokenizer)`` from ``ByteLM``'s first two arguments."""
+    import os
+
+    if tokenizer is None:
+        from ..models import resolve_model
+
+        return resolve_model(model)
+    if isinstance(model, (str, os.PathLike)):  # a model spec with another tokenizer
+        from ..models import load_causal_lm
+
+        return load_causal_lm(model, tokenizer=load_tokenizer(tokenizer))
+    return model, load_tokenizer(tokenizer)  # a Tokenizer is returned as it is
+
+
 class ByteLM(ByteScoring):
-    """Byte-level view of ``model`` (a transformers causal LM) with its ``tokenizer``: a tokforge `Tokenizer`
-    or anything `tokforge.load_tokenizer` accepts (a built-in name, a path). `from_pretrained` loads both."""
+    """Byte-level view of a causal LM. ``model``: a transformers causal LM with its ``tokenizer`` (a
+    tokforge `Tokenizer` or anything `tokforge.load_tokenizer` accepts), or, with ``tokenizer`` left out, a
+    model spec: a built-in name, an HF model folder, a ``(model, tokenizer)`` pair or any object with
+    ``.model`` and ``.tokenizer`` (resolved by `tokforge.models.resolve_model`)."""
 
     def __init__(
         self,
         model,
-        tokenizer,
+        tokenizer=None,
+        *,
         start_ids: list[int] | None = None,
         leaves: str | Leaves = "model",
         name: str | None = None,
         chunk: int = CHUNK,
         _shared: "ByteLM | None" = None,
     ):
-        tokenizer = load_tokenizer(tokenizer)  # a Tokenizer is returned as it is
+        model, tokenizer = _model_and_tokenizer(model, tokenizer)
         vocab = tokenizer.vocab
         check_family(vocab, where=tokenizer.name)
         rows = _model_rows(model)
@@ -374,4 +393,6 @@ class ByteLM(ByteScoring):
         """Fill in between ``prefix`` and ``suffix`` (FIM tokens needed when ``suffix``), else continue."""
         from .generate import complete
 
-        return complete(self, bytes(prefix), bytes(suffix), max_bytes, temperature, top_p, seed)
+        return complete(
+            self, bytes(prefix), bytes(suffix), max_bytes=max_bytes, temperature=temperature, top_p=top_p, seed=seed
+        )

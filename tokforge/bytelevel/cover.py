@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..vocab import TokenKind, Vocab
-from .canon import PROBES, WINDOW, Canon, completions  # noqa: F401  (the rule; importable from here as before)
+from .canon import Canon
 
 SUPPORTED = ("byte_bpe", "tiktoken", "sentencepiece", "bpe")
 

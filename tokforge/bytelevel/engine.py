@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .cover import Canon, TokenIndex, seq_for
+from .canon import Canon
+from .cover import TokenIndex, seq_for
 
 NEXT, STOP, PREFIX = "next", "stop", "prefix"
 END = 256
@@ -105,8 +106,7 @@ class Job:
 
     def plan(self, index, model_leaves: bool) -> None:
         """Fill ``pairs`` and ``dead``: which nodes contribute to which queries."""
-        cov, data = self.covers, self.covers.stream
-        N, maxlen = len(data), index.maxlen
+        cov = self.covers
         self.pairs, self.dead = {}, {}
         nonempty: dict[bytes, bool] = {}
 
@@ -118,32 +118,44 @@ class Job:
             return got
 
         if self.next_rows is None:
-            rows = set(range(self.start, N + 1))
-            for k, n in enumerate(cov.nodes):
-                for i in range(max(n.j, self.start), min(N, n.j + maxlen) + 1):
-                    if i > n.j and not starts(data[n.j : i]):
-                        break
-                    self.pairs.setdefault(k, []).append((i, i - n.j, NEXT))
+            rows = self._plan_all(index.maxlen, starts)
         else:
-            rows = set(self.next_rows) | set(self.stop_rows)
-            for i in sorted(rows | set(self.prefix_rows)):
-                for j in range(max(0, i - maxlen), i + 1):
-                    if not cov.by_j[j] or (j < i and not starts(data[j:i])):
-                        continue
-                    for k in cov.by_j[j]:
-                        got = self.pairs.setdefault(k, [])
-                        if i in self.next_rows:
-                            got.append((i, i - j, NEXT))
-                        elif i in self.stop_rows and j == i:
-                            got.append((i, 0, STOP))
-                        if i in self.prefix_rows and j < i:
-                            got.append((i, i - j, PREFIX))
-                        if not got:
-                            del self.pairs[k]
+            rows = self._plan_rows(index.maxlen, starts)
         if model_leaves:
             for i in rows:
                 for k, t in cov.rejected.get(i, ()):
                     self.dead.setdefault(k, []).append((i, t))
+
+    def _plan_all(self, maxlen: int, starts) -> set[int]:
+        """Every offset from ``start`` on asks for its next-byte row."""
+        cov, data = self.covers, self.covers.stream
+        N = len(data)
+        for k, n in enumerate(cov.nodes):
+            for i in range(max(n.j, self.start), min(N, n.j + maxlen) + 1):
+                if i > n.j and not starts(data[n.j : i]):
+                    break
+                self.pairs.setdefault(k, []).append((i, i - n.j, NEXT))
+        return set(range(self.start, N + 1))
+
+    def _plan_rows(self, maxlen: int, starts) -> set[int]:
+        """Only the offsets in ``next_rows``, ``stop_rows`` and ``prefix_rows``."""
+        cov, data = self.covers, self.covers.stream
+        rows = set(self.next_rows) | set(self.stop_rows)
+        for i in sorted(rows | set(self.prefix_rows)):
+            for j in range(max(0, i - maxlen), i + 1):
+                if not cov.by_j[j] or (j < i and not starts(data[j:i])):
+                    continue
+                for k in cov.by_j[j]:
+                    got = self.pairs.setdefault(k, [])
+                    if i in self.next_rows:
+                        got.append((i, i - j, NEXT))
+                    elif i in self.stop_rows and j == i:
+                        got.append((i, 0, STOP))
+                    if i in self.prefix_rows and j < i:
+                        got.append((i, i - j, PREFIX))
+                    if not got:
+                        del self.pairs[k]
+        return rows
 
     def register(self, session, sid_j: dict | None = None) -> dict[int, int]:
         """Session nodes for every contributing node and its ancestors; returns ``{sid: node}``.

@@ -18,7 +18,7 @@ Members are combined per byte, on their exact next-byte distributions (257 outco
 :meth:`Ensemble.fit` picks mixture or product weights on held-out texts by gradient ascent of
 their log-likelihood (L-BFGS on the weights).
 
->>> import torch; from tokforge.bytelevel.tiny import tiny_lm; from tokforge.bytelevel import ByteLM
+>>> import torch; from tokforge.bytelevel.tiny import tiny_lm; from tokforge.bytelevel.bytelm import ByteLM
 >>> lm = ByteLM(*tiny_lm(seed=0)); e = Ensemble([lm, lm], [0.5, 0.5])
 >>> bool(torch.allclose(e.next_byte_logprobs(b"th"), lm.next_byte_logprobs(b"th"), atol=1e-9))
 True
@@ -53,7 +53,7 @@ MODES = [m.value for m in Mode]  # the same list as tokforge.bytelevel.MODES (wh
 class Ensemble(ByteScoring):
     """Byte-level combination of `ByteLM`s (or other ensembles); same interface as `ByteLM`."""
 
-    def __init__(self, members, weights=None, mode: str | Mode = "mixture", switch_rate: float = SWITCH_RATE):
+    def __init__(self, members, weights=None, *, mode: str | Mode = "mixture", switch_rate: float = SWITCH_RATE):
         members = list(members)
         if not members:
             raise InputError("an ensemble needs at least one member")
@@ -213,7 +213,7 @@ class Ensemble(ByteScoring):
 
         opt.step(loss)
         w = torch.softmax(theta, 0) if self.mode is Mode.MIXTURE else theta
-        return Ensemble(self.members, w.detach().tolist(), self.mode, self.switch_rate)
+        return Ensemble(self.members, w.detach().tolist(), mode=self.mode, switch_rate=self.switch_rate)
 
 
 def proxy_tune(base, expert, anti, alpha: float = 1.0) -> Ensemble:

@@ -146,7 +146,7 @@ def fim_start(lm, suffix: bytes) -> list[int]:
     return lm.start_ids + [pre, suf] + enc + [mid]
 
 
-def complete(lm, prefix: bytes, suffix: bytes, max_bytes: int, temperature: float, top_p: float, seed: int) -> bytes:
+def complete(lm, prefix: bytes, suffix: bytes, *, max_bytes: int, temperature: float, top_p: float, seed: int) -> bytes:
     """Infill between ``prefix`` and ``suffix`` (suffix-prefix-middle order), or continue ``prefix``."""
     if not suffix:
         return generate(lm, prefix, max_bytes, temperature, top_p, seed)

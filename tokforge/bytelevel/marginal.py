@@ -31,7 +31,7 @@ class MarginalByteLM(ByteLM):
 
     approximate = True
 
-    def __init__(self, model, tokenizer, start_ids=None, beam: int = 8, name: str | None = None):
+    def __init__(self, model, tokenizer=None, *, start_ids=None, beam: int = 8, name: str | None = None):
         super().__init__(model, tokenizer, start_ids=start_ids, name=name)
         if beam < 1:
             from ..errors import InputError

@@ -36,7 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError, TokforgeWarning
-from .roundtrip import changed_bytes, check_round_trip, round_trip, trip_label  # noqa: F401  (changed_bytes: public here too)
+from .roundtrip import check_round_trip, round_trip, trip_label
 
 DEFAULT_LANGS = ("eng_Latn", "fra_Latn", "deu_Latn")
 # Used when FLORES is absent: a few plain sentences (written for tokforge, not from any corpus).
@@ -58,14 +58,23 @@ CONVENTION = (
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """How `nll_stats` reads a document (see the module docstring)."""
+    """How `nll_stats` reads a document (see the module docstring); checked when it is made.
+
+    >>> EvalConfig(max_tokens=16).step
+    8
+    >>> EvalConfig(stride=0)
+    Traceback (most recent call last):
+    ...
+    tokforge.errors.InputError: stride must be between 1 and max_tokens: stride=0, max_tokens=512
+    """
 
     max_tokens: int = 512
     stride: int | None = None  # new tokens per window after the first; None: max_tokens // 2
     batch_size: int = 8
     max_loss: float = 0.001  # fraction of bytes a lossy tokenizer may change before it is an error
+    join: bool = True  # the texts of a language are one document (joined by newlines), else one each
 
-    def check(self) -> "EvalConfig":
+    def __post_init__(self) -> None:
         if self.max_tokens < 2:
             raise InputError("max_tokens must be at least 2", where=f"max_tokens={self.max_tokens}")
         s = self.step
@@ -75,6 +84,11 @@ class EvalConfig:
             )
         if self.batch_size < 1:
             raise InputError("batch_size must be at least 1", where=f"batch_size={self.batch_size}")
+        if not 0 <= self.max_loss < 1:
+            raise InputError("max_loss must be in [0, 1)", where=f"max_loss={self.max_loss}")
+
+    def check(self) -> "EvalConfig":
+        """Kept for old callers: an `EvalConfig` is checked when it is made."""
         return self
 
     @property
@@ -136,12 +150,11 @@ def nll_stats(
     tokenizer,
     texts: Sequence[str],
     device: str | None = None,
-    batch_size: int | None = None,
-    max_tokens: int | None = None,
-    next_bytes: bool = False,
+    *,
     cfg: EvalConfig | None = None,
-    where: str = "",
+    next_bytes: bool = False,
     per_token: bool = False,
+    where: str = "",
 ) -> dict:
     """``{"bits", "bytes", "bytes_text", "tokens", "round_trip"}`` summed over ``texts`` (the module
     docstring has the convention). ``bytes`` counts the bytes the model saw.
@@ -149,86 +162,106 @@ def nll_stats(
     With ``next_bytes``, also ``"_next"``: for every scored position, keyed by (text index, byte
     offset of the predicted token), the first byte of the model's top-1 token (256 for a special
     token or end) and the true next byte there. Positions at the same byte offset under two
-    tokenizers are the next-byte-aligned predictions `compare` scores."""
+    tokenizers are the next-byte-aligned predictions `compare` scores. With ``per_token``, also
+    ``"_token_logprobs"`` (one array per text, NaN where a token is not scored) and ``"_ids"``."""
     import torch
 
-    from ..surgery.forward import body_states, chunked_logprobs
-
     cfg = cfg or EvalConfig()
-    if batch_size is not None or max_tokens is not None:
-        cfg = EvalConfig(max_tokens or cfg.max_tokens, cfg.stride, batch_size or cfg.batch_size, cfg.max_loss)
-    cfg.check()
     if not texts:
         raise InputError("no evaluation texts", where=where or None, fix="pass a non-empty list of texts")
+    doc = _Documents(tokenizer, list(texts), next_bytes, per_token)
     dev = torch.device(device) if device else next(model.parameters()).device
-    ctx = tokenizer.bos_id if tokenizer.bos_id is not None else tokenizer.eos_id
-    encoded = tokenizer.encode_batch(list(texts))
-    seen = [tokenizer.decode_bytes(ids) for ids in encoded]
-    raw = [t.encode("utf-8") for t in texts]
-    trips = [round_trip(r, s) for r, s in zip(raw, seen)]
-    n_bytes = sum(len(s) for s in seen)
-    if ctx is None:  # first token of each text is context, not scored
-        n_bytes -= sum(len(tokenizer.decode_bytes(ids[:1])) for ids in encoded)
-    items = _items(encoded, ctx, cfg)
-    items.sort(key=lambda x: len(x[0]))
-    offsets = [token_offsets(tokenizer, ids) for ids in encoded] if next_bytes else []
-    first = torch.from_numpy(_first_bytes(tokenizer.vocab)) if next_bytes else None
-    nxt: dict = {}
-    tok_lp = [np.full(len(ids), np.nan) for ids in encoded] if per_token else []
-    total, n_tok = 0.0, 0
+    items = sorted(_items(doc.encoded, doc.ctx, cfg), key=lambda x: len(x[0]))
     with torch.no_grad():
         for b in range(0, len(items), cfg.batch_size):
-            batch = items[b : b + cfg.batch_size]
-            L = max(len(x[0]) for x in batch)
-            inp = torch.zeros(len(batch), L, dtype=torch.long)
-            mask = torch.zeros(len(batch), L, dtype=torch.long)
-            rows, cols, tgt = [], [], []
-            for r, (ids, first_pos, _, _) in enumerate(batch):
-                inp[r, : len(ids)] = torch.tensor(ids)
-                mask[r, : len(ids)] = 1
-                rows += [r] * (len(ids) - first_pos)
-                cols += range(first_pos - 1, len(ids) - 1)
-                tgt += ids[first_pos:]
-            h = body_states(model, inp.to(dev), mask.to(dev))
-            hs = h[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)]
-            lp, top = chunked_logprobs(model, hs, torch.tensor(tgt, device=dev), want_top1=next_bytes)
-            total -= float(lp.double().sum())
-            n_tok += len(tgt)
-            if per_token:
-                vals, k = lp.double().cpu().numpy(), 0
-                for ids, first_pos, ti, frm in batch:
-                    n = len(ids) - first_pos
-                    tok_lp[ti][frm : frm + n] = vals[k : k + n]
-                    k += n
-            if next_bytes:
-                top_b = first[top.cpu()].tolist()
-                k = 0
-                for ids, first_pos, ti, frm in batch:
-                    for j in range(len(ids) - first_pos):
-                        off = int(offsets[ti][frm + j])
-                        truth = seen[ti][off] if off < len(seen[ti]) else 256
-                        nxt[(ti, off)] = (top_b[k], truth)
-                        k += 1
-    lossy = [t for t in trips if not t["exact"]]
-    changed = sum(t["bytes_changed"] for t in lossy)
-    out = {
-        "bits": total / math.log(2),
-        "bytes": n_bytes,
-        "bytes_text": sum(len(r) for r in raw),
-        "tokens": n_tok,
-        "round_trip": "exact"
-        if not lossy
-        else {
-            "documents_changed": len(lossy),
-            "bytes_changed": changed,
-            "changed_fraction": round(changed / max(1, sum(map(len, raw))), 6),
-        },
-    }
-    if next_bytes:
-        out["_next"] = nxt
-    if per_token:
-        out["_token_logprobs"], out["_ids"] = tok_lp, encoded
-    return out
+            doc.score(model, items[b : b + cfg.batch_size], dev)
+    return doc.result()
+
+
+class _Documents:
+    """The texts of one `nll_stats` call, encoded, and what scoring their windows adds up."""
+
+    def __init__(self, tokenizer, texts: list[str], next_bytes: bool, per_token: bool):
+        import torch
+
+        self.tok, self.next_bytes, self.per_token = tokenizer, next_bytes, per_token
+        self.ctx = tokenizer.bos_id if tokenizer.bos_id is not None else tokenizer.eos_id
+        self.encoded = tokenizer.encode_batch(texts)
+        self.seen = [tokenizer.decode_bytes(ids) for ids in self.encoded]
+        self.raw = [t.encode("utf-8") for t in texts]
+        self.offsets = [token_offsets(tokenizer, ids) for ids in self.encoded] if next_bytes else []
+        self.first = torch.from_numpy(_first_bytes(tokenizer.vocab)) if next_bytes else None
+        self.nxt: dict = {}
+        self.tok_lp = [np.full(len(ids), np.nan) for ids in self.encoded] if per_token else []
+        self.total, self.n_tok = 0.0, 0
+
+    def score(self, model, batch: list[tuple], dev) -> None:
+        """One batch of windows through the model: add their log-probabilities (and predictions)."""
+        import torch
+
+        from ..surgery.forward import body_states, chunked_logprobs
+
+        L = max(len(x[0]) for x in batch)
+        inp = torch.zeros(len(batch), L, dtype=torch.long)
+        mask = torch.zeros(len(batch), L, dtype=torch.long)
+        rows, cols, tgt = [], [], []
+        for r, (ids, first_pos, _, _) in enumerate(batch):
+            inp[r, : len(ids)] = torch.tensor(ids)
+            mask[r, : len(ids)] = 1
+            rows += [r] * (len(ids) - first_pos)
+            cols += range(first_pos - 1, len(ids) - 1)
+            tgt += ids[first_pos:]
+        h = body_states(model, inp.to(dev), mask.to(dev))
+        hs = h[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)]
+        lp, top = chunked_logprobs(model, hs, torch.tensor(tgt, device=dev), want_top1=self.next_bytes)
+        self.total -= float(lp.double().sum())
+        self.n_tok += len(tgt)
+        if self.per_token:
+            self._keep_logprobs(batch, lp.double().cpu().numpy())
+        if self.next_bytes:
+            self._keep_next(batch, self.first[top.cpu()].tolist())
+
+    def _keep_logprobs(self, batch: list[tuple], vals: np.ndarray) -> None:
+        k = 0
+        for ids, first_pos, ti, frm in batch:
+            n = len(ids) - first_pos
+            self.tok_lp[ti][frm : frm + n] = vals[k : k + n]
+            k += n
+
+    def _keep_next(self, batch: list[tuple], top_b: list[int]) -> None:
+        k = 0
+        for ids, first_pos, ti, frm in batch:
+            for j in range(len(ids) - first_pos):
+                off = int(self.offsets[ti][frm + j])
+                truth = self.seen[ti][off] if off < len(self.seen[ti]) else 256
+                self.nxt[(ti, off)] = (top_b[k], truth)
+                k += 1
+
+    def result(self) -> dict:
+        trips = [round_trip(r, s) for r, s in zip(self.raw, self.seen)]
+        n_bytes = sum(len(s) for s in self.seen)
+        if self.ctx is None:  # first token of each text is context, not scored
+            n_bytes -= sum(len(self.tok.decode_bytes(ids[:1])) for ids in self.encoded)
+        lossy = [t for t in trips if not t["exact"]]
+        changed = sum(t["bytes_changed"] for t in lossy)
+        out = {
+            "bits": self.total / math.log(2),
+            "bytes": n_bytes,
+            "bytes_text": sum(len(r) for r in self.raw),
+            "tokens": self.n_tok,
+            "round_trip": "exact"
+            if not lossy
+            else {
+                "documents_changed": len(lossy),
+                "bytes_changed": changed,
+                "changed_fraction": round(changed / max(1, sum(map(len, self.raw))), 6),
+            },
+        }
+        if self.next_bytes:
+            out["_next"] = self.nxt
+        if self.per_token:
+            out["_token_logprobs"], out["_ids"] = self.tok_lp, self.encoded
+        return out
 
 
 def summarise(stats: dict) -> dict:
@@ -249,30 +282,28 @@ def evaluate_languages(
     tokenizer,
     texts_by_lang: dict[str, list[str]],
     device: str | None = None,
-    batch_size: int | None = None,
-    progress: bool = False,
-    join: bool = True,
-    next_bytes: bool = False,
+    *,
     cfg: EvalConfig | None = None,
+    next_bytes: bool = False,
     per_token: bool = False,
+    progress: bool = False,
 ) -> dict[str, dict]:
     """Per language: bits, bytes (seen), bytes_text, tokens, round_trip, bits_per_byte, tokens_per_byte
-    (texts joined by newlines into one document when ``join``); ``_next`` predictions too with
-    ``next_bytes``, ``_token_logprobs``/``_ids`` with ``per_token`` (`gap.gap_breakdown` reuses them). The one
-    evaluation every feature and bench uses."""
+    (texts joined by newlines into one document unless ``cfg.join`` is off); ``_next`` predictions too
+    with ``next_bytes``, ``_token_logprobs``/``_ids`` with ``per_token`` (`gap.gap_breakdown` reuses
+    them). The one evaluation every feature and bench uses (`evaluate_model` is its public form)."""
     if not texts_by_lang:
         raise InputError("no evaluation languages", fix="pass texts for at least one language")
     cfg = cfg or EvalConfig()
-    if batch_size is not None:
-        cfg = EvalConfig(cfg.max_tokens, cfg.stride, batch_size, cfg.max_loss)
     out = {}
     for lang, texts in texts_by_lang.items():
         if not texts:
             raise InputError("no evaluation text for a language", where=lang, fix="drop the language or give it text")
-        texts = ["\n".join(texts)] if join else list(texts)
-        out[lang] = summarise(
-            nll_stats(model, tokenizer, texts, device, next_bytes=next_bytes, cfg=cfg, where=lang, per_token=per_token)
+        texts = ["\n".join(texts)] if cfg.join else list(texts)
+        stats = nll_stats(
+            model, tokenizer, texts, device, cfg=cfg, next_bytes=next_bytes, per_token=per_token, where=lang
         )
+        out[lang] = summarise(stats)
         check_round_trip(out[lang], tokenizer, lang, cfg.max_loss)
         if progress:
             import sys
@@ -361,11 +392,11 @@ def default_texts(
             raise InputError(
                 "FLORES-200 not found, so the requested evaluation languages are unavailable",
                 where=",".join(langs),
-                fix="pass --eval flores200:DIR or a text file/folder",
+                fix="give evaluation text: flores200:DIR, a text file or a folder of LANG.txt",
             )
         warnings.warn(
             "FLORES-200 not found: evaluating on tokforge's 6 embedded English sentences "
-            "(pass --eval for a real evaluation)",
+            "(pass evaluation texts for a real evaluation)",
             TokforgeWarning,
             stacklevel=2,
         )

@@ -78,9 +78,7 @@ def new_row_mask(student_tokenizer, original_tokenizer) -> np.ndarray:
 
 def gap_breakdown(
     original,
-    original_tokenizer,
     student,
-    student_tokenizer,
     texts_by_lang: dict[str, list[str]],
     *,
     train_texts: list[str] | None = None,
@@ -89,7 +87,9 @@ def gap_breakdown(
     on_mismatch: str = "error",
     student_stats: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
-    """Per language (texts joined by newlines, as `evaluate_languages` does): the gap in bits, per class
+    """``original`` and ``student`` are ``(model, Tokenizer)`` pairs.
+
+    Per language (texts joined by newlines, as `evaluate_languages` does): the gap in bits, per class
     of chunk (see the module docstring), with chunks, bytes, the bits of each model and the share of
     the gap. Chunks sum to the totals of both models exactly.
 
@@ -97,6 +97,7 @@ def gap_breakdown(
     be aligned: an error, or with ``on_mismatch="warn"`` a printed warning and ``{"not_aligned": why}``.
     ``student_stats``: the student's `evaluate_languages(..., per_token=True)` on the same texts and
     ``cfg``, so it is not scored twice."""
+    (original, original_tokenizer), (student, student_tokenizer) = original, student
     if on_mismatch not in ("error", "warn"):
         raise InputError(f"unknown on_mismatch {on_mismatch!r}", fix="use error or warn")
     if not texts_by_lang:
@@ -118,7 +119,7 @@ def gap_breakdown(
             s = nll_stats(student, student_tokenizer, [doc], cfg=cfg, per_token=True, where=lang)
         o = nll_stats(original, original_tokenizer, [doc], cfg=cfg, per_token=True, where=lang)
         try:
-            out[lang] = _breakdown(doc, s, o, student_tokenizer, original_tokenizer, is_new, trained)
+            out[lang] = _breakdown(doc, s, o, student_tokenizer, original_tokenizer, is_new=is_new, trained=trained)
         except InputError as e:
             if on_mismatch == "error":
                 raise
@@ -127,7 +128,7 @@ def gap_breakdown(
     return out
 
 
-def _breakdown(doc: str, s: dict, o: dict, s_tok, o_tok, is_new: np.ndarray, trained) -> dict:
+def _breakdown(doc: str, s: dict, o: dict, s_tok, o_tok, *, is_new: np.ndarray, trained) -> dict:
     s_ids, o_ids = s["_ids"][0], o["_ids"][0]
     s_bits = -np.nan_to_num(s["_token_logprobs"][0]) / np.log(2)  # an unscored first token costs nothing
     o_bits = -np.nan_to_num(o["_token_logprobs"][0]) / np.log(2)

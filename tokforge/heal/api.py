@@ -1,15 +1,17 @@
-"""``heal(...)`` and ``heal_dir(...)``: the library entry points of ``tokforge heal``.
+"""``heal_model(model, texts, teacher=...)``: the library entry point of ``tokforge heal`` (``tokforge.heal_model``).
 
-``heal(model, tokenizer, teacher, teacher_tokenizer, texts, HealConfig(...), out=DIR)`` trains
-``model`` (a transformers causal LM speaking ``tokenizer``) to match ``teacher`` (the original model
-with its own tokenizer) on ``texts``, evaluates both before and after on held-out text, and returns
-``(model, report)``; with ``out`` it also saves an HF directory (model, tokenizer files,
-``heal_report.json``, ``log.jsonl``) that ``AutoModelForCausalLM``/``AutoTokenizer`` load.
+``heal_model`` trains ``model`` (a causal LM with a new tokenizer) to match ``teacher`` (the original
+model with its own tokenizer) on ``texts``, evaluates both before and after on held-out text, and
+returns a `HealResult` (``.model``, ``.tokenizer``, ``.report``, ``.save(out)``). With ``out`` it also
+saves an HF folder (model, tokenizer files, ``heal_report.json``, ``log.jsonl``) that
+``AutoModelForCausalLM``/``AutoTokenizer`` load, and checkpoints there so that ``resume=True`` continues.
 
-``heal_dir(student_dir, teacher=None, ...)`` does the same from a folder written by
-``tokforge transplant``: the teacher defaults to the original model recorded in its
-``transplant_report.json``, and a teacher whose vocabulary is not the recorded original is refused.
-Every check on the input runs before the output folder is touched.
+A model or teacher is a built-in name, an HF model folder, a ``(model, Tokenizer)`` pair or an object
+with ``.model`` and ``.tokenizer`` (a `TransplantResult`). When ``model`` is a folder written by
+``tokforge transplant`` (or a `TransplantResult`), the teacher defaults to the original recorded in
+its ``transplant_report.json``, and a teacher whose vocabulary is not that original is refused. Every
+check on the input (settings, output folder, texts, the teacher's vocabulary) runs before any weights
+load and before the output folder is touched.
 """
 
 from __future__ import annotations
@@ -17,21 +19,173 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import InputError
-from ..evaluate.bits import EvalConfig, evaluate_languages, public
-from ..evaluate.gap import gap_breakdown
 from ..io import atomic_write_text, read_json, trim_step_log
-from .calibrate import calibrate  # noqa: F401  (heal's first stage; the bench calls it alone)
-from .data import Source, Windows
-from .report import REPORT, build_report, heal_comparison, save  # noqa: F401  (heal_comparison: public here too)
-from .select import BestRows, check_texts, lines_of
-from .train import CHECKPOINT, LOG, HealConfig, Healer, run
+from ..models import model_pair
+from .config import CHECKPOINT, LOG, HealConfig
+from .data import Windows, windows_of
+from .report import REPORT, build_report, save
 
 STATE = "heal_state.json"
+
+
+@dataclass(frozen=True)
+class HealRun:
+    """Options of `heal_model` that benches and the command lines use.
+
+    ``baseline`` (``{"teacher": ..., "before": ...}`` from `evaluate.bits.public`) skips the evaluations
+    before training when several runs share the same start. ``gap`` (default on): the report says where
+    the remaining gap is (`tokforge.evaluate.gap`, ``evaluation.gap_after``), one more pass of each model
+    over the evaluation text. ``meta`` goes into the report (``eval_source``/``select_source`` name the
+    texts); ``extra_files`` maps file names to text saved beside the model; ``accelerator``: an
+    ``accelerate.Accelerator`` to run on (default: one for ``device``)."""
+
+    baseline: dict | None = None
+    gap: bool = True
+    meta: dict | None = None
+    extra_files: dict[str, str] | None = None
+    accelerator: Any = None
+
+
+@dataclass(frozen=True)
+class HealResult:
+    """A healed model, its tokenizer and ``heal_report.json``'s content (empty on the non-main
+    processes of a multi-process run). ``files``: the step log and other files `save` writes beside them."""
+
+    model: Any
+    tokenizer: Any
+    report: dict
+    files: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def save(self, out, force: bool = False) -> Path:
+        """An HF model folder at ``out`` (model, tokenizer files, ``heal_report.json``, ``log.jsonl``),
+        written atomically; an existing folder is replaced only with ``force``."""
+        return save(self.model, self.tokenizer, Path(out), self.report, self.files, force=force)
+
+
+@dataclass(frozen=True)
+class _Texts:
+    windows: Windows
+    eval: dict[str, list[str]]
+    eval_source: str
+    select: dict[str, list[str]] | None
+
+
+@dataclass
+class _Job:
+    cfg: HealConfig
+    run: HealRun
+    texts: _Texts
+    out: Path | None
+    resume: bool
+    progress: bool
+    on_step: Callable[[dict], None] | None
+    meta: dict = field(default_factory=dict)
+
+
+def heal_model(  # noqa: PLR0913  (the documented public signature; rarely used options go into HealRun)
+    model,
+    texts,
+    *,
+    teacher=None,
+    config: HealConfig | None = None,
+    eval_texts: dict[str, list[str]] | None = None,
+    select_texts: dict[str, list[str]] | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    force: bool = False,
+    device: str = "cpu",
+    progress: bool = True,
+    on_step: Callable[[dict], None] | None = None,
+    run: HealRun | None = None,
+) -> HealResult:
+    """Heal ``model`` by self-distillation from ``teacher`` (see the module docstring).
+
+    ``texts``: training text, a list of strings, ``{lang: [lines]}`` or a list of `data.Source` (corpus
+    specs, streamed). ``eval_texts`` (``{lang: [lines]}``): evaluation before and after; default: lines
+    held out of ``texts`` by hash (``config.heldout``, the first ``config.eval_limit`` per language).
+    ``select_texts`` (with ``config.select_every``): the run ends with the rows that scored best on them
+    (`select`); they are kept out of the training text. ``on_step(record)`` is called after every step
+    (after its checkpoint, when one is due); an exception there stops the run, and ``resume=True``
+    (with the same ``out``) continues it from the last checkpoint."""
+    from .. import devices
+    from ..extras import require
+
+    require("torch", "heal_model")
+    require("accelerate", "heal_model")
+    from .select import check_texts
+
+    cfg = config or HealConfig()
+    run = run or HealRun()
+    out = Path(out) if out is not None else None
+    _check_spec(model, "model")
+    if teacher is not None:
+        _check_spec(teacher, "teacher")
+    _prepare_out(out, resume, force, cfg)
+    check_texts(cfg.select_every, select_texts, eval_texts)
+    windows = windows_of(texts, cfg, eval_texts, select_texts)
+    windows.check()
+    models = plan_models(model, teacher)
+    texts = _eval_texts(windows, cfg, eval_texts, select_texts, run.meta)
+    device = devices.resolve(device)
+    student, teacher = models.load(device)
+    job = _Job(cfg, run, texts, out, resume, progress, on_step, {**models.meta, **(run.meta or {})})
+    return _heal(student, teacher, job, device)
+
+
+# -- checks before anything loads ---------------------------------------------------------------------
+def _prepare_out(out: Path | None, resume: bool, force: bool, cfg: HealConfig) -> None:
+    from .config import check_settings
+
+    if out is None:
+        if resume:
+            raise InputError("resume=True needs out=DIR (the folder of the run to continue)")
+        return
+    if resume:
+        if not (out / CHECKPOINT).is_file():
+            raise InputError(
+                "nothing to resume: the output folder has no checkpoint",
+                where=str(out),
+                fix="start without resume=True" + (" (the run there has finished)" if (out / REPORT).is_file() else ""),
+            )
+        check_settings(_checkpoint_settings(out / CHECKPOINT), cfg)
+    elif out.exists() and not force:
+        raise InputError(
+            "output directory already exists",
+            where=str(out),
+            fix="choose another out=DIR, pass force=True to replace it, or resume=True to continue its run",
+        )
+
+
+def _checkpoint_settings(path: Path) -> dict:
+    from .train import checkpoint_settings
+
+    return checkpoint_settings(path)
+
+
+def _eval_texts(windows: Windows, cfg: HealConfig, eval_texts, select_texts, meta: dict | None) -> _Texts:
+    """The evaluation text (held out of the training text unless given) with the windows and selection."""
+    if eval_texts is None:
+        eval_texts = windows.heldout_lines(cfg.eval_limit)
+        if not eval_texts:
+            raise InputError(
+                "no held-out text to evaluate on",
+                where=windows.describe(),
+                fix="pass eval_texts=TEXTS, or raise heldout=FRACTION",
+            )
+        source = (
+            f"held out from the training corpus ({cfg.heldout:.0%} of lines by hash, "
+            f"first {cfg.eval_limit} per language)"
+        )
+    else:
+        source = (meta or {}).get("eval_source", "given")
+    return _Texts(windows, eval_texts, source, select_texts)
 
 
 def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, tied: bool, copied=None):
@@ -53,198 +207,244 @@ def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, t
     return in_rows, out_rows
 
 
-def _windows(texts, cfg: HealConfig, eval_texts, heldout: float, select_texts=None) -> Windows:
-    if isinstance(texts, Windows):
-        return texts
-    if isinstance(texts, dict):
-        sources = [texts]
-    elif isinstance(texts, (list, tuple)) and texts and all(isinstance(t, str) for t in texts):
-        sources = [{"text": list(texts)}]
-    elif isinstance(texts, (list, tuple)) and all(isinstance(t, (Source, dict)) for t in texts):
-        sources = list(texts)
-    else:
-        raise InputError(
-            "texts must be a list of strings, a dict of lines per language, or Sources", where=type(texts).__name__
-        )
-    exclude = lines_of(eval_texts) | lines_of(select_texts)
-    return Windows(sources, cfg.seq_bytes, 0.0 if eval_texts else heldout, exclude, cfg.seed)
+# -- the models ------------------------------------------------------------------------------------------
+def _check_spec(spec, name: str) -> None:
+    from ..artifacts import ARTIFACTS
 
-
-def _prepare_out(out: Path | None, resume: bool, force: bool, cfg: HealConfig) -> None:
-    from .config import check_settings
-    from .train import checkpoint_settings
-
-    if out is None:
-        if resume:
-            raise InputError("--resume needs --out (the folder of the run to continue)")
+    if model_pair(spec) is not None:
         return
-    if resume:
-        if not (out / CHECKPOINT).is_file():
-            raise InputError(
-                "nothing to resume: the output folder has no checkpoint",
-                where=str(out),
-                fix="start without --resume" + (" (the run there has finished)" if (out / REPORT).is_file() else ""),
-            )
-        check_settings(checkpoint_settings(out / CHECKPOINT), cfg)
-    elif out.exists() and not force:
+    if not isinstance(spec, (str, Path)):
         raise InputError(
-            "output directory already exists",
-            where=str(out),
-            fix="choose another --out, pass --force to replace it, or --resume to continue its run",
+            f"{name} must be a built-in name, an HF model folder or a (model, tokenizer) pair",
+            where=type(spec).__name__,
+            fix=f'e.g. {name}="smollm2-135m"',
+        )
+    if str(spec) not in ARTIFACTS and not (Path(spec) / "config.json").is_file():
+        raise InputError(
+            f"{name} is not a built-in name or an HF model directory (no config.json)",
+            where=str(spec),
+            fix="pass a folder written by tokforge transplant" if name == "model" else f"pass {name}=MODEL",
         )
 
 
-def heal(
-    model,
-    tokenizer,
-    teacher,
-    teacher_tokenizer,
-    texts,
-    cfg: HealConfig | None = None,
-    *,
-    eval_texts: dict[str, list[str]] | None = None,
-    eval_limit: int = 40,
-    heldout: float = 0.1,
-    out: str | Path | None = None,
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = True,
-    device: str = "cpu",
-    accelerator=None,
-    meta: dict | None = None,
-    eval_cfg: EvalConfig | None = None,
-    on_step=None,
-    baseline: dict | None = None,
-    extra_files: dict[str, str] | None = None,
-    gap: bool = True,
-    select_texts: dict[str, list[str]] | None = None,
-):
-    """Heal ``model`` by self-distillation from ``teacher`` (see the module docstring); ``(model, report)``.
+def _recorded(spec) -> tuple[dict | None, str]:
+    """(the transplant report of a model argument, or None; where it is)."""
+    if model_pair(spec) is not None:
+        rep = getattr(spec, "report", None)
+        return (rep if isinstance(rep, dict) and "old_vocab_fingerprint" in rep else None), "the transplant result"
+    path = Path(spec) / "transplant_report.json"
+    if path.is_file():
+        return read_json(path, "transplant_report.json", fix="re-run tokforge transplant into that folder"), str(path)
+    return None, str(spec)
 
-    ``on_step(record)`` is called after every step (after its checkpoint, when one is due); an
-    exception there stops the run, and ``resume=True`` continues it from the last checkpoint.
-    ``baseline`` (``{"teacher": ..., "before": ...}`` from `evaluate.public`) skips the evaluations
-    before training when several runs share the same start (benches). ``gap`` (default on): the report
-    says where the remaining gap is (`tokforge.evaluate.gap`, ``evaluation.gap_after``): one more pass
-    of each model over the evaluation text. ``select_texts`` (with ``cfg.select_every``): the run ends
-    with the rows that scored best on them (`select`); they are kept out of the training text."""
-    from .. import devices
 
-    cfg = (cfg or HealConfig()).check()
-    out = Path(out) if out is not None else None
-    _prepare_out(out, resume, force, cfg)
-    check_texts(cfg.select_every, select_texts, eval_texts)
-    windows = _windows(texts, cfg, eval_texts, heldout, select_texts)
-    if eval_texts is None:
-        eval_texts = windows.heldout_lines(eval_limit)
-        if not eval_texts:
-            raise InputError(
-                "no held-out text to evaluate on",
-                where=windows.describe(),
-                fix="pass an evaluation set (--eval) or raise --heldout",
-            )
-        eval_source = (
-            f"held out from the training corpus ({heldout:.0%} of lines by hash, first {eval_limit} per language)"
+def _default_teacher(teacher, rec: dict | None, where: str):
+    if teacher is not None:
+        return teacher
+    if rec is None:
+        raise InputError(
+            "the model is not a transplant (no transplant_report.json), so heal has no teacher",
+            where=where,
+            fix="pass teacher=MODEL (the model whose tokenizer it replaced)",
         )
-    else:
-        eval_source = (meta or {}).get("eval_source", "given")
-    windows.check()
-    if accelerator is None:
-        from accelerate import Accelerator
+    teacher = rec.get("model")
+    if not teacher or str(teacher).startswith("<"):
+        raise InputError(
+            "the transplant report does not name a loadable original model", where=where, fix="pass teacher=MODEL"
+        )
+    return teacher
 
-        dev = devices.resolve(device)
-        accelerator = Accelerator(cpu=dev == "cpu")
+
+def _tokenizer(spec):
+    from ..loaders import load_tokenizer
+
+    pair = model_pair(spec)
+    return load_tokenizer(pair[1] if pair is not None else str(spec))
+
+
+def _load(spec, tok, device: str):
+    from ..models import load_causal_lm, resolve_model
+
+    if model_pair(spec) is not None:
+        return resolve_model(spec, device=device)
+    return load_causal_lm(spec, device=device, tokenizer=tok)
+
+
+@dataclass(frozen=True)
+class _Models:
+    """A student and a teacher as given, with their tokenizers loaded (no weights yet)."""
+
+    student: Any
+    s_tok: Any
+    teacher: Any
+    t_tok: Any
+    meta: dict
+
+    def load(self, device: str) -> tuple[tuple, tuple]:
+        """``((student, its tokenizer), (teacher, its tokenizer))`` on ``device``."""
+        return _load(self.student, self.s_tok, device), _load(self.teacher, self.t_tok, device)
+
+
+def plan_models(model, teacher) -> _Models:
+    """The student and teacher of `heal_model`, checked before any weights load: the teacher defaults
+    to the original recorded with a transplant, and one whose vocabulary is not that original is an error."""
+    _check_spec(model, "model")
+    rec, where = _recorded(model)
+    teacher = _default_teacher(teacher, rec, where)
+    _check_spec(teacher, "teacher")
+    t_tok = _tokenizer(teacher)
+    want = (rec or {}).get("old_vocab_fingerprint")
+    if want is not None and t_tok.vocab.fingerprint() != want:
+        raise InputError(
+            "teacher's vocabulary is not the original recorded in transplant_report.json",
+            where=f"{teacher if isinstance(teacher, (str, Path)) else t_tok.name} vs {rec.get('old_tokenizer')}",
+            fix="pass the model the student was transplanted from (or leave teacher out)",
+        )
+    s_tok = _tokenizer(model)
+    meta = {}
+    if isinstance(model, (str, Path)):
+        meta = {
+            "teacher": str(teacher) if isinstance(teacher, (str, Path)) else t_tok.name,
+            "student": str(model),
+            "student_tokenizer": s_tok.name,
+            "transplant": {k: rec.get(k) for k in ("method", "old_tokenizer", "new_tokenizer")} if rec else None,
+        }
+    return _Models(model, s_tok, teacher, t_tok, meta)
+
+
+# -- the run ---------------------------------------------------------------------------------------------
+def _heal(student, teacher, job: _Job, device: str) -> HealResult:
+    """Calibrate, train and evaluate (the phases below); every process of a multi-process run calls it."""
     from ..surgery.apply import embedding_modules
     from ..surgery.plan import match_by_bytes
+    from .calibrate import calibrate
+    from .train import Healer
 
+    (model, tok), (_, t_tok) = student, teacher
+    cfg = job.cfg
+    accelerator = job.run.accelerator or _accelerator(device)
     _, _, tied = embedding_modules(model)
     n_rows = model.get_input_embeddings().weight.shape[0]
-    shift = bool(cfg.calibrate) and not resume  # a resumed run has the shift in its checkpoint
+    shift = bool(cfg.calibrate) and not job.resume  # a resumed run has the shift in its checkpoint
     # the calibration needs the rows copied by bytes; when it runs, match once for it and for the rows to train
-    copied = match_by_bytes(teacher_tokenizer.vocab, tokenizer.vocab)[0] if shift else None
-    in_rows, out_rows = trainable_rows(tokenizer.vocab, teacher_tokenizer.vocab, n_rows, cfg, tied, copied)
+    copied = match_by_bytes(t_tok.vocab, tok.vocab)[0] if shift else None
+    rows = trainable_rows(tok.vocab, t_tok.vocab, n_rows, cfg, tied, copied)
     main = accelerator.is_main_process
-    t0 = time.perf_counter()
-    state = json.loads((out / STATE).read_text()) if resume and out is not None and (out / STATE).is_file() else None
-    if state is None and baseline is not None:
-        state = {"teacher": baseline["teacher"], "before": baseline["before"], "eval_seconds": 0.0}
-    if state is None:
-        teacher_eval = evaluate_languages(teacher, teacher_tokenizer, eval_texts, cfg=eval_cfg) if main else {}
-        before = evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg) if main else {}
-        state = {
-            "teacher": public(teacher_eval),
-            "before": public(before),
-            "eval_seconds": round(time.perf_counter() - t0, 1),
-        }
+    state = _start_state(job, student, teacher, main)
     if shift:  # before training
-        state["calibration"] = calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, accelerator.device, copied)
-    if out is not None and main and not resume:
-        if out.exists():
-            shutil.rmtree(out)
-        out.mkdir(parents=True)
-        (out / LOG).write_text("")
-        atomic_write_text(out / STATE, json.dumps(state))
+        state["calibration"] = calibrate(
+            model, tok, t_tok, job.texts.windows, cfg, device=accelerator.device, copied=copied
+        )
+    if job.out is not None and main and not job.resume:
+        _new_run_dir(job.out, state)
     accelerator.wait_for_everyone()
-    healer = Healer(model, tokenizer, teacher, teacher_tokenizer, windows, cfg, in_rows, out_rows, accelerator)
-    if cfg.select_every:
-        healer.selector = BestRows(healer, select_texts, cfg.select_every, eval_cfg)
-    if resume:
-        healer.load_checkpoint(out / CHECKPOINT)
-        trim_step_log(out / LOG, healer.step) if main else None
-    run_dir = out if out is not None else Path(_scratch())
+    healer = Healer(student, teacher, job.texts.windows, cfg, rows, accelerator)
+    last, log = _train(healer, job)
+    model = healer.student.merge()
+    trained = healer.trained_rows()  # collective: every process
+    report = _report(job, healer, model, state, last, trained) if main else {}
+    files = {LOG: log, **(job.run.extra_files or {})}
+    if job.out is not None and main:
+        save(model, tok, job.out, report, files, force=True)
+    accelerator.wait_for_everyone()
+    return HealResult(model, tok, report, files)
+
+
+def _accelerator(device: str):
+    from accelerate import Accelerator
+
+    return Accelerator(cpu=device == "cpu")
+
+
+def _start_state(job: _Job, student, teacher, main: bool) -> dict:
+    """The evaluations before training: from the run folder when resuming, the baseline when given,
+    else measured now (on the main process)."""
+    from ..evaluate.bits import evaluate_languages, public
+
+    out = job.out
+    if job.resume and out is not None and (out / STATE).is_file():
+        return json.loads((out / STATE).read_text())
+    if job.run.baseline is not None:
+        return {"teacher": job.run.baseline["teacher"], "before": job.run.baseline["before"], "eval_seconds": 0.0}
+    t0 = time.perf_counter()
+    texts, ecfg = job.texts.eval, job.cfg.eval
+    teacher_eval = evaluate_languages(*teacher, texts, cfg=ecfg) if main else {}
+    before = evaluate_languages(*student, texts, cfg=ecfg) if main else {}
+    return {
+        "teacher": public(teacher_eval),
+        "before": public(before),
+        "eval_seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def _new_run_dir(out: Path, state: dict) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / LOG).write_text("")
+    atomic_write_text(out / STATE, json.dumps(state))
+
+
+def _train(healer, job: _Job) -> tuple[dict, str]:
+    """(the last step's record, the step log): the training loop with its selection, in the run folder
+    (``out``, or a scratch folder removed at the end), resumed from its checkpoint with ``resume``."""
+    from .select import BestRows
+    from .train import run
+
+    if job.cfg.select_every:
+        healer.selector = BestRows(healer, job.texts.select, job.cfg.select_every, job.cfg.eval)
+    if job.resume:
+        healer.load_checkpoint(job.out / CHECKPOINT)
+        trim_step_log(job.out / LOG, healer.step) if healer.acc.is_main_process else None
+    run_dir = job.out if job.out is not None else Path(_scratch())
     try:
-        last = run(healer, run_dir, progress, on_step)
+        last = run(healer, run_dir, job.progress, job.on_step)
+        log = (run_dir / LOG).read_text(encoding="utf-8") if (run_dir / LOG).is_file() else ""
     finally:
         healer.restore()
-        if out is None:  # checkpoints nobody can resume from: a full model each, so never left behind
+        if job.out is None:  # checkpoints nobody can resume from: a full model each, so never left behind
             shutil.rmtree(run_dir, ignore_errors=True)
     if healer.selector is not None:
         healer.selector.restore()
-    model = healer.student.merge()
-    trained = healer.trained_rows()  # collective: every process
-    report = {}
-    if main:
+    return last, log
+
+
+def _report(job: _Job, healer, model, state: dict, last: dict, trained) -> dict:
+    """``heal_report.json``: the evaluation after training, the selection, the rows shown, the gap."""
+    from ..evaluate.bits import evaluate_languages, public
+    from ..evaluate.gap import gap_breakdown
+
+    texts, ecfg, tok = job.texts.eval, job.cfg.eval, healer.tok
+    t = time.perf_counter()
+    after_stats = evaluate_languages(model, tok, texts, cfg=ecfg, per_token=job.run.gap)
+    eval_after_s = round(time.perf_counter() - t, 1)
+    report = build_report(
+        healer,
+        state,
+        public(after_stats),
+        last,
+        meta=job.meta,
+        eval_source=job.texts.eval_source,
+        eval_after_s=eval_after_s,
+    )
+    if healer.selector is not None:
+        report["selection"] = {"texts": job.meta.get("select_source", "given"), **healer.selector.summary()}
+    if trained is not None:  # how much of the table the run reached
+        report["train"]["rows_shown"] = int(trained.sum())
+        report["train"]["trainable_input_rows_shown"] = int(trained[np.asarray(healer.rows[0])].sum())
+    if job.run.gap:
         t = time.perf_counter()
-        after_stats = evaluate_languages(model, tokenizer, eval_texts, cfg=eval_cfg, per_token=gap)
-        after = public(after_stats)
-        eval_after_s = round(time.perf_counter() - t, 1)
-        report = build_report(
-            cfg,
-            state,
-            after,
-            last,
-            healer,
-            windows,
-            tied,
-            in_rows,
-            out_rows,
-            meta,
-            eval_source,
-            eval_after_s,
+        report["evaluation"]["gap_after"] = gap_breakdown(
+            (healer.teacher, healer.t_tok),
+            (model, tok),
+            texts,
+            trained=trained,
+            cfg=ecfg,
+            on_mismatch="warn",
+            student_stats=after_stats,
         )
-        if healer.selector is not None:
-            report["selection"] = {"texts": (meta or {}).get("select_source", "given"), **healer.selector.summary()}
-        if trained is not None:  # how much of the table the run reached
-            report["train"]["rows_shown"] = int(trained.sum())
-            report["train"]["trainable_input_rows_shown"] = int(trained[np.asarray(in_rows)].sum())
-        if gap:
-            t = time.perf_counter()
-            report["evaluation"]["gap_after"] = gap_breakdown(
-                teacher,
-                teacher_tokenizer,
-                model,
-                tokenizer,
-                eval_texts,
-                trained=trained,
-                cfg=eval_cfg,
-                on_mismatch="warn",
-                student_stats=after_stats,
-            )
-            report["evaluation"]["seconds_gap"] = round(time.perf_counter() - t, 1)
-        if out is not None:
-            save(model, tokenizer, out, report, extra_files)
-    accelerator.wait_for_everyone()
-    return model, report
+        report["evaluation"]["seconds_gap"] = round(time.perf_counter() - t, 1)
+    return report
 
 
 def _scratch() -> str:
@@ -254,130 +454,3 @@ def _scratch() -> str:
     d = tempfile.mkdtemp(prefix="tokforge-heal-")
     Path(d, LOG).write_text("")
     return d
-
-
-# -- from a transplanted folder ----------------------------------------------------------------------
-def load_pair(student_dir: str | Path, teacher: str | None = None, device: str = "cpu"):
-    """``(student, student_tokenizer, teacher, teacher_tokenizer, meta)`` for ``tokforge heal DIR``.
-
-    The teacher defaults to the original recorded in ``DIR/transplant_report.json``; a folder without
-    that report needs an explicit teacher; a teacher whose vocabulary is not the recorded original is
-    an error. All checks run before any model weights load."""
-    from .. import models
-    from ..loaders import load_tokenizer
-
-    d = Path(student_dir)
-    if not (d / "config.json").is_file():
-        raise InputError(
-            "student is not an HF model directory (no config.json)",
-            where=str(d),
-            fix="pass a folder written by tokforge transplant",
-        )
-    rep_path = d / "transplant_report.json"
-    rep = None
-    if rep_path.is_file():
-        rep = read_json(rep_path, "transplant_report.json", fix="re-run tokforge transplant into that folder")
-    if teacher is None:
-        if rep is None:
-            raise InputError(
-                "the student folder is not a transplant (no transplant_report.json)",
-                where=str(d),
-                fix="pass --teacher MODEL (the model whose tokenizer it replaced)",
-            )
-        teacher = rep.get("model")
-        if not teacher or teacher.startswith("<"):
-            raise InputError(
-                "transplant_report.json does not name a loadable original model",
-                where=str(rep_path),
-                fix="pass --teacher MODEL",
-            )
-    t_tok = models.load_tokenizer(teacher) if teacher in models.ARTIFACTS else load_tokenizer(teacher)
-    want = (rep or {}).get("old_vocab_fingerprint")
-    if want is not None and t_tok.vocab.fingerprint() != want:
-        raise InputError(
-            "teacher's vocabulary is not the original recorded in transplant_report.json",
-            where=f"{teacher} vs {rep.get('old_tokenizer')}",
-            fix="pass the model the student was transplanted from (or omit --teacher)",
-        )
-    s_tok = load_tokenizer(d)
-    t_model, t_tok = models.load_causal_lm(teacher, device=device, tokenizer=t_tok)
-    s_model, s_tok = models.load_causal_lm(d, device=device, tokenizer=s_tok)
-    meta = {
-        "teacher": str(teacher),
-        "student": str(d),
-        "student_tokenizer": s_tok.name,
-        "transplant": {k: rep.get(k) for k in ("method", "old_tokenizer", "new_tokenizer")} if rep else None,
-    }
-    return s_model, s_tok, t_model, t_tok, meta
-
-
-def heal_dir(
-    student_dir: str | Path,
-    sources,
-    cfg: HealConfig | None = None,
-    *,
-    teacher: str | None = None,
-    eval_spec: str | None = None,
-    eval_langs: list[str] | None = None,
-    eval_limit: int = 40,
-    heldout: float = 0.1,
-    out: str | Path,
-    resume: bool = False,
-    force: bool = False,
-    device: str = "cpu",
-    progress: bool = True,
-    on_step=None,
-    keep_files: tuple[str, ...] = (),
-    select_spec: str | None = None,
-    select_limit: int = 25,
-):
-    """``tokforge heal``: check everything cheap (settings, output folder, corpus, evaluation text, the
-    teacher's vocabulary), then load both models and `heal`. Returns ``(model, report)``; the report is
-    empty on the non-main processes of a multi-process run."""
-    from .. import corpus, devices
-
-    cfg = (cfg or HealConfig()).check()
-    device = devices.resolve(device)
-    out = Path(out)
-    _prepare_out(out, resume, force, cfg)
-    eval_texts, eval_source = None, None
-    if eval_spec is not None:
-        split = "devtest"
-        eval_texts = corpus.read_corpus(eval_spec, split=split, langs=eval_langs, limit=eval_limit)
-        eval_source = f"{eval_spec} ({split})" if eval_spec.startswith("flores200:") else eval_spec
-    select_texts, select_source = None, None
-    if select_spec is not None:  # FLORES: its dev split (the training split by default: these lines leave it)
-        select_texts = corpus.read_corpus(select_spec, split="dev", langs=eval_langs, limit=select_limit)
-        select_source = f"{select_spec} (dev, first {select_limit} per language)"
-    check_texts(cfg.select_every, select_texts, eval_texts)
-    windows = _windows(list(sources), cfg, eval_texts, heldout, select_texts)
-    windows.check()
-    s_model, s_tok, t_model, t_tok, meta = load_pair(student_dir, teacher, device)
-    if eval_source:
-        meta["eval_source"] = eval_source
-    if select_source:
-        meta["select_source"] = select_source
-    return heal(
-        s_model,
-        s_tok,
-        t_model,
-        t_tok,
-        windows,
-        cfg,
-        eval_texts=eval_texts,
-        eval_limit=eval_limit,
-        heldout=heldout,
-        out=out,
-        resume=resume,
-        force=force,
-        progress=progress,
-        device=device,
-        meta=meta,
-        on_step=on_step,
-        select_texts=select_texts,
-        extra_files={
-            n: (Path(student_dir) / n).read_text(encoding="utf-8")
-            for n in keep_files
-            if (Path(student_dir) / n).is_file()
-        },
-    )

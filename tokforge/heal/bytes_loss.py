@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..bytelevel.cover import Canon, TokenIndex, build_nodes, check_family
+from ..bytelevel.canon import Canon
+from ..bytelevel.cover import TokenIndex, build_nodes, check_family
 
 
 class ByteView:

@@ -112,56 +112,52 @@ def _model_loss(model, ids: torch.Tensor, mask: torch.Tensor, chunk: int = 4) ->
     return total / max(count, 1)
 
 
-@torch.no_grad()
-def calibrate_rows(model, tokenizer, windows: list[str], rows, *, groups=None, labels=None, chunk: int = 256) -> dict:
-    """Shift ``rows`` of the output matrix (the shared one when tied) by ``-beta * u`` (see the module
-    docstring), with ``beta`` fitted on ``windows``; returns what was done (``kept`` False: unchanged).
-    ``groups`` (one int per row, 0..G-1; ``labels`` names them): one ``beta`` per group."""
+class _Fit:
+    """The convex loss of the shifts (see the module docstring), from one forward of the body:
+    ``A``/``B`` log-sum-exp of the copied and of each group's calibrated logits, ``Z`` the target's
+    logit, ``s = h . u`` per position, ``t_onehot`` the target's group."""
+
+    def __init__(self, h, u, head, group_of, target, *, n_groups: int, chunk: int):
+        W = head.float()
+        a_parts, b_parts, z_parts = [], [], []
+        for i in range(0, h.shape[0], chunk):
+            z = h[i : i + chunk] @ W.T
+            a_parts.append(z.masked_fill(group_of >= 0, -math.inf).logsumexp(-1))
+            groups = [z.masked_fill(group_of != g, -math.inf).logsumexp(-1) for g in range(n_groups)]
+            b_parts.append(torch.stack(groups, 1))
+            z_parts.append(z.gather(1, target[i : i + chunk, None])[:, 0])
+        self.A, self.B, self.Z = torch.cat(a_parts).double(), torch.cat(b_parts).double(), torch.cat(z_parts).double()
+        self.s, t_group = (h @ u).double(), group_of[target]
+        self.t_onehot = torch.nn.functional.one_hot(t_group.clamp(min=0), n_groups).double() * (t_group >= 0)[:, None]
+        self.n_groups, self.device = n_groups, h.device
+
+    def loss_of(self, betas) -> float:
+        b = torch.as_tensor(betas, dtype=torch.float64, device=self.device)
+        shifted = torch.cat([self.A[:, None], self.B - self.s[:, None] * b], 1).logsumexp(1)
+        return float((shifted - (self.Z - self.s * (self.t_onehot @ b))).mean())
+
+    def shared(self, beta: float) -> float:
+        """The loss with one shared ``beta``."""
+        return self.loss_of([beta] * self.n_groups)
+
+    def mass(self, betas) -> float:
+        """Mean probability of the calibrated rows at ``betas``."""
+        b = torch.as_tensor(betas, dtype=torch.float64, device=self.device)
+        return round(float(torch.sigmoid((self.B - self.s[:, None] * b).logsumexp(1) - self.A).mean()), 4)
+
+
+def _positions(model, tokenizer, windows: list[str], device):
+    """(ids, mask, final hidden states of the positions that predict a token ``[N, D]``, their targets)."""
     from .train import encode_windows
 
-    head = model.get_output_embeddings().weight
-    device = head.device
-    rows = torch.as_tensor(np.asarray(rows, dtype=np.int64), device=device)
-    report = {"windows": len(windows), "rows": int(rows.numel())}
-    if rows.numel() == 0 or not windows:
-        return {**report, "kept": False, "why": "no rows to calibrate" if rows.numel() == 0 else "no windows"}
     ids, mask, _, _ = encode_windows(tokenizer, windows, device)
-    h = _hidden(model, ids, mask)[:, :-1][mask[:, 1:].bool()].float()  # [N, D] positions that predict a token
-    target = ids[:, 1:][mask[:, 1:].bool()]
-    u = h.mean(0)
-    u = u / u.norm()
-    s = h @ u
-    n_out = head.shape[0]
-    group_of = torch.full((n_out,), -1, dtype=torch.long, device=device)  # -1: a row not calibrated
-    g_rows = torch.zeros(rows.numel(), dtype=torch.long, device=device)
-    if groups is not None:
-        g_rows = torch.as_tensor(np.asarray(groups, dtype=np.int64), device=device)
-    group_of[rows] = g_rows
-    n_groups = len(labels) if labels else int(g_rows.max()) + 1
-    counts = torch.bincount(g_rows, minlength=n_groups).tolist()
-    W = head.float()
-    a_parts, b_parts, z_parts = [], [], []
-    for i in range(0, h.shape[0], chunk):
-        z = h[i : i + chunk] @ W.T
-        a_parts.append(z.masked_fill(group_of >= 0, -math.inf).logsumexp(-1))
-        b_parts.append(torch.stack([z.masked_fill(group_of != g, -math.inf).logsumexp(-1) for g in range(n_groups)], 1))
-        z_parts.append(z.gather(1, target[i : i + chunk, None])[:, 0])
-    A, B, Z = torch.cat(a_parts).double(), torch.cat(b_parts).double(), torch.cat(z_parts).double()
-    s, t_group = s.double(), group_of[target]
-    t_onehot = torch.nn.functional.one_hot(t_group.clamp(min=0), n_groups).double() * (t_group >= 0)[:, None]
+    h = _hidden(model, ids, mask)[:, :-1][mask[:, 1:].bool()].float()
+    return ids, mask, h, ids[:, 1:][mask[:, 1:].bool()]
 
-    def loss_of(betas) -> float:
-        b = torch.as_tensor(betas, dtype=torch.float64, device=device)
-        shifted = torch.cat([A[:, None], B - s[:, None] * b], 1).logsumexp(1)
-        return float((shifted - (Z - s * (t_onehot @ b))).mean())
 
-    def loss(beta: float) -> float:  # one shared beta
-        return loss_of([beta] * n_groups)
-
-    scale = float(s.mean())  # beta * scale: the mean logit shift in nats; search -5 .. +20 nats
-    betas = fit_shifts(loss_of, n_groups, -5.0 / scale, 20.0 / scale) if scale > 0 else [0.0] * n_groups
-    betas = [b if c else 0.0 for b, c in zip(betas, counts)]  # an empty group: nothing to move
-    beta_t = torch.as_tensor(betas, dtype=torch.float64, device=device)
+def _shift(model, head, rows, g_rows, betas, u, *, ids, mask) -> tuple[float, float, bool]:
+    """Move each group's rows by ``-beta * u``; keep it only when the model's own loss drops:
+    (loss before, loss after, kept)."""
     before = _model_loss(model, ids, mask)
     old = head[rows].clone()
     for g, b in enumerate(betas):  # one group at a time: no [rows, D] float64 temporary
@@ -169,48 +165,81 @@ def calibrate_rows(model, tokenizer, windows: list[str], rows, *, groups=None, l
             sel = rows[g_rows == g]
             head[sel] -= (b * u).to(head.dtype)
     after = _model_loss(model, ids, mask)
-    kept = after < before
-    if not kept:
+    if not after < before:
         head[rows] = old
-    mass = torch.sigmoid(B.logsumexp(1) - A).mean()
-    mass_after = torch.sigmoid((B - s[:, None] * beta_t).logsumexp(1) - A).mean()
+    return before, after, after < before
+
+
+@torch.no_grad()
+def calibrate_rows(model, tokenizer, windows: list[str], rows, *, groups=None, labels=None, chunk: int = 256) -> dict:
+    """Shift ``rows`` of the output matrix (the shared one when tied) by ``-beta * u`` (see the module
+    docstring), with ``beta`` fitted on ``windows``; returns what was done (``kept`` False: unchanged).
+    ``groups`` (one int per row, 0..G-1; ``labels`` names them): one ``beta`` per group."""
+    head = model.get_output_embeddings().weight
+    device = head.device
+    rows = torch.as_tensor(np.asarray(rows, dtype=np.int64), device=device)
+    report = {"windows": len(windows), "rows": int(rows.numel())}
+    if rows.numel() == 0 or not windows:
+        return {**report, "kept": False, "why": "no rows to calibrate" if rows.numel() == 0 else "no windows"}
+    ids, mask, h, target = _positions(model, tokenizer, windows, device)
+    u = h.mean(0)
+    u = u / u.norm()
+    group_of = torch.full((head.shape[0],), -1, dtype=torch.long, device=device)  # -1: a row not calibrated
+    g_rows = torch.zeros(rows.numel(), dtype=torch.long, device=device)
+    if groups is not None:
+        g_rows = torch.as_tensor(np.asarray(groups, dtype=np.int64), device=device)
+    group_of[rows] = g_rows
+    n_groups = len(labels) if labels else int(g_rows.max()) + 1
+    counts = torch.bincount(g_rows, minlength=n_groups).tolist()
+    fit = _Fit(h, u, head, group_of, target, n_groups=n_groups, chunk=chunk)
+    scale = float(fit.s.mean())  # beta * scale: the mean logit shift in nats; search -5 .. +20 nats
+    betas = fit_shifts(fit.loss_of, n_groups, -5.0 / scale, 20.0 / scale) if scale > 0 else [0.0] * n_groups
+    betas = [b if c else 0.0 for b, c in zip(betas, counts)]  # an empty group: nothing to move
+    before, after, kept = _shift(model, head, rows, g_rows, betas, u, ids=ids, mask=mask)
     out = {
         **report,
         "beta": betas[0] if n_groups == 1 else None,
         "mean_logit_shift_nats": round(betas[0] * scale, 4) if n_groups == 1 else None,
-        "mass_before": round(float(mass), 4),
-        "mass_after": round(float(mass_after), 4),
-        "fit_loss_zero": round(loss(0.0), 6),  # the search's own loss, unshifted and at beta
-        "fit_loss": round(loss_of(betas), 6),
+        "mass_before": fit.mass([0.0] * n_groups),
+        "mass_after": fit.mass(betas),
+        "fit_loss_zero": round(fit.shared(0.0), 6),  # the search's own loss, unshifted and at beta
+        "fit_loss": round(fit.loss_of(betas), 6),
         "loss_before": round(before, 6),  # the model's forward, unshifted and shifted
         "loss_after": round(after, 6),
         "kept": bool(kept),
     }
     if groups is not None:
-        names = labels or [str(g) for g in range(n_groups)]
-        empty = [names[g] for g in range(n_groups) if counts[g] and not int(t_onehot[:, g].sum())]
-        if empty:  # nothing in the windows pulls these rows up: their shift is only bounded by the search
-            warnings.warn(
-                f"calibration: no target token of group(s) {', '.join(empty)} in the {len(windows)} fit windows, "
-                "so their shift went as far down as the search allows; fit on more windows (--calibrate N) "
-                "or use --calibrate-by shared",
-                TokforgeWarning,
-                stacklevel=3,
-            )
-        out["groups"] = [
-            {
-                "group": names[g],
-                "rows": counts[g],
-                "beta": betas[g],
-                "shift_nats": round(betas[g] * scale, 4),
-                "targets": int(t_onehot[:, g].sum()),
-            }
-            for g in range(n_groups)
-        ]
+        out["groups"] = _groups(fit, betas, counts, labels, scale, len(windows))
     return out
 
 
-def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, device="cpu", copied=None) -> dict:
+def _groups(fit: _Fit, betas, counts, labels, scale: float, n_windows: int) -> list[dict]:
+    """Per group: its rows, shift and targets; a warning for a group no target pulls up."""
+    n_groups = len(betas)
+    names = labels or [str(g) for g in range(n_groups)]
+    targets = [int(fit.t_onehot[:, g].sum()) for g in range(n_groups)]
+    empty = [names[g] for g in range(n_groups) if counts[g] and not targets[g]]
+    if empty:  # nothing in the windows pulls these rows up: their shift is only bounded by the search
+        warnings.warn(
+            f"calibration: no target token of group(s) {', '.join(empty)} in the {n_windows} fit windows, "
+            "so their shift went as far down as the search allows; fit on more windows (calibrate=N) "
+            "or use calibrate_by='shared'",
+            TokforgeWarning,
+            stacklevel=4,
+        )
+    return [
+        {
+            "group": names[g],
+            "rows": counts[g],
+            "beta": betas[g],
+            "shift_nats": round(betas[g] * scale, 4),
+            "targets": targets[g],
+        }
+        for g in range(n_groups)
+    ]
+
+
+def calibrate(model, tokenizer, teacher_tokenizer, windows, cfg, *, device="cpu", copied=None) -> dict:
     """`calibrate_rows` on the rows not copied by bytes from the original, fitted on the first
     ``cfg.calibrate`` training windows (the same on every process); what ``heal`` does before training.
     ``copied``: the student ids `match_by_bytes` copies (computed here when not given).

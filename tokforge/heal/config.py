@@ -1,28 +1,52 @@
 """How a model is healed (`HealConfig`) and which of its settings a resumed run must keep.
 
 Torch-free on purpose: the command line builds its choices from the names here, and ``tokforge
---help`` must not import torch. ``parse_losses("alm=1,lm=0.1")`` -> ``{"alm": 1.0, "lm": 0.1}``;
-unknown names list the known ones.
+--help`` must not import torch. ``LOSS_NAMES`` are the keys of `losses.LOSSES` (a test checks they
+agree). ``parse_losses("alm=1,lm=0.1")`` -> ``{"alm": 1.0, "lm": 0.1}``; unknown names list the known ones.
 
->>> HealConfig(rows="seen").check().rows
+A `HealConfig` is checked when it is made: a bad value raises at once, with the field's name.
+
+>>> HealConfig(rows="seen").rows
 'seen'
 >>> parse_losses("alm"), parse_losses("alm=1, lm=0.1")
 ({'alm': 1.0}, {'alm': 1.0, 'lm': 0.1})
+>>> HealConfig(rows="some")
+Traceback (most recent call last):
+...
+tokforge.errors.UnknownNameError: unknown rows mode 'some' (known: all, seen)
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import InputError, UnknownNameError
+from ..evaluate.bits import EvalConfig
 
+CHECKPOINT = "checkpoint.pt"  # in a run folder: the last checkpoint (`train.Healer.save_checkpoint`)
+LOG = "log.jsonl"  # in a run folder: one line per step
 TRAIN_MODES = ("embeddings", "embeddings+head", "all")
 ROW_MODES = ("seen", "all")
-LOSSES = ("lm", "alm", "bytes")
+LOSS_NAMES = ("lm", "alm", "bytes")  # the keys of losses.LOSSES, here without torch
 DIVERGENCES = ("binary_kl", "abs", "sq")
 SCHEDULES = ("linear", "rsqrt", "constant")
 CALIBRATE_BY = ("shared", "pieces")
+CHUNK_MODES = ("all", "space")
+PRECISIONS = ("auto", "bf16", "fp32")
+CLOCKS = ("wall", "cpu")
+
+# field -> (what it is called in an error, its choices)
+CHOICES = {
+    "train": ("train mode", TRAIN_MODES),
+    "rows": ("rows mode", ROW_MODES),
+    "divergence": ("ALM divergence", DIVERGENCES),
+    "schedule": ("learning-rate schedule", SCHEDULES),
+    "calibrate_by": ("calibration grouping", CALIBRATE_BY),
+    "chunks": ("chunk mode", CHUNK_MODES),
+    "precision": ("precision", PRECISIONS),
+    "clock": ("clock", CLOCKS),
+}
 
 
 def parse_losses(spec: str) -> dict[str, float]:
@@ -33,21 +57,30 @@ def parse_losses(spec: str) -> dict[str, float]:
             continue
         name, _, w = part.partition("=")
         name = name.strip()
-        if name not in LOSSES:
-            raise UnknownNameError("heal loss", name, LOSSES)
+        if name not in LOSS_NAMES:
+            raise UnknownNameError("heal loss", name, LOSS_NAMES)
         try:
             weight = float(w) if w else 1.0
         except ValueError:
-            raise InputError("loss weight must be a number", where=part, fix="e.g. --loss alm=1,lm=0.1") from None
+            raise InputError("loss weight must be a number", where=part, fix="e.g. alm=1,lm=0.1") from None
         if weight < 0 or name in out:
             raise InputError("each loss once, with a weight >= 0", where=part)
         out[name] = weight
     if not out or not any(out.values()):
-        raise InputError("no loss chosen", where=spec, fix="e.g. --loss alm, or --loss alm=1,lm=0.1")
+        raise InputError("no loss chosen", where=spec, fix="e.g. loss='alm', or weighted: alm=1,lm=0.1")
     return out
 
 
-FREE_ON_RESUME = ("steps", "minutes", "save_every", "clock")
+# settings a resumed run may change (how long it runs, how often it saves, how much text the end evaluates)
+FREE_ON_RESUME = ("steps", "minutes", "save_every", "clock", "eval_limit", "select_limit")
+# settings that checkpoints from before them did not record, with the value those runs had
+BEFORE = {
+    "schedule": "constant",
+    "select_every": 0,
+    "calibrate_by": "shared",
+    "heldout": 0.1,
+    "eval": dataclasses.asdict(EvalConfig()),
+}
 
 
 @dataclass(frozen=True)
@@ -62,7 +95,7 @@ class HealConfig:
     lr: float = 5e-3  # embedding rows (chosen on FLORES dev held-out lines)
     body_lr: float = 2e-5  # decoder body, with train="all"
     warmup: int = 10
-    schedule: str = "linear"  # after warm-up: "linear" to zero at the end of --steps/--minutes, "rsqrt",
+    schedule: str = "linear"  # after warm-up: "linear" to zero at the end of steps/minutes, "rsqrt",
     # or "constant" (runs saved before this setting existed were "constant")
     grad_clip: float = 1.0
     train: str = "embeddings"  # "embeddings", "embeddings+head", "all"
@@ -79,44 +112,48 @@ class HealConfig:
     select_every: int = 0  # score on selection text every K steps and end with the best rows (0: off)
     seed: int = 0
     precision: str = "auto"  # "auto" (bf16 on CUDA, fp32 on CPU), "bf16", "fp32"
-    clock: str = "wall"  # what --minutes counts: "wall" time, or "cpu" time of this process
+    clock: str = "wall"  # what minutes counts: "wall" time, or "cpu" time of this process
     # divided by its threads (fair budgets on a machine shared with others)
+    heldout: float = 0.1  # share of training lines held out (by hash) to evaluate on, without eval_texts
+    eval_limit: int = 40  # evaluation lines per language held out of the training text
+    select_limit: int = 25  # selection lines per language read from a selection spec (the command line)
+    eval: EvalConfig = field(default_factory=EvalConfig)  # how every evaluation reads its text
 
-    def check(self) -> "HealConfig":
-        w = parse_losses(self.loss)
+    def __post_init__(self) -> None:
+        parse_losses(self.loss)
+        for name, (kind, known) in CHOICES.items():
+            if getattr(self, name) not in known:
+                raise UnknownNameError(kind, getattr(self, name), known)
+        self._check_budget()
+        self._check_numbers()
+        if not isinstance(self.eval, EvalConfig):
+            raise InputError("eval must be an EvalConfig", where=type(self.eval).__name__)
+
+    def _check_budget(self) -> None:
         if self.minutes is None and (self.steps is None or self.steps < 1):
-            raise InputError("heal needs --steps N (>= 1) or --minutes M", where=f"steps={self.steps}")
+            raise InputError("heal needs steps (>= 1) or minutes", where=f"steps={self.steps}", fix="set steps=N")
         if self.minutes is not None and self.minutes <= 0:
-            raise InputError("--minutes must be positive", where=f"minutes={self.minutes}")
-        if self.train not in TRAIN_MODES:
-            raise InputError(f"unknown --train {self.train!r}", fix="use one of: " + ", ".join(TRAIN_MODES))
-        if self.divergence not in DIVERGENCES:
-            raise InputError(f"unknown divergence {self.divergence!r}", fix="use one of: " + ", ".join(DIVERGENCES))
-        if self.chunks not in ("all", "space"):
-            raise InputError(f"unknown chunk mode {self.chunks!r}", fix="use all or space")
-        if self.schedule not in SCHEDULES:
-            raise UnknownNameError("learning-rate schedule", self.schedule, SCHEDULES)
-        if self.rows not in ROW_MODES:
-            raise InputError(f"unknown rows mode {self.rows!r}", fix="use one of: " + ", ".join(ROW_MODES))
-        if self.clock not in ("wall", "cpu"):
-            raise InputError(f"unknown clock {self.clock!r}", fix="use wall or cpu")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise InputError(f"unknown precision {self.precision!r}", fix="use auto, bf16 or fp32")
-        if self.select_every < 0:
-            raise InputError(
-                "select_every must be 0 (off) or a number of steps", where=f"select_every={self.select_every}"
-            )
-        if self.calibrate_by not in CALIBRATE_BY:
-            raise UnknownNameError("calibration grouping", self.calibrate_by, CALIBRATE_BY)
-        if self.calibrate < 0:
-            raise InputError("calibrate must be 0 (off) or a number of windows", where=f"calibrate={self.calibrate}")
-        for k in ("batch_size", "save_every", "byte_positions"):
+            raise InputError("minutes must be positive", where=f"minutes={self.minutes}")
+
+    def _check_numbers(self) -> None:
+        for k in ("select_every", "calibrate", "warmup"):
+            if getattr(self, k) < 0:
+                raise InputError(f"{k} must be 0 (off) or a positive number", where=f"{k}={getattr(self, k)}")
+        for k in ("batch_size", "save_every", "byte_positions", "eval_limit", "select_limit"):
             if getattr(self, k) < 1:
                 raise InputError(f"{k} must be at least 1", where=f"{k}={getattr(self, k)}")
-        if self.lr <= 0 or self.tau <= 0:
-            raise InputError("lr and tau must be positive", where=f"lr={self.lr}, tau={self.tau}")
-        if "bytes" in w and w["bytes"] > 0:
-            pass  # checked against the tokenizers by the trainer (byte-level needs BPE families)
+        for k in ("lr", "tau"):
+            if getattr(self, k) <= 0:
+                raise InputError(f"{k} must be positive", where=f"{k}={getattr(self, k)}")
+        if self.body_lr < 0 or self.grad_clip < 0:
+            raise InputError("body_lr and grad_clip must be >= 0", where=f"{self.body_lr}, {self.grad_clip}")
+        if self.seq_bytes < 16:
+            raise InputError("windows must hold at least 16 bytes", where=f"seq_bytes={self.seq_bytes}")
+        if not 0 <= self.heldout < 1:
+            raise InputError("held-out fraction must be in [0, 1)", where=f"heldout={self.heldout}")
+
+    def check(self) -> "HealConfig":
+        """Kept for old callers: a `HealConfig` is checked when it is made."""
         return self
 
     @property
@@ -137,13 +174,13 @@ def settings_of(cfg: HealConfig) -> dict:
 
 
 def check_settings(saved: dict, cfg: HealConfig) -> None:
-    # checkpoints from before a setting: a constant rate, no selection, one shared shift
-    saved = {"schedule": "constant", "select_every": 0, "calibrate_by": "shared", **saved}
+    """Refuse to resume a run whose checkpoint was written with other settings than ``cfg``."""
+    saved = {k: v for k, v in {**BEFORE, **saved}.items() if k not in FREE_ON_RESUME}
     mine = settings_of(cfg)
     if saved != mine:
         diff = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
         raise InputError(
-            "--resume with changed settings",
+            "resume=True with changed settings",
             where=", ".join(diff),
-            fix="resume with the settings of the first run, or start a new --out",
+            fix="resume with the settings of the first run, or start a new out=DIR",
         )

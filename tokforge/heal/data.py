@@ -143,9 +143,7 @@ class Windows:
         buffer: int = 16384,
     ):
         if not sources:
-            raise InputError(
-                "no training corpus", fix="pass --corpus SPEC (a text file, folder, flores200:DIR, hf:PATH)"
-            )
+            raise InputError("no training corpus", fix="pass texts=SPEC (a text file, folder, flores200:DIR, hf:PATH)")
         if not 0 <= heldout < 1:
             raise InputError("held-out fraction must be in [0, 1)", where=f"heldout={heldout}")
         if seq_bytes < 16:
@@ -206,7 +204,7 @@ class Windows:
             raise InputError(
                 "no training text left after the held-out split",
                 where=self.describe(),
-                fix="give more text, or lower --heldout, or pass an explicit --eval set",
+                fix="give more text, or lower heldout=FRACTION, or pass eval_texts=TEXTS",
             )
         self.stats["windows_per_epoch"] = n if n < 200_000 else ">= 200000"
         return n
@@ -233,7 +231,7 @@ class Windows:
             yield from buf
             if got == 0:
                 raise InputError(
-                    "no training text left after the held-out split", fix="give more text, or lower --heldout"
+                    "no training text left after the held-out split", fix="give more text, or lower heldout=FRACTION"
                 )
             epoch += 1
 
@@ -245,3 +243,39 @@ class Windows:
         while True:
             step = [next(it) for _ in range(batch_size)]
             yield step[rank::world]
+
+
+def lines_of(texts: dict[str, list[str]] | None) -> set[str]:
+    """Every line of ``{lang: [text]}`` (texts split at newlines)."""
+    return {ln for v in (texts or {}).values() for t in v for ln in t.split("\n")}
+
+
+def windows_of(texts, cfg, eval_texts=None, select_texts=None) -> Windows:
+    """The training `Windows` of ``texts`` (a list of strings, ``{lang: [lines]}``, or a list of `Source`
+    and such dicts) under ``cfg`` (a `HealConfig`): lines of ``eval_texts`` and ``select_texts`` are
+    kept out; without ``eval_texts``, ``cfg.heldout`` of the lines are held out to evaluate on."""
+    if isinstance(texts, Windows):
+        return texts
+    if isinstance(texts, (str, Source)):
+        texts = [texts]
+    if isinstance(texts, dict):
+        sources = [texts]
+    elif isinstance(texts, (list, tuple)) and texts and all(isinstance(t, str) for t in texts):
+        sources = [{"text": list(texts)}]
+    elif isinstance(texts, (list, tuple)) and all(isinstance(t, (Source, dict)) for t in texts):
+        sources = list(texts)
+    else:
+        raise InputError(
+            "texts must be a list of strings, a dict of lines per language, or Sources", where=type(texts).__name__
+        )
+    exclude = lines_of(eval_texts) | lines_of(select_texts)
+    return Windows(sources, cfg.seq_bytes, 0.0 if eval_texts else cfg.heldout, exclude, cfg.seed)
+
+
+def read_texts(spec: str, split: str, langs=None, limit: int | None = None) -> tuple[dict[str, list[str]], str]:
+    """``({lang: [lines]}, where they came from)`` for evaluation or selection text given as a corpus spec
+    (a file, a folder of ``LANG.txt``, ``flores200:DIR``: its ``split``; the first ``limit`` lines per language)."""
+    from .. import corpus
+
+    texts = corpus.read_corpus(spec, split=split, langs=list(langs) if langs else None, limit=limit)
+    return texts, f"{spec} ({split})" if spec.startswith("flores200:") else spec

@@ -16,15 +16,22 @@ log-softmaxed logits predicts token ``p`` (``p = 0`` is predicted from the BOS a
   by space probability, several chunk sizes at once.
 * ``bytes``: KL(teacher || student) between exact next-byte distributions (`bytes_loss`).
 
-The loss names, the divergences and ``parse_losses`` live in `config` (torch-free).
+``LOSSES`` maps each name to its function; every one takes the step's `Step` (both models' reading
+of its windows) and returns the mean over this process's windows. The names (``config.LOSS_NAMES``),
+the divergences and ``parse_losses`` live in `config` (torch-free, for the command line).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
 import torch
 
 from ..errors import UnknownNameError
-from .config import DIVERGENCES, LOSSES, parse_losses  # noqa: F401  (torch-free, for the CLI; kept here too)
+from ..evaluate.align import chunks, token_ends
+from .config import DIVERGENCES
 
 
 def log1mexp(x: torch.Tensor) -> torch.Tensor:
@@ -84,34 +91,103 @@ def outcome_logprob(
     return mass.gather(1, next_byte[:, None].to(mass.device))[:, 0].clamp(min=1e-30).log()
 
 
-def lm_loss(s_tok_lp: torch.Tensor) -> torch.Tensor:
-    """Mean next-token cross-entropy (nats) of one window."""
-    return -s_tok_lp.mean()
-
-
 def chunk_logprobs(tok_lp: torch.Tensor, first: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
     """Sum of token log-probs ``tok_lp[first[k]..last[k]]`` per chunk (inclusive ranges)."""
     c = torch.cat([tok_lp.new_zeros(1), tok_lp.cumsum(0)])
     return c[last + 1] - c[first]
 
 
-def alm_window(
-    s_lsm, s_inp, s_n, t_lsm, t_inp, t_n, ch, s_fb, t_fb, kind: str = "binary_kl", tau: float = 1.0
-) -> tuple[torch.Tensor, int]:
-    """(ALM loss of one window, number of chunks): mean divergence over chunks (the teacher side is
-    taken as fixed). ``*_lsm`` are log-softmaxed logits of the window; ``ch`` is an `align.Chunks` with
-    side A = student, side B = teacher."""
-    s_lp = token_logprobs(s_lsm, s_inp, s_n)
+class Side(NamedTuple):
+    """One model's reading of a window: log-softmaxed logits ``[>= n+1, V]``, input ``[BOS] + ids``,
+    the number of tokens ``n`` and the first byte of every row (`first_byte_table`)."""
+
+    lsm: torch.Tensor
+    inp: torch.Tensor
+    n: int
+    first_byte: torch.Tensor
+
+
+def alm_window(s: Side, t: Side, ch, kind: str = "binary_kl", tau: float = 1.0) -> tuple[torch.Tensor, int]:
+    """(ALM loss of one window, number of chunks): mean divergence over chunks (the teacher side ``t``
+    is taken as fixed). ``ch`` is an `align.Chunks` with side A = student ``s``, side B = teacher ``t``."""
+    s_lp = token_logprobs(s.lsm, s.inp, s.n)
     with torch.no_grad():
-        t_lp = token_logprobs(t_lsm, t_inp, t_n)
+        t_lp = token_logprobs(t.lsm, t.inp, t.n)
     keep = torch.from_numpy(ch.next_byte >= 0)
     if not bool(keep.any()):
         return s_lp.sum() * 0.0, 0
-    dev = s_lsm.device
+    dev = s.lsm.device
     a_first, a_last = (torch.from_numpy(x)[keep].to(dev) for x in (ch.a_first, ch.a_last))
     b_first, b_last = (torch.from_numpy(x)[keep].to(dev) for x in (ch.b_first, ch.b_last))
     nb = torch.from_numpy(ch.next_byte)[keep]
-    log_s = chunk_logprobs(s_lp, a_first, a_last) + outcome_logprob(s_lsm, a_last + 1, nb, s_fb)
+    log_s = chunk_logprobs(s_lp, a_first, a_last) + outcome_logprob(s.lsm, a_last + 1, nb, s.first_byte)
     with torch.no_grad():
-        log_t = chunk_logprobs(t_lp, b_first, b_last) + outcome_logprob(t_lsm, b_last + 1, nb, t_fb)
+        log_t = chunk_logprobs(t_lp, b_first, b_last) + outcome_logprob(t.lsm, b_last + 1, nb, t.first_byte)
     return divergence(log_t.detach(), log_s, kind, tau).mean(), int(keep.sum())
+
+
+# -- the losses of one step ---------------------------------------------------------------------------
+@dataclass
+class Step:
+    """One step's windows as the student read them (``s_*``: input ids, token counts, ids, per-window
+    log-softmax and token log-probs); the teacher's reading on first use (`teacher`); ``healer`` (a
+    `train.Healer`) has the tokenizers, settings and first-byte tables. Losses add to ``chunks`` and
+    ``skipped``."""
+
+    healer: Any
+    windows: list[str]
+    s_inp: torch.Tensor
+    s_n: list[int]
+    s_ids: list
+    s_lsm: list[torch.Tensor]
+    s_lp: list[torch.Tensor]
+    chunks: int = 0
+    skipped: int = 0
+    _teacher: tuple | None = field(default=None, repr=False)
+
+    def teacher(self) -> tuple:
+        """(input ids, token counts, ids, float logits) of the teacher on the same windows (no gradients)."""
+        if self._teacher is None:
+            self._teacher = self.healer.teacher_reading(self.windows)
+        return self._teacher
+
+
+def lm_loss(step: Step) -> torch.Tensor:
+    """Next-token cross-entropy (nats per token) of the student on its own tokenization, per window."""
+    return torch.stack([-lp.mean() for lp in step.s_lp]).mean()
+
+
+def alm_loss(step: Step) -> torch.Tensor:
+    """ALM (see the module docstring) per window; a window either tokenizer reads lossily counts 0."""
+    h = step.healer
+    t_inp, t_n, t_ids, t_logits = step.teacher()
+    vals = []
+    for b, text in enumerate(step.windows):
+        raw = text.encode("utf-8")
+        if h.tok.decode_bytes(step.s_ids[b]) != raw or h.t_tok.decode_bytes(t_ids[b]) != raw:
+            step.skipped += 1  # a lossy window cannot be aligned byte for byte
+            vals.append(step.s_lp[b].sum() * 0.0)
+            continue
+        ch = chunks(
+            raw,
+            token_ends(h.tok.vocab.tokens, step.s_ids[b], h.tok.dummy_prefix),
+            token_ends(h.t_tok.vocab.tokens, t_ids[b], h.t_tok.dummy_prefix),
+            h.cfg.chunks,
+        )
+        with torch.no_grad():
+            t_lsm = torch.log_softmax(t_logits[b, : t_n[b] + 1], -1)
+        s = Side(step.s_lsm[b], step.s_inp[b], step.s_n[b], h.s_fb)
+        val, k = alm_window(s, Side(t_lsm, t_inp[b], t_n[b], h.t_fb), ch, h.cfg.divergence, h.cfg.tau)
+        vals.append(val)
+        step.chunks += k
+    return torch.stack(vals).mean()
+
+
+def bytes_loss(step: Step) -> torch.Tensor:
+    """KL(teacher || student) between exact next-byte distributions at sampled positions, per window."""
+    h = step.healer
+    rng = np.random.default_rng([h.cfg.seed, 7, h.step])
+    return torch.stack(h.byte_kl.window_losses(step.windows, rng)).mean()
+
+
+LOSSES = {"lm": lm_loss, "alm": alm_loss, "bytes": bytes_loss}

@@ -20,7 +20,6 @@ import numpy as np
 
 from ..evaluate.bits import CONVENTION
 from ..io import atomic_dir
-from .train import LOG
 
 REPORT = "heal_report.json"
 
@@ -47,10 +46,12 @@ def heal_comparison(teacher: dict, before: dict, after: dict) -> dict:
 
 
 def build_report(
-    cfg, state, after, last, healer, windows, tied, in_rows, out_rows, meta, eval_source, eval_after_s
+    healer, state: dict, after: dict, last: dict, *, meta: dict | None, eval_source: str, eval_after_s
 ) -> dict:
+    """``heal_report.json`` of a finished run: ``healer`` (a `train.Healer`) has the settings, rows and
+    counts; ``state`` the evaluations before training and the calibration; ``after`` the evaluation after."""
+    cfg, (in_rows, out_rows) = healer.cfg, healer.rows
     teacher, before = state["teacher"], state["before"]
-    cmp = heal_comparison(teacher, before, after)
     return {
         **(meta or {}),
         "config": dataclasses.asdict(cfg),
@@ -59,14 +60,14 @@ def build_report(
         "processes": healer.acc.num_processes,
         "steps": healer.step,
         "calibration": state.get("calibration"),
-        "tied": bool(tied),
+        "tied": bool(healer.student.tied),
         "trainable": {
             "input_rows": int(len(in_rows)),
             "output_rows": None if out_rows is None else int(len(out_rows)),
             "body": cfg.train == "all",
         },
         "train": {
-            "windows_per_epoch": windows.stats.get("windows_per_epoch"),
+            "windows_per_epoch": healer.windows.stats.get("windows_per_epoch"),
             "seconds": last.get("train_seconds"),
             "windows_not_aligned": healer.skipped,
             "last_step": {k: v for k, v in last.items() if k != "step"},
@@ -77,24 +78,24 @@ def build_report(
             "teacher": teacher,
             "before": before,
             "after": after,
-            "comparison": cmp,
+            "comparison": heal_comparison(teacher, before, after),
             "seconds_before": state.get("eval_seconds"),
             "seconds_after": eval_after_s,
         },
     }
 
 
-def save(model, tokenizer, out: Path, report: dict, extra: dict[str, str] | None = None) -> None:
-    """Model + tokenizer + report + log into ``out`` (replacing the run folder, checkpoint included);
-    ``extra`` maps file names to text written beside them."""
+def save(model, tokenizer, out: Path, report: dict, files: dict[str, str] | None = None, force: bool = True) -> Path:
+    """Model + tokenizer + ``heal_report.json`` into ``out`` in one atomic step; ``files`` maps file
+    names (``log.jsonl``, ...) to text written beside them. An existing ``out`` (a run folder, checkpoint
+    included) is replaced only with ``force``."""
     from ..surgery.export import hf_tokenizer
 
     hf_tok, _ = hf_tokenizer(tokenizer)
-    log = (out / LOG).read_text() if (out / LOG).is_file() else ""
-    with atomic_dir(out, force=True) as tmp:
+    with atomic_dir(out, force=force) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         hf_tok.save_pretrained(tmp)
         (tmp / REPORT).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-        (tmp / LOG).write_text(log, encoding="utf-8")
-        for name, text in (extra or {}).items():
+        for name, text in (files or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
+    return Path(out)

@@ -1,10 +1,10 @@
 """Keep the best rows a run reached on selection text (early stopping on held-out text).
 
-``HealConfig(select_every=K)`` with ``heal(..., select_texts=...)``: before the first step and every
+``HealConfig(select_every=K)`` with ``heal_model(..., select_texts=...)``: before the first step and every
 ``K`` steps (and after the last), the student is scored on the selection text (per language, its
 bits/byte over the teacher's: the mean of those ratios, lower is better); the trainable weights of the
 best-scoring step are kept, and the run ends with them. The selection text must share no line with
-the training text or the final evaluation text, or the choice would leak (`heal` checks the first).
+the training text or the final evaluation text, or the choice would leak (`heal_model` checks the first).
 
 Why: the right length of a run depends on the learning rate, and a rate that wins a short run can
 overshoot a long one (see docs/transplant.md). Choosing the step on held-out text is what a user
@@ -12,7 +12,7 @@ would do by hand from the log; the history of scores goes into ``heal_report.jso
 
 The scoring is deterministic, so every process of a multi-process run takes the same decision
 without talking to the others. The kept weights live in memory and go into each checkpoint (only
-when they differ from the checkpoint's own weights), so ``--resume`` continues exactly.
+when they differ from the checkpoint's own weights), so ``resume=True`` continues exactly.
 """
 
 from __future__ import annotations
@@ -21,23 +21,19 @@ import torch
 
 from ..errors import InputError
 from ..evaluate.bits import evaluate_languages, public
-
-
-def lines_of(texts: dict[str, list[str]] | None) -> set[str]:
-    """Every line of ``{lang: [text]}`` (texts split at newlines)."""
-    return {ln for v in (texts or {}).values() for t in v for ln in t.split("\n")}
+from .data import lines_of
 
 
 def check_texts(every: int, select_texts, eval_texts) -> None:
     """Selection text goes with ``select_every`` (both or neither) and shares no line with the evaluation."""
     if not every:
         if select_texts is not None:
-            raise InputError("selection text given, but select_every is 0", fix="set --select-every K (steps)")
+            raise InputError("selection text given, but select_every is 0", fix="set select_every=K (steps)")
         return
     if not select_texts or not any(select_texts.values()):
         raise InputError(
             f"select_every={every} needs selection text",
-            fix="pass select_texts={lang: [lines]} (command line: --select SPEC), held out of training and evaluation",
+            fix="pass select_texts=TEXTS, held out of training and evaluation",
         )
     shared = (lines_of(select_texts) & lines_of(eval_texts)) - {""}
     if shared:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import torch
 
-from .config import ROW_MODES, TRAIN_MODES  # noqa: F401  (torch-free names, kept importable from here)
-
 
 class Student(torch.nn.Module):
     """``forward(ids, mask, position_ids=None)`` gives float32 logits ``[B, T, V]`` of the model."""
@@ -130,7 +128,7 @@ class RowAdam(torch.optim.Optimizer):
             return
         seen = st["t"] > 0
         if bool((active | ~seen).all()):
-            self._dense(p, g, st, active, group, b1, b2)
+            self._dense(p, g, st, active, group, b1=b1, b2=b2)
             return
         rows = active.nonzero()[:, 0]
         gr = g[rows]
@@ -143,7 +141,7 @@ class RowAdam(torch.optim.Optimizer):
         p[rows] -= group["lr"] * (m / c1) / (v.sqrt() / c2 + group["eps"])
 
     @staticmethod
-    def _dense(p, g, st, active, group, b1, b2) -> None:
+    def _dense(p, g, st, active, group, *, b1, b2) -> None:
         """The lazy update when no row that learned before is idle now: in place, no gathers. Rows
         that have never had a gradient (m = v = 0, g = 0) get a zero update and keep t = 0."""
         m, v, t = st["m"], st["v"], st["t"]
@@ -163,9 +161,9 @@ class RowAdam(torch.optim.Optimizer):
 
 
 def lr_factor(schedule: str, warmup: int, step: int, done: float) -> float:
-    """The learning rate of step ``step`` as a fraction of ``--lr``: a linear warm-up over ``warmup``
+    """The learning rate of step ``step`` as a fraction of ``lr``: a linear warm-up over ``warmup``
     steps, times the decay ``schedule`` picks. ``done`` is the share of the run's budget used before
-    this step (``step / steps``, or the clock's share of ``--minutes``): ``linear`` decays to zero at
+    this step (``step / steps``, or the clock's share of ``minutes``): ``linear`` decays to zero at
     the end of the budget; ``rsqrt`` (1/sqrt(step) after warm-up) and ``constant`` do not need it.
 
     >>> [round(lr_factor("linear", 4, s, s / 8), 3) for s in (0, 3, 4, 7)]

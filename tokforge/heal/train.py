@@ -23,17 +23,12 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from ..evaluate.align import chunks, token_ends
 from ..io import torch_save_atomic
 from . import losses as L
-from .config import HealConfig, check_settings, settings_of
+from .config import CHECKPOINT, LOG, HealConfig, check_settings, settings_of
 from .student import RowAdam, Student, lr_factor
 
-CHECKPOINT = "checkpoint.pt"
-LOG = "log.jsonl"
 
-
-# settings a resumed run may change (how long it runs and how often it saves)
 def checkpoint_settings(path: Path) -> dict:
     """The settings stored in a checkpoint (read before anything is written on resume)."""
     return torch.load(path, map_location="cpu", weights_only=False)["settings"]
@@ -55,41 +50,32 @@ def encode_windows(tokenizer, windows: list[str], device) -> tuple[torch.Tensor,
 
 
 class Healer:
-    """Student, teacher, data and optimisers for one run (one per process)."""
+    """Student, teacher, data and optimisers for one run (one per process).
 
-    def __init__(
-        self,
-        model,
-        tokenizer,
-        teacher,
-        teacher_tokenizer,
-        windows,
-        cfg: HealConfig,
-        trainable_in,
-        trainable_out,
-        accelerator,
-    ):
-        self.cfg, self.acc = cfg.check(), accelerator
+    ``student`` and ``teacher`` are ``(model, Tokenizer)`` pairs; ``rows`` is ``(input rows, output rows
+    or None)`` that train (`api.trainable_rows`)."""
+
+    def __init__(self, student, teacher, windows, cfg: HealConfig, rows, accelerator):
+        (model, tokenizer), (teacher_model, teacher_tokenizer) = student, teacher
+        self.cfg, self.acc = cfg, accelerator
         self.device = accelerator.device
         self.precision = cfg.resolved_precision(str(self.device))
         self.tok, self.t_tok = tokenizer, teacher_tokenizer
-        self.teacher = teacher.to(self.device).eval()
+        self.teacher = teacher_model.to(self.device).eval()
         self._flags = [(p, p.requires_grad) for p in self.teacher.parameters()]
         for p in self.teacher.parameters():
             p.requires_grad_(False)
         self.weights = cfg.weights
         model = model.to(self.device).eval()  # eval: no dropout; the loss decides what learns
+        self.rows = rows
+        trainable_in, trainable_out = rows
         self.student = Student(
             model,
             torch.as_tensor(trainable_in),
             None if trainable_out is None else torch.as_tensor(trainable_out),
             train_body=cfg.train == "all",
         )
-        self.row_opt = RowAdam(self.student.row_params(), lr=cfg.lr)
-        body = self.student.body_params()
-        self.body_opt = torch.optim.AdamW(body, lr=cfg.body_lr, weight_decay=0.0) if body else None
-        self.base_lrs = [cfg.lr] + ([cfg.body_lr] if self.body_opt is not None else [])
-        self.lr = 0.0  # the row learning rate of the last step
+        self._optimisers()
         self._originals: list = []
         if self.precision == "bf16":  # frozen weights held in bf16 while training: no per-step casts
             self._originals += _to_bf16(self.teacher, keep=())
@@ -108,14 +94,22 @@ class Healer:
         # `sync_shown` before every checkpoint); unknown after resuming a checkpoint that lacks it
         self.shown = torch.zeros(self.student.emb.shape[0], dtype=torch.bool, device=self.device)
         self.shown_known = True
-        self.selector = None  # select.BestRows, when the run keeps its best rows (`heal` sets it)
-        self._bytes = None
+        self.selector = None  # select.BestRows, when the run keeps its best rows (`api._train` sets it)
+        self.byte_kl = None
         if self.weights.get("bytes"):
             from .bytes_loss import ByteKL
 
-            self._bytes = ByteKL(
+            self.byte_kl = ByteKL(
                 self.student, tokenizer, self.teacher, teacher_tokenizer, cfg.byte_positions, call=self.student_ddp
             )
+
+    def _optimisers(self) -> None:
+        cfg = self.cfg
+        self.row_opt = RowAdam(self.student.row_params(), lr=cfg.lr)
+        body = self.student.body_params()
+        self.body_opt = torch.optim.AdamW(body, lr=cfg.body_lr, weight_decay=0.0) if body else None
+        self.base_lrs = [cfg.lr] + ([cfg.body_lr] if self.body_opt is not None else [])
+        self.lr = 0.0  # the row learning rate of the last step
 
     def restore(self) -> None:
         """Give frozen weights held in bfloat16 their exact float32 values back (teacher and student), and
@@ -143,62 +137,32 @@ class Healer:
         seen[ids.flatten()] = 1.0
         return self.acc.reduce(seen, "sum") > 0
 
+    def teacher_reading(self, windows: list[str]) -> tuple:
+        """(input ids, token counts, ids, float32 logits) of the teacher on ``windows``, without gradients."""
+        t_inp, t_mask, t_n, t_ids = encode_windows(self.t_tok, windows, self.device)
+        with torch.no_grad(), self._autocast():
+            t_logits = self.teacher(input_ids=t_inp, attention_mask=t_mask).logits.float()
+        return t_inp, t_n, t_ids, t_logits
+
     def losses(self, windows: list[str]) -> dict:
-        """Loss terms of this process's windows (each a mean over windows), plus counts for the log."""
+        """Loss terms of this process's windows (each a mean over windows, `losses.LOSSES`), plus counts
+        for the log."""
         w = self.weights
         s_inp, s_mask, s_n, s_ids = encode_windows(self.tok, windows, self.device)
         with self._autocast():
             s_logits = self.student_ddp(s_inp, s_mask)
-        need_t = bool(w.get("alm"))
-        if need_t:
-            t_inp, t_mask, t_n, t_ids = encode_windows(self.t_tok, windows, self.device)
-            with torch.no_grad(), self._autocast():
-                t_logits = self.teacher(input_ids=t_inp, attention_mask=t_mask).logits.float()
-        terms = {k: [] for k in w if w[k]}
-        nll, n_tok, n_bytes, n_chunks = 0.0, 0, 0, 0
-        for b, text in enumerate(windows):
-            raw = text.encode("utf-8")
-            s_lsm = torch.log_softmax(s_logits[b, : s_n[b] + 1], -1)
-            s_lp = L.token_logprobs(s_lsm, s_inp[b], s_n[b])
-            nll -= float(s_lp.detach().sum())
-            n_tok += s_n[b]
-            n_bytes += len(raw)
-            if "lm" in terms:
-                terms["lm"].append(L.lm_loss(s_lp))
-            if "alm" in terms:
-                exact = self.tok.decode_bytes(s_ids[b]) == raw and self.t_tok.decode_bytes(t_ids[b]) == raw
-                if not exact:  # a lossy window cannot be aligned byte for byte
-                    self.skipped += 1
-                    terms["alm"].append(s_lp.sum() * 0.0)
-                    continue
-                ch = chunks(
-                    raw,
-                    token_ends(self.tok.vocab.tokens, s_ids[b], self.tok.dummy_prefix),
-                    token_ends(self.t_tok.vocab.tokens, t_ids[b], self.t_tok.dummy_prefix),
-                    self.cfg.chunks,
-                )
-                with torch.no_grad():
-                    t_lsm = torch.log_softmax(t_logits[b, : t_n[b] + 1], -1)
-                val, k = L.alm_window(
-                    s_lsm,
-                    s_inp[b],
-                    s_n[b],
-                    t_lsm,
-                    t_inp[b],
-                    t_n[b],
-                    ch,
-                    self.s_fb,
-                    self.t_fb,
-                    self.cfg.divergence,
-                    self.cfg.tau,
-                )
-                terms["alm"].append(val)
-                n_chunks += k
-        if "bytes" in terms:
-            terms["bytes"] = self._bytes.window_losses(windows, np.random.default_rng([self.cfg.seed, 7, self.step]))
-        out = {k: torch.stack(v).mean() for k, v in terms.items()}
-        out["loss"] = sum(w[k] * out[k] for k in terms)
-        out["_counts"] = {"nll_nats": nll, "tokens": n_tok, "bytes": n_bytes, "chunks": n_chunks}
+        s_lsm = [torch.log_softmax(s_logits[b, : s_n[b] + 1], -1) for b in range(len(windows))]
+        s_lp = [L.token_logprobs(lsm, s_inp[b], s_n[b]) for b, lsm in enumerate(s_lsm)]
+        step = L.Step(self, windows, s_inp, s_n, s_ids, s_lsm, s_lp)
+        out = {k: L.LOSSES[k](step) for k in w if w[k]}
+        self.skipped += step.skipped
+        out["loss"] = sum(w[k] * out[k] for k in list(out))
+        out["_counts"] = {
+            "nll_nats": -sum(float(lp.detach().sum()) for lp in s_lp),
+            "tokens": sum(s_n),
+            "bytes": sum(len(t.encode("utf-8")) for t in windows),
+            "chunks": step.chunks,
+        }
         out["_seen"] = self.seen_rows(s_inp)
         self.shown[s_inp[s_mask.bool()]] = True
         return out
@@ -301,6 +265,37 @@ def _to_bf16(model, keep) -> list:
     return saved
 
 
+class _Budget:
+    """How much of a run's budget (``steps``, or ``minutes`` on the chosen clock) is used; the time
+    spent scoring selection text is not counted."""
+
+    def __init__(self, healer: Healer):
+        cfg = healer.cfg
+        self.healer = healer
+        self.seconds = cfg.minutes * 60 if cfg.minutes is not None else None
+        self.total = None if self.seconds is not None else cfg.steps
+        self.clock = _clock(cfg.clock)
+        self.start = self.clock()
+
+    def used(self) -> float:
+        """Share of the budget used before the next step (every process agrees: the largest share)."""
+        h = self.healer
+        if self.seconds is None:
+            return h.step / self.total
+        share = torch.tensor((self.clock() - self.start) / self.seconds, device=h.device)
+        return float(h.acc.reduce(share, "max"))
+
+    def left(self) -> str:
+        return f"{max(0.0, self.seconds - (self.clock() - self.start)) / 60:.1f}min"
+
+    def paused(self, fn):
+        """``fn()``, with its time left out of the budget."""
+        c = self.clock()
+        out = fn()
+        self.start += self.clock() - c
+        return out
+
+
 def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dict], None] | None = None) -> dict:
     """Train until ``steps`` or ``minutes``; checkpoint and log on the main process. Returns the last record.
 
@@ -308,73 +303,65 @@ def run(healer: Healer, out: Path, progress: bool = True, on_step: Callable[[dic
     ``selector.every`` steps and after the last; its time does not count against ``minutes``."""
     from ..progress import bar
 
-    cfg, acc, selector = healer.cfg, healer.acc, healer.selector
+    acc, selector = healer.acc, healer.selector
     main = acc.is_main_process
-    budget = cfg.minutes * 60 if cfg.minutes is not None else None
-    total = None if budget is not None else cfg.steps
-    clock = _clock(cfg.clock)
-    batches = healer.windows.batches(cfg.batch_size, healer.step, acc.process_index, acc.num_processes)
-    last: dict = {}
+    budget = _Budget(healer)
     t_start = time.perf_counter()
-    c_start = clock()
-    done_tokens = 0
-    log = open(out / LOG, "a", encoding="utf-8") if main else None
-
-    def select() -> dict:
-        nonlocal c_start
-        c = clock()
-        rec = selector.score(healer.step)
-        c_start += clock() - c  # scoring is not training: it does not use up the budget
-        return rec
-
     if selector is not None and not selector.history:
-        select()
+        budget.paused(lambda: selector.score(healer.step))
+    log = open(out / LOG, "a", encoding="utf-8") if main else None
     try:
-        with bar(total, "heal", enabled=progress and main, unit="steps", initial=healer.step) as b:
-            while True:
-                if total is not None and healer.step >= total:
-                    break
-                if budget is not None:  # every process agrees on the clock: the largest share used
-                    used = torch.tensor((clock() - c_start) / budget, device=healer.device)
-                    done = float(acc.reduce(used, "max"))
-                    if done >= 1.0:
-                        break
-                else:
-                    done = healer.step / total
-                last = healer.train_step(next(batches), done)
-                done_tokens += last["tokens"]
-                if selector is not None and healer.step % selector.every == 0:
-                    last["select_ratio"] = select()["select_ratio"]
-                elapsed = time.perf_counter() - t_start
-                if main:
-                    log.write(json.dumps(last) + "\n")
-                    log.flush()
-                b.update(1)
-                post = {
-                    "loss": last["loss"],
-                    "bits/byte": last["train_bits_per_byte"],
-                    "tok/s": round(done_tokens / max(elapsed, 1e-9)),
-                }
-                if budget is not None:
-                    post["left"] = f"{max(0.0, budget - (clock() - c_start)) / 60:.1f}min"
-                b.set_postfix(**post)
-                if healer.step % cfg.save_every == 0:
-                    healer.sync_shown()  # every process: the checkpoint holds the rows all of them showed
-                    if main:
-                        healer.save_checkpoint(out / CHECKPOINT)
-                if on_step:
-                    on_step(last)
+        with bar(budget.total, "heal", enabled=progress and main, unit="steps", initial=healer.step) as b:
+            last = _steps(healer, budget, b, log, out, on_step)
     finally:
         if log is not None:
             log.close()
     if selector is not None and selector.history[-1]["step"] != healer.step:
-        select()
+        budget.paused(lambda: selector.score(healer.step))
     healer.sync_shown()
     if main:
         healer.save_checkpoint(out / CHECKPOINT)
     acc.wait_for_everyone()
     last["train_seconds"] = round(time.perf_counter() - t_start, 1)
-    last["budget_clock_seconds"] = round(clock() - c_start, 1)
+    last["budget_clock_seconds"] = round(budget.clock() - budget.start, 1)
+    return last
+
+
+def _steps(healer: Healer, budget: _Budget, b, log, out: Path, on_step) -> dict:
+    """The loop of `run`: one step at a time until the budget is used; returns the last record."""
+    batches = healer.windows.batches(
+        healer.cfg.batch_size, healer.step, healer.acc.process_index, healer.acc.num_processes
+    )
+    selector = healer.selector
+    last: dict = {}
+    t_start = time.perf_counter()
+    done_tokens = 0
+    while budget.total is None or healer.step < budget.total:
+        done = budget.used()
+        if done >= 1.0:
+            break
+        last = healer.train_step(next(batches), done)
+        done_tokens += last["tokens"]
+        if selector is not None and healer.step % selector.every == 0:
+            last["select_ratio"] = budget.paused(lambda: selector.score(healer.step))["select_ratio"]
+        if log is not None:
+            log.write(json.dumps(last) + "\n")
+            log.flush()
+        b.update(1)
+        post = {
+            "loss": last["loss"],
+            "bits/byte": last["train_bits_per_byte"],
+            "tok/s": round(done_tokens / max(time.perf_counter() - t_start, 1e-9)),
+        }
+        if budget.seconds is not None:
+            post["left"] = budget.left()
+        b.set_postfix(**post)
+        if healer.step % healer.cfg.save_every == 0:
+            healer.sync_shown()  # every process: the checkpoint holds the rows all of them showed
+            if healer.acc.is_main_process:
+                healer.save_checkpoint(out / CHECKPOINT)
+        if on_step:
+            on_step(last)
     return last
 
 

@@ -229,6 +229,10 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
     vocab = vocab_from_metadata(meta, name or path.stem, str(path))
 
     def build_backend():
+        from ..extras import require
+
+        require("torch", "encoding with a GGUF tokenizer")  # transformers' GGUF reader imports torch
+        require("transformers", "encoding with a GGUF tokenizer")
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
 

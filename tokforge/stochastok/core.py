@@ -1,7 +1,6 @@
 """`StochasTok`: the user-facing object (split table + expansion + contraction for one tokenizer).
 
->>> from tokforge import models
->>> st = StochasTok(models.load_tokenizer("gpt2"), p=0.5)
+>>> st = StochasTok("gpt2", p=0.5)
 >>> ids = st.tokenizer.encode("hello world")          # [31373, 995]
 >>> out = st.expand(ids, seed=1)
 >>> st.tokenizer.decode(out), st.contract(out) == ids  # same text, canonical ids back
@@ -54,6 +53,7 @@ class StochasTok:
         self,
         tokenizer: Tokenizer | str,
         p: float = 0.1,
+        *,
         seed: int = 0,
         cache: bool = True,
         progress: bool = False,
@@ -98,7 +98,9 @@ class StochasTok:
         p, seed = self._args(p, seed)
         a = _as_array(ids, "ids")
         flat = check_ids(a, len(self.tokenizer.vocab))
-        res = expand_flat(self.table, flat, np.array([0, len(flat)]), (index,), p, seed, mask is not None)
+        res = expand_flat(
+            self.table, flat, np.array([0, len(flat)]), (index,), p=p, seed=seed, return_source=mask is not None
+        )
         out = res[0].astype(a.dtype if a.dtype.kind in "iu" else np.int64, copy=False)
         if mask is None:
             return _like(ids, out)
@@ -141,7 +143,7 @@ class StochasTok:
             "batch",
             offsets,
         )
-        out, new_off, src = expand_flat(self.table, flat, offsets, idx, p, seed, True)
+        out, new_off, src = expand_flat(self.table, flat, offsets, idx, p=p, seed=seed, return_source=True)
         outs = [_like(batch[e], out[new_off[e] : new_off[e + 1]]) for e in range(len(arrays))]
         if masks is None:
             return outs

@@ -229,6 +229,7 @@ def expand_flat(
     flat: np.ndarray,
     offsets: np.ndarray,
     indices: np.ndarray,
+    *,
     p: float,
     seed: int,
     return_source: bool = False,

@@ -4,9 +4,9 @@
 
 One call for a datasets pipeline::
 
-    from tokforge.stochastok import StochasTok
+    import tokforge
     from tokforge.stochastok.integrations import expand_dataset
-    ds = expand_dataset(ds, StochasTok("gpt2", p=0.1), seed=0, num_proc=4)
+    ds = expand_dataset(ds, tokforge.StochasTok("gpt2", p=0.1), seed=0, num_proc=4)
 
 Example ``i`` of the dataset is expanded with the randomness of (seed, i), so the result is the
 same for any ``num_proc`` and ``batch_size``.
@@ -60,7 +60,9 @@ class MapFn:
             self.column,
             offsets,
         )
-        out, new_off, src = expand_flat(self.table, flat, offsets, np.asarray(indices), self.p, self.seed, True)
+        out, new_off, src = expand_flat(
+            self.table, flat, offsets, np.asarray(indices), p=self.p, seed=self.seed, return_source=True
+        )
         split = _splitter(new_off)
         result = {self.column: split(out)}
         for col in self.mask_columns:

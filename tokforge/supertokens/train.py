@@ -17,10 +17,10 @@ import enum
 import json
 import os
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
-from ..errors import InputError
+from ..errors import InputError, UnknownNameError
 from ..registry import get as registry_get
 from ..vocab import bytelevel
 from . import pretok
@@ -34,49 +34,79 @@ class Method(str, enum.Enum):
     CHUNKED = "chunked"
 
 
-@dataclass
-class SuperConfig:
-    """Training choices. ``transition`` defaults to ``DEFAULT_TRANSITION`` x ``vocab_size`` (superbpe)."""
+DEFAULT_TRANSITION = 0.8
 
-    vocab_size: int
+
+@dataclass(frozen=True)
+class SuperConfig:
+    """Training choices, checked on construction (the vocabulary size is `train_supertokens`'s argument).
+
+    ``transition``: SuperBPE's stage-1 size (default ``DEFAULT_TRANSITION`` x vocab size). ``method``:
+    ``"superbpe"`` or ``"chunked"``. ``max_words``: most words in one supertoken. ``inner_punct`` /
+    ``end_punct``: punctuation allowed inside / at the end of a supertoken (None: the defaults).
+    ``merge_filter``: a hook ``f(left: bytes, right: bytes) -> bool`` on every stage-2 merge. ``base``:
+    extend this byte-level BPE tokenizer (anything `load_tokenizer` takes) instead of training stage 1.
+
+    >>> SuperConfig(max_words=0)
+    Traceback (most recent call last):
+    ...
+    tokforge.errors.InputError: max_words must be at least 1, got 0
+    """
+
     transition: int | None = None
     method: Method = Method.SUPERBPE
     max_words: int = 4
-    inner_punct: str = pretok.DEFAULT_INNER_PUNCT
-    end_punct: str = pretok.DEFAULT_END_PUNCT
+    inner_punct: str | None = None
+    end_punct: str | None = None
     merge_filter: MergeFilter | None = None
     seed: int = 0
+    base: object = None
     min_frequency: int = 2
-    special_tokens: list[str] = field(default_factory=lambda: list(SPECIALS))
+    special_tokens: tuple[str, ...] = tuple(SPECIALS)
     max_unique_chunks: int = 2_000_000
-    progress: bool = True
-    stage1_size: int | None = None  # set by training: the stage-1 vocabulary actually reached
 
-    @property
-    def transition_size(self) -> int:
-        return self.transition if self.transition is not None else int(self.vocab_size * DEFAULT_TRANSITION)
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
 
-    def check(self, stage1: bool = True) -> None:
-        """Validate; ``stage1=False`` when extending a tokenizer (no transition size then)."""
-        self.method = Method(self.method)
-        floor = 256 + len(self.special_tokens)
-        if self.vocab_size <= floor + 1:
+        try:
+            put("method", Method(self.method))
+        except ValueError:
+            raise UnknownNameError("supertoken method", str(self.method), [m.value for m in Method]) from None
+        put("inner_punct", pretok.DEFAULT_INNER_PUNCT if self.inner_punct is None else self.inner_punct)
+        put("end_punct", pretok.DEFAULT_END_PUNCT if self.end_punct is None else self.end_punct)
+        put("special_tokens", tuple(self.special_tokens))
+        for name in ("max_words", "min_frequency", "max_unique_chunks"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InputError(f"{name} must be at least 1, got {v!r}")
+        if self.transition is not None and (isinstance(self.transition, bool) or not isinstance(self.transition, int)):
+            raise InputError(f"transition must be an integer or None, got {self.transition!r}")
+        if self.merge_filter is not None and not callable(self.merge_filter):
+            raise InputError("merge_filter must be a callable f(left: bytes, right: bytes) -> bool")
+        if self.base is not None and self.method is not Method.SUPERBPE:
             raise InputError(
-                f"vocab size {self.vocab_size} is too small",
-                fix=f"use more than {floor + 1} (256 bytes + specials + merges)",
+                "extending a tokenizer works with method superbpe only", fix='drop method="chunked" or base'
             )
-        t = self.transition_size
-        if stage1 and self.method is Method.SUPERBPE and not floor < t < self.vocab_size:
-            raise InputError(
-                f"transition size {t} must be above {floor} and below the vocab size {self.vocab_size}",
-                fix="pass --transition T with T < --vocab-size",
-            )
-        if self.max_words < 1:
-            raise InputError(f"max words per supertoken must be at least 1, got {self.max_words}")
         pretok.chunk_regex(self.inner_punct, self.end_punct)  # validates the characters
 
+    def transition_size(self, vocab_size: int) -> int:
+        return self.transition if self.transition is not None else int(vocab_size * DEFAULT_TRANSITION)
 
-DEFAULT_TRANSITION = 0.8
+    def check_sizes(self, vocab_size: int, stage1: bool = True) -> None:
+        """The checks that need the vocabulary size; ``stage1=False`` when extending a tokenizer."""
+        floor = 256 + len(self.special_tokens)
+        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size <= floor + 1:
+            raise InputError(
+                f"vocab size {vocab_size} is too small",
+                fix=f"use more than {floor + 1} (256 bytes + specials + merges)",
+            )
+        t = self.transition_size(vocab_size)
+        if stage1 and self.method is Method.SUPERBPE and not floor < t < vocab_size:
+            raise InputError(
+                f"transition size {t} must be above {floor} and below the vocab size {vocab_size}",
+                fix="pass transition=T with T < vocab_size",
+            )
 
 
 def stage2_filter(max_words: int, user: MergeFilter | None = None) -> MergeFilter:
@@ -147,7 +177,7 @@ def base_digits(spec: dict) -> bool:
     )
 
 
-def stage2_learn(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig, digits: bool):
+def stage2_learn(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig, digits: bool, progress: bool = False):
     """Count stage-2 chunks, start each from ``base_tok``'s segmentation, learn merges.
 
     Returns ``(learner, chunks, merges)``: ``learner.seqs[i]`` is the final segmentation of
@@ -172,12 +202,12 @@ def stage2_learn(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig, d
         min_count=cfg.min_frequency,
         frozen=specials,
     )
-    with tqdm(total=n_new, desc="stage-2 merges", disable=not cfg.progress, leave=False) as bar:
+    with tqdm(total=n_new, desc="stage-2 merges", disable=not progress, leave=False) as bar:
         merges = learner.learn(n_new, progress=bar)
     return learner, chunks, merges
 
 
-def stage2(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig) -> dict:
+def stage2(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig, progress: bool = False) -> dict:
     """Stage 2 on top of ``base_tok`` (a ``tokenizers.Tokenizer``): a tokenizer.json dict with
     ``n_new`` more tokens (fewer if no allowed pair occurs ``min_frequency`` times)."""
     spec = json.loads(base_tok.to_str())
@@ -190,7 +220,7 @@ def stage2(base_tok, lines: Iterable[str], n_new: int, cfg: SuperConfig) -> dict
             fix="extend a GPT-2/SmolLM2-style tokenizer.json",
         )
     digits = base_digits(spec)
-    learner, _, merges = stage2_learn(base_tok, lines, n_new, cfg, digits)
+    learner, _, merges = stage2_learn(base_tok, lines, n_new, cfg, digits, progress)
     size = base_tok.get_vocab_size(with_added_tokens=True)
     bl = bytelevel
     new_tokens = [bl(b) for b in learner.tokens[size:]]
@@ -217,22 +247,24 @@ def assemble(
     return spec
 
 
-def train_superbpe(paths, cfg: SuperConfig) -> dict:
-    """Stage 1 (HF trainer up to the transition size), then stage 2; returns tokenizer.json as a dict."""
-    cfg.check()
-    t = cfg.transition_size
+def train_superbpe(paths, vocab_size: int, cfg: SuperConfig, progress: bool = False) -> tuple[dict, int]:
+    """Stage 1 (HF trainer up to the transition size), then stage 2; returns (tokenizer.json as a dict,
+    the stage-1 size reached)."""
+    cfg.check_sizes(vocab_size)
+    t = cfg.transition_size(vocab_size)
     base = train_bpe(
-        checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency, cfg.progress
+        checked_lines(paths), t, pretok.stage1_pretokenizer(), cfg.special_tokens, cfg.min_frequency, progress
     )
-    cfg.stage1_size = base.get_vocab_size(with_added_tokens=True)  # below t when stage 1 runs out of pairs
-    return stage2(base, checked_lines(paths), cfg.vocab_size - cfg.stage1_size, cfg)
+    n1 = base.get_vocab_size(with_added_tokens=True)  # below t when stage 1 runs out of pairs
+    return stage2(base, checked_lines(paths), vocab_size - n1, cfg, progress), n1
 
 
-def extend_tokenizer(base_json: str, paths, cfg: SuperConfig) -> dict:
-    """Add ``cfg.vocab_size - len(base)`` supertokens to an existing tokenizer.json (its merges kept)."""
+def extend_tokenizer(base_json: str, paths, vocab_size: int, cfg: SuperConfig, progress: bool = False):
+    """Add ``vocab_size - len(base)`` supertokens to an existing tokenizer.json (its merges kept); returns
+    (tokenizer.json as a dict, the base size)."""
     from ..loaders import load_tokenizer
 
-    cfg.check(stage1=False)
+    cfg.check_sizes(vocab_size, stage1=False)
     base = load_tokenizer(base_json).backend
     if not hasattr(base, "to_str"):
         raise InputError(
@@ -240,14 +272,14 @@ def extend_tokenizer(base_json: str, paths, cfg: SuperConfig) -> dict:
             where=str(base_json),
             fix="convert the tokenizer to tokenizer.json first or train from scratch",
         )
-    n = cfg.stage1_size = base.get_vocab_size(with_added_tokens=True)
-    if cfg.vocab_size <= n:
+    n = base.get_vocab_size(with_added_tokens=True)
+    if vocab_size <= n:
         raise InputError(
-            f"vocab size {cfg.vocab_size} is not above the base tokenizer's {n}",
+            f"vocab size {vocab_size} is not above the base tokenizer's {n}",
             where=str(base_json),
-            fix="pass --vocab-size larger than the base vocabulary",
+            fix="pass vocab_size larger than the base vocabulary",
         )
-    return stage2(base, checked_lines(paths), cfg.vocab_size - n, cfg)
+    return stage2(base, checked_lines(paths), vocab_size - n, cfg, progress), n
 
 
 def random_chunks(lines: Iterable[str], pre, max_words: int, seed: int) -> Iterator[str]:
@@ -267,39 +299,43 @@ def random_chunks(lines: Iterable[str], pre, max_words: int, seed: int) -> Itera
                 i += k
 
 
-def train_chunked(paths, cfg: SuperConfig) -> dict:
-    """One HF BPE over seeded-random word chunks; inference uses the stage-2 chunk pre-tokenizer."""
+def train_chunked(paths, vocab_size: int, cfg: SuperConfig, progress: bool = False) -> tuple[dict, None]:
+    """One HF BPE over seeded-random word chunks; inference uses the stage-2 chunk pre-tokenizer.
+    Returns (tokenizer.json as a dict, None: there is no stage 1)."""
     from tokenizers import pre_tokenizers as pt
 
-    cfg.check()
+    cfg.check_sizes(vocab_size)
     pre = pretok.chunk_pretokenizer(cfg.inner_punct, digits=True, byte_level=False, end_punct=cfg.end_punct)
     pieces = random_chunks(checked_lines(paths), pre, cfg.max_words, cfg.seed)
     tok = train_bpe(
         pieces,
-        cfg.vocab_size,
+        vocab_size,
         pt.ByteLevel(add_prefix_space=False, use_regex=False),
         cfg.special_tokens,
         cfg.min_frequency,
-        cfg.progress,
+        progress,
     )
     spec = json.loads(tok.to_str())
     spec["pre_tokenizer"] = json.loads(
         pretok.chunk_pretokenizer(cfg.inner_punct, True, end_punct=cfg.end_punct).__getstate__()
     )
-    return spec
+    return spec, None
 
 
 TRAINERS = {Method.SUPERBPE.value: train_superbpe, Method.CHUNKED.value: train_chunked}
 
 
-def train_spec(corpus: Sequence[str | os.PathLike], cfg: SuperConfig, base: str | os.PathLike | None = None) -> dict:
-    """The trained tokenizer.json as a dict (nothing written)."""
+def train_spec(
+    corpus: Sequence[str | os.PathLike],
+    vocab_size: int,
+    cfg: SuperConfig,
+    base: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> tuple[dict, int | None]:
+    """(the trained tokenizer.json as a dict, the stage-1 or base size); nothing written. ``base``: the path
+    of ``cfg.base`` (`train_supertokens` resolves a name to it)."""
     if not corpus:
         raise InputError("no corpus files given", fix="pass one or more UTF-8 text files")
     if base is not None:
-        if Method(cfg.method) is not Method.SUPERBPE:
-            raise InputError(
-                "extending a tokenizer works with method superbpe only", fix="drop --method chunked or --base"
-            )
-        return extend_tokenizer(str(base), list(corpus), cfg)
-    return registry_get(TRAINERS, Method(cfg.method).value, "supertoken method")(list(corpus), cfg)
+        return extend_tokenizer(str(base), list(corpus), vocab_size, cfg, progress)
+    return registry_get(TRAINERS, cfg.method.value, "supertoken method")(list(corpus), vocab_size, cfg, progress)

@@ -1,5 +1,5 @@
-"""The public entry point: `train_supertokens` checks the options, trains (or extends a base tokenizer)
-with `train.train_spec`, writes the folder if asked and returns a tokforge `Tokenizer`.
+"""The public entry point: `train_supertokens` trains (or extends a base tokenizer) with
+`train.train_spec`, writes the folder if asked and returns a tokforge `Tokenizer`.
 
 >>> from tokforge.supertokens.trainer import train_supertokens
 >>> train_supertokens([], 300)
@@ -15,65 +15,36 @@ from dataclasses import asdict
 from typing import Sequence
 
 from ..errors import InputError
-from .merges import MergeFilter
 from .train import Method, SuperConfig, train_spec
 
 
 def train_supertokens(
-    corpus: Sequence[str | os.PathLike],
+    files: Sequence[str | os.PathLike],
     vocab_size: int,
     *,
-    transition: int | None = None,
-    method: str | Method = Method.SUPERBPE,
-    max_words: int = 4,
-    inner_punct: str | None = None,
-    end_punct: str | None = None,
-    merge_filter: MergeFilter | None = None,
-    seed: int = 0,
-    base: str | os.PathLike | None = None,
+    config: SuperConfig | None = None,
     out: str | os.PathLike | None = None,
     force: bool = False,
     progress: bool = True,
 ):
-    """Train (or extend ``base`` with) supertokens; write ``out`` if given; return a tokforge `Tokenizer`."""
+    """Train supertokens on the UTF-8 text ``files`` (or extend ``config.base``) up to ``vocab_size``
+    tokens; write the folder ``out`` if given (``force``: replace it); return a tokforge `Tokenizer`."""
     import json
 
     from ..loaders.hf_json import from_backend
     from . import export
-    from .pretok import DEFAULT_END_PUNCT, DEFAULT_INNER_PUNCT
 
-    try:
-        method = Method(method)
-    except ValueError:
-        raise InputError(f"unknown method {method!r}", fix="known: " + ", ".join(m.value for m in Method)) from None
-    cfg = SuperConfig(
-        vocab_size,
-        transition,
-        method,
-        max_words,
-        DEFAULT_INNER_PUNCT if inner_punct is None else inner_punct,
-        DEFAULT_END_PUNCT if end_punct is None else end_punct,
-        merge_filter,
-        seed,
-        progress=progress,
-    )
-    if base is not None:  # a built-in name or hub id -> the path it was loaded from
+    cfg = config if config is not None else SuperConfig()
+    if not isinstance(cfg, SuperConfig):
+        raise InputError("config must be a SuperConfig", where=type(cfg).__name__)
+    files = [files] if isinstance(files, (str, os.PathLike)) else list(files)
+    base = None
+    if cfg.base is not None:  # a built-in name, hub id or Tokenizer -> the path it was loaded from
         from ..loaders import load_tokenizer
 
-        base = load_tokenizer(base).source
-    spec = train_spec(corpus, cfg, base)
-    meta = {k: v for k, v in asdict(cfg).items() if k not in ("merge_filter", "progress")}
-    transition = cfg.transition_size if base is None and method is Method.SUPERBPE else None
-    meta.update(
-        method=method.value,
-        transition=transition,
-        base=str(base) if base else None,
-        stage1_size=cfg.stage1_size,
-        corpus=[str(p) for p in corpus],
-        custom_filter=merge_filter is not None,
-        vocab_size_actual=len(spec["model"]["vocab"])
-        + sum(1 for a in spec.get("added_tokens") or [] if a["content"] not in spec["model"]["vocab"]),
-    )
+        base = load_tokenizer(cfg.base).source
+    spec, stage1_size = train_spec(files, vocab_size, cfg, base, progress)
+    meta = _meta(cfg, vocab_size, base, stage1_size, files, spec)
     if out is not None:
         export.save(spec, out, meta, export.base_config(base) if base else None, force=force)
         from ..loaders import load_tokenizer
@@ -82,3 +53,21 @@ def train_supertokens(
     from tokenizers import Tokenizer as HFTokenizer
 
     return from_backend(HFTokenizer.from_str(json.dumps(spec)), spec, "supertokens")
+
+
+def _meta(cfg: SuperConfig, vocab_size: int, base, stage1_size, files, spec: dict) -> dict:
+    """What the exported folder records about its training."""
+    meta = {k: v for k, v in asdict(cfg).items() if k not in ("merge_filter", "base")}
+    meta.update(
+        vocab_size=vocab_size,
+        special_tokens=list(cfg.special_tokens),
+        method=cfg.method.value,
+        transition=cfg.transition_size(vocab_size) if base is None and cfg.method is Method.SUPERBPE else None,
+        base=str(base) if base else None,
+        stage1_size=stage1_size,
+        corpus=[str(p) for p in files],
+        custom_filter=cfg.merge_filter is not None,
+        vocab_size_actual=len(spec["model"]["vocab"])
+        + sum(1 for a in spec.get("added_tokens") or [] if a["content"] not in spec["model"]["vocab"]),
+    )
+    return meta

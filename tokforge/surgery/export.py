@@ -39,7 +39,7 @@ def save_model(
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
         raise InputError(
-            "output directory already exists", where=str(out_dir), fix="choose another --out or pass --force"
+            "output directory already exists", where=str(out_dir), fix="choose another out=DIR or pass force=True"
         )
     hf_tok, tok = hf_tokenizer(tokenizer_source)
     rows = model.get_input_embeddings().weight.shape[0]

@@ -314,7 +314,7 @@ class EmbeddingPlan:
             s.set_mean(new_ids, method, confidence)
 
     def set_combination(
-        self, new_ids, indptr, indices, weights, method: str, confidence=0.5, side: str = "both"
+        self, new_ids, indptr, indices, weights, method: str, *, confidence=0.5, side: str = "both"
     ) -> None:
         for s in self._sides(side):
             s.set_combination(new_ids, indptr, indices, weights, method, confidence)

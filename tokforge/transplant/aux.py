@@ -45,15 +45,15 @@ def encoder_path(name_or_path: str | None = None) -> Path:
 
 def encoder_hash(path: Path) -> str:
     """sha256 of the encoder's weights (the built-in MiniLM's is known: no need to read 90 MB)."""
-    from .. import models
+    from .. import artifacts, fetch
 
-    spec = models.ARTIFACTS["minilm"]["sha256"]
-    builtin = models.cache_dir() / "artifacts" / "minilm" / "raw" / models.ARTIFACTS["minilm"]["file"]
+    spec = artifacts.ARTIFACTS["minilm"]["sha256"]
+    builtin = artifacts.cache_dir() / "artifacts" / "minilm" / "raw" / artifacts.ARTIFACTS["minilm"]["file"]
     if Path(path).resolve() == builtin.resolve():
         return spec["model.safetensors"]
     for name in ("model.safetensors", "pytorch_model.bin"):
         if (path / name).is_file():
-            return models.sha256_file(path / name)
+            return fetch.sha256_file(path / name)
     raise LoadError("auxiliary encoder has no weights file", where=str(path))
 
 

@@ -87,7 +87,7 @@ def build(ctx: TransplantContext) -> EmbeddingPlan:
     import torch
 
     if ctx.donor is None:
-        raise InputError("method omp needs a donor model that speaks the new tokenizer", fix="pass --donor MODEL")
+        raise InputError("method omp needs a donor model that speaks the new tokenizer", fix="pass donor=MODEL")
     donor_model, donor_tok = ctx.donor
     o = ctx.opts(OMPOptions, "omp")
     k, n_cand, bs = o.k, o.candidates, o.batch

@@ -126,7 +126,7 @@ def from_pairs(pairs) -> dict[str, str]:
     out = {}
     for p in pairs:
         if "=" not in p:
-            raise InputError("method option must look like NAME=VALUE", where=p, fix="e.g. --option k=3")
+            raise InputError("method option must look like NAME=VALUE", where=p, fix="e.g. k=3")
         k, v = p.split("=", 1)
         out[k.strip()] = v
     return out

@@ -5,8 +5,9 @@ embedding rows) and predicts the token's input embedding and, for untied models,
 embedding. It starts as the ``fvt`` subword mean plus a zero-initialised correction and is trained
 against the frozen base model on tokenizers sampled on the fly.
 
-Modules: ``decompose`` (new token -> original ids), ``model`` (the network), ``sampler``
-(random UnigramLM tokenizers), ``lm`` (frozen LM forward with predicted matrices), ``train``,
-``io`` (safetensors + JSON, base-model identity), ``plan`` (an `EmbeddingPlan` for transplant).
-Importing this package stays light; torch is imported by the modules that need it.
+Modules: ``api`` (``tokforge.train_hypernet``, ``HypernetConfig``, ``HypernetResult``), ``decompose``
+(new token -> original ids), ``model`` (the network), ``sampler`` (random UnigramLM tokenizers), ``lm``
+(frozen LM forward with predicted matrices), ``train`` (the training loop), ``io`` (safetensors + JSON,
+base-model identity), ``plan`` (an `EmbeddingPlan` for transplant). This package re-exports nothing;
+importing it (and ``api``) stays light; torch is imported by the modules that need it.
 """

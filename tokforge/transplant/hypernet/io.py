@@ -58,6 +58,17 @@ def base_identity(model, tokenizer) -> dict:
     }
 
 
+def config_dict(net, identity: dict, training: dict | None = None) -> dict:
+    """What ``config.json`` holds: format, version, the network's sizes, the base model's identity, training."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "hypernet": dataclasses.asdict(net.cfg),
+        "base": identity,
+        "training": training or {},
+    }
+
+
 def save(out_dir, net, identity: dict, training: dict | None = None) -> Path:
     """Write weights, then the config (the completion marker). Returns ``out_dir``."""
     from safetensors.torch import save
@@ -66,20 +77,13 @@ def save(out_dir, net, identity: dict, training: dict | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in net.state_dict().items()}
     atomic_write_bytes(out / WEIGHTS, save(tensors))
-    cfg = {
-        "format": FORMAT,
-        "version": VERSION,
-        "hypernet": dataclasses.asdict(net.cfg),
-        "base": identity,
-        "training": training or {},
-    }
-    atomic_write_text(out / CONFIG, json.dumps(cfg, indent=2))
+    atomic_write_text(out / CONFIG, json.dumps(config_dict(net, identity, training), indent=2))
     return out
 
 
 def read_config(path) -> dict:
     p = Path(path) / CONFIG
-    fix = "pass the --out folder of `tokforge hypernet train`"
+    fix = "pass a folder written by train_hypernet (tokforge hypernet train)"
     cfg = read_json(p, f"a trained hypernetwork's {CONFIG}", fix=fix, error=LoadError)
     if cfg.get("format") != FORMAT or cfg.get("version") != VERSION:
         raise LoadError(
@@ -100,7 +104,7 @@ def check_identity(saved: dict, actual: dict, where: str) -> None:
                 f"hypernetwork was trained for a different base model ({key} differs: "
                 f"{str(saved.get(key))[:16]} vs {str(actual.get(key))[:16]})",
                 where=f"{where} (trained for {saved.get('name')!r}, given {actual.get('name')!r})",
-                fix="train one for this model with `tokforge hypernet train MODEL`",
+                fix="train one for this model (train_hypernet, tokforge hypernet train)",
             )
 
 
@@ -121,6 +125,6 @@ def load(path, model, tokenizer, device: str = "cpu"):
         raise LoadError(
             f"cannot load hypernetwork weights ({str(e).splitlines()[0][:120]})",
             where=str(Path(path) / WEIGHTS),
-            fix="re-run `tokforge hypernet train`",
+            fix="train it again (train_hypernet, tokforge hypernet train)",
         ) from None
     return net.to(device).eval()

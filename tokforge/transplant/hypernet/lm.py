@@ -3,12 +3,15 @@
 The body is called with ``inputs_embeds`` (rows of the predicted input matrix) and the logits
 are one matmul with the predicted output matrix, so gradients reach the hypernetwork while
 the model's own weights stay untouched. Model quirks are honoured: an embedding module with
-``embed_scale`` (Gemma multiplies by sqrt(d)) and ``final_logit_softcapping``.
+``embed_scale`` (Gemma multiplies by sqrt(d)) and ``final_logit_softcapping`` (both from
+`tokforge.surgery.forward`).
 """
 
 from __future__ import annotations
 
 import torch
+
+from tokforge.surgery.forward import body, embed_scale, softcap
 
 
 def freeze(model) -> None:
@@ -16,16 +19,6 @@ def freeze(model) -> None:
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-
-
-def body(model):
-    """The decoder stack below the LM head (``model.model`` for Llama/Gemma)."""
-    return getattr(model, model.base_model_prefix, None) or model.base_model
-
-
-def embed_scale(model) -> float:
-    s = getattr(model.get_input_embeddings(), "embed_scale", None)
-    return 1.0 if s is None else float(s)
 
 
 def hidden_states(model, emb_rows: torch.Tensor, ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -36,11 +29,7 @@ def hidden_states(model, emb_rows: torch.Tensor, ids: torch.Tensor, attention_ma
 
 def logits(model, hidden: torch.Tensor, out_rows: torch.Tensor) -> torch.Tensor:
     """``hidden @ out_rows.T`` with the model's logit soft-capping, if any."""
-    z = hidden @ out_rows.T
-    cap = getattr(model.config, "final_logit_softcapping", None)
-    if cap:
-        z = torch.tanh(z / cap) * cap
-    return z
+    return softcap(model, hidden @ out_rows.T)
 
 
 def next_token_loss(

@@ -1,4 +1,4 @@
-"""An :class:`~tokforge.surgery.EmbeddingPlan` whose new rows a trained hypernetwork predicts.
+"""An :class:`~tokforge.surgery.plan.EmbeddingPlan` whose new rows a trained hypernetwork predicts.
 
 * roles and special tokens matched by role/text keep their original rows (COPY);
 * tokens the original vocabulary has byte-for-byte are copied too when ``copy_overlap``
@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tokforge.errors import InputError
-from tokforge.surgery import EmbeddingPlan
-from tokforge.surgery.plan import match_by_bytes
+from tokforge.surgery.plan import EmbeddingPlan, match_by_bytes
 from tokforge.transplant.decompose import decompose
 
 from .decompose import to_padded
@@ -42,6 +41,7 @@ def build_plan(
     old_tokenizer,
     new_tokenizer,
     hypernet_dir,
+    *,
     device: str = "cpu",
     copy_overlap: bool = True,
     batch: int = 8192,
@@ -110,7 +110,7 @@ def build(ctx) -> EmbeddingPlan:
     if not where:
         raise InputError(
             "method hypernet needs a trained hypernetwork folder",
-            fix="pass --hypernet DIR (made by `tokforge hypernet train MODEL`)",
+            fix="set the method option hypernet=DIR (a folder written by train_hypernet)",
         )
     if ctx.model is None:
         raise InputError(

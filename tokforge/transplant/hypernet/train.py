@@ -11,7 +11,8 @@ with AdamW, linear warm-up + cosine decay and gradient clipping. Optionally ``re
 the reconstruction objective (:mod:`.recon`, no LM forward) come first, with their own schedule.
 Every random draw is seeded by
 ``(seed, step)``, so a run resumed from ``checkpoint.pt`` continues exactly as if uninterrupted.
-Per-step losses go to ``log.jsonl``; the result is saved with :mod:`.io`.
+Per-step losses go to ``log.jsonl``; the result is saved with :mod:`.io`. The settings are a
+`api.HypernetConfig`; the entry point is `api.train_hypernet`.
 """
 
 from __future__ import annotations
@@ -29,45 +30,11 @@ import torch
 from tokforge.errors import InputError
 from tokforge.io import torch_save_atomic, trim_step_log
 
-from . import io as hio
 from . import lm
+from .config import CHECKPOINT, LOG, HypernetConfig
 from .decompose import DecompositionCache, text_index
 from .model import HyperNet, HyperNetConfig, source_matrices
-from .sampler import SamplerConfig, TokenizerSampler
-
-CHECKPOINT = "checkpoint.pt"
-LOG = "log.jsonl"
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    steps: int = 300
-    batch_size: int = 8
-    seq_len: int = 64
-    lr: float = 3e-4
-    weight_decay: float = 0.01
-    warmup: int = 20
-    grad_clip: float = 1.0
-    negatives: int = 1024
-    aux_weight: float = 0.1
-    save_every: int = 50
-    seed: int = 0
-    recon_steps: int = 0  # optional warm-up steps of the reconstruction objective (see .recon)
-    recon_batch: int = 256
-
-    def check(self) -> "TrainConfig":
-        if self.recon_steps < 0:
-            raise InputError("recon_steps must be >= 0", where=f"recon_steps={self.recon_steps}")
-        if self.steps < 0 or self.steps + self.recon_steps < 1:
-            raise InputError(
-                "training needs at least one step", where=f"steps={self.steps}, recon_steps={self.recon_steps}"
-            )
-        for k in ("batch_size", "seq_len", "save_every", "recon_batch"):
-            if getattr(self, k) < 1:
-                raise InputError(f"training option {k} must be at least 1", where=f"{k}={getattr(self, k)}")
-        if self.seq_len < 2:
-            raise InputError("seq_len must be at least 2 (next-token prediction)", where=f"seq_len={self.seq_len}")
-        return self
+from .sampler import TokenizerSampler
 
 
 class TextWindows:
@@ -92,7 +59,7 @@ class TextWindows:
         return out
 
 
-def _lr_lambda(cfg: TrainConfig) -> Callable[[int], float]:
+def _lr_lambda(cfg: HypernetConfig) -> Callable[[int], float]:
     """Linear warm-up, then cosine down to 10%; the reconstruction warm-up and the LM phase each
     get their own schedule."""
 
@@ -129,41 +96,22 @@ def _with_context(net: HyperNet, old_id: int, pred_in, pred_out, ids: np.ndarray
     return pred_in2, pred_out2, np.concatenate([col, ids], 1), np.concatenate([np.ones_like(col), mask], 1)
 
 
-def _net_config(net_cfg) -> HyperNetConfig:
-    """``net_cfg`` or the default sizes; anything but a `HyperNetConfig` is an error."""
-    if net_cfg is None:
-        return HyperNetConfig()
-    if not isinstance(net_cfg, HyperNetConfig):
-        raise InputError(
-            f"net_cfg must be a HyperNetConfig, not {type(net_cfg).__name__}",
-            fix="pass HyperNetConfig(hidden=..., layers=..., heads=..., max_len=...)",
-        )
-    return net_cfg
-
-
 class Trainer:
     """Holds the frozen model, the hypernetwork, the sampler and the optimiser for one run."""
 
-    def __init__(
-        self,
-        model,
-        tokenizer,
-        texts: Sequence[str],
-        cfg: TrainConfig,
-        net_cfg: HyperNetConfig | None = None,
-        sampler_cfg: SamplerConfig | None = None,
-        device: str = "cpu",
-    ):
-        self.cfg, self.device = cfg.check(), device
+    def __init__(self, model, tokenizer, texts: Sequence[str], cfg: HypernetConfig, device: str = "cpu"):
+        if not isinstance(cfg, HypernetConfig):
+            raise InputError(f"cfg must be a HypernetConfig, not {type(cfg).__name__}", fix="pass HypernetConfig(...)")
+        self.cfg, self.device = cfg, device
         self.model, self.tokenizer = model.to(device), tokenizer
         lm.freeze(self.model)
         emb, head, tied = source_matrices(self.model)
         with torch.random.fork_rng(devices=[]):  # seeded init, global RNG state left as it was
             torch.manual_seed(cfg.seed)
-            net = HyperNet(_net_config(net_cfg).for_model(emb.shape[1], tied), emb, head)
+            net = HyperNet(HyperNetConfig(**cfg.net_sizes()).for_model(emb.shape[1], tied), emb, head)
         self.net = net.to(device)
         self.windows = TextWindows(texts, chars=cfg.seq_len * 6)
-        self.sampler = TokenizerSampler(sampler_cfg or SamplerConfig())
+        self.sampler = TokenizerSampler(cfg.sampler)
         self.decomp = DecompositionCache(tokenizer)
         self.old_index = text_index(tokenizer.vocab)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -280,7 +228,7 @@ class Trainer:
             "net": self.net.state_dict(),
             "opt": self.opt.state_dict(),
             "sched": self.sched.state_dict(),
-            "cfg": dataclasses.asdict(self.cfg),
+            "cfg": self.cfg.train_settings(),
             "hypernet": dataclasses.asdict(self.net.cfg),
             "sampler": dataclasses.asdict(self.sampler.cfg),
         }
@@ -291,7 +239,7 @@ class Trainer:
     def load_checkpoint(self, path: Path) -> None:
         st = torch.load(path, map_location=self.device, weights_only=False)
         free = ("steps", "recon_steps", "save_every")  # a run may be extended or cut short on resume
-        cfg = {k: v for k, v in dataclasses.asdict(self.cfg).items() if k not in free}
+        cfg = {k: v for k, v in self.cfg.train_settings().items() if k not in free}
         st["cfg"] = {k: v for k, v in st["cfg"].items() if k not in free}
         st["hypernet"] = HyperNetConfig.from_dict(st["hypernet"], str(path))  # saved as a dict
         for key, mine in (("cfg", cfg), ("hypernet", self.net.cfg), ("sampler", dataclasses.asdict(self.sampler.cfg))):
@@ -299,7 +247,7 @@ class Trainer:
                 raise InputError(
                     f"checkpoint was written with other {key} settings",
                     where=str(path),
-                    fix="resume with the same options, or choose another --out",
+                    fix="resume with the same settings, or choose another out=DIR",
                 )
         self.net.load_state_dict(st["net"])
         self.opt.load_state_dict(st["opt"])
@@ -307,56 +255,25 @@ class Trainer:
         self.step = int(st["step"])
 
 
-def train(
-    model,
-    tokenizer,
-    texts: Sequence[str],
-    out_dir,
-    cfg: TrainConfig | None = None,
-    net_cfg: HyperNetConfig | None = None,
-    sampler_cfg: SamplerConfig | None = None,
-    device: str = "cpu",
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = True,
-    on_step: Callable[[dict], None] | None = None,
-) -> Path:
-    """Train, checkpointing every ``save_every`` steps into ``out_dir``; save the result there.
-
-    ``resume`` continues from ``out_dir/checkpoint.pt``; an existing finished folder is refused
-    unless ``force``."""
-    cfg = cfg or TrainConfig()
-    out = Path(out_dir)
-    ckpt = out / CHECKPOINT
-    if (out / hio.CONFIG).exists() and not (force or resume):
-        raise InputError(
-            "output folder already holds a trained hypernetwork",
-            where=str(out),
-            fix="choose another --out, or pass --force to overwrite",
-        )
-    if ckpt.exists() and not (resume or force):
-        raise InputError(
-            "output folder holds an unfinished run's checkpoint",
-            where=str(out),
-            fix="pass --resume to continue it, or --force to start over",
-        )
-    tr = Trainer(model, tokenizer, texts, cfg, net_cfg, sampler_cfg, device)
+def run(tr: Trainer, work: Path, *, resume: bool = False, progress: bool = True, on_step=None) -> dict:
+    """Train ``tr`` to its last step, checkpointing into ``work`` (continued from ``work/checkpoint.pt``
+    when ``resume`` and there is one); returns the training record saved in ``config.json``."""
+    ckpt = work / CHECKPOINT
     if resume and ckpt.exists():
         tr.load_checkpoint(ckpt)
-    out.mkdir(parents=True, exist_ok=True)
-    trim_step_log(out / LOG, tr.step) if tr.step else (out / LOG).write_text("")
+    work.mkdir(parents=True, exist_ok=True)
+    trim_step_log(work / LOG, tr.step) if tr.step else (work / LOG).write_text("")
     tr.prefill(tr.step)
-    last = _run(tr, out, progress, on_step)
-    training = {
-        **dataclasses.asdict(cfg),
+    last = _loop(tr, work, progress, on_step)
+    return {
+        **tr.cfg.train_settings(),
         "sampler": dataclasses.asdict(tr.sampler.cfg),
-        "device": str(device),
+        "device": str(tr.device),
         "final": last,
     }
-    return hio.save(out, tr.net, hio.base_identity(tr.model, tokenizer), training)
 
 
-def _run(tr: Trainer, out: Path, progress: bool, on_step) -> dict:
+def _loop(tr: Trainer, out: Path, progress: bool, on_step: Callable[[dict], None] | None) -> dict:
     from tqdm.auto import tqdm
 
     last: dict = {}
