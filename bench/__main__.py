@@ -1,6 +1,7 @@
 """``python -m bench all | list | check | NAME [NAME ...] [--cache DIR] [--dry-run]``.
 
-``check`` verifies that every measured number in README.md and docs/*.md is in a results file.
+``check`` enforces the number rule: every measured number in README.md and docs/*.md is rendered from a
+results file by bench/render.py, and every rendered region is current (bench/check_docs.py).
 
 Each bench runs as its own process (``python bench/SCRIPT.py ARGS``) from the repository root,
 one after another, under a lock file so two bench runs never share the machine. ``--cache DIR``
@@ -163,7 +164,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", default=None, help="TOKFORGE_CACHE for the run (empty folder: clean cache)")
     ap.add_argument("--dry-run", action="store_true", help="print what would run")
     a = ap.parse_args(argv)
-    if a.names == ["check"]:  # every measured number in README/docs is in a results file
+    if a.names == ["check"]:  # the number rule: README/docs numbers only in rendered regions, none stale
         return subprocess.run([sys.executable, str(ROOT / "bench" / "check_docs.py")], cwd=ROOT).returncode
     if a.names == ["list"]:
         for n, s in BENCHES.items():

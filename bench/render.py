@@ -1,13 +1,22 @@
-"""Tables in README.md and docs/*.md rebuilt from bench/results/*.json.
+"""Tables and inline values in README.md and docs/*.md rebuilt from bench/results/*.json.
 
-A page marks a generated table with ``<!-- bench:NAME -->`` ... ``<!-- /bench -->``; ``RENDERERS[NAME]``
-turns the results into the markdown in between. ``python bench/render.py`` rewrites every marked
-region in place; ``python bench/render.py --check`` (and the docs test) fails when a page's table
-differs from what the results give, so a table can never drift from its measurement.
+Two kinds of rendered region (the number rule: a measured number appears in a page only inside one):
+
+- a table: ``<!-- bench:NAME -->`` (its own line) ... ``<!-- /bench -->``; ``RENDERERS[NAME]`` turns
+  the results into the markdown in between;
+- an inline value: ``<!-- v:NAME -->1.110<!-- /v -->`` inside a sentence; ``VALUES[NAME]`` is a results
+  file, a ``/``-separated path into it and a format (``"{:.3f}"``, ``"{:.1f}x"``, ``"{:.0%}"``,
+  ``"{:+.1%}"`` ...), or a function returning the text. ``GOALS`` holds the goals quoted next to
+  results; they render the same way (``<!-- v:goal.NAME -->``).
+
+``python bench/render.py`` rewrites every region in place; ``python bench/render.py --check`` (and the
+docs tests) fails when a region differs from what the results give, so no rendered number can drift
+from its measurement. ``bench/check_docs.py`` fails on a measured-looking number outside a region.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -16,9 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 REGION = re.compile(r"(<!-- bench:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /bench -->)", re.S)
+INLINE = re.compile(r"(<!-- v:(?P<name>[\w.:,=-]+) -->)(?P<body>[^\n]*?)(<!-- /v -->)")
 
 
+@functools.lru_cache(maxsize=None)
 def _load(name: str) -> dict:
+    """A results file, read once per process (renderers only read it)."""
     return json.loads((RESULTS / name).read_text())
 
 
@@ -634,6 +646,306 @@ def audit_corpus_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+AUDIT_LABELS = {"gpt2": "GPT-2", "smollm2-135m": "SmolLM2-135M", "gemma3-270m": "Gemma-3-270M"}
+
+
+def audit_main_table() -> str:
+    """The main job: GPT-2, SmolLM2 and Gemma-3 on FLORES-200 devtest (``main_job`` in audit.json)."""
+    job = _load("audit.json")["main_job"]
+    toks = job["tokenizers"]
+
+    def row(label: str, cell) -> str:
+        return f"| {label} | " + " | ".join(cell(t) for t in toks.values()) + " |"
+
+    def slash(d: dict, fmt: str = "{:.2f}") -> str:
+        return " / ".join(fmt.format(v) for v in d.values())
+
+    def unreachable(t: dict) -> str:
+        ex = ", ".join(f"`{e}`" for e in t["unreachable_examples"])
+        return f"{t['unreachable']} of {t['tested']:,}" + (f" ({ex})" if ex else "")
+
+    lines = [
+        "| | " + " | ".join(AUDIT_LABELS.get(k, k) for k in toks) + " |",
+        "| --- |" + " --- |" * len(toks),
+        row("vocabulary", lambda t: f"{t['vocab']:,}"),
+        row(f"bytes / token (all {job['languages']} languages)", lambda t: f"{t['bytes_per_token']:.2f}"),
+        row("parity mean / median (x English)", lambda t: f"{t['parity_mean']:.2f} / {t['parity_median']:.2f}"),
+        row("parity of Chinese (x English)", lambda t: f"{t['parity_zho_Hans']:.2f}"),
+        row("worst language", lambda t: f"{t['worst_language']} {t['worst_parity']:.2f}x"),
+        row("fertility eng / fra / rus / hin", lambda t: slash(t["fertility"])),
+        row("split-word share eng / rus / hin", lambda t: slash(t["split_word_share"])),
+        row("utilisation / Rényi eff.", lambda t: f"{t['utilisation']:.2f} / {t['renyi']:.2f}"),
+        row("unreachable tokens", unreachable),
+        row(
+            "partial-UTF-8 tokens",
+            lambda t: (
+                f"{t['partial_utf8']}" + (f" (+{t['byte_fallback']} byte fallback)" if t["byte_fallback"] else "")
+            ),
+        ),
+        row("Qtok spaced_alpha / inner_alpha / char_alpha", lambda t: slash(t["qtok_percent"], "{:.1f}%")),
+    ]
+    pairs = ", ".join(f"{k} {v:.2f}" for k, v in job["jaccard"].items())
+    share = ", ".join(f"{AUDIT_LABELS.get(k, k)} {v}%" for k, v in job["share_in_gemma3"].items())
+    lines += [
+        "",
+        f"Jaccard overlap: {pairs}. Share of each vocabulary's tokens that are also Gemma-3 tokens: {share}. "
+        f"The run: {job['lines']:,} lines, {job['wall_s']:.1f} s wall, {job['cpu_s']:.1f} s CPU.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def audit_vocab_table() -> str:
+    """Vocabulary-only audit against Qtok (fresh processes), and the parts of a Gemma-3 vocabulary audit."""
+    res = _load("audit.json")
+    q, g = res["vs_qtok"], res["vocab_audit_gemma3"]
+    goal = GOALS["goal.audit.vs_qtok"]
+    return (
+        "\n".join(
+            [
+                "| measure | tokforge | baseline | ratio | goal |",
+                "| --- | --- | --- | --- | --- |",
+                f"| vocabulary-only audit, {q['tokenizer']} (best of {q['repeat']}) | {q['tokforge_s']:.3f} s "
+                f"| Qtok {q['qtok_s']:.2f} s | {q['speedup']:.1f}x faster | {goal} |",
+                f"| the same with `--reachability` | {q['tokforge_with_reachability_s']:.3f} s "
+                f"| Qtok {q['qtok_s']:.2f} s | {q['speedup_with_reachability']:.2f}x faster | - |",
+                f"| Gemma-3 ({g['vocab_size']:,} tokens), in-process: Qtok categories | {g['qtok_categories_s']:.3f} s "
+                "| - | - | - |",
+                f"| Gemma-3: census with reachability | {g['census_with_reachability_s']:.3f} s | - | - | - |",
+                f"| Gemma-3: wordfreq coverage, 42 languages | {g['coverage_42_languages_s']:.3f} s | - | - | - |",
+                f"| Gemma-3: all of it | {g['total_s']:.3f} s wall, {g['total_cpu_s']:.3f} s CPU | - | - | - |",
+            ]
+        )
+        + "\n"
+    )
+
+
+def audit_scale_table() -> str:
+    """A 1 GB ``hf:`` corpus streamed (audit_scale.json): the audit against raw batch encoding."""
+    r = _load("audit_scale.json")
+    raw, aud = r["raw_encode_batch"], r["audit"]
+    return (
+        "\n".join(
+            [
+                f"{r['corpus']}: {r['file_mb']:.1f} MB of files, {r['text_mb']:.1f} MB of text, `{r['tokenizer']}`.",
+                "",
+                "| | raw `encode_batch` | the audit | audit / raw | goal | met |",
+                "| --- | --- | --- | --- | --- | --- |",
+                f"| throughput | {raw['mb_per_s']:.3f} MB/s | {aud['mb_per_s']:.3f} MB/s | - | - | - |",
+                f"| wall time | {raw['wall_s']:.2f} s | {aud['wall_s']:.2f} s | {r['ratio_wall']:.3f} | - | - |",
+                f"| CPU time | {raw['cpu_s']:.2f} s | {aud['cpu_s']:.2f} s | {r['ratio_cpu']:.3f} "
+                f"| <= {r['goal_ratio']:g} | {'yes' if r['ratio_met'] else '**no**'} |",
+                f"| peak RSS | {raw['peak_rss_mb']:.1f} MB | {aud['peak_rss_mb']:.1f} MB | - "
+                f"| < {r['goal_peak_rss_mb'] / 1024:g} GB | {'yes' if r['rss_met'] else '**no**'} |",
+            ]
+        )
+        + "\n"
+    )
+
+
+# Goals quoted next to results (the targets each feature was built to; not measurements).
+GOALS: dict[str, str] = {
+    "goal.audit.vs_qtok": ">= 10x faster",
+    "goal.audit.corpus_cpu": "<= 1.3x",
+    "goal.heal.english": "<= 1.07",
+    "goal.transplant.cold_s": "<= 300 s",
+    "goal.transplant.omp_plan_s": "<= 600 s",
+    "goal.hypernet.vs_original": "<= +5%",
+    "goal.bytelevel.logprob": ">= 0.8x",
+    "goal.bytelevel.score": ">= 0.5x",
+    "goal.bytelevel.canonical": "<= 2x",
+    "goal.bytelevel.ensemble": "2% better than the best model",
+}
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def _both(fmt: str, *xs) -> str:
+    return " / ".join(fmt.format(x) for x in xs)
+
+
+def _results_audit() -> list[list[str]]:
+    a, sc = _load("audit.json"), _load("audit_scale.json")
+    q, cm = a["vs_qtok"], a["corpus_metrics_flores204"]
+    strict = {k: v["cpu_ratio_vs_encode_batch_gc_paused"] for k, v in cm.items() if isinstance(v, dict)}
+    return [
+        [
+            "audit",
+            "vocabulary-only audit, SmolLM2 (time)",
+            f"{q['tokforge_s']:.3f} s",
+            f"Qtok {q['qtok_s']:.2f} s",
+            GOALS["goal.audit.vs_qtok"],
+            _met(q["speedup"] >= 10),
+        ],
+        [
+            "audit",
+            "corpus metrics, CPU time vs raw `encode_batch` (GPT-2 / SmolLM2 / Gemma-3)",
+            _both("{:.3f}x", *strict.values()),
+            "1x",
+            GOALS["goal.audit.corpus_cpu"],
+            _met(max(strict.values()) <= 1.3) + ("" if max(strict.values()) <= 1.3 else " (Gemma-3)"),
+        ],
+        [
+            "audit",
+            "1 GB `hf:` corpus: CPU time vs raw / peak RSS",
+            f"{sc['ratio_cpu']:.3f}x / {sc['audit']['peak_rss_mb']:.0f} MB",
+            f"1x / {sc['raw_encode_batch']['peak_rss_mb']:.0f} MB",
+            f"<= {sc['goal_ratio']:g}x / < 2 GB",
+            _met(sc["ratio_met"] and sc["rss_met"]),
+        ],
+    ]
+
+
+def _results_transplant() -> list[list[str]]:
+    t, h = _load("transplant.json"), _load("heal.json")
+    cold = t["cold_vs_warm"]["hybrid"]
+    omp = t["targets"]["gemma3"]["methods"]["omp"]["plan_s"]
+    rows = [
+        [
+            "transplant",
+            "SmolLM2 -> Gemma-3 vocabulary, cold hybrid (wall)",
+            f"{cold['cold_s']:.1f} s",
+            "-",
+            GOALS["goal.transplant.cold_s"],
+            _met(cold["cold_s"] <= cold["goal_cold_s"]),
+        ],
+        [
+            "transplant",
+            "OMP plan, same vocabulary (wall)",
+            f"{omp:.1f} s",
+            "-",
+            GOALS["goal.transplant.omp_plan_s"],
+            _met(omp <= 600),
+        ],
+    ]
+    for target, row in h["targets"].items():
+        main = [r for r in row["runs"].values() if r["kind"] == "main"]
+        if main:
+            e = main[-1]["comparison"]["eng_Latn"]
+            rows.append(
+                [
+                    "heal",
+                    f"English bits/byte over the original, {TARGET_LABELS.get(target, target)}",
+                    f"{e['ratio_after']:.3f}",
+                    f"{e['ratio_before']:.3f} (unhealed)",
+                    GOALS["goal.heal.english"],
+                    _met(e["ratio_after"] <= 1.07),
+                ]
+            )
+    return rows
+
+
+def _results_hypernet() -> list[list[str]]:
+    t = _load("hypernet.json")["targets"]["gemma3-262k"]
+    best = min(t["hypernet"]["vs_original"], t["hypernet-recon"]["vs_original"])
+    return [
+        [
+            "hypernet",
+            "bits/byte over the original, Gemma-3 vocabulary",
+            _pct(best),
+            f"hybrid {_pct(t['hybrid']['vs_original'])}",
+            GOALS["goal.hypernet.vs_original"],
+            _met(best <= 1.05),
+        ]
+    ]
+
+
+def _results_bytelevel() -> list[list[str]]:
+    b, c = _load("bytelevel.json"), _load("canonical.json")
+    m = {k: v["methods"] for k, v in b["speed"]["per_model"].items()}
+    lp = [x["logprob"]["throughput_vs_token_level"] for x in m.values()]
+    sc = [x["score"]["throughput_vs_token_level"] for x in m.values()]
+    fresh = [r["fresh_prefix"]["canonical_over_model"] for r in c["models"].values()]
+    genlm = [r["rows"]["genlm_beam_1"]["genlm_cpu_over_tokforge"] for r in b["genlm_bytes"].values()]
+    ens = b["ensemble"]["bits_per_byte"]
+    bayes, best = ens["bayes(0.5,0.5)"]["heldout"], ens["gemma3-270m"]["heldout"]
+    return [
+        [
+            "byte level",
+            "`logprob` throughput vs token level (SmolLM2 / Gemma-3)",
+            _both("{:.2f}x", *lp),
+            "1x",
+            GOALS["goal.bytelevel.logprob"],
+            _met(min(lp) >= 0.8),
+        ],
+        [
+            "byte level",
+            "`score` (every byte's distribution) vs token level",
+            _both("{:.2f}x", *sc),
+            "1x",
+            GOALS["goal.bytelevel.score"],
+            _met(min(sc) >= 0.5),
+        ],
+        [
+            "byte level",
+            "canonical leaves, fresh prefix, cost vs model leaves",
+            _both("{:.1f}x", *fresh),
+            "1x",
+            GOALS["goal.bytelevel.canonical"],
+            _met(max(fresh) <= 2),
+        ],
+        [
+            "byte level",
+            "CPU time of genlm-bytes (smallest beam) over tokforge exact",
+            _both("{:.1f}x", *genlm),
+            "1x",
+            "faster",
+            _met(min(genlm) > 1),
+        ],
+        [
+            "byte level",
+            "`bayes` ensemble of SmolLM2 + Gemma-3, held-out bits/byte",
+            f"{bayes:.3f}",
+            f"Gemma-3 alone {best:.3f}",
+            GOALS["goal.bytelevel.ensemble"],
+            _met(bayes <= 0.98 * best),
+        ],
+    ]
+
+
+def _results_other() -> list[list[str]]:
+    st, su, ld = _load("stochastok.json")["tokenizers"], _load("supertokens.json"), _load("load.json")
+    batch = [_mtok(r, "ours_batch") for t in st.values() for r in t["lengths"].values()]
+    ratio = [r["ratio_batch_vs_reference"] for t in st.values() for r in t["lengths"].values()]
+    plain = {r["name"]: r for r in su["sizes"]["16000"]}
+    gguf = [r["speedup"] for r in ld["gguf_vocab_vs_transformers"].values()]
+    return [
+        [
+            "StochasTok",
+            "batched `expand`, M tokens/s (one core)",
+            f"{min(batch):.1f}-{max(batch):.1f}",
+            f"reference: {min(ratio):.0f}-{max(ratio):.0f}x slower",
+            "-",
+            "-",
+        ],
+        [
+            "supertokens",
+            "held-out tokens at 16k vocabulary vs plain BPE",
+            _pct(plain["superbpe_t0.80"]["tokens_vs_plain"]),
+            "plain BPE",
+            "fewer",
+            _met(plain["superbpe_t0.80"]["tokens_vs_plain"] < 1),
+        ],
+        [
+            "loading",
+            "GGUF vocabulary vs transformers' conversion (SmolLM2 / Gemma-3)",
+            _both("{:.1f}x faster", *gguf),
+            "1x",
+            "-",
+            "-",
+        ],
+    ]
+
+
+def readme_results_table() -> str:
+    """The README's results: one row per claim, measured, against its baseline and goal."""
+    rows = _results_audit() + _results_transplant() + _results_hypernet() + _results_bytelevel() + _results_other()
+    lines = ["| feature | measure | tokforge | baseline | goal | met |", "|---|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 RENDERERS = {
     "heal-gemma3": lambda: heal_table("gemma3"),
     "heal-bpe32k": lambda: heal_table("bpe32k"),
@@ -648,6 +960,10 @@ RENDERERS = {
     "transplant-loop": loop_table,
     "load-gguf": load_table,
     "audit-corpus": audit_corpus_table,
+    "audit-main": audit_main_table,
+    "readme-results": readme_results_table,
+    "audit-vocab": audit_vocab_table,
+    "audit-scale": audit_scale_table,
     "bytelevel-speed": bytelevel_speed_table,
     "bytelevel-costs": bytelevel_costs_table,
     "bytelevel-truncated": bytelevel_truncated_table,
@@ -667,22 +983,162 @@ RENDERERS = {
 }
 
 
+def at(file: str, path: str):
+    """The value at a ``/``-separated path in a results file (list items by index)."""
+    obj = _load(file)
+    for key in path.split("/"):
+        obj = obj[int(key)] if isinstance(obj, list) else obj[key]
+    return obj
+
+
+def value(name: str) -> str:
+    """The text of one inline value: ``VALUES[name]`` or ``GOALS[name]``."""
+    if name in GOALS:
+        return GOALS[name]
+    if name not in VALUES:
+        raise SystemExit(f"unknown inline value {name!r}: add it to VALUES in bench/render.py")
+    spec = VALUES[name]
+    if callable(spec):
+        return spec()
+    file, path, fmt = spec
+    x = at(file, path)
+    return fmt(x) if callable(fmt) else fmt.format(x)
+
+
+def _arrow(file: str, a: str, b: str, fmt: str = "{:.3f}"):
+    """``"A -> B"`` from two paths of one results file."""
+    return lambda: f"{fmt.format(at(file, a))} -> {fmt.format(at(file, b))}"
+
+
+def _span(file: str, a: str, b: str, fmt: str = "{:,}"):
+    """``"A-B"`` from two paths of one results file."""
+    return lambda: f"{fmt.format(at(file, a))}-{fmt.format(at(file, b))}"
+
+
+HN_LOG = "setup/train_log"
+MARGINAL_SHARE = "gap_share_on_other_tokenizations"
+MODELS = ("smollm2-135m", "gemma3-270m")
+
+
+def _pair(file: str, path: str, fmt: str) -> str:
+    """``"A / B"``: one path (``{}`` = the model) for SmolLM2 and for Gemma-3."""
+    return " / ".join(fmt.format(at(file, path.format(m))) for m in MODELS)
+
+
+def _saving(size: str, name: str) -> str:
+    """Share of held-out tokens saved against plain BPE of the same size (supertokens.json)."""
+    row = next(r for r in _load("supertokens.json")["sizes"][size] if r["name"] == name)
+    return f"{1 - row['tokens_vs_plain']:.1%}"
+
+
+def _stochastok_span(key: str, length: str | None, fmt: str):
+    """Min-max of one stochastok.json column over tokenizers (and lengths, when ``length`` is None)."""
+
+    def text() -> str:
+        res = _load("stochastok.json")["tokenizers"]
+        xs = [
+            _mtok(r, key[: -len("_Mtok_per_s")]) if key.endswith("_Mtok_per_s") else r[key]
+            for t in res.values()
+            for L, r in t["lengths"].items()
+            if length is None or L == length
+        ]
+        return f"{fmt.format(min(xs))}-{fmt.format(max(xs))}"
+
+    return text
+
+
+# Inline values: name -> (results file, path, format) or a function returning the text.
+VALUES: dict = {
+    # hypernet.json
+    "hypernet.recon_steps": ("hypernet.json", f"{HN_LOG}/recon/steps", "{}"),
+    "hypernet.recon_aux": _arrow("hypernet.json", f"{HN_LOG}/recon/first_aux", f"{HN_LOG}/recon/last_aux"),
+    "hypernet.recon_step_s": ("hypernet.json", f"{HN_LOG}/recon/mean_step_s", "{:.2f} s"),
+    "hypernet.lm_steps": ("hypernet.json", f"{HN_LOG}/lm/steps", "{}"),
+    "hypernet.sampled_vocab": _span(
+        "hypernet.json", f"{HN_LOG}/lm/sampled_vocab_min", f"{HN_LOG}/lm/sampled_vocab_max"
+    ),
+    "hypernet.lm_loss": _arrow("hypernet.json", f"{HN_LOG}/lm/first_lm", f"{HN_LOG}/lm/last_lm"),
+    "hypernet.lm_step_s": ("hypernet.json", f"{HN_LOG}/lm/mean_step_s", "{:.2f} s"),
+    "hypernet.original_bpb": ("hypernet.json", "original/bits_per_byte", "{:.4f}"),
+    "hypernet.original_tpb": ("hypernet.json", "original/tokens_per_byte", "{:.3f}"),
+    # supertokens.json
+    "supertokens.train_bytes": ("supertokens.json", "train_bytes", "{:,}"),
+    "supertokens.heldout_bytes": ("supertokens.json", "heldout_bytes", "{:,}"),
+    "supertokens.heldout_lines": ("supertokens.json", "heldout_lines", "{:,}"),
+    "supertokens.saving_16k": lambda: _saving("16000", "superbpe_t0.80"),
+    "supertokens.saving_16k_punct": lambda: _saving("16000", "superbpe_t0.80_end_punct"),
+    "supertokens.saving_8k": lambda: _saving("8000", "superbpe_t0.80"),
+    "supertokens.extend_saving": ("supertokens.json", "extend_smollm2/1/tokens_vs_plain", lambda x: f"{1 - x:.1%}"),
+    # heal.json, heal_calibrate.json, heal_marginal.json
+    "heal.gemma3.mass": _arrow(
+        "heal.json",
+        "targets/gemma3/runs/calibration/calibration/mass_before",
+        "targets/gemma3/runs/calibration/calibration/mass_after",
+    ),
+    "heal.gemma3.english_after": ("heal.json", "targets/gemma3/runs/main:lm/comparison/eng_Latn/ratio_after", "{:.3f}"),
+    "heal.gemma3.english_gap_after": ("heal.json", "targets/gemma3/gap/after_goal_run/eng_Latn/gap_bits", "{:.0f}"),
+    "heal.gemma3.english_merges_after": (
+        "heal.json",
+        "targets/gemma3/gap/after_goal_run/eng_Latn/classes/student merges/excess_bits_unseen_new_rows",
+        "{:.0f}",
+    ),
+    "heal.bpe32k.english_splits_before": lambda: (
+        f"{at('heal.json', 'targets/bpe32k/gap/before/eng_Latn/classes/student splits/excess_bits'):.0f} of "
+        f"{at('heal.json', 'targets/bpe32k/gap/before/eng_Latn/gap_bits'):.0f}"
+    ),
+    "calibrate.gemma3.shift_small": (
+        "heal_calibrate.json",
+        "targets/gemma3/runs/pieces:64/calibration/groups/0/shift_nats",
+        "{:.3f}",
+    ),
+    "calibrate.gemma3.shift_large": (
+        "heal_calibrate.json",
+        "targets/gemma3/runs/pieces:64/calibration/groups/4/shift_nats",
+        "{:.3f}",
+    ),
+    "marginal.gemma3.share": lambda: " / ".join(
+        f"{at('heal_marginal.json', f'targets/gemma3/{stage}/vs_original/eng_Latn/{MARGINAL_SHARE}'):.0%}"
+        for stage in ("transplant", "calibrated")
+    ),
+    # canonical.json, bytelevel.json (SmolLM2 / Gemma-3)
+    "canonical.score_vs_old": lambda: _pair(
+        "canonical.json", "models/{}/score_model_over_via_distributions", "{:.2f}x"
+    ),
+    "canonical.fresh": lambda: _pair("canonical.json", "models/{}/fresh_prefix/canonical_over_model", "{:.1f}x"),
+    "canonical.score": lambda: _pair("canonical.json", "models/{}/score_canonical_over_model", "{:.2f}x"),
+    "canonical.logprob": lambda: _pair("canonical.json", "models/{}/logprob_canonical_over_model", "{:.2f}x"),
+    "bytelevel.fresh_before": lambda: _pair(
+        "bytelevel.json", "speed/canonical_vs_model/{}/canonical_over_model", "{:.1f}x"
+    ),
+    # stochastok.json
+    "stochastok.batch_mtok": _stochastok_span("ours_batch_Mtok_per_s", None, "{:.1f}"),
+    "stochastok.batch_ratio_1k": _stochastok_span("ratio_batch_vs_reference", "1000", "{:.1f}x"),
+    "stochastok.batch_ratio_64k": _stochastok_span("ratio_batch_vs_reference", "64000", "{:.0f}x"),
+    "stochastok.single_ratio_1k": _stochastok_span("ratio_single_vs_reference", "1000", "{:.1f}x"),
+}
+
+
 def pages() -> list[Path]:
     return [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 
 
 def render(text: str) -> str:
-    def sub(m):
+    """The page with every table and inline value rendered from the results."""
+
+    def table(m):
         name = m.group("name")
         if name not in RENDERERS:
             raise SystemExit(f"unknown bench table {name!r} (known: {', '.join(RENDERERS)})")
         return m.group(1) + RENDERERS[name]() + m.group(4)
 
-    return REGION.sub(sub, text)
+    def inline(m):
+        return m.group(1) + value(m.group("name")) + m.group(4)
+
+    return INLINE.sub(inline, REGION.sub(table, text))
 
 
 def stale() -> list[str]:
-    """Pages whose generated tables differ from the results."""
+    """Pages whose rendered tables or inline values differ from the results."""
     return [
         p.relative_to(ROOT).as_posix()
         for p in pages()
@@ -690,11 +1146,18 @@ def stale() -> list[str]:
     ]
 
 
+def stale_regions(text: str) -> list[str]:
+    """Names of the regions of one page that differ from the results (``bench:NAME`` or ``v:NAME``)."""
+    bad = [f"bench:{m.group('name')}" for m in REGION.finditer(text) if RENDERERS[m.group("name")]() != m.group("body")]
+    return bad + [f"v:{m.group('name')}" for m in INLINE.finditer(text) if value(m.group("name")) != m.group("body")]
+
+
 def main(argv: list[str]) -> int:
     if "--check" in argv:
         bad = stale()
         for p in bad:
-            print(f"{p}: a generated table differs from bench/results (run python bench/render.py)")
+            names = ", ".join(stale_regions((ROOT / p).read_text(encoding="utf-8")))
+            print(f"{p}: rendered regions differ from bench/results: {names} (run python bench/render.py)")
         return 1 if bad else 0
     from tokforge.io import atomic_write_text
 
@@ -703,7 +1166,7 @@ def main(argv: list[str]) -> int:
         new = render(text)
         if new != text:
             atomic_write_text(p, new)
-            print(f"rewrote tables in {p.relative_to(ROOT)}")
+            print(f"rewrote rendered regions in {p.relative_to(ROOT)}")
     return 0
 
 

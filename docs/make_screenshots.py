@@ -1,4 +1,4 @@
-"""Rebuild the report screenshots in docs/images/ (headless Chromium, see tests/_helpers.py).
+"""Rebuild the report screenshots in docs/images/ (headless Chromium, see tests/helpers/chromium.py).
 
 ``python docs/make_screenshots.py``: audits SmolLM2 against the reference panel on 40 FLORES-200
 languages (200 sentences each), opens the interactive report in headless Chromium, waits for the
@@ -17,7 +17,7 @@ import bench.common  # noqa: E402,F401  (sets $TOKFORGE_DATA when unset)
 
 
 def main() -> None:
-    from _helpers import CHARTS_DRAWN, Page, find_chromium
+    from helpers.chromium import CHARTS_DRAWN, Page, find_chromium
     from PIL import Image
 
     from tokforge import corpus

@@ -6,7 +6,7 @@ import shlex
 
 import click
 import pytest
-from _helpers import REPO
+from helpers.paths import REPO
 from tokforge_cli.main import app, discover
 
 COMMANDS = [

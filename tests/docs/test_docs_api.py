@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from _helpers import REPO
+from helpers.paths import REPO
 
 API = REPO / "docs" / "api.md"
 

@@ -1,7 +1,7 @@
 """Executes the audit notebooks with nbclient in their small mode (TOKFORGE_NB_SMALL=1)."""
 
 import pytest
-from _helpers import images, run_notebook
+from helpers.notebooks import images, run_notebook
 
 
 @pytest.mark.slow

@@ -5,11 +5,13 @@ import json
 import math
 import re
 
-from _helpers import images, run_notebook
+import pytest
+from helpers.notebooks import images, run_notebook
 
 
+@pytest.mark.slow
 def test_bytelevel_notebook_runs_and_prints_true_numbers():
-    from tokforge.bytelevel import ByteLM
+    from tokforge import ByteLM
     from tokforge.bytelevel.tiny import tiny_lm
 
     _, outputs, text = run_notebook("bytelevel.ipynb", timeout=600)

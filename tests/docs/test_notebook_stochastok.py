@@ -1,7 +1,7 @@
 """Execute notebooks/stochastok_langgame.ipynb in its small CI setting (TOKFORGE_NB_SMALL=1)."""
 
 import pytest
-from _helpers import run_notebook
+from helpers.notebooks import run_notebook
 
 
 @pytest.mark.slow

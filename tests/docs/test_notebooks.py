@@ -1,5 +1,7 @@
-"""Every notebook is committed with its outputs and executed (small mode) by some test: the
-dedicated tests/docs/test_notebook_*.py files, or the generic run below for the others."""
+"""Every notebook reads the shared small-mode switch, is executed (small mode, slow) by some test (the
+dedicated tests/docs/test_notebook_*.py files, or the generic run below for the others), is committed
+with its outputs (or, for a notebook whose small mode is only a smoke run, without outputs and with a
+note saying where the measured results are), and carries no personal or temporary paths."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from _helpers import NOTEBOOKS, images, run_notebook
+from helpers.notebooks import images, run_notebook
+from helpers.paths import NOTEBOOKS
 
 TESTS = Path(__file__).resolve().parent
 
@@ -23,7 +26,9 @@ DEDICATED = {
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
-WITHOUT_OUTPUTS_YET: set[str] = set()
+# small mode is a smoke run: committed without outputs, with a note pointing at the measured results
+WITHOUT_OUTPUTS = {"transplant_and_heal.ipynb": "smoke run"}
+PERSONAL_PATHS = ("/tmp/", "/root/", "/home/", "/work/", "/Users/", "C:\\Users")
 
 
 def test_every_notebook_is_executed_by_a_test():
@@ -39,8 +44,27 @@ def test_committed_with_outputs_and_the_shared_switch(name):
     src = "".join("".join(c["source"]) for c in code)
     assert "small_mode()" in src, f"{name} must read the shared switch (tokforge.notebook.small_mode)"
     assert "../" not in src, f"{name} must not depend on the working directory (use tokforge.notebook.repo_path)"
-    if name not in WITHOUT_OUTPUTS_YET:
+    if name in WITHOUT_OUTPUTS:
+        assert not any(c.get("outputs") for c in code), f"{name}: its small mode is a smoke run; commit it cleared"
+        intro = "".join(nb["cells"][0]["source"])
+        assert WITHOUT_OUTPUTS[name] in intro.lower() and "bench/results" in intro, f"{name}: say where results are"
+    else:
         assert sum(bool(c.get("outputs")) for c in code) >= len(code) // 2, f"{name} is committed without outputs"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_outputs_carry_no_personal_or_temp_paths(name):
+    nb = json.loads((NOTEBOOKS / name).read_text())
+    outputs = json.dumps([c.get("outputs", []) for c in nb["cells"]])
+    found = [p for p in PERSONAL_PATHS if p in outputs]
+    assert not found, f"{name}: outputs hold {found}"
+
+
+def test_notebooks_use_the_public_api():
+    old = ("load_causal_lm", "evaluate_languages", "from tokforge.audit import audit", "heal.api import heal")
+    for name in ALL:
+        src = (NOTEBOOKS / name).read_text()
+        assert not [o for o in old if o in src], name
 
 
 @pytest.mark.slow
