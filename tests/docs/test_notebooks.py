@@ -49,7 +49,7 @@ def test_committed_with_outputs_and_the_shared_switch(name):
     if name in FULL_RUN_ONLY:
         outputs = json.dumps([c.get("outputs", []) for c in code])
         assert FULL_RUN_ONLY[name] not in outputs, f"{name}: committed with a smoke run's outputs; run it in full"
-        intro = "".join(nb["cells"][0]["source"])
+        intro = " ".join("".join(nb["cells"][0]["source"]).split())  # one line: prose wraps anywhere
         assert "smoke run" in intro.lower() and "bench/results" in intro, f"{name}: say where results are"
 
 
