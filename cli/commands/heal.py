@@ -11,9 +11,23 @@ EXAMPLES = """
 \b
 Examples:
   tokforge heal smollm2-gemma --corpus flores200:../shared/data/flores200 --langs eng_Latn --out healed --steps 100
-  tokforge heal smollm2-gemma --corpus notes.txt --select notes-dev.txt --select-every 6 --out healed --minutes 30
+  tokforge heal smollm2-gemma --corpus notes.txt --select notes-dev.txt --out healed --minutes 30 --calibrator
   accelerate launch --multi_gpu --num_processes 2 -m tokforge heal smollm2-gemma --corpus notes.txt --out healed
 """
+
+
+SELECT_EVERY = 6  # steps between selection scores when --select is given (the heal bench's goal runs)
+
+
+def select_every_of(given: int | None, has_select: bool) -> int:
+    """``--select-every``, defaulting to `SELECT_EVERY` with a selection text and to 0 without one.
+
+    >>> select_every_of(None, True), select_every_of(None, False), select_every_of(2, True)
+    (6, 0, 2)
+    """
+    if given is not None:
+        return given
+    return SELECT_EVERY if has_select else 0
 
 
 @click.command("heal", epilog=EXAMPLES)
@@ -44,6 +58,14 @@ Examples:
     "--eval-limit", default=40, show_default=True, type=click.IntRange(1), help="Evaluation lines per language."
 )
 @click.option(
+    "--marginal",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Evaluation lines in all (split over the languages) also scored by marginal bits/byte"
+    " before and after (beam bound; 0: off).",
+)
+@click.option(
     "--select",
     "select_texts",
     default=None,
@@ -51,7 +73,10 @@ Examples:
     "step on it (needs --select-every); its lines are kept out of training.",
 )
 @click.option(
-    "--select-every", default=0, show_default=True, type=click.IntRange(0), help="Steps between scores on --select."
+    "--select-every",
+    default=None,
+    type=click.IntRange(0),
+    help=f"Steps between scores on --select [default: {SELECT_EVERY} with --select, else 0].",
 )
 @click.option(
     "--select-limit", default=25, show_default=True, type=click.IntRange(1), help="Selection lines per language."
@@ -59,7 +84,12 @@ Examples:
 @click.option("--out", required=True, type=click.Path(), help="Output HF model directory.")
 @click.option("--steps", default=None, type=click.IntRange(1), help="Optimiser steps (default 200 unless --minutes).")
 @click.option("--minutes", default=None, type=click.FloatRange(0, min_open=True), help="Wall-time budget for training.")
-@click.option("--loss", default="alm", show_default=True, help="lm, alm, bytes, or weighted: alm=1,lm=0.1")
+@click.option(
+    "--loss",
+    default="lm",
+    show_default=True,
+    help="lm, alm, bytes, or weighted: alm=1,lm=0.1 (lm: what every heal bench ablation chose).",
+)
 @click.option("--train", "train", default="embeddings", show_default=True, type=click.Choice(list(TRAIN_MODES)))
 @click.option("--train-copied", is_flag=True, help="Also train rows copied by bytes from the original.")
 @click.option(
@@ -83,7 +113,27 @@ Examples:
     type=click.Choice(list(CALIBRATE_BY)),
     help="One shift for all rows not copied (shared), or one per group by how many original tokens spell them.",
 )
-@click.option("--lr", default=5e-3, show_default=True, type=click.FloatRange(0, min_open=True))
+@click.option(
+    "--calibrator/--no-calibrator",
+    default=False,
+    show_default=True,
+    help="Train a shared map r -> r + rW + b of the rows not copied by bytes with the rows, so rows no "
+    "step shows move too; folded into the rows at the end.",
+)
+@click.option(
+    "--calibrator-lr",
+    default=1e-3,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Learning rate of the calibrator's map.",
+)
+@click.option(
+    "--lr",
+    default=5e-3,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Learning rate of the embedding rows (the heal bench's choice for both vocabularies).",
+)
 @click.option(
     "--schedule",
     default="linear",
@@ -117,6 +167,8 @@ def command(student, teacher, texts, langs, split, text_column, lang_column, eva
     from ._common import print_heal
 
     run = {k: settings.pop(k) for k in ("out", "device", "resume", "force")}
+    marginal = settings.pop("marginal")
+    settings["select_every"] = select_every_of(settings["select_every"], select_texts is not None)
     if not settings["steps"] and not settings["minutes"]:
         settings["steps"] = 200
     cfg = HealConfig(**settings)
@@ -136,7 +188,7 @@ def command(student, teacher, texts, langs, split, text_column, lang_column, eva
         config=cfg,
         eval_texts=eval_texts,
         select_texts=select_texts,
-        run=HealRun(meta=meta),
+        run=HealRun(meta=meta, marginal=marginal),
         **run,
     )
     if result.report:  # the main process of a multi-process run

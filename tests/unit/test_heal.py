@@ -26,8 +26,17 @@ def pair(tmp_path_factory):
 
 
 def cfg(**kw) -> HealConfig:
+    """The tests' small runs; ``loss="alm"`` (the default was ALM when they were written, now it is lm)."""
     base = dict(
-        steps=3, batch_size=2, seq_bytes=96, precision="fp32", lr=1e-2, warmup=1, save_every=2, schedule="constant"
+        loss="alm",
+        steps=3,
+        batch_size=2,
+        seq_bytes=96,
+        precision="fp32",
+        lr=1e-2,
+        warmup=1,
+        save_every=2,
+        schedule="constant",
     )
     return HealConfig(**{**base, **kw})
 
@@ -882,7 +891,7 @@ def test_heal_command_selects_on_its_own_text(pair, tmp_path, capsys):
     base = ["heal", str(sdir), "--out", str(out), "--corpus", str(corpus), "--eval", str(held), "--seq-bytes", "96"]
     base += ["--steps", "4", "--batch-size", "2", "--lr", "0.3", "--precision", "fp32"]
     capsys.readouterr()
-    assert main(base + ["--select", str(sel)]) == 2  # a selection file without --select-every
+    assert main(base + ["--select", str(sel), "--select-every", "0"]) == 2  # a selection file, selection off
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "select_every is 0" in err and not out.exists()
     assert main(base + ["--select", str(held), "--select-every", "2"]) == 2
@@ -911,6 +920,11 @@ def test_heal_command_selects_on_its_own_text(pair, tmp_path, capsys):
         ({"heldout": 1.0}, "held-out fraction"),
         ({"seq_bytes": 8}, "at least 16 bytes"),
         ({"eval": "fast"}, "eval must be an EvalConfig"),
+        ({"calibrator_lr": 0.0}, "calibrator_lr must be positive"),
+        ({"calibrator_lr": -1e-3}, "calibrator_lr must be positive"),
+        ({"calibrator_lr": float("nan")}, "calibrator_lr must be positive"),
+        ({"calibrator_lr": "fast"}, "calibrator_lr must be positive"),
+        ({"calibrator": "yes"}, "calibrator must be True or False"),
     ],
 )
 def test_heal_config_refuses_a_bad_value_when_it_is_made(bad, match):
@@ -978,3 +992,224 @@ def test_heal_model_takes_a_transplanted_folder_and_defaults_the_teacher(pair, t
     assert again.report["steps"] == 1
     with pytest.raises(InputError, match="not the original recorded"):
         heal_model(student, {"en": CORPUS}, teacher=(pair[2], pair[3]), eval_texts=HELD, progress=False)
+
+
+# -- the shared calibrator (HealConfig(calibrator=True)) ------------------------------------------------------
+def untied(model):
+    """``model`` with its own copy of the LM head (an untied model)."""
+    model.config.tie_word_embeddings = False
+    model.lm_head.weight = torch.nn.Parameter(model.lm_head.weight.detach().clone())
+    return model
+
+
+def noncopied(pair) -> np.ndarray:
+    from tokforge.heal.api import calibrated_rows
+    from tokforge.surgery.plan import match_by_bytes
+
+    _, old, _, new = pair
+    return calibrated_rows(new.vocab, match_by_bytes(old.vocab, new.vocab)[0])
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_calibrator_at_step_zero_changes_nothing(pair, tie):
+    """Zero-initialised maps: the wrapped model's logits are the model's own, bit for bit, on a short input
+    (the extra head product) and on a long one (the calibrated table); with trained maps both ways agree
+    with a model whose rows hold r + rW + b."""
+    from tokforge.heal.calibrator import bake
+    from tokforge.heal.student import Student
+
+    _, _, student, new = pair
+    plain = copy.deepcopy(student) if tie else untied(copy.deepcopy(student))
+    m = copy.deepcopy(plain)
+    rows = noncopied(pair)
+    st = Student(m, torch.as_tensor(rows), None if tie else torch.as_tensor(rows), calibrated=rows)
+    assert len(st.calibrators) == (1 if tie else 2) and len(st.calibrator_params()) == (2 if tie else 4)
+    assert not {id(p) for p in st.calibrator_params()} & {id(p) for p in st.body_params()}
+    d = plain.config.hidden_size
+    short = torch.tensor([new.encode("the cat")[:8]])
+    long = torch.tensor([(new.encode(" ".join(CORPUS[:3])) * 4)[: 2 * d]])
+    assert short.numel() <= d < long.numel()
+    with torch.no_grad():
+        for ids in (short, long):
+            assert torch.equal(m(input_ids=ids).logits, plain(input_ids=ids).logits)
+        g = torch.Generator().manual_seed(0)
+        for c in st.calibrators:  # trained maps: both ways of the head, and the baked rows, agree
+            c.W.copy_(0.05 * torch.randn(c.W.shape, generator=g))
+            c.b.copy_(0.05 * torch.randn(c.b.shape, generator=g))
+        wrapped = [m(input_ids=ids).logits for ids in (short, long)]
+        baked = bake(m)
+        assert type(m.get_input_embeddings()) is type(plain.get_input_embeddings())
+        assert (m.lm_head.weight is m.get_input_embeddings().weight) == tie
+        for ids, z in zip((short, long), wrapped):
+            assert torch.allclose(m(input_ids=ids).logits, z, atol=1e-5)
+    assert [b["side"] for b in baked] == (["input+output"] if tie else ["input", "output"])
+
+
+def test_calibrator_keeps_an_embedding_scale():
+    """A module that scales its rows (Gemma-3's ``embed_scale``): the map applies before the scale."""
+    from tokforge.heal.calibrator import CalibratedEmbedding, Calibrator, _scale_of
+
+    class Scaled(torch.nn.Embedding):
+        embed_scale = 3.0
+
+        def forward(self, ids):
+            return super().forward(ids) * self.embed_scale
+
+    emb = Scaled(6, 4)
+    cal = Calibrator(4)
+    with torch.no_grad():
+        cal.W.normal_()
+        cal.b.normal_()
+    mask = torch.tensor([False, True, True, False, True, False])
+    ids = torch.tensor([[0, 1, 2, 5]])
+    got = CalibratedEmbedding(emb, cal, mask, _scale_of(emb))(ids)
+    r = emb.weight[ids[0]]
+    want = torch.where(mask[ids[0]][:, None], 3.0 * (r + r @ cal.W + cal.b[0]), 3.0 * r)
+    assert torch.allclose(got[0], want, atol=1e-5) and torch.equal(got[0, 0], 3.0 * r[0])
+
+    class Squared(torch.nn.Embedding):
+        def forward(self, ids):
+            return super().forward(ids) ** 2
+
+    with pytest.raises(InputError, match="does more than scale its rows"):
+        _scale_of(Squared(6, 4))
+
+
+def capture_maps(monkeypatch, ids):
+    """Record the calibrator's maps and the wrapped model's logits on ``ids`` just before `merge` folds them."""
+    from tokforge.heal.student import Student
+
+    seen = {}
+    merge = Student.merge
+
+    def spy(self):
+        seen["maps"] = [(c.W.detach().clone(), c.b.detach().clone()) for c in self.calibrators]
+        with torch.no_grad():
+            seen["logits"] = self.model(input_ids=ids).logits
+        return merge(self)
+
+    monkeypatch.setattr(Student, "merge", spy)
+    return seen
+
+
+def test_rows_no_text_shows_move_only_through_the_calibrator(pair, tmp_path, monkeypatch):
+    """rows="seen" with the calibrator: a non-copied row whose bytes the training text never holds ends as
+    r + rW + b; copied rows stay bit-identical; the model stays tied, and its saved folder reloads with
+    the healed model's logits (equal to the wrapped model's before the maps were folded in)."""
+    from transformers import AutoModelForCausalLM
+
+    _, _, student, new = pair
+    train = CORPUS[1:4] * 6  # without TEXT: the rows of some new tokens are never shown
+    text = "\n".join(train).encode()
+    rows = noncopied(pair)
+    calibrated = torch.zeros(len(new.vocab), dtype=torch.bool)
+    calibrated[rows] = True
+    absent = torch.tensor([new.vocab.tokens[i] not in text for i in range(len(new.vocab))]) & calibrated
+    assert absent.sum() > 3
+    ids = torch.tensor([new.encode("Tokenizers read the cat.")])
+    seen = capture_maps(monkeypatch, ids)
+    before = student.get_input_embeddings().weight.detach().clone()
+    teacher, old = pair[0], pair[1]
+    c = cfg(steps=3, loss="lm", calibrate=0, calibrator=True, calibrator_lr=1e-2)
+    res = heal_model(
+        (copy.deepcopy(student), new),
+        {"en": train},
+        teacher=(teacher, old),
+        config=c,
+        eval_texts=HELD,
+        out=tmp_path / "h",
+        progress=False,
+    )
+    model, rep = res.model, res.report
+    after = model.get_input_embeddings().weight.detach()
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight  # tied stays tied
+    assert torch.equal(after[~calibrated], before[~calibrated])  # copied rows: bit-identical
+    ((W, b),) = seen["maps"]
+    assert float(W.abs().max()) > 0 and float(b.abs().max()) > 0
+    r = before[absent]
+    assert torch.allclose(after[absent], r + r @ W + b[0], rtol=0, atol=1e-6)
+    assert ((after[absent] - r).norm(dim=1) > 0).all()
+    with torch.no_grad():
+        assert torch.allclose(model(input_ids=ids).logits, seen["logits"], atol=1e-5)
+        re = AutoModelForCausalLM.from_pretrained(tmp_path / "h").eval()
+        assert re.get_output_embeddings().weight.data_ptr() == re.get_input_embeddings().weight.data_ptr()
+        assert torch.equal(re(input_ids=ids).logits, model(input_ids=ids).logits)
+    cal = rep["calibrator"]
+    assert cal["on"] and cal["lr"] == 1e-2 and rep["config"]["calibrator"]
+    (m,) = cal["maps"]
+    assert m["side"] == "input+output" and m["rows"] == len(rows) and m["W_norm"] == round(float(W.norm()), 6)
+    assert m["never_shown_rows"] >= int(absent.sum()) and m["mean_relative_change_never_shown"] > 0
+
+
+def test_untied_model_gets_a_map_for_its_head(pair, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    teacher, old, student, new = pair
+    c = cfg(steps=2, calibrate=0, calibrator=True, calibrator_lr=1e-2)
+    res = heal_model(
+        (untied(copy.deepcopy(student)), new),
+        {"en": CORPUS},
+        teacher=(teacher, old),
+        config=c,
+        eval_texts=HELD,
+        out=tmp_path / "u",
+        progress=False,
+    )
+    model = res.model
+    assert model.lm_head.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr()
+    assert [m["side"] for m in res.report["calibrator"]["maps"]] == ["input", "output"]
+    assert all(m["W_norm"] > 0 for m in res.report["calibrator"]["maps"])
+    ids = torch.tensor([new.encode("the cat")])
+    with torch.no_grad():
+        re = AutoModelForCausalLM.from_pretrained(tmp_path / "u").eval()
+        assert torch.equal(re(input_ids=ids).logits, model(input_ids=ids).logits)
+    off = heal_tiny(pair, cfg(steps=1))[1]["calibrator"]
+    assert off == {"on": False, "lr": 1e-3}
+
+
+def test_resume_with_the_calibrator_continues_exactly(pair, tmp_path):
+    """Interrupted and resumed == uninterrupted, bit for bit (the maps and their Adam state are in the
+    checkpoint); the calibrator's settings must match to resume."""
+    teacher, old, student, new = pair
+    c = cfg(steps=4, schedule="linear", calibrator=True, calibrator_lr=1e-2)
+
+    def go(out, config=c, **kw):
+        return heal_model(
+            (copy.deepcopy(student), new),
+            {"en": CORPUS},
+            teacher=(teacher, old),
+            config=config,
+            eval_texts=HELD,
+            out=tmp_path / out,
+            progress=False,
+            **kw,
+        )
+
+    full = go("a")
+    with pytest.raises(KeyboardInterrupt):
+        go("b", on_step=interrupt_at(2))
+    without = cfg(steps=4, schedule="linear", calibrator_lr=1e-2)
+    for other, name in ((without, "calibrator"), (dataclasses_replace(c, 2e-2), "calibrator_lr")):
+        with pytest.raises(InputError, match=rf"resume=True with changed settings: {name} \("):
+            go("b", config=other, resume=True)
+    resumed = go("b", resume=True)
+    assert torch.equal(full.model.get_input_embeddings().weight, resumed.model.get_input_embeddings().weight)
+    assert full.report["calibrator"] == resumed.report["calibrator"]
+    strip = lambda ln: {k: v for k, v in json.loads(ln).items() if k != "seconds"}  # noqa: E731
+    log_a, log_b = ((tmp_path / d / "log.jsonl").read_text().splitlines() for d in "ab")
+    assert [strip(x) for x in log_a] == [strip(x) for x in log_b]
+
+
+def dataclasses_replace(c: HealConfig, calibrator_lr: float) -> HealConfig:
+    import dataclasses
+
+    return dataclasses.replace(c, calibrator_lr=calibrator_lr)
+
+
+def test_heal_defaults_are_what_the_bench_chose():
+    """lm, row lr 5e-3, calibration on; the command line scores --select every 6 steps unless told."""
+    from tokforge_cli.commands.heal import select_every_of
+
+    d = HealConfig()
+    assert (d.loss, d.lr, d.calibrate, d.calibrator) == ("lm", 5e-3, 16, False)
+    assert select_every_of(None, True) == 6 and select_every_of(None, False) == 0 and select_every_of(0, True) == 0

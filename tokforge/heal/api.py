@@ -51,6 +51,7 @@ class HealRun:
     meta: dict | None = None
     extra_files: dict[str, str] | None = None
     accelerator: Any = None
+    marginal: int = 0  # evaluation texts in all also scored by marginal bits/byte (before/after); 0: off
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,12 @@ def trainable_rows(student_vocab, teacher_vocab, n_rows: int, cfg: HealConfig, t
     return in_rows, out_rows
 
 
+def calibrated_rows(student_vocab, copied) -> np.ndarray:
+    """The rows the calibrator moves (`calibrator`): every token row not copied by bytes from the
+    original (the rows the calibration shift moves, less padding rows past the vocabulary)."""
+    return np.setdiff1d(np.arange(len(student_vocab), dtype=np.int64), copied)
+
+
 # -- the models ------------------------------------------------------------------------------------------
 def _check_spec(spec, name: str) -> None:
     from ..artifacts import ARTIFACTS
@@ -326,9 +333,10 @@ def _heal(student, teacher, job: _Job, device: str) -> HealResult:
     _, _, tied = embedding_modules(model)
     n_rows = model.get_input_embeddings().weight.shape[0]
     shift = bool(cfg.calibrate) and not job.resume  # a resumed run has the shift in its checkpoint
-    # the calibration needs the rows copied by bytes; when it runs, match once for it and for the rows to train
-    copied = match_by_bytes(t_tok.vocab, tok.vocab)[0] if shift else None
+    # the calibration and the calibrator need the rows copied by bytes: match once for them and the rows to train
+    copied = match_by_bytes(t_tok.vocab, tok.vocab)[0] if shift or cfg.calibrator else None
     rows = trainable_rows(tok.vocab, t_tok.vocab, n_rows, cfg, tied, copied)
+    calibrated = calibrated_rows(tok.vocab, copied) if cfg.calibrator else None
     main = accelerator.is_main_process
     state = _start_state(job, student, teacher, main)
     if shift:  # before training
@@ -338,10 +346,10 @@ def _heal(student, teacher, job: _Job, device: str) -> HealResult:
     if job.out is not None and main and not job.resume:
         _new_run_dir(job.out, state)
     accelerator.wait_for_everyone()
-    healer = Healer(student, teacher, job.texts.windows, cfg, rows, accelerator)
+    healer = Healer(student, teacher, job.texts.windows, cfg, rows, accelerator, calibrated=calibrated)
     last, log = _train(healer, job)
-    model = healer.student.merge()
     trained = healer.trained_rows()  # collective: every process
+    model = healer.student.merge()  # with a calibrator: its maps folded into the rows
     report = _report(job, healer, model, state, last, trained) if main else {}
     files = {LOG: log, **(job.run.extra_files or {})}
     if job.out is not None and main:
@@ -360,6 +368,7 @@ def _start_state(job: _Job, student, teacher, main: bool) -> dict:
     """The evaluations before training: from the run folder when resuming, the baseline when given,
     else measured now (on the main process)."""
     from ..evaluate.bits import evaluate_languages, public
+    from ..evaluate.marginal import add_marginal
 
     out = job.out
     if job.resume and out is not None and (out / STATE).is_file():
@@ -369,7 +378,9 @@ def _start_state(job: _Job, student, teacher, main: bool) -> dict:
     t0 = time.perf_counter()
     texts, ecfg = job.texts.eval, job.cfg.eval
     teacher_eval = evaluate_languages(*teacher, texts, cfg=ecfg) if main else {}
-    before = evaluate_languages(*student, texts, cfg=ecfg) if main else {}
+    before = (
+        add_marginal(evaluate_languages(*student, texts, cfg=ecfg), *student, texts, job.run.marginal) if main else {}
+    )
     return {
         "teacher": public(teacher_eval),
         "before": public(before),
@@ -413,10 +424,12 @@ def _report(job: _Job, healer, model, state: dict, last: dict, trained) -> dict:
     """``heal_report.json``: the evaluation after training, the selection, the rows shown, the gap."""
     from ..evaluate.bits import evaluate_languages, public
     from ..evaluate.gap import gap_breakdown
+    from ..evaluate.marginal import add_marginal
 
     texts, ecfg, tok = job.texts.eval, job.cfg.eval, healer.tok
     t = time.perf_counter()
     after_stats = evaluate_languages(model, tok, texts, cfg=ecfg, per_token=job.run.gap)
+    add_marginal(after_stats, model, tok, texts, job.run.marginal)
     eval_after_s = round(time.perf_counter() - t, 1)
     report = build_report(
         healer,
@@ -427,6 +440,7 @@ def _report(job: _Job, healer, model, state: dict, last: dict, trained) -> dict:
         eval_source=job.texts.eval_source,
         eval_after_s=eval_after_s,
     )
+    report["calibrator"] = _calibrator_report(healer, trained)
     if healer.selector is not None:
         report["selection"] = {"texts": job.meta.get("select_source", "given"), **healer.selector.summary()}
     if trained is not None:  # how much of the table the run reached
@@ -445,6 +459,17 @@ def _report(job: _Job, healer, model, state: dict, last: dict, trained) -> dict:
         )
         report["evaluation"]["seconds_gap"] = round(time.perf_counter() - t, 1)
     return report
+
+
+def _calibrator_report(healer, trained) -> dict:
+    """``calibrator`` of ``heal_report.json``: on or off, its rate, and per map the norms of ``W`` and
+    ``b`` and how far it moved the rows it calibrates (those no step showed, and all)."""
+    from .calibrator import summary
+
+    cfg = healer.cfg
+    if not cfg.calibrator:
+        return {"on": False, "lr": cfg.calibrator_lr}
+    return summary(healer.student.baked, trained, cfg.calibrator_lr)
 
 
 def _scratch() -> str:

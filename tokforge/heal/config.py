@@ -80,6 +80,8 @@ BEFORE = {
     "calibrate_by": "shared",
     "heldout": 0.1,
     "eval": dataclasses.asdict(EvalConfig()),
+    "calibrator": False,
+    "calibrator_lr": 1e-3,
 }
 
 
@@ -87,7 +89,8 @@ BEFORE = {
 class HealConfig:
     """How a model is healed. ``steps`` or ``minutes`` bounds the run (``minutes`` wins when both)."""
 
-    loss: str = "alm"  # "alm", "lm", "bytes" or weighted: "alm=1,lm=0.1"
+    loss: str = "lm"  # "lm", "alm", "bytes" or weighted: "alm=1,lm=0.1" (lm: what every heal bench
+    # ablation chose, bench/results/heal.json)
     steps: int | None = 200
     minutes: float | None = None
     batch_size: int = 8  # windows per step (all processes together)
@@ -104,6 +107,8 @@ class HealConfig:
     calibrate: int = 16  # training windows that fit the shared shift of rows not copied (0: no shift)
     calibrate_by: str = "shared"  # one shift for all those rows, or "pieces": one per group of rows
     # by how many original tokens spell them (`heal.calibrate.piece_groups`)
+    calibrator: bool = False  # train a shared map r -> r + r W + b of the rows not copied (`heal.calibrator`)
+    calibrator_lr: float = 1e-3  # its learning rate (same schedule as the rows)
     divergence: str = "binary_kl"  # ALM: "binary_kl", "abs", "sq"
     tau: float = 1.0  # ALM binarisation temperature
     chunks: str = "all"  # ALM chunk boundaries: "all" common boundaries, or "space"
@@ -126,6 +131,8 @@ class HealConfig:
                 raise UnknownNameError(kind, getattr(self, name), known)
         self._check_budget()
         self._check_numbers()
+        if not isinstance(self.calibrator, bool):
+            raise InputError("calibrator must be True or False", where=f"calibrator={self.calibrator!r}")
         if not isinstance(self.eval, EvalConfig):
             raise InputError("eval must be an EvalConfig", where=type(self.eval).__name__)
 
@@ -142,8 +149,9 @@ class HealConfig:
         for k in ("batch_size", "save_every", "byte_positions", "eval_limit", "select_limit"):
             if getattr(self, k) < 1:
                 raise InputError(f"{k} must be at least 1", where=f"{k}={getattr(self, k)}")
-        for k in ("lr", "tau"):
-            if getattr(self, k) <= 0:
+        for k in ("lr", "tau", "calibrator_lr"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or v == float("inf"):
                 raise InputError(f"{k} must be positive", where=f"{k}={getattr(self, k)}")
         if self.body_lr < 0 or self.grad_clip < 0:
             raise InputError("body_lr and grad_clip must be >= 0", where=f"{self.body_lr}, {self.grad_clip}")

@@ -6,7 +6,9 @@ gradient of every other row before the optimiser step, so frozen rows (those cop
 the original, by default) stay bit-identical. A tied model has one matrix, used for the input rows
 and the logits alike, so it stays tied. ``train_body`` also makes the decoder body trainable.
 The forward is the model's own (``model(input_ids, attention_mask).logits``), so whatever the
-architecture does between rows and logits (embedding scale, soft-capping) is kept.
+architecture does between rows and logits (embedding scale, soft-capping) is kept. ``calibrated``
+(row ids) installs the shared calibrator on those rows (`calibrator`): its maps train beside the
+rows (`calibrator_params`), and `merge` folds them into the rows and puts the model's modules back.
 
 `RowAdam` updates only the rows whose gradient is non-zero in a step (lazy Adam, with a step count
 per row for the bias correction): rows a batch never touched (input rows of tokens that did not
@@ -30,7 +32,9 @@ import torch
 class Student(torch.nn.Module):
     """``forward(ids, mask, position_ids=None)`` gives float32 logits ``[B, T, V]`` of the model."""
 
-    def __init__(self, model, in_rows: torch.Tensor, out_rows: torch.Tensor | None, train_body: bool = False):
+    def __init__(
+        self, model, in_rows: torch.Tensor, out_rows: torch.Tensor | None, train_body: bool = False, calibrated=None
+    ):
         super().__init__()
         from ..surgery.apply import embedding_modules
 
@@ -50,6 +54,12 @@ class Student(torch.nn.Module):
             persistent=False,
         )
         self._has_out = has_out
+        self.calibrators = []
+        if calibrated is not None:
+            from .calibrator import install
+
+            self.calibrators = install(model, calibrated, tied)
+        self.baked: list[dict] = []  # what `merge` folded in (`calibrator.bake`)
 
     @property
     def emb(self) -> torch.nn.Parameter:
@@ -63,8 +73,12 @@ class Student(torch.nn.Module):
         """The matrices whose rows train (the embedding, and an untied head when its rows train)."""
         return [self.emb] + ([self.head] if self.head is not None else [])
 
+    def calibrator_params(self) -> list[torch.nn.Parameter]:
+        """The calibrator's maps (``W`` and ``b`` of each; none without one)."""
+        return [p for c in self.calibrators for p in (c.W, c.b)]
+
     def body_params(self) -> list[torch.nn.Parameter]:
-        rows = {id(p) for p in self.row_params()}
+        rows = {id(p) for p in self.row_params() + self.calibrator_params()}
         return [p for p in self.model.parameters() if p.requires_grad and id(p) not in rows]
 
     def forward(self, ids: torch.Tensor, mask, position_ids: torch.Tensor | None = None) -> torch.Tensor:
@@ -85,7 +99,13 @@ class Student(torch.nn.Module):
                 p.grad[~seen[: p.shape[0]]] = 0.0
 
     def merge(self):
-        """The model, trained in place (kept for symmetry with other healing front ends)."""
+        """The model, trained in place; with a calibrator, its maps folded into the rows once and the
+        model's own embedding modules back (`calibrator.bake`; ``baked`` records what they did)."""
+        if self.calibrators:
+            from .calibrator import bake
+
+            self.baked = bake(self.model)
+            self.calibrators = []
         return self.model
 
 

@@ -3,8 +3,9 @@
 One step: the next ``batch_size`` training windows (`data.Windows`; each process of a multi-process
 run takes its share), encoded by both tokenizers with their BOS in front; the student's logits (with
 gradients to its trainable rows, `student.Student`) and the teacher's (no gradients); the chosen
-losses (`losses`) averaged over windows; one optimiser step (`student.RowAdam` for embedding rows,
-AdamW for the body with ``train="all"``) after a linear warm-up. ``accelerate launch -m tokforge heal
+losses (`losses`) averaged over windows; one optimiser step (`student.RowAdam` for embedding rows and,
+with ``calibrator=True``, for the calibrator's maps at their own rate; AdamW for the body with
+``train="all"``) after a linear warm-up. ``accelerate launch -m tokforge heal
 ...`` runs the same loop data-parallel: gradients are averaged over processes, and since every loss
 is a mean over windows and every process gets as many windows, the result matches one process.
 
@@ -53,9 +54,10 @@ class Healer:
     """Student, teacher, data and optimisers for one run (one per process).
 
     ``student`` and ``teacher`` are ``(model, Tokenizer)`` pairs; ``rows`` is ``(input rows, output rows
-    or None)`` that train (`api.trainable_rows`)."""
+    or None)`` that train (`api.trainable_rows`); ``calibrated``: the rows the calibrator moves (with
+    ``cfg.calibrator``: the rows not copied by bytes, `api.calibrated_rows`)."""
 
-    def __init__(self, student, teacher, windows, cfg: HealConfig, rows, accelerator):
+    def __init__(self, student, teacher, windows, cfg: HealConfig, rows, accelerator, *, calibrated=None):
         (model, tokenizer), (teacher_model, teacher_tokenizer) = student, teacher
         self.cfg, self.acc = cfg, accelerator
         self.device = accelerator.device
@@ -74,13 +76,15 @@ class Healer:
             torch.as_tensor(trainable_in),
             None if trainable_out is None else torch.as_tensor(trainable_out),
             train_body=cfg.train == "all",
+            calibrated=calibrated if cfg.calibrator else None,
         )
         self._optimisers()
         self._originals: list = []
         if self.precision == "bf16":  # frozen weights held in bf16 while training: no per-step casts
             self._originals += _to_bf16(self.teacher, keep=())
             if cfg.train != "all":
-                self._originals += _to_bf16(self.student.model, keep=self.student.row_params())
+                keep = self.student.row_params() + self.student.calibrator_params()
+                self._originals += _to_bf16(self.student.model, keep=keep)
         self.student_ddp = accelerator.prepare_model(self.student)
         rows = (self.student.model.get_output_embeddings() or self.student.model.get_input_embeddings()).weight.shape[0]
         self.s_fb = L.first_byte_table(tokenizer.vocab, rows).to(self.device)
@@ -108,7 +112,10 @@ class Healer:
         self.row_opt = RowAdam(self.student.row_params(), lr=cfg.lr)
         body = self.student.body_params()
         self.body_opt = torch.optim.AdamW(body, lr=cfg.body_lr, weight_decay=0.0) if body else None
+        cal = self.student.calibrator_params()
+        self.cal_opt = RowAdam(cal, lr=cfg.calibrator_lr) if cal else None  # after the others: checkpoint order
         self.base_lrs = [cfg.lr] + ([cfg.body_lr] if self.body_opt is not None else [])
+        self.base_lrs += [cfg.calibrator_lr] if self.cal_opt is not None else []
         self.lr = 0.0  # the row learning rate of the last step
 
     def restore(self) -> None:
@@ -123,7 +130,7 @@ class Healer:
 
     @property
     def opts(self) -> list:
-        return [self.row_opt] + ([self.body_opt] if self.body_opt is not None else [])
+        return [o for o in (self.row_opt, self.body_opt, self.cal_opt) if o is not None]
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
