@@ -12,7 +12,7 @@ EXAMPLES = """
 Examples:
   tokforge transplant smollm2-135m --tokenizer gemma3-270m --out smollm2-gemma --langs eng_Latn
   tokforge transplant smollm2-135m --tokenizer gpt2 --method fvt --out smollm2-gpt2 --eval none
-  tokforge transplant smollm2-135m --tokenizer gemma3-270m --method omp --donor gemma3-270m --out m2 --option k=16
+  tokforge transplant smollm2-135m --tokenizer gemma3-270m --method blend --donor gemma3-270m --out m2 --option omp.k=16
 """
 
 
@@ -27,7 +27,11 @@ Examples:
     type=click.Choice(list(METHODS)),
     help="How new rows are made (tokforge.transplant.registry.METHODS).",
 )
-@click.option("--donor", default=None, help="Model that already speaks the new tokenizer (needed by omp).")
+@click.option(
+    "--donor",
+    default=None,
+    help="Model that already speaks the new tokenizer (needed by omp, and by a blend with omp).",
+)
 @click.option(
     "--eval",
     "eval_spec",
@@ -44,17 +48,26 @@ Examples:
     help="Sentences/lines per language to evaluate.",
 )
 @click.option(
+    "--marginal",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Of those, how many in all (split over the languages) also get marginal bits/byte"
+    " (all tokenizations, beam bound; 0: off).",
+)
+@click.option(
     "--option",
     "options",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Method option, repeatable; unknown names are an error (hybrid: w, k, temperature, threshold...).",
+    help="Method option, repeatable; unknown names are an error (hybrid: w, k, temperature, threshold...; "
+    "blend: methods, mode, weights and METHOD.OPTION for a blended method).",
 )
 @click.option(
     "--hypernet",
     default=None,
     type=click.Path(),
-    help="Trained hypernetwork folder (tokforge hypernet train), for --method hypernet.",
+    help="Trained hypernetwork folder (tokforge hypernet train), for --method hypernet (or a blend with it).",
 )
 @click.option("--device", default="cpu", show_default=True, type=click.Choice(list(DEVICES)))
 @click.option("--seed", default=0, show_default=True)
@@ -88,6 +101,7 @@ def command(
     eval_spec,
     eval_langs,
     eval_limit,
+    marginal,
     options,
     hypernet,
     device,
@@ -111,6 +125,7 @@ def command(
         eval_spec=eval_spec if evaluate else None,
         eval_langs=parse_langs(eval_langs),
         eval_limit=eval_limit,
+        marginal=marginal,
     )
     heal = _heal_plan(heal_steps, heal_minutes, heal_loss, seed, heal_corpora, config, out, force)
     result = transplant_model(
@@ -129,7 +144,9 @@ def _options(pairs, hypernet, method: str) -> dict:
     from tokforge.transplant.options import from_pairs
 
     options = from_pairs(pairs)
-    if hypernet is not None:
+    if hypernet is not None and method == "blend":
+        options["hypernet.hypernet"] = hypernet
+    elif hypernet is not None:
         if method != "hypernet":
             raise InputError(
                 "--hypernet only applies to the hypernet method",

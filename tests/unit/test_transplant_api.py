@@ -40,7 +40,7 @@ def test_batch_omp_equals_textbook_omp():
 
 def test_config_checks_method_and_options_on_construction():
     with pytest.raises(
-        UnknownNameError, match=r"unknown transplant method 'magic' \(known: fvt, hybrid, hypernet, mean"
+        UnknownNameError, match=r"unknown transplant method 'magic' \(known: blend, fvt, hybrid, hypernet, mean"
     ):
         TransplantConfig(method="magic")
     with pytest.raises(InputError, match=r"unknown option 'kk' for method hybrid \(valid: w, k, temperature"):

@@ -11,7 +11,9 @@ from tokforge.transplant.registry import METHODS, get_method
 
 
 def test_unknown_method_lists_known():
-    with pytest.raises(UnknownNameError, match=r"known: fvt, hybrid, .*mean, .*tokenadapt-global, tokenadapt-local"):
+    with pytest.raises(
+        UnknownNameError, match=r"known: blend, fvt, hybrid, .*mean, .*tokenadapt-global, tokenadapt-local"
+    ):
         get_method("nope")
 
 

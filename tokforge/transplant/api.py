@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..evaluate.bits import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
+from ..evaluate.marginal import add_marginal, check_marginal
 from ..io import check_out_dir
 from ..surgery.plan import match_by_bytes
 from ..vocab import TokenKind
@@ -51,7 +52,7 @@ class TransplantConfig:
     >>> TransplantConfig(method="magic")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    tokforge.errors.UnknownNameError: unknown transplant method 'magic' (known: fvt, hybrid, hypernet, mean, ...)
+    tokforge.errors.UnknownNameError: unknown transplant method 'magic' (known: blend, fvt, hybrid, hypernet, ...)
     """
 
     method: str = "hybrid"
@@ -62,9 +63,12 @@ class TransplantConfig:
     eval_langs: tuple[str, ...] | None = None
     eval_limit: int = 40
     eval: EvalConfig | None = None
+    marginal: int = 0  # texts in all also scored by marginal bits/byte (`evaluate.marginal`); 0: off (default:
+    # the bound costs more than the goal allows on non-Latin scripts, see CHANGELOG)
 
     def __post_init__(self):
         get(self.method)
+        check_marginal(self.marginal)
         object.__setattr__(self, "options", parse_options(self.method, self.options))
         if isinstance(self.eval_langs, str):
             object.__setattr__(self, "eval_langs", tuple(x.strip() for x in self.eval_langs.split(",") if x.strip()))
@@ -86,6 +90,11 @@ class TransplantConfig:
     @property
     def method_entry(self):
         return get(self.method)
+
+    @property
+    def needs_donor(self) -> bool:
+        """The method needs a donor model (``blend``: when a blended method does)."""
+        return self.method_entry.needs_donor or bool(getattr(self.options, "needs_donor", False))
 
 
 @dataclass
@@ -179,7 +188,7 @@ def _prepare(model, tokenizer, config: TransplantConfig, *, donor, device: str, 
     device = devices.resolve(device)
     if out is not None:
         check_out_dir(out, force)
-    if config.method_entry.needs_donor and donor is None:
+    if config.needs_donor and donor is None:
         raise InputError(
             f"method {config.method} needs a donor model that speaks the new tokenizer", fix="pass donor=MODEL"
         )
@@ -194,7 +203,8 @@ def _prepare(model, tokenizer, config: TransplantConfig, *, donor, device: str, 
 def _measure(model, tokenizer, job: _Job) -> dict:
     if not job.texts:
         return {}
-    return evaluate_languages(model, tokenizer, job.texts, job.device, next_bytes=True, cfg=job.config.eval)
+    stats = evaluate_languages(model, tokenizer, job.texts, job.device, next_bytes=True, cfg=job.config.eval)
+    return add_marginal(stats, model, tokenizer, job.texts, job.config.marginal)
 
 
 def _evaluation(job: _Job, before: dict, after: dict) -> dict:

@@ -1,4 +1,5 @@
-"""Typed options of the transplant methods: one frozen dataclass per method, parsed from strings.
+"""Typed options of the transplant methods: one frozen dataclass per method, parsed from strings
+(``blend``'s, which names other methods, is `registry.BlendOptions`).
 
 ``parse(cls, {"k": "3"}, method="hybrid")`` converts each value to the field's type; an unknown
 name or a value of the wrong type is a one-line error listing the valid options. No torch here:
@@ -102,9 +103,13 @@ def names(cls) -> list[str]:
 
 def parse(cls, raw: dict | None, method: str):
     """An instance of the options dataclass ``cls`` from ``raw`` (strings or values); already an
-    instance: returned as is."""
+    instance: returned as is. A class with a ``from_raw(raw, method)`` classmethod parses itself
+    (`registry.BlendOptions`: nested options of other methods)."""
     if isinstance(raw, cls):
         return raw
+    custom = getattr(cls, "from_raw", None)
+    if custom is not None:
+        return custom(raw, method)
     raw = dict(raw or {})
     valid = names(cls)
     unknown = [k for k in raw if k not in valid]
