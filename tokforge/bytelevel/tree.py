@@ -91,14 +91,19 @@ class TreeSession:
         """Index of the node (parent, tok); a new one runs at the next :meth:`run`."""
         k = self.key.get((parent, tok))
         if k is None:
-            k = len(self.tok)
+            k = self.new_node(parent, tok)
             self.key[(parent, tok)] = k
-            self.parent.append(parent)
-            self.tok.append(int(tok))
-            self.depth.append(self.depth[parent] + 1)
-            self.L.append(float("nan"))
-            self.kids.append([])
-            self.kids[parent].append(k)
+        return k
+
+    def new_node(self, parent: int, tok: int) -> int:
+        """Append a node (parent, tok) whatever nodes exist; its log-probability is unknown until a run."""
+        k = len(self.tok)
+        self.parent.append(parent)
+        self.tok.append(int(tok))
+        self.depth.append(self.depth[parent] + 1)
+        self.L.append(float("nan"))
+        self.kids.append([])
+        self.kids[parent].append(k)
         return k
 
     def missing_rows(self) -> bool:
