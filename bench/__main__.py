@@ -31,22 +31,24 @@ BENCHES: dict[str, dict] = {
     "audit_scale": {"script": "audit_scale.py", "args": [], "results": "audit_scale.json", "cost": "~20 min"},
     "stochastok": {"script": "stochastok.py", "args": [], "results": "stochastok.json", "cost": "~1 min"},
     "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~6 min"},
+    # transplant: 100 FLORES devtest sentences x 5 languages per evaluation (about 8 min each on Gemma-3's
+    # vocabulary at one thread); each blend row builds its own OMP plan (about 27 min at one thread).
     "transplant": {
         "script": "transplant.py",
         "args": [
             "--threads",
             "1",
             "--methods",
-            "mean,fvt,hybrid,omp",
+            "mean,fvt,hybrid,omp,blend:mode=average,blend:mode=confidence",
             "--cold",
             "hybrid",
             "--limit",
-            "25",
+            "100",
             "--loop-sample",
             "300",
         ],
         "results": "transplant.json",
-        "cost": "~45 min",
+        "cost": "~135 min",
     },
     "hypernet": {"script": "hypernet.py", "args": [], "results": "hypernet.json", "cost": "~8 min"},
     # bytelevel: 1 torch thread; its genlm-bytes table needs genlm-bytes importable (pip install -e '.[bench]',
@@ -63,6 +65,8 @@ BENCHES: dict[str, dict] = {
     # heal: the bytes loss is not in the committed ablation: one of its steps on Gemma-3's vocabulary took
     # about 20 min on one core (1 step in a 3-minute budget), so at this budget it measures nothing.
     # The two targets run at once, one process and one core each ("parallel": extra arguments per process).
+    # Most of the cost past the old ~100 min: 100 devtest sentences x 5 languages per evaluation, the calibrator
+    # rows (2 x 30 min, rate sweep), and on Gemma-3 building the omp and blend starts (an OMP plan each).
     "heal": {
         "script": "heal.py",
         "args": [
@@ -73,9 +77,13 @@ BENCHES: dict[str, dict] = {
             "--main-minutes",
             "30",
             "--eval-limit",
-            "25",
+            "100",
             "--threads",
             "1",
+            "--calibrator-minutes",
+            "30",
+            "--calibrator-lrs",
+            "3e-3,1e-3,3e-4",
             "--lrs",
             "2e-2,5e-3,1e-3",
             "--sweep-minutes",
@@ -91,7 +99,7 @@ BENCHES: dict[str, dict] = {
         ],
         "results": "heal.json",
         "parallel": [["--targets", "gemma3"], ["--targets", "bpe32k"]],
-        "cost": "~100 min",
+        "cost": "~360 min",
     },
     # heal_calibrate: the calibration stage alone, shared shift vs one per piece-count group (no training)
     "heal_calibrate": {

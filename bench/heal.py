@@ -21,22 +21,36 @@ scoring time is not training time).
 Last, `tokforge.evaluate.gap.gap_breakdown` splits the gap to the
 original on devtest by what the tokenizations do, before healing and after the goal run.
 
+The calibrator lever (issue 27; --calibrator-minutes, 0 skips it): from the best zero-shot start (the
+transplant among --starts with the lowest mean ratio on the dev held-out sentences), the goal loss at the
+chosen row rate for --calibrator-minutes, once without and once with ``HealConfig(calibrator=True)`` (its
+rate chosen among --calibrator-lrs on dev when there are several): equal time, the same steps budget clock.
+
+The yardstick: --eval-limit (100) devtest sentences of each of the five languages; every ratio on devtest
+gets a 95% paired bootstrap interval over sentences (`stats.py`), and the per-sentence bits and bytes of
+every evaluation are kept in the results file (``sentences``), so any two rows can be compared later
+(``calibrator_effect``: with minus without, paired). The bench evaluates every model itself (one pass,
+per sentence): `heal_model` only scores a one-sentence probe per language.
+
 Each target's entry in the results file is written after every run; targets may run as separate
 processes at the same time (`--targets gemma3` and `--targets bpe32k`, one core each): every write
 re-reads the file under a lock and replaces only its own target.
 
     python bench/heal.py                                   # both targets, the full protocol
     python bench/heal.py --targets gemma3 --losses alm --minutes 2 --main-minutes 0   # a quick look
+    python bench/heal.py --quick     # a smoke test of the same code path: tiny budgets, 3 sentences
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import gc
 import json
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +58,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
+from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note  # noqa: E402
 
 from tokforge import artifacts, corpus, models  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
@@ -53,28 +68,79 @@ from tokforge.heal.report import heal_comparison  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 
 LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
+# the zero-shot starts the calibrator rows choose among on dev (methods that need a donor: Gemma-3 only)
+STARTS = "hybrid,omp,blend:mode=average,blend:mode=confidence"
+QUICK = {
+    "targets": "bpe32k",
+    "losses": "lm",
+    "minutes": 0.05,
+    "main_minutes": 0.05,
+    "eval_limit": 3,
+    "dev_heldout": 3,
+    "lrs": "5e-3,1e-3",
+    "sweep_minutes": 0.05,
+    "calibrator_minutes": 0.05,
+    "starts": "hybrid",
+    "resamples": 200,
+}
 
 
 def say(msg: str) -> None:
     print(f"[heal bench] {msg}", file=sys.stderr, flush=True)
 
 
-def student(target: str, teacher, t_tok, flores: Path):
-    """The hybrid transplant of SmolLM2 into the target vocabulary (built once, cached)."""
+def student(target: str, teacher, t_tok, flores: Path, start: str = "hybrid"):
+    """The ``start`` transplant of SmolLM2 into the target vocabulary (built once, cached): a method name,
+    with options as ``name:k=v;k=v``; OMP-based starts use Gemma-3 as the donor (Gemma-3 target only)."""
     from tokforge.loaders import load_tokenizer
     from tokforge.transplant.api import TransplantConfig, transplant_model
 
-    d = artifacts.cache_dir() / "bench" / f"heal-student-{target}"
+    name, _, raw = start.partition(":")
+    opts = dict(kv.split("=", 1) for kv in raw.split(";") if kv) if raw else None
+    tag = "" if start == "hybrid" else "-" + start.replace(":", "-").replace(";", "-").replace("=", "-")
+    d = artifacts.cache_dir() / "bench" / f"heal-student-{target}{tag}"
     if not (d / "config.json").is_file():
         new = "gemma3-270m" if target == "gemma3" else str(bpe32k(flores))
-        say(f"transplanting SmolLM2 -> {target} (hybrid, once)")
-        config = TransplantConfig(method="hybrid", evaluate=False)
-        transplant_model((teacher, t_tok), new, config=config, progress=False, out=d, force=True)
-    return models.load_causal_lm(d, tokenizer=load_tokenizer(d, name=f"smollm2-{target}"))
+        say(f"transplanting SmolLM2 -> {target} ({start}, once)")
+        config = TransplantConfig(method=name, options=opts, evaluate=False)
+        donor = "gemma3-270m" if needs_donor(start) else None
+        transplant_model((teacher, t_tok), new, config=config, donor=donor, progress=False, out=d, force=True)
+    return models.load_causal_lm(d, tokenizer=load_tokenizer(d, name=f"smollm2-{target}{tag}"))
 
 
-def main() -> None:
+def needs_donor(start: str) -> bool:
+    """Whether the start's method needs a donor model (a blend: whether one of its methods does)."""
+    from tokforge.transplant.registry import get, parse_options
 
+    name, _, raw = start.partition(":")
+    opts = dict(kv.split("=", 1) for kv in raw.split(";") if kv) if raw else None
+    return get(name).needs_donor or bool(getattr(parse_options(name, opts), "needs_donor", False))
+
+
+def check_levers(a) -> None:
+    """Exit before any work when a selected lever is not in the library yet (naming what is missing)."""
+    from tokforge.transplant.registry import METHODS, parse_options
+
+    fields = {f.name for f in dataclasses.fields(HealConfig)}
+    if a.calibrator_minutes > 0 and not {"calibrator", "calibrator_lr"} <= fields:
+        sys.exit(
+            "--calibrator-minutes: tokforge.heal.config.HealConfig has no 'calibrator'/'calibrator_lr' fields yet "
+            "(the shared calibrator of issue 27); pass --calibrator-minutes 0 to skip those rows"
+        )
+    for start in a.starts.split(","):
+        name, _, raw = start.partition(":")
+        if name not in METHODS:
+            sys.exit(
+                f"--starts: method {name!r} is not in tokforge.transplant.registry.METHODS yet "
+                f"(known: {', '.join(sorted(METHODS))}); drop {start!r} from --starts"
+            )
+        try:
+            parse_options(name, dict(kv.split("=", 1) for kv in raw.split(";") if kv) if raw else None)
+        except Exception as e:  # noqa: BLE001  (a typed-option error: say which start it came from)
+            sys.exit(f"--starts: {start!r}: {e}")
+
+
+def parse_args():
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", default="gemma3,bpe32k")
     ap.add_argument(
@@ -84,7 +150,7 @@ def main() -> None:
     )
     ap.add_argument("--minutes", type=float, default=10.0, help="wall time of each ablation run")
     ap.add_argument("--main-minutes", type=float, default=30.0, help="wall time of the goal run (0: skip)")
-    ap.add_argument("--eval-limit", type=int, default=50)
+    ap.add_argument("--eval-limit", type=int, default=100, help="FLORES devtest sentences per language")
     ap.add_argument(
         "--clock",
         default="cpu",
@@ -110,16 +176,54 @@ def main() -> None:
     ap.add_argument("--rows", default="seen", choices=["seen", "all"], help="HealConfig.rows")
     ap.add_argument("--warmup", type=int, default=HealConfig().warmup, help="HealConfig.warmup (steps)")
     ap.add_argument("--schedule", default="linear", choices=list(SCHEDULES), help="HealConfig.schedule")
+    ap.add_argument(
+        "--calibrator-minutes",
+        type=float,
+        default=30.0,
+        help="budget of each calibrator row (without, then with HealConfig(calibrator=True)); 0: skip them",
+    )
+    ap.add_argument(
+        "--calibrator-lrs", default="1e-3", help="calibrator learning rates (several: chosen on FLORES dev)"
+    )
+    ap.add_argument(
+        "--lever-loss", default=None, help="loss of the calibrator rows (default: the goal run's loss, else lm)"
+    )
+    ap.add_argument(
+        "--starts",
+        default=STARTS,
+        help="zero-shot starts the calibrator rows choose among on FLORES dev (name:k=v;k=v; a start that needs "
+        "a donor is tried on Gemma-3's vocabulary only)",
+    )
+    ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the intervals")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", default=str(RESULTS / "heal.json"))
+    ap.add_argument("--out", default=None, help="results file (default bench/results/heal.json; --quick: a temp one)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a smoke test of the same code path: {QUICK} unless given, written outside bench/results",
+    )
     a = ap.parse_args()
+    if a.quick:
+        given = {x.split("=")[0].lstrip("-").replace("-", "_") for x in sys.argv[1:] if x.startswith("--")}
+        for k, v in QUICK.items():
+            if k not in given:
+                setattr(a, k, v)
+        a.out = a.out or str(Path(tempfile.gettempdir()) / "tokforge-bench-quick" / "heal.json")
+    a.out = Path(a.out or RESULTS / "heal.json")
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    return a
+
+
+def main() -> None:
+    a = parse_args()
+    check_levers(a)
     torch.set_num_threads(a.threads)
     losses = split_losses(a.losses)
     flores, train, dev_eval, evals = heal_texts(a.dev_heldout, a.eval_limit)
     lines = train["shakespeare"]
     lrs = [float(x) for x in a.lrs.split(",")]
     train_lines = [ln for v in train.values() for ln in v]
-    out = Path(a.out)
+    out = a.out
     setup = {
         "model": "smollm2-135m",
         "start": "TokenAdapt hybrid transplant",
@@ -128,12 +232,20 @@ def main() -> None:
         "lr_choice": f"among {lrs} by {a.sweep_loss} for {a.sweep_minutes} min each ({a.sweep_schedule} schedule "
         f"after the warm-up), scored on the last {a.dev_heldout} FLORES dev sentences per language (never trained on)",
         "eval": f"FLORES devtest {LANGS}, first {a.eval_limit} sentences each",
+        "interval": interval_note(a.resamples),
         "goal_loss_choice": "the ablation loss with the lowest mean ratio on the dev held-out sentences",
         "goal_selection": (
             f"the goal run ends with the rows of its best step on the dev held-out sentences, scored before the "
             f"first step and every {a.select_every} steps (scoring time not counted in the budget)"
             if a.select_every
             else "none: the goal run ends with its last step's rows"
+        ),
+        "calibrator_rows": (
+            f"from the start among {a.starts.split(',')} with the lowest mean ratio on the dev held-out sentences: "
+            f"the goal loss for {a.calibrator_minutes} min without, then with the shared calibrator "
+            f"(rate among {a.calibrator_lrs.split(',')}, chosen on dev)"
+            if a.calibrator_minutes > 0
+            else "not run"
         ),
         "ablation_minutes": a.minutes,
         "main_minutes": a.main_minutes,
@@ -152,46 +264,25 @@ def main() -> None:
     }
     teacher, t_tok = models.load_causal_lm("smollm2-135m")
     say("teacher evaluation (once: the same for every target)")
-    t_eval = public(evaluate_languages(teacher, t_tok, evals))
-    t_dev = public(evaluate_languages(teacher, t_tok, dev_eval))
+    t_eval, t_sents = evaluate_sentences(teacher, t_tok, evals)
+    t_eval = public(t_eval)
+    t_dev, t_dev_sents = evaluate_sentences(teacher, t_tok, dev_eval)
+    t_dev = public(t_dev)
+    texts = Texts(train, dev_eval, evals, train_lines)
     for target in a.targets.split(","):
         s_model, s_tok = student(target, teacher, t_tok, flores)
         say(f"{target}: baseline evaluation")
-        base = {
-            "teacher": t_eval,
-            "before": public(evaluate_languages(s_model, s_tok, evals)),
-        }
+        before, b_sents = evaluate_sentences(s_model, s_tok, evals)
+        base = {"teacher": t_eval, "before": public(before)}
         row = {"setup": setup, "vocab_size": len(s_tok.vocab), "baseline": base, "runs": {}}
-        row["lr_sweep"] = sweep = {}
-        dev_base = {
-            "teacher": t_dev,
-            "before": public(evaluate_languages(s_model, s_tok, dev_eval)),
-        }
-        for lr in lrs:
-            say(f"{target}: lr {lr} ({a.sweep_loss}, {a.sweep_minutes} min, {a.sweep_schedule}, scored on dev)")
-            cfg = HealConfig(
-                loss=a.sweep_loss,
-                steps=None,
-                minutes=a.sweep_minutes,
-                clock=a.clock,
-                lr=lr,
-                rows=a.rows,
-                schedule=a.sweep_schedule,
-                warmup=a.warmup,
-            )
-            rep, _ = one_run(s_model, s_tok, teacher, t_tok, train, cfg, dev_eval, dev_base)
-            sweep[str(lr)] = {
-                "steps": rep["steps"],
-                "dev": rep["evaluation"]["comparison"]["mean"],
-                "calibration": rep.get("calibration"),
-            }
-            say(f"  dev mean ratio {sweep[str(lr)]['dev']['ratio_before']} -> {sweep[str(lr)]['dev']['ratio_after']}")
-            save(out, target, row)
-        lr = min(lrs, key=lambda x: sweep[str(x)]["dev"]["ratio_after"])
-        row["lr"] = lr
+        row["sentences"] = {"teacher": t_sents, "before": b_sents, "teacher_dev": t_dev_sents}
+        row["baseline_interval"] = bootstrap(t_sents, b_sents, n=a.resamples)
+        dev_base = {"teacher": t_dev, "before": public(evaluate_languages(s_model, s_tok, dev_eval))}
+        job = Job(a, out, target, row, (teacher, t_tok), texts)
+        lr = row["lr"] = sweep_lr(job, s_model, s_tok, lrs, dev_base)
         say(f"{target}: row lr {lr}")
         say(f"{target}: calibration only (no training step)")
-        row["runs"]["calibration"] = calibration_only(s_model, s_tok, t_tok, train, evals, base)
+        row["runs"]["calibration"] = calibration_only(s_model, s_tok, t_tok, train, evals, base, job)
         plan = [(loss, a.minutes, "ablation") for loss in losses]
         for loss, minutes, kind in plan + [(None, a.main_minutes, "main")]:
             if minutes <= 0:
@@ -199,57 +290,169 @@ def main() -> None:
             if loss is None:  # the goal run: the ablation loss best on the dev held-out lines, longer
                 ablations = [r for r in row["runs"].values() if r["kind"] == "ablation"]
                 loss = min(ablations, key=lambda r: r["dev"]["ratio_after"])["loss"]
-            say(f"{target}: {loss} for {minutes} min ({kind})")
-            cfg = HealConfig(
-                loss=loss,
-                steps=None,
-                minutes=minutes,
-                clock=a.clock,
-                lr=lr,
-                rows=a.rows,
-                schedule=a.schedule,
-                warmup=a.warmup,
-                select_every=a.select_every if kind == "main" else 0,
-            )
-            t = time.perf_counter()
-            select = dev_eval if cfg.select_every else None
-            rep, healed = one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, base, select)
-            cmp = rep["evaluation"]["comparison"]
-            dev_after = public(evaluate_languages(healed, s_tok, dev_eval)) if kind == "ablation" else None
-            row["runs"][f"{kind}:{loss}"] = {
-                "loss": loss,
-                "kind": kind,
-                "minutes": minutes,
-                "steps": rep["steps"],
-                "train_seconds": rep["train"]["seconds"],
-                "wall_seconds": round(time.perf_counter() - t, 1),
-                "budget_clock": a.clock,
-                "budget_clock_seconds": rep["train"]["last_step"].get("budget_clock_seconds"),
-                "tokens_last_step": rep["train"]["last_step"].get("tokens"),
-                "precision": rep["precision"],
-                "comparison": cmp,
-                "calibration": rep.get("calibration"),
-                "config": rep["config"],
-            }
-            if "selection" in rep:
-                row["runs"][f"{kind}:{loss}"]["selection"] = rep["selection"]
-            if dev_after is not None:
-                row["runs"][f"{kind}:{loss}"]["dev"] = heal_comparison(t_dev, dev_base["before"], dev_after)["mean"]
-            save(out, target, row)
-            if kind == "main":  # after the save: the goal run's numbers are kept whatever happens here
-                say(f"{target}: where the gap is, before and after the goal run")
-                kw = dict(train_texts=train_lines, on_mismatch="warn")
-                row["gap"] = {
-                    "before": gap_breakdown((teacher, t_tok), (s_model, s_tok), evals, **kw),
-                    "after_goal_run": gap_breakdown((teacher, t_tok), (healed, s_tok), evals, **kw),
-                }
-                save(out, target, row)
-            say(f"  mean ratio {cmp['mean']['ratio_before']} -> {cmp['mean']['ratio_after']} in {rep['steps']} steps")
-            del healed
-            gc.collect()
+            heal_row(job, (s_model, s_tok), base, b_sents, loss, minutes, kind, lr, t_dev=t_dev, dev_base=dev_base)
+        if a.calibrator_minutes > 0:
+            goal = [r["loss"] for r in row["runs"].values() if r["kind"] == "main"]
+            loss = a.lever_loss or (goal[0] if goal else "lm")
+            calibrator_rows(job, s_model, s_tok, base, b_sents, loss, lr, flores)
         del s_model
         gc.collect()
     say(f"wrote {out}")
+
+
+@dataclasses.dataclass
+class Texts:
+    train: dict
+    dev: dict
+    evals: dict
+    train_lines: list
+
+
+@dataclasses.dataclass
+class Job:
+    """One target's run of the bench: arguments, results file, its row, the teacher, the texts."""
+
+    a: argparse.Namespace
+    out: Path
+    target: str
+    row: dict
+    teacher: tuple
+    texts: Texts
+
+
+def config(job: Job, loss: str, minutes: float, lr: float, schedule: str, **kw) -> HealConfig:
+    a = job.a
+    return HealConfig(
+        loss=loss,
+        steps=None,
+        minutes=minutes,
+        clock=a.clock,
+        lr=lr,
+        rows=a.rows,
+        schedule=schedule,
+        warmup=a.warmup,
+        **kw,
+    )
+
+
+def sweep_lr(job: Job, s_model, s_tok, lrs: list[float], dev_base: dict, extra=None) -> float:
+    """The rate among ``lrs`` whose short run scores best on the dev held-out lines (one rate: no run).
+    ``extra``: (HealConfig field of the rate, fixed config fields) to sweep another rate than the rows'."""
+    a, row = job.a, job.row
+    if len(lrs) == 1:
+        return lrs[0]
+    field, fixed = extra or ("lr", {})
+    key = "lr_sweep" if field == "lr" else f"{field}_sweep"
+    sweep = row.setdefault(key, {})
+    for lr in lrs:
+        say(f"{job.target}: {field} {lr} ({a.sweep_loss}, {a.sweep_minutes} min, {a.sweep_schedule}, scored on dev)")
+        kw = {**fixed, field: lr}
+        cfg = config(job, a.sweep_loss, a.sweep_minutes, kw.pop("lr", row.get("lr")), a.sweep_schedule, **kw)
+        rep, healed, _ = one_run(s_model, s_tok, job.teacher, cfg, job.texts.train, job.texts.dev, dev_base)
+        del healed
+        sweep[str(lr)] = {
+            "steps": rep["steps"],
+            "dev": rep["evaluation"]["comparison"]["mean"],
+            "calibration": rep.get("calibration"),
+        }
+        say(f"  dev mean ratio {sweep[str(lr)]['dev']['ratio_before']} -> {sweep[str(lr)]['dev']['ratio_after']}")
+        save(job.out, job.target, row)
+    return min(lrs, key=lambda x: sweep[str(x)]["dev"]["ratio_after"])
+
+
+def heal_row(job: Job, start, base, b_sents, loss, minutes, kind, lr, *, t_dev=None, dev_base=None, key=None, **kw):
+    """One healing run scored on devtest (per sentence, with intervals), written into the target's row."""
+    a, row, (s_model, s_tok) = job.a, job.row, start
+    teacher, t_tok = job.teacher
+    key = key or f"{kind}:{loss}"
+    say(f"{job.target}: {key} for {minutes} min")
+    cfg = config(job, loss, minutes, lr, a.schedule, select_every=a.select_every if kind != "ablation" else 0, **kw)
+    t = time.perf_counter()
+    select = job.texts.dev if cfg.select_every else None
+    rep, healed, sents = one_run(s_model, s_tok, job.teacher, cfg, job.texts.train, job.texts.evals, base, select)
+    cmp = rep["evaluation"]["comparison"]
+    r = row["runs"][key] = {
+        "loss": loss,
+        "kind": kind,
+        "minutes": minutes,
+        "steps": rep["steps"],
+        "train_seconds": rep["train"]["seconds"],
+        "wall_seconds": round(time.perf_counter() - t, 1),
+        "budget_clock": a.clock,
+        "budget_clock_seconds": rep["train"]["last_step"].get("budget_clock_seconds"),
+        "tokens_last_step": rep["train"]["last_step"].get("tokens"),
+        "precision": rep["precision"],
+        "comparison": cmp,
+        "interval": {
+            "ratio_before": bootstrap(row["sentences"]["teacher"], b_sents, n=a.resamples),
+            "ratio_after": bootstrap(row["sentences"]["teacher"], sents, n=a.resamples),
+        },
+        "calibration": rep.get("calibration"),
+        "config": rep["config"],
+        "sentences": sents,
+    }
+    if "selection" in rep:
+        r["selection"] = rep["selection"]
+    if kind == "ablation":
+        dev_after, dev_sents = evaluate_sentences(healed, s_tok, job.texts.dev)
+        r["dev"] = heal_comparison(t_dev, dev_base["before"], public(dev_after))["mean"]
+        r["dev_interval"] = bootstrap(row["sentences"]["teacher_dev"], dev_sents, n=a.resamples)["mean"]
+    save(job.out, job.target, row)
+    if kind == "main":  # after the save: the goal run's numbers are kept whatever happens here
+        say(f"{job.target}: where the gap is, before and after the goal run")
+        gkw = dict(train_texts=job.texts.train_lines, on_mismatch="warn")
+        row["gap"] = {
+            "before": gap_breakdown((teacher, t_tok), (s_model, s_tok), job.texts.evals, **gkw),
+            "after_goal_run": gap_breakdown((teacher, t_tok), (healed, s_tok), job.texts.evals, **gkw),
+        }
+        save(job.out, job.target, row)
+    m = cmp["mean"]
+    say(f"  mean ratio {m['ratio_before']} -> {m['ratio_after']} {r['interval']['ratio_after']['mean']}")
+    del healed
+    gc.collect()
+    return r
+
+
+def calibrator_rows(job: Job, hybrid_model, s_tok, base, b_sents, loss: str, lr: float, flores: Path) -> None:
+    """The calibrator lever: from the best zero-shot start on dev, ``loss`` without and with the shared
+    calibrator at equal time; ``calibrator_effect`` is the paired interval of (with - without)."""
+    a, row, teacher = job.a, job.row, job.teacher
+    dev_t = public(evaluate_languages(*teacher, job.texts.dev))
+    starts = {}
+    for start in a.starts.split(","):
+        if needs_donor(start) and job.target != "gemma3":
+            continue
+        m = hybrid_model if start == "hybrid" else student(job.target, *teacher, flores, start)[0]
+        dev = public(evaluate_languages(m, s_tok, job.texts.dev))
+        starts[start] = heal_comparison(dev_t, dev, dev)["mean"]["ratio_before"]
+        say(f"{job.target}: start {start}: dev mean ratio {starts[start]}")
+        del m
+        gc.collect()
+    best = min(starts, key=starts.get)
+    row["calibrator_start"] = {"chosen": best, "dev_mean_ratio": starts}
+    save(job.out, job.target, row)
+    model = hybrid_model if best == "hybrid" else student(job.target, *teacher, flores, best)[0]
+    if best != "hybrid":  # the chosen start's own devtest baseline
+        before, b_sents = evaluate_sentences(model, s_tok, job.texts.evals)
+        base = {"teacher": base["teacher"], "before": public(before)}
+    dev_base = {"teacher": dev_t, "before": public(evaluate_languages(model, s_tok, job.texts.dev))}
+    c_lrs = [float(x) for x in a.calibrator_lrs.split(",")]
+    c_lr = sweep_lr(job, model, s_tok, c_lrs, dev_base, ("calibrator_lr", {"calibrator": True}))
+    row["calibrator_lr"] = c_lr
+    rows = {}
+    for on in (False, True):
+        kw = {"calibrator": True, "calibrator_lr": c_lr} if on else {}
+        key = f"calibrator:{'with' if on else 'without'}"
+        rows[on] = heal_row(job, (model, s_tok), base, b_sents, loss, a.calibrator_minutes, "lever", lr, key=key, **kw)
+        rows[on]["start"] = best
+    row["calibrator_effect"] = {
+        "with_minus_without": bootstrap_diff(
+            row["sentences"]["teacher"], rows[True]["sentences"], rows[False]["sentences"], n=a.resamples
+        ),
+        "note": "ratio after healing with the calibrator minus without, same sentences resampled (paired); "
+        "an interval wholly below 0 means the calibrator wins by more than the sentence noise",
+    }
+    save(job.out, job.target, row)
 
 
 def heal_texts(dev_heldout: int, eval_limit: int) -> tuple[Path, dict, dict, dict]:
@@ -286,7 +489,7 @@ def save(out: Path, target: str, row: dict) -> None:
         atomic_write_text(out, json.dumps(res, indent=2) + "\n")
 
 
-def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
+def calibration_only(s_model, s_tok, t_tok, train, evals, baseline, job: Job) -> dict:
     """The first stage of every run alone: the shared shift of the rows not copied, then evaluation."""
     from tokforge.heal.calibrate import calibrate
     from tokforge.heal.data import windows_of
@@ -295,39 +498,57 @@ def calibration_only(s_model, s_tok, t_tok, train, evals, baseline) -> dict:
     m = copy.deepcopy(s_model)
     t = time.perf_counter()
     cal = calibrate(m, s_tok, t_tok, windows_of(train, cfg, evals), cfg)
-    after = public(evaluate_languages(m, s_tok, evals))
+    after, sents = evaluate_sentences(m, s_tok, evals)
     del m
     gc.collect()
+    teacher_s = job.row["sentences"]["teacher"]
     return {
         "loss": "none",
         "kind": "calibration",
         "minutes": 0,
         "steps": 0,
         "wall_seconds": round(time.perf_counter() - t, 1),
-        "comparison": heal_comparison(baseline["teacher"], baseline["before"], after),
+        "comparison": heal_comparison(baseline["teacher"], baseline["before"], public(after)),
+        "interval": {
+            "ratio_before": bootstrap(teacher_s, job.row["sentences"]["before"], n=job.a.resamples),
+            "ratio_after": bootstrap(teacher_s, sents, n=job.a.resamples),
+        },
         "calibration": cal,
+        "sentences": sents,
     }
 
 
-def one_run(s_model, s_tok, teacher, t_tok, train, cfg, evals, baseline, select=None) -> dict:
-    """Heal a copy of the student with ``cfg`` (choosing its step on ``select``): (report, the healed copy)."""
+def one_run(s_model, s_tok, teacher, cfg, train, evals, baseline, select=None) -> tuple[dict, object, dict]:
+    """Heal a copy of the student with ``cfg`` (choosing its step on ``select``), then score it on ``evals``
+    against ``baseline`` once, per sentence: (report, the healed copy, per-sentence bits and bytes).
+    `heal_model` itself scores only a one-sentence probe per language (the bench's own evaluation
+    replaces its comparison), so no evaluation runs twice."""
     from tokforge.heal.api import HealRun, heal_model
 
     meta = {"select_source": "FLORES dev held-out sentences"} if select else None
+    probe = {lang: lines[:1] for lang, lines in evals.items()}
     res = heal_model(
         (copy.deepcopy(s_model), s_tok),
         train,
-        teacher=(teacher, t_tok),
+        teacher=teacher,
         config=cfg,
-        eval_texts=evals,
+        eval_texts=probe,
         select_texts=select,
         progress=False,
-        # the bench breaks the goal run's gap down itself, against the whole training text
-        run=HealRun(baseline=baseline, gap=False, meta=meta),
+        # the bench scores the model and breaks the goal run's gap down itself
+        run=HealRun(gap=False, meta=meta),
     )
     healed, rep = res.model, res.report
+    t = time.perf_counter()
+    after, sents = evaluate_sentences(healed, s_tok, evals)
+    rep["evaluation"] = {
+        "texts": "the bench's evaluation texts (heal_model's own scored a one-sentence probe per language)",
+        "after": public(after),
+        "comparison": heal_comparison(baseline["teacher"], baseline["before"], public(after)),
+        "seconds": round(time.perf_counter() - t, 1),
+    }
     gc.collect()
-    return rep, healed
+    return rep, healed, sents
 
 
 def split_losses(spec: str) -> list[str]:

@@ -38,9 +38,38 @@ def _f(x, nd=3) -> str:
     return "-" if x is None else f"{x:.{nd}f}"
 
 
+NO_INTERVAL = "(no interval: results predate the yardstick)"
+
+
+def _ci(x, interval, nd=3) -> str:
+    """``ratio [lo, hi]`` (the 95% bootstrap interval over sentences, `bench/stats.py`), or the ratio alone
+    when the results file has no interval for it (never an invented one)."""
+    if x is None or not interval:
+        return _f(x, nd)
+    return f"{x:.{nd}f} [{interval[0]:.{nd}f}, {interval[1]:.{nd}f}]"
+
+
+def _caption(missing: bool) -> str:
+    """The note above a ratio table some of whose cells have no interval (a blank line ends it)."""
+    return f"{NO_INTERVAL}\n\n" if missing else ""
+
+
+HEAL_KINDS = {"main": "goal run", "ablation": "ablation"}
+
+
+def _heal_label(r: dict) -> str:
+    if r["kind"] == "calibration":
+        return "calibration only"
+    if r["kind"] == "lever":  # the calibrator rows (bench/heal.py calibrator_rows)
+        on = r.get("config", {}).get("calibrator")
+        return f"{r['loss']}, {'with' if on else 'without'} calibrator, from {r.get('start', 'hybrid')}"
+    return f"{r['loss']} ({HEAL_KINDS[r['kind']]})"
+
+
 def heal_table(target: str) -> str:
-    """Ratio to the original per language: before healing, then after each run (ablation and goal); the
-    last column is the mean on held-out FLORES dev lines, which chooses the goal run's loss."""
+    """Ratio to the original per language: before healing, then after each run (ablation, goal, calibrator
+    rows), each with its 95% bootstrap interval over sentences when the results have one; the last column is
+    the mean on held-out FLORES dev lines, which chooses the goal run's loss."""
     res = _load("heal.json")
     row = res["targets"].get(target)
     if not row or not row["runs"]:
@@ -50,21 +79,24 @@ def heal_table(target: str) -> str:
     head = "| run | minutes | steps | " + " | ".join(langs) + " | dev mean (chooses the goal loss) |"
     lines = [head, "|" + "---|" * (4 + len(langs))]
     first = runs[0]["comparison"]
+    before = row.get("baseline_interval") or {}
+    missing = not before or any("interval" not in r for r in runs)
     lines.append(
         "| before healing (hybrid transplant) | - | - | "
-        + " | ".join(_f(first[k]["ratio_before"]) for k in langs)
+        + " | ".join(_ci(first[k]["ratio_before"], before.get(k)) for k in langs)
         + " | - |"
     )
     for r in runs:
-        kinds = {"main": "goal run", "ablation": "ablation"}
-        label = "calibration only" if r["kind"] == "calibration" else f"{r['loss']} ({kinds[r['kind']]})"
         steps = f"{r['steps']}" + (f" (kept {r['selection']['best_step']})" if r.get("selection") else "")
+        iv = (r.get("interval") or {}).get("ratio_after") or {}
+        dev = r.get("dev") or {}
+        missing |= bool(dev) and "dev_interval" not in r
         lines.append(
-            f"| {label} | {r['minutes']:g} | {steps} | "
-            + " | ".join(_f(r["comparison"][k]["ratio_after"]) for k in langs)
-            + f" | {_f((r.get('dev') or {}).get('ratio_after'))} |"
+            f"| {_heal_label(r)} | {r['minutes']:g} | {steps} | "
+            + " | ".join(_ci(r["comparison"][k]["ratio_after"], iv.get(k)) for k in langs)
+            + f" | {_ci(dev.get('ratio_after'), r.get('dev_interval'))} |"
         )
-    return "\n".join(lines) + "\n"
+    return _caption(missing) + "\n".join(lines) + "\n"
 
 
 def heal_gap_table(target: str) -> str:
@@ -271,6 +303,7 @@ def heal_summary() -> str:
         "| mean of languages before -> after |",
         "|---|---|---|---|---|---|",
     ]
+    missing = False
     for target, row in res["targets"].items():
         runs = [r for r in row["runs"].values() if r["kind"] == "main"]
         label = TARGET_LABELS.get(target, target)
@@ -279,17 +312,21 @@ def heal_summary() -> str:
             continue
         r = runs[-1]
         e, m = r["comparison"].get("eng_Latn", {}), r["comparison"]["mean"]
+        iv = r.get("interval") or {}
+        b, a = iv.get("ratio_before") or {}, iv.get("ratio_after") or {}
+        missing |= not iv
         steps = f"{r['steps']}" + (f" (kept {r['selection']['best_step']})" if r.get("selection") else "")
         lines.append(
             f"| {label} | {r['loss']} | {r['minutes']:g} | {steps} | "
-            f"{_f(e.get('ratio_before'))} -> {_f(e.get('ratio_after'))} | "
-            f"{_f(m['ratio_before'])} -> {_f(m['ratio_after'])} |"
+            f"{_ci(e.get('ratio_before'), b.get('eng_Latn'))} -> {_ci(e.get('ratio_after'), a.get('eng_Latn'))} | "
+            f"{_ci(m['ratio_before'], b.get('mean'))} -> {_ci(m['ratio_after'], a.get('mean'))} |"
         )
-    return "\n".join(lines) + "\n"
+    return _caption(missing) + "\n".join(lines) + "\n"
 
 
 def transplant_table(target: str) -> str:
-    """Bits/byte ratio to the original per method and language, with next-byte agreement."""
+    """Bits/byte ratio to the original per method and language (with its 95% bootstrap interval over
+    sentences when the results have one), with next-byte agreement."""
     res = _load("transplant.json")
     methods = (res["targets"].get(target) or {}).get("methods")
     if not methods:
@@ -299,15 +336,17 @@ def transplant_table(target: str) -> str:
         "| method | " + " | ".join(langs) + " | mean | next-byte top-1 agreement | tokens/byte vs original | plan s |",
         "|" + "---|" * (len(langs) + 5),
     ]
+    missing = False
     for name, m in methods.items():
-        c = m["comparison"]
+        c, iv = m["comparison"], m.get("interval") or {}
+        missing |= not iv
         lines.append(
             f"| {name} | "
-            + " | ".join(_f(c[k]["bpb_ratio"]) for k in langs)
-            + f" | {_f(c['mean']['bpb_ratio'])} | {_f(c['mean'].get('next_byte_agreement'))} | "
+            + " | ".join(_ci(c[k]["bpb_ratio"], iv.get(k)) for k in langs)
+            + f" | {_ci(c['mean']['bpb_ratio'], iv.get('mean'))} | {_f(c['mean'].get('next_byte_agreement'))} | "
             f"{_f(c['mean']['length_ratio'])} | {m['plan_s']:.1f} |"
         )
-    return "\n".join(lines) + "\n"
+    return _caption(missing) + "\n".join(lines) + "\n"
 
 
 def cold_warm_table() -> str:

@@ -2,9 +2,13 @@
 FLORES dev text of several languages (`common.bpe32k`). One run writes bench/results/transplant.json:
 
 1. **Methods**: for every method, bits/byte of the transplanted model over the original's on FLORES
-   devtest (first --limit sentences per language; `tokforge.evaluate.bits`: bytes the model
-   saw, strided windows), tokens per byte, next-byte top-1 agreement, plan time. OMP uses Gemma-3
-   itself as the donor on the Gemma-3 target.
+   devtest (first --limit sentences of each of five languages; `tokforge.evaluate.bits`: bytes the model
+   saw, strided windows), with a 95% paired bootstrap interval over sentences (`stats.py`: per-sentence
+   bits and bytes are kept in the results file), tokens per byte, next-byte top-1 agreement, plan time.
+   OMP uses Gemma-3 itself as the donor on the Gemma-3 target; so does ``blend`` (OMP and hybrid plans
+   mixed, ``blend:mode=...`` rows), which needs a donor and is skipped where there is none (32k BPE).
+   Nothing here chooses: every method runs with its defaults. A method with options is written
+   ``name:key=value;key=value``.
 2. **Cold vs warm**: `tokforge transplant` as a user runs it (a fresh process, ``--eval none``),
    first with an empty auxiliary-embedding cache (the artifacts themselves already downloaded),
    then again with the cache warm, for ``hybrid`` and ``omp`` into Gemma-3's vocabulary.
@@ -13,6 +17,7 @@ FLORES dev text of several languages (`common.bpe32k`). One run writes bench/res
 
     python bench/transplant.py
     python bench/transplant.py --targets bpe32k --methods fvt,hybrid --cold none --loop-sample 0
+    python bench/transplant.py --quick      # 3 sentences, 32k BPE, a few methods, no cold runs: a smoke test
 """
 
 from __future__ import annotations
@@ -34,29 +39,66 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
+from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note  # noqa: E402
 
 from tokforge import artifacts, corpus, models  # noqa: E402
-from tokforge.evaluate.bits import compare, evaluate_languages, public  # noqa: E402
+from tokforge.evaluate.bits import compare, public  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders import load_tokenizer  # noqa: E402
 from tokforge.surgery.apply import apply_plan  # noqa: E402
-from tokforge.transplant.registry import TransplantContext, get_method  # noqa: E402
+from tokforge.transplant.registry import METHODS, TransplantContext, get, get_method, parse_options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
+# The blend rows (issue 27): the mean of the OMP and hybrid plans, and a per-row choice by each method's
+# confidence. The option names must match the blend method's options class in tokforge.transplant.
+BLEND = "blend:mode=average,blend:mode=confidence"
+METHODS_DEFAULT = "mean,fvt,tokenadapt-local,tokenadapt-global,hybrid,omp," + BLEND
+QUICK = {"limit": 3, "targets": "bpe32k", "methods": "mean,fvt", "loop_sample": 20, "cold": "none", "resamples": 200}
 
 
 def say(msg: str) -> None:
     print(f"[transplant bench] {msg}", file=sys.stderr, flush=True)
 
 
-def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=None):
-    ctx = TransplantContext(old_tok, new_tok, donor=donor, progress=False)
+def method_specs(spec: str) -> list[tuple[str, str, dict | None]]:
+    """``"hybrid,blend:mode=average"`` -> ``[(label, method, options)]``; exits on an unknown method or
+    option before anything runs (a method not in the registry yet is named as missing).
+
+    >>> method_specs("hybrid")
+    [('hybrid', 'hybrid', None)]
+    """
+    out = []
+    for label in [x.strip() for x in spec.split(",") if x.strip()]:
+        name, _, raw = label.partition(":")
+        if name not in METHODS:
+            sys.exit(
+                f"--methods: method {name!r} is not in tokforge.transplant.registry.METHODS yet "
+                f"(known: {', '.join(sorted(METHODS))}); drop {label!r} from --methods"
+            )
+        opts = dict(kv.split("=", 1) for kv in raw.split(";") if kv) if raw else None
+        try:
+            parse_options(name, opts)
+        except Exception as e:  # noqa: BLE001  (a typed-option error: say which row it came from)
+            sys.exit(f"--methods: {label!r}: {e}")
+        out.append((label, name, opts))
+    return out
+
+
+def needs_donor(name: str, opts: dict | None) -> bool:
+    """Whether the method needs a donor model (a blend: whether one of its methods does)."""
+    return get(name).needs_donor or bool(getattr(parse_options(name, opts), "needs_donor", False))
+
+
+def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=None, resamples=2000):
+    ctx = TransplantContext(old_tok, new_tok, model=model, donor=donor, progress=False)  # as `transplant_model`
     rows = res["targets"].setdefault(key, {"vocab_size": len(new_tok.vocab), "methods": {}})
-    for name in methods:
-        if name == "omp" and donor is None:
+    base, orig = base
+    for label, name, opts in methods:
+        if needs_donor(name, opts) and donor is None:
             continue
-        say(f"{key}: {name}")
-        ctx.options = None  # each method parses its own options (all defaults here)
+        say(f"{key}: {label}")
+        ctx.options = opts  # each method parses its own options
         t = time.perf_counter()
         plan = get_method(name)(ctx)
         plan_s = time.perf_counter() - t
@@ -64,18 +106,25 @@ def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=N
         t = time.perf_counter()
         apply_plan(m, plan, new_tok)
         apply_s = time.perf_counter() - t
-        after = evaluate_languages(m, new_tok, texts, next_bytes=True)
+        t = time.perf_counter()
+        after, sents = evaluate_sentences(m, new_tok, texts, next_bytes=True)
+        eval_s = time.perf_counter() - t
         cmp = compare(base, after)
-        rows["methods"][name] = {
+        row = rows["methods"][label] = {
             "comparison": cmp,
+            "interval": bootstrap(orig, sents, n=resamples),
             "new": public(after),
             "plan_s": round(plan_s, 2),
             "apply_s": round(apply_s, 2),
+            "eval_s": round(eval_s, 1),
             "sources": plan.summary()["input"]["sources"],
             "methods": plan.summary()["input"]["methods"],
-            "notes": {k: v for k, v in plan.notes.items() if k in ("tokenadapt", "omp", "unreachable")},
+            "notes": {k: v for k, v in plan.notes.items() if k in ("tokenadapt", "omp", "unreachable", "blend")},
+            "sentences": sents,
         }
-        say(f"  mean ratio {cmp['mean']['bpb_ratio']}  plan {plan_s:.1f}s")
+        if label != "hybrid" and "hybrid" in rows["methods"]:  # beats hybrid by more than the noise?
+            row["minus_hybrid"] = bootstrap_diff(orig, sents, rows["methods"]["hybrid"]["sentences"], n=resamples)
+        say(f"  mean ratio {cmp['mean']['bpb_ratio']} {row['interval']['mean']}  plan {plan_s:.1f}s")
         save(res)
         del m
         gc.collect()
@@ -184,11 +233,10 @@ def save(res):
 def main():
     global OUT
     ap = argparse.ArgumentParser()
-    ap.add_argument("--langs", default="eng_Latn,fra_Latn,rus_Cyrl", help="languages for the 32k BPE target")
-    ap.add_argument("--gemma-langs", default="eng_Latn,fra_Latn", help="languages for the Gemma-3 target")
-    ap.add_argument("--limit", type=int, default=40)
+    ap.add_argument("--langs", default=",".join(LANGS), help="evaluation languages (both targets)")
+    ap.add_argument("--limit", type=int, default=100, help="FLORES devtest sentences per language")
     ap.add_argument("--targets", default="gemma3,bpe32k")
-    ap.add_argument("--methods", default="mean,fvt,tokenadapt-local,tokenadapt-global,hybrid,omp")
+    ap.add_argument("--methods", default=METHODS_DEFAULT, help="methods, ',' between; options as name:k=v;k=v")
     ap.add_argument("--loop-sample", type=int, default=500)
     ap.add_argument(
         "--cold",
@@ -196,21 +244,35 @@ def main():
         help="methods whose cold/warm command-line runs are timed ('none': skip). OMP keeps no cache, so its "
         "plan time in the methods table is its cold time too",
     )
+    ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the intervals")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(OUT), help="results file")
+    ap.add_argument("--out", default=None, help=f"results file (default {OUT}; with --quick a temporary one)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a smoke test of the same code path: {QUICK} unless given, written outside bench/results",
+    )
     a = ap.parse_args()
-    OUT = Path(a.out)
+    if a.quick:
+        given = {x.split("=")[0].lstrip("-").replace("-", "_") for x in sys.argv[1:] if x.startswith("--")}
+        for k, v in QUICK.items():
+            if k not in given:
+                setattr(a, k, v)
+        a.out = a.out or str(Path(tempfile.gettempdir()) / "tokforge-bench-quick" / "transplant.json")
+    OUT = Path(a.out or OUT)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(a.threads)
     flores = corpus.flores_dir()
     if flores is None:
         sys.exit("FLORES-200 not found (expected $TOKFORGE_DATA/flores200)")
-    langs, g_langs, methods = a.langs.split(","), a.gemma_langs.split(","), a.methods.split(",")
-    texts = corpus.read_flores(flores, "devtest", sorted(set(langs) | set(g_langs)), a.limit)
+    langs, methods = a.langs.split(","), method_specs(a.methods)
+    texts = corpus.read_flores(flores, "devtest", langs, a.limit)
     res = {
         "setup": {
             "model": "smollm2-135m",
-            "eval": f"FLORES devtest, first {a.limit} sentences per language; bpe32k: {langs}, gemma3: {g_langs}",
+            "eval": f"FLORES devtest, first {a.limit} sentences per language: {langs} (both targets)",
+            "interval": interval_note(a.resamples),
             "threads": a.threads,
             "machine": platform.platform(),
             "torch": torch.__version__,
@@ -228,21 +290,20 @@ def main():
         cold_warm(res, method, ["--donor", "gemma3-270m"] if method == "omp" else [])
     model, tok = models.load_causal_lm("smollm2-135m")
     say("original model")
-    base = evaluate_languages(model, tok, texts, next_bytes=True)
+    base, orig = evaluate_sentences(model, tok, texts, next_bytes=True)
     res["original"] = public(base)
+    res["original_sentences"] = orig
     save(res)
     for key in a.targets.split(","):
         if key == "gemma3":
             new_tok = load_tokenizer("gemma3-270m")
-            donor = models.load_causal_lm("gemma3-270m", tokenizer=new_tok) if "omp" in methods else None
+            need = any(needs_donor(name, opts) for _, name, opts in methods)
+            donor = models.load_causal_lm("gemma3-270m", tokenizer=new_tok) if need else None
         elif key == "bpe32k":
             new_tok, donor = load_tokenizer(bpe32k(flores), name="bpe32k-flores-dev"), None
         else:
             sys.exit(f"unknown target {key!r} (known: gemma3, bpe32k)")
-        use = g_langs if key == "gemma3" else langs
-        ctx = run_methods(
-            res, key, model, tok, new_tok, methods, {k: texts[k] for k in use}, {k: base[k] for k in use}, donor
-        )
+        ctx = run_methods(res, key, model, tok, new_tok, methods, texts, (base, orig), donor, a.resamples)
         del donor
         gc.collect()
         if a.loop_sample > 0:
