@@ -30,6 +30,18 @@ def format_option(f):
     )(f)
 
 
+def marginal_option(f):
+    """``--marginal N``: how many evaluation texts in all also get marginal bits/byte (`evaluate.marginal`)."""
+    return click.option(
+        "--marginal",
+        default=0,
+        show_default=True,
+        type=click.IntRange(0),
+        help="Evaluation texts in all (split over the languages) also scored by marginal bits/byte"
+        " (all tokenizations, beam bound; 0: off).",
+    )(f)
+
+
 def verbose_option(f):
     return click.option(
         "--verbose",

@@ -21,9 +21,15 @@ from .errors import InputError
 from .fetch import pull
 
 
-def is_model_spec(spec) -> bool:
-    """True for what `resolve_model` takes without loading anything: a pair, a result object, or text/path."""
-    return model_pair(spec) is not None or isinstance(spec, (str, os.PathLike))
+def check_model_spec(spec, name: str = "model") -> None:
+    """Nothing for what `resolve_model` takes (a pair, a result object, a name or a path), without loading
+    anything; else the one error for a bad model argument, naming the parameter ``name``."""
+    if model_pair(spec) is None and not isinstance(spec, (str, os.PathLike)):
+        raise InputError(
+            f"{name} must be a built-in name, an HF model folder or a (model, tokenizer) pair",
+            where=type(spec).__name__,
+            fix=f'e.g. {name}="smollm2-135m"',
+        )
 
 
 def model_pair(spec):
@@ -45,12 +51,7 @@ def resolve_model(spec, *, device: str | None = None, dtype=None):
 
         model, tok = pair
         return (model.to(device) if device is not None else model), load_tokenizer(tok)
-    if not isinstance(spec, (str, os.PathLike)):
-        raise InputError(
-            "model must be a built-in name, an HF model folder or a (model, tokenizer) pair",
-            where=type(spec).__name__,
-            fix='e.g. model="smollm2-135m"',
-        )
+    check_model_spec(spec)
     from .extras import require
 
     require("transformers", "loading a model")

@@ -7,6 +7,8 @@ import click
 from tokforge.devices import DEVICES
 from tokforge.heal.config import CALIBRATE_BY, DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES
 
+from ..options import marginal_option
+
 EXAMPLES = """
 \b
 Examples:
@@ -57,14 +59,7 @@ def select_every_of(given: int | None, has_select: bool) -> int:
 @click.option(
     "--eval-limit", default=40, show_default=True, type=click.IntRange(1), help="Evaluation lines per language."
 )
-@click.option(
-    "--marginal",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Evaluation lines in all (split over the languages) also scored by marginal bits/byte"
-    " before and after (beam bound; 0: off).",
-)
+@marginal_option
 @click.option(
     "--select",
     "select_texts",

@@ -7,6 +7,8 @@ import click
 from tokforge.devices import DEVICES
 from tokforge.transplant.registry import METHODS
 
+from ..options import marginal_option
+
 EXAMPLES = """
 \b
 Examples:
@@ -47,14 +49,7 @@ Examples:
     type=click.IntRange(1),
     help="Sentences/lines per language to evaluate.",
 )
-@click.option(
-    "--marginal",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Of those, how many in all (split over the languages) also get marginal bits/byte"
-    " (all tokenizations, beam bound; 0: off).",
-)
+@marginal_option
 @click.option(
     "--option",
     "options",

@@ -26,10 +26,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError
-from ..io import atomic_write_text, read_json, trim_step_log
-from ..models import model_pair
+from ..io import atomic_write_text, trim_step_log
 from .config import CHECKPOINT, LOG, HealConfig
 from .data import Windows, windows_of
+from .models import check_spec, plan_models
 from .report import REPORT, build_report, save
 
 STATE = "heal_state.json"
@@ -125,9 +125,9 @@ def heal_model(  # noqa: PLR0913  (the documented public signature; rarely used 
     cfg = config or HealConfig()
     run = run or HealRun()
     out = Path(out) if out is not None else None
-    _check_spec(model, "model")
+    check_spec(model, "model")
     if teacher is not None:
-        _check_spec(teacher, "teacher")
+        check_spec(teacher, "teacher")
     _prepare_out(out, resume, force, cfg)
     check_texts(cfg.select_every, select_texts, eval_texts)
     windows = windows_of(texts, cfg, eval_texts, select_texts)
@@ -212,111 +212,6 @@ def calibrated_rows(student_vocab, copied) -> np.ndarray:
     """The rows the calibrator moves (`calibrator`): every token row not copied by bytes from the
     original (the rows the calibration shift moves, less padding rows past the vocabulary)."""
     return np.setdiff1d(np.arange(len(student_vocab), dtype=np.int64), copied)
-
-
-# -- the models ------------------------------------------------------------------------------------------
-def _check_spec(spec, name: str) -> None:
-    from ..artifacts import ARTIFACTS
-
-    if model_pair(spec) is not None:
-        return
-    if not isinstance(spec, (str, Path)):
-        raise InputError(
-            f"{name} must be a built-in name, an HF model folder or a (model, tokenizer) pair",
-            where=type(spec).__name__,
-            fix=f'e.g. {name}="smollm2-135m"',
-        )
-    if str(spec) not in ARTIFACTS and not (Path(spec) / "config.json").is_file():
-        raise InputError(
-            f"{name} is not a built-in name or an HF model directory (no config.json)",
-            where=str(spec),
-            fix="pass a folder written by tokforge transplant" if name == "model" else f"pass {name}=MODEL",
-        )
-
-
-def _recorded(spec) -> tuple[dict | None, str]:
-    """(the transplant report of a model argument, or None; where it is)."""
-    if model_pair(spec) is not None:
-        rep = getattr(spec, "report", None)
-        return (rep if isinstance(rep, dict) and "old_vocab_fingerprint" in rep else None), "the transplant result"
-    path = Path(spec) / "transplant_report.json"
-    if path.is_file():
-        return read_json(path, "transplant_report.json", fix="re-run tokforge transplant into that folder"), str(path)
-    return None, str(spec)
-
-
-def _default_teacher(teacher, rec: dict | None, where: str):
-    if teacher is not None:
-        return teacher
-    if rec is None:
-        raise InputError(
-            "the model is not a transplant (no transplant_report.json), so heal has no teacher",
-            where=where,
-            fix="pass teacher=MODEL (the model whose tokenizer it replaced)",
-        )
-    teacher = rec.get("model")
-    if not teacher or str(teacher).startswith("<"):
-        raise InputError(
-            "the transplant report does not name a loadable original model", where=where, fix="pass teacher=MODEL"
-        )
-    return teacher
-
-
-def _tokenizer(spec):
-    from ..loaders import load_tokenizer
-
-    pair = model_pair(spec)
-    return load_tokenizer(pair[1] if pair is not None else str(spec))
-
-
-def _load(spec, tok, device: str):
-    from ..models import load_causal_lm, resolve_model
-
-    if model_pair(spec) is not None:
-        return resolve_model(spec, device=device)
-    return load_causal_lm(spec, device=device, tokenizer=tok)
-
-
-@dataclass(frozen=True)
-class _Models:
-    """A student and a teacher as given, with their tokenizers loaded (no weights yet)."""
-
-    student: Any
-    s_tok: Any
-    teacher: Any
-    t_tok: Any
-    meta: dict
-
-    def load(self, device: str) -> tuple[tuple, tuple]:
-        """``((student, its tokenizer), (teacher, its tokenizer))`` on ``device``."""
-        return _load(self.student, self.s_tok, device), _load(self.teacher, self.t_tok, device)
-
-
-def plan_models(model, teacher) -> _Models:
-    """The student and teacher of `heal_model`, checked before any weights load: the teacher defaults
-    to the original recorded with a transplant, and one whose vocabulary is not that original is an error."""
-    _check_spec(model, "model")
-    rec, where = _recorded(model)
-    teacher = _default_teacher(teacher, rec, where)
-    _check_spec(teacher, "teacher")
-    t_tok = _tokenizer(teacher)
-    want = (rec or {}).get("old_vocab_fingerprint")
-    if want is not None and t_tok.vocab.fingerprint() != want:
-        raise InputError(
-            "teacher's vocabulary is not the original recorded in transplant_report.json",
-            where=f"{teacher if isinstance(teacher, (str, Path)) else t_tok.name} vs {rec.get('old_tokenizer')}",
-            fix="pass the model the student was transplanted from (or leave teacher out)",
-        )
-    s_tok = _tokenizer(model)
-    meta = {}
-    if isinstance(model, (str, Path)):
-        meta = {
-            "teacher": str(teacher) if isinstance(teacher, (str, Path)) else t_tok.name,
-            "student": str(model),
-            "student_tokenizer": s_tok.name,
-            "transplant": {k: rec.get(k) for k in ("method", "old_tokenizer", "new_tokenizer")} if rec else None,
-        }
-    return _Models(model, s_tok, teacher, t_tok, meta)
 
 
 # -- the run ---------------------------------------------------------------------------------------------

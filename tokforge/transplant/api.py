@@ -181,10 +181,9 @@ def _prepare(model, tokenizer, config: TransplantConfig, *, donor, device: str, 
     tokenizer, evaluation texts."""
     from .. import devices
     from ..loaders import load_tokenizer
-    from ..models import is_model_spec, resolve_model
+    from ..models import check_model_spec
 
-    if not is_model_spec(model):
-        resolve_model(model)  # the one error for a bad model argument; nothing loads
+    check_model_spec(model)
     device = devices.resolve(device)
     if out is not None:
         check_out_dir(out, force)
