@@ -23,6 +23,11 @@ from . import common  # noqa: F401  (sets $TOKFORGE_DATA when unset; the bench p
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# the heal benches' schedule: 3-minute rate sweeps at a constant rate after a 3-step warm-up, runs that decay
+# linearly, scored on dev every 6 steps (the step kept is the best)
+HEAL_SCHEDULE = ["--sweep-minutes", "3", "--sweep-schedule", "constant", "--warmup", "3", "--schedule", "linear"]
+HEAL_SCHEDULE += ["--select-every", "6"]
+
 # name -> script (under bench/), its arguments, the results file it writes, and what it costs here
 # (2 shared CPU cores, warm artifact cache unless said otherwise).
 BENCHES: dict[str, dict] = {
@@ -32,23 +37,27 @@ BENCHES: dict[str, dict] = {
     "stochastok": {"script": "stochastok.py", "args": [], "results": "stochastok.json", "cost": "~1 min"},
     "supertokens": {"script": "supertokens.py", "args": [], "results": "supertokens.json", "cost": "~6 min"},
     # transplant: 100 FLORES devtest sentences x 5 languages per evaluation (about 8 min each on Gemma-3's
-    # vocabulary at one thread); each blend row builds its own OMP plan (about 27 min at one thread).
+    # vocabulary at one thread); the blend rows reuse the hybrid and OMP rows' plans (OMP: about 27 min at one
+    # thread). The cold runs (--cold hybrid,omp) and the marginal column (--marginal 20) are left out of the
+    # committed run for time; the same script measures them.
     "transplant": {
         "script": "transplant.py",
         "args": [
             "--threads",
             "1",
             "--methods",
-            "mean,fvt,hybrid,omp,blend:mode=average,blend:mode=confidence",
+            "hybrid,omp,blend:mode=average,blend:mode=confidence,mean,fvt",
             "--cold",
-            "hybrid",
+            "none",
+            "--marginal",
+            "0",
             "--limit",
             "100",
             "--loop-sample",
             "300",
         ],
         "results": "transplant.json",
-        "cost": "~135 min",
+        "cost": "~110 min",
     },
     "hypernet": {"script": "hypernet.py", "args": [], "results": "hypernet.json", "cost": "~8 min"},
     # bytelevel: 1 torch thread; its genlm-bytes table needs genlm-bytes importable (pip install -e '.[bench]',
@@ -81,25 +90,50 @@ BENCHES: dict[str, dict] = {
             "--threads",
             "1",
             "--calibrator-minutes",
-            "30",
-            "--calibrator-lrs",
-            "3e-3,1e-3,3e-4",
+            "0",
             "--lrs",
             "2e-2,5e-3,1e-3",
-            "--sweep-minutes",
-            "3",
-            "--sweep-schedule",
-            "constant",
-            "--warmup",
-            "3",
-            "--schedule",
-            "linear",
-            "--select-every",
-            "6",
+            *HEAL_SCHEDULE,
         ],
         "results": "heal.json",
         "parallel": [["--targets", "gemma3"], ["--targets", "bpe32k"]],
         "cost": "~360 min",
+    },
+    # heal_calibrator: the calibrator lever of issue 27, apart from the ablation (its own results file): from
+    # the hybrid start, lm for 12 CPU minutes without and with the shared calibrator (its rate chosen on dev by
+    # 3-minute runs); per target: the teacher and start evaluations, the rate sweep, two runs. (The goal's
+    # 30-minute budget did not fit the session that built the file; --calibrator-minutes 30 is the same code.)
+    "heal_calibrator": {
+        "script": "heal.py",
+        "args": [
+            "--losses",
+            "lm",
+            "--minutes",
+            "0",
+            "--main-minutes",
+            "0",
+            "--lrs",
+            "5e-3",
+            "--starts",
+            "hybrid",
+            "--calibrator-minutes",
+            "12",
+            "--calibrator-lrs",
+            "1e-4,2e-5",
+            *HEAL_SCHEDULE,
+            "--eval-limit",
+            "100",
+            "--marginal",
+            "0",
+            "--no-calibration-row",
+            "--threads",
+            "1",
+            "--out",
+            "bench/results/heal_calibrator.json",
+        ],
+        "results": "heal_calibrator.json",
+        "parallel": [["--targets", "gemma3"], ["--targets", "bpe32k"]],
+        "cost": "~80 min",
     },
     # heal_calibrate: the calibration stage alone, shared shift vs one per piece-count group (no training)
     "heal_calibrate": {
@@ -122,6 +156,9 @@ BENCHES: dict[str, dict] = {
         "results": "heal_init.json",
         "cost": "~20 min",
     },
+    # marginal_cost: the default marginal subset (20 texts) against the canonical evaluation of 100 x 5 sentences,
+    # CPU seconds in one process, on SmolLM2 and on its hybrid transplant into Gemma-3's vocabulary
+    "marginal_cost": {"script": "marginal_cost.py", "args": [], "results": "marginal_cost.json", "cost": "~30 min"},
     "heal_marginal": {
         "script": "heal_marginal.py",
         "args": [

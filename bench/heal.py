@@ -58,11 +58,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
-from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note  # noqa: E402
+from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note, marginal_ratios  # noqa: E402
 
 from tokforge import artifacts, corpus, models  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
 from tokforge.evaluate.gap import gap_breakdown  # noqa: E402
+from tokforge.evaluate.marginal import DEFAULT_LIMIT, marginal_bits_per_byte  # noqa: E402
 from tokforge.heal.config import SCHEDULES, HealConfig  # noqa: E402
 from tokforge.heal.report import heal_comparison  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
@@ -82,6 +83,7 @@ QUICK = {
     "calibrator_minutes": 0.05,
     "starts": "hybrid",
     "resamples": 200,
+    "marginal": 5,
 }
 
 
@@ -195,6 +197,18 @@ def parse_args():
         "a donor is tried on Gemma-3's vocabulary only)",
     )
     ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the intervals")
+    ap.add_argument(
+        "--marginal",
+        type=int,
+        default=DEFAULT_LIMIT,
+        help="devtest texts in all (the first of each language) also scored by marginal bits/byte (0: off)",
+    )
+    ap.add_argument(
+        "--no-calibration-row",
+        dest="calibration_row",
+        action="store_false",
+        help="skip the calibration-only row (every run still starts with the calibration)",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=None, help="results file (default bench/results/heal.json; --quick: a temp one)")
     ap.add_argument(
@@ -269,6 +283,7 @@ def main() -> None:
     t_dev, t_dev_sents = evaluate_sentences(teacher, t_tok, dev_eval)
     t_dev = public(t_dev)
     texts = Texts(train, dev_eval, evals, train_lines)
+    t_marg = marginal_bits_per_byte(teacher, t_tok, evals, limit=a.marginal) if a.marginal else None
     for target in a.targets.split(","):
         s_model, s_tok = student(target, teacher, t_tok, flores)
         say(f"{target}: baseline evaluation")
@@ -277,12 +292,19 @@ def main() -> None:
         row = {"setup": setup, "vocab_size": len(s_tok.vocab), "baseline": base, "runs": {}}
         row["sentences"] = {"teacher": t_sents, "before": b_sents, "teacher_dev": t_dev_sents}
         row["baseline_interval"] = bootstrap(t_sents, b_sents, n=a.resamples)
+        if t_marg:  # the teacher's and the start's marginal bits/byte on the first devtest texts
+            row["marginal"] = {
+                "teacher": t_marg,
+                "before": marginal_bits_per_byte(s_model, s_tok, evals, limit=a.marginal),
+            }
+            row["marginal_ratio_before"] = marginal_ratios(t_marg, row["marginal"]["before"])
         dev_base = {"teacher": t_dev, "before": public(evaluate_languages(s_model, s_tok, dev_eval))}
         job = Job(a, out, target, row, (teacher, t_tok), texts)
         lr = row["lr"] = sweep_lr(job, s_model, s_tok, lrs, dev_base)
         say(f"{target}: row lr {lr}")
-        say(f"{target}: calibration only (no training step)")
-        row["runs"]["calibration"] = calibration_only(s_model, s_tok, t_tok, train, evals, base, job)
+        if a.calibration_row:
+            say(f"{target}: calibration only (no training step)")
+            row["runs"]["calibration"] = calibration_only(s_model, s_tok, t_tok, train, evals, base, job)
         plan = [(loss, a.minutes, "ablation") for loss in losses]
         for loss, minutes, kind in plan + [(None, a.main_minutes, "main")]:
             if minutes <= 0:
@@ -393,6 +415,9 @@ def heal_row(job: Job, start, base, b_sents, loss, minutes, kind, lr, *, t_dev=N
     }
     if "selection" in rep:
         r["selection"] = rep["selection"]
+    if a.marginal and kind != "ablation":
+        r["marginal"] = marginal_bits_per_byte(healed, s_tok, job.texts.evals, limit=a.marginal)
+        r["marginal_ratio"] = marginal_ratios(row["marginal"]["teacher"], r["marginal"])
     if kind == "ablation":
         dev_after, dev_sents = evaluate_sentences(healed, s_tok, job.texts.dev)
         r["dev"] = heal_comparison(t_dev, dev_base["before"], public(dev_after))["mean"]

@@ -105,3 +105,21 @@ def interval_note(n: int = RESAMPLES, seed: int = SEED) -> str:
         f"95% paired bootstrap over sentences ({n} resamples, seed {seed}; per language, the mean resampled "
         "within each language)"
     )
+
+
+def marginal_ratios(orig: dict, new: dict) -> dict:
+    """Per language and their mean: marginal bits/byte of ``new`` over ``orig`` (`tokforge.evaluate.marginal`
+    blocks of the same texts), and the same for the canonical bits/byte of those texts read the same way.
+
+    >>> o = {"x": {"marginal_bits_per_byte": 1.0, "canonical_bits_per_byte": 1.1}}
+    >>> n = {"x": {"marginal_bits_per_byte": 1.2, "canonical_bits_per_byte": 1.43}}
+    >>> marginal_ratios(o, n)
+    {'marginal': {'x': 1.2, 'mean': 1.2}, 'canonical': {'x': 1.3, 'mean': 1.3}}
+    """
+    out = {}
+    for kind in ("marginal", "canonical"):
+        key = f"{kind}_bits_per_byte"
+        r = {lang: round(new[lang][key] / orig[lang][key], 4) for lang in orig}
+        r["mean"] = round(float(np.mean(list(r.values()))), 4)
+        out[kind] = r
+    return out

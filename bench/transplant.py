@@ -39,10 +39,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
-from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note  # noqa: E402
+from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note, marginal_ratios  # noqa: E402
 
 from tokforge import artifacts, corpus, models  # noqa: E402
 from tokforge.evaluate.bits import compare, public  # noqa: E402
+from tokforge.evaluate.marginal import DEFAULT_LIMIT, marginal_bits_per_byte  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders import load_tokenizer  # noqa: E402
 from tokforge.surgery.apply import apply_plan  # noqa: E402
@@ -54,7 +55,15 @@ LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
 # confidence. The option names must match the blend method's options class in tokforge.transplant.
 BLEND = "blend:mode=average,blend:mode=confidence"
 METHODS_DEFAULT = "mean,fvt,tokenadapt-local,tokenadapt-global,hybrid,omp," + BLEND
-QUICK = {"limit": 3, "targets": "bpe32k", "methods": "mean,fvt", "loop_sample": 20, "cold": "none", "resamples": 200}
+QUICK = {
+    "limit": 3,
+    "targets": "bpe32k",
+    "methods": "mean,fvt",
+    "loop_sample": 20,
+    "cold": "none",
+    "resamples": 200,
+    "marginal": 5,
+}
 
 
 def say(msg: str) -> None:
@@ -90,7 +99,7 @@ def needs_donor(name: str, opts: dict | None) -> bool:
     return get(name).needs_donor or bool(getattr(parse_options(name, opts), "needs_donor", False))
 
 
-def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=None, resamples=2000):
+def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=None, resamples=2000, marginal=0):
     ctx = TransplantContext(old_tok, new_tok, model=model, donor=donor, progress=False)  # as `transplant_model`
     rows = res["targets"].setdefault(key, {"vocab_size": len(new_tok.vocab), "methods": {}})
     base, orig = base
@@ -102,6 +111,8 @@ def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=N
         t = time.perf_counter()
         plan = get_method(name)(ctx)
         plan_s = time.perf_counter() - t
+        if name != "blend":  # a later blend row of this context reuses this plan (blend's own memo key)
+            ctx.memo.setdefault(("blend plan", name, parse_options(name, opts)), plan)
         m = copy.deepcopy(model)
         t = time.perf_counter()
         apply_plan(m, plan, new_tok)
@@ -122,6 +133,10 @@ def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=N
             "notes": {k: v for k, v in plan.notes.items() if k in ("tokenadapt", "omp", "unreachable", "blend")},
             "sentences": sents,
         }
+        if marginal:  # probability over all tokenizations of the first texts (the default subset)
+            row["marginal"] = marginal_bits_per_byte(m, new_tok, texts, limit=marginal)
+            row["marginal_ratio"] = marginal_ratios(res["original_marginal"], row["marginal"])
+            say(f"  marginal mean ratio {row['marginal_ratio']['marginal']['mean']}")
         if label != "hybrid" and "hybrid" in rows["methods"]:  # beats hybrid by more than the noise?
             row["minus_hybrid"] = bootstrap_diff(orig, sents, rows["methods"]["hybrid"]["sentences"], n=resamples)
         say(f"  mean ratio {cmp['mean']['bpb_ratio']} {row['interval']['mean']}  plan {plan_s:.1f}s")
@@ -245,6 +260,12 @@ def main():
         "plan time in the methods table is its cold time too",
     )
     ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the intervals")
+    ap.add_argument(
+        "--marginal",
+        type=int,
+        default=DEFAULT_LIMIT,
+        help="texts in all (the first of each language) also scored by marginal bits/byte (0: off)",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help=f"results file (default {OUT}; with --quick a temporary one)")
@@ -273,6 +294,8 @@ def main():
             "model": "smollm2-135m",
             "eval": f"FLORES devtest, first {a.limit} sentences per language: {langs} (both targets)",
             "interval": interval_note(a.resamples),
+            "marginal": f"marginal bits/byte (`tokforge.evaluate.marginal`, default beam) of the first "
+            f"{a.marginal} texts in all, split over the languages; 0: off",
             "threads": a.threads,
             "machine": platform.platform(),
             "torch": torch.__version__,
@@ -293,6 +316,9 @@ def main():
     base, orig = evaluate_sentences(model, tok, texts, next_bytes=True)
     res["original"] = public(base)
     res["original_sentences"] = orig
+    if a.marginal:
+        say("original model: marginal bits/byte")
+        res["original_marginal"] = marginal_bits_per_byte(model, tok, texts, limit=a.marginal)
     save(res)
     for key in a.targets.split(","):
         if key == "gemma3":
@@ -303,7 +329,7 @@ def main():
             new_tok, donor = load_tokenizer(bpe32k(flores), name="bpe32k-flores-dev"), None
         else:
             sys.exit(f"unknown target {key!r} (known: gemma3, bpe32k)")
-        ctx = run_methods(res, key, model, tok, new_tok, methods, texts, (base, orig), donor, a.resamples)
+        ctx = run_methods(res, key, model, tok, new_tok, methods, texts, (base, orig), donor, a.resamples, a.marginal)
         del donor
         gc.collect()
         if a.loop_sample > 0:

@@ -12,6 +12,8 @@ import os
 
 import click
 
+from tokforge.evaluate.marginal import DEFAULT_LIMIT
+
 
 def examples(*lines: str) -> str:
     """Help epilog: ``Examples:`` and one command per line (click keeps ``\\b`` blocks as written)."""
@@ -34,7 +36,7 @@ def marginal_option(f):
     """``--marginal N``: how many evaluation texts in all also get marginal bits/byte (`evaluate.marginal`)."""
     return click.option(
         "--marginal",
-        default=0,
+        default=DEFAULT_LIMIT,
         show_default=True,
         type=click.IntRange(0),
         help="Evaluation texts in all (split over the languages) also scored by marginal bits/byte"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from tokforge.devices import DEVICES
-from tokforge.heal.config import CALIBRATE_BY, DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES
+from tokforge.heal.config import CALIBRATE_BY, DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES, HealConfig
 
 from ..options import marginal_option
+
+DEFAULTS = HealConfig()  # the library's defaults are the command's (chosen by the heal benches)
 
 EXAMPLES = """
 \b
@@ -110,21 +112,21 @@ def select_every_of(given: int | None, has_select: bool) -> int:
 )
 @click.option(
     "--calibrator/--no-calibrator",
-    default=False,
+    default=DEFAULTS.calibrator,
     show_default=True,
     help="Train a shared map r -> r + rW + b of the rows not copied by bytes with the rows, so rows no "
     "step shows move too; folded into the rows at the end.",
 )
 @click.option(
     "--calibrator-lr",
-    default=1e-3,
+    default=DEFAULTS.calibrator_lr,
     show_default=True,
     type=click.FloatRange(0, min_open=True),
     help="Learning rate of the calibrator's map.",
 )
 @click.option(
     "--lr",
-    default=5e-3,
+    default=DEFAULTS.lr,
     show_default=True,
     type=click.FloatRange(0, min_open=True),
     help="Learning rate of the embedding rows (the heal bench's choice for both vocabularies).",

@@ -33,11 +33,17 @@ def test_cli_transplant_smollm2_hybrid_reload_generate(flores, tmp_path):
         "eng_Latn,fra_Latn",
         "--limit",
         "8",
+        "--marginal",
+        "2",
     ]
     assert main(args) == 0
     report = json.loads((out / "transplant_report.json").read_text())
     cmp = report["evaluation"]["comparison"]
     assert set(cmp) == {"eng_Latn", "fra_Latn", "mean"}
+    for side in ("original", "new"):  # both numbers, canonical and over all tokenizations, on the same texts
+        for lang in ("eng_Latn", "fra_Latn"):
+            m = report["evaluation"][side][lang]["marginal"]
+            assert m["sentences"] == 1 and m["marginal_bits_per_byte"] <= m["canonical_bits_per_byte"]
     # a 3k vocabulary splits text finer than SmolLM2's 49k, and the copied/combined rows keep the
     # model far better than chance (log2(3000)/bytes-per-token would be > 3 bits/byte)
     assert cmp["eng_Latn"]["tokens_per_byte_new"] > cmp["eng_Latn"]["tokens_per_byte_original"]
@@ -45,7 +51,11 @@ def test_cli_transplant_smollm2_hybrid_reload_generate(flores, tmp_path):
     from tokforge import TransplantConfig, transplant_model
 
     mean = TransplantConfig(
-        method="mean", eval_spec=f"flores200:{flores}", eval_langs=["eng_Latn", "fra_Latn"], eval_limit=8
+        method="mean",
+        eval_spec=f"flores200:{flores}",
+        eval_langs=["eng_Latn", "fra_Latn"],
+        eval_limit=8,
+        marginal=0,
     )
     base = transplant_model("smollm2-135m", str(tmp_path / "bpe"), config=mean, progress=False).report
     for lang in ("eng_Latn", "fra_Latn"):

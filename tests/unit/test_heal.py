@@ -1164,7 +1164,7 @@ def test_untied_model_gets_a_map_for_its_head(pair, tmp_path):
         re = AutoModelForCausalLM.from_pretrained(tmp_path / "u").eval()
         assert torch.equal(re(input_ids=ids).logits, model(input_ids=ids).logits)
     off = heal_tiny(pair, cfg(steps=1))[1]["calibrator"]
-    assert off == {"on": False, "lr": 1e-3}
+    assert off == {"on": False, "lr": HealConfig().calibrator_lr}
 
 
 def test_resume_with_the_calibrator_continues_exactly(pair, tmp_path):

@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 import torch
 
 from tokforge.bytelevel.tiny import TEXT, tiny_lm
 from tokforge.errors import InputError
 from tokforge.evaluate.bits import EvalConfig, nll_stats
-from tokforge.evaluate.marginal import TokenIndex, marginal_bits_per_byte, text_logprobs
+from tokforge.evaluate.marginal import TokenIndex, ends_allowed, marginal_bits_per_byte, text_logprobs
 
 
 def segmentations(index: TokenIndex, data: bytes, j: int = 0):
@@ -41,13 +42,42 @@ def test_beam_bound_against_brute_force(kind, text):
     top = max(every)
     exact = top + math.log(sum(math.exp(v - top) for v in every))
     canonical = logprob(model, tok.bos_id, ids)
-    full = text_logprobs(model, tok, [text], beam=10**6, delta=1e9)[0]
+    full = text_logprobs(model, tok, [text], beam=10**6, delta=1e9, boundaries="byte")[0]
     assert full["pruned"] == 0 and full["segmentations"] == len(every)
     assert full["marginal_nats"] == pytest.approx(exact, abs=1e-9)
     assert full["canonical_nats"] == pytest.approx(canonical, abs=1e-9)
+    # boundaries="char": exactly the segmentations whose every token ends at a character's end or at a
+    # canonical token's end
+    allowed = ends_allowed(stream, "char")
+    allowed[np.cumsum([len(tok.vocab.tokens[i]) for i in ids])] = True
+    ok = [
+        logprob(model, tok.bos_id, seg)
+        for seg in segmentations(index, stream)
+        if allowed[np.cumsum([len(tok.vocab.tokens[i]) for i in seg])].all()
+    ]
+    top = max(ok)
+    char_exact = top + math.log(sum(math.exp(v - top) for v in ok))
+    char = text_logprobs(model, tok, [text], beam=10**6, delta=1e9, boundaries="char")[0]
+    assert char["segmentations"] == len(ok) and char["marginal_nats"] == pytest.approx(char_exact, abs=1e-9)
+    assert (char["pruned"] == 0) == (len(ok) == len(every))
     for beam, delta in [(0, 0.0), (1, 1.0), (2, 3.0), (4, 5.0)]:
-        got = text_logprobs(model, tok, [text], beam=beam, delta=delta)[0]
-        assert canonical - 1e-12 <= got["marginal_nats"] <= exact + 1e-12
+        for boundaries in ("char", "byte"):
+            got = text_logprobs(model, tok, [text], beam=beam, delta=delta, boundaries=boundaries)[0]
+            assert canonical - 1e-12 <= got["marginal_nats"] <= exact + 1e-12
+
+
+@pytest.mark.parametrize("kind", ["byte_bpe", "spm"])
+def test_texts_searched_together_equal_each_alone(kind):
+    """Texts of different lengths share one search; each gets what it gets alone, complete segmentations of
+    the shorter ones included (they were once dropped when the longest text's search moved past their end)."""
+    model, tok = tiny_lm(kind, seed=0)
+    texts = ["the cat sat on the mat", "a dog ran", "the mat sat on a cat and the dog ran far away"]
+    alone = [text_logprobs(model, tok, [t], beam=4, delta=5.0)[0] for t in texts]
+    together = text_logprobs(model, tok, texts, beam=4, delta=5.0)
+    assert any(a["segmentations"] > 1 for a in alone)  # the case that matters: alternatives complete
+    for a, b in zip(alone, together):
+        assert a["segmentations"] == b["segmentations"] and a["pruned"] == b["pruned"]
+        assert b["marginal_nats"] == pytest.approx(a["marginal_nats"], abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -117,3 +147,22 @@ def test_heal_report_has_marginal_before_and_after(tmp_path):
             m = stats["marginal"]
             assert m["sentences"] == min(2, len(HELD[lang]))
             assert m["marginal_bits_per_byte"] <= m["canonical_bits_per_byte"]
+
+
+def test_transplant_and_heal_report_the_marginal_by_default():
+    """A user sees the marginal bits/byte without asking: 20 texts in all unless `marginal=0` (the CLI too)."""
+    import click
+    from tokforge_cli.main import discover
+
+    from tokforge.evaluate.marginal import DEFAULT_LIMIT
+    from tokforge.heal.api import HealRun
+    from tokforge.transplant.api import TransplantConfig, _Job, _measure
+
+    assert DEFAULT_LIMIT == 20 and TransplantConfig().marginal == 20 and HealRun().marginal == 20
+    for name in ("transplant", "heal"):
+        opt = next(p for p in discover()[name].params if p.name == "marginal")
+        assert isinstance(opt, click.Option) and opt.default == 20
+    model, tok = tiny_lm(seed=0)
+    texts = {"en": ["the cat sat on the mat.", "the dog ate the hat!", "a test"]}
+    got = _measure(model, tok, _Job(TransplantConfig(method="mean"), tok, texts, "given", "cpu"))["en"]["marginal"]
+    assert got["sentences"] == 3 and got["boundaries"] == "char"  # fewer texts than the default: all of them

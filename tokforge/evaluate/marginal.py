@@ -9,14 +9,20 @@ the token lattice of each text:
 * A hypothesis is a token sequence whose bytes are a prefix of the text; its score is the sum of
   the model's ``log p(token | history)``. A hypothesis ending at byte ``j`` is extended by every
   vocabulary token whose bytes equal ``text[j:j + len]``.
-* End positions are processed in increasing order (byte-synchronous). The hypotheses ending at one
+* Where a hypothesis may end: with ``boundaries="char"`` (the default) only where a UTF-8 character
+  ends or where the canonical tokenization ends a token; a segmentation that splits a character
+  elsewhere (byte-fallback pieces, say, which a model gives next to nothing) is left out and counted
+  as pruned. ``"byte"``: anywhere, every segmentation. Fewer end positions mean fewer search steps,
+  which is what a search costs (on Cyrillic about half, on Chinese about a third).
+* Each text's end positions are processed in increasing order. The hypotheses ending at one
   position are chosen among the candidates there: at most ``beam`` of them, and none more than
   ``delta`` nats below the best candidate known to end at this position or later (a hypothesis that
   covers fewer bytes and is already much less likely adds next to nothing). The canonical
   tokenization's prefixes are always kept and never counted as pruned.
 * Each chosen hypothesis costs one forward position: all hypotheses of a group of texts run
   together through one tree-attention KV cache (`tokforge.bytelevel.tree.TreeSession`: a
-  hypothesis shares its prefix's keys and values), so a step of the search is one forward call.
+  hypothesis shares its prefix's keys and values), so a step of the search is one forward call:
+  step ``s`` handles the ``s``-th end position of every text (texts are independent).
 * The result is the log-sum-exp over the complete hypotheses (all candidates ending at the last
   byte). It is a lower bound on the true marginal probability and, since the canonical sequence is
   one of the terms, never below the canonical probability: marginal bits/byte <= canonical
@@ -48,7 +54,14 @@ from ..errors import InputError
 DEFAULT_LIMIT = 20  # texts in all, split evenly over the languages
 DEFAULT_BEAM = 4
 DEFAULT_DELTA = 5.0  # nats
-GROUP = 8  # texts that share one tree session (one forward call per search step for all of them)
+DEFAULT_BOUNDARIES = "char"  # see BOUNDARIES
+# The version of the search a block records: 2 keeps the complete segmentations of every text of a shared
+# search (version 1 dropped those of texts shorter than the group's longest, a looser bound).
+SEARCH_VERSION = 2
+# Texts that share one tree session: a search step is one forward call for all of them. On a CPU a call's cost
+# is mostly reading the weights once (a handful of new positions per text), so the fewer calls the better:
+# every language's texts search together, longest with longest.
+GROUP = 32
 CONTEXT = (
     "each text alone after the BOS (else EOS) id, in one piece; canonical and marginal numbers use the same "
     "context, texts and bytes"
@@ -80,6 +93,28 @@ class TokenIndex:
         return out
 
 
+BOUNDARIES = {
+    "char": "hypotheses end where a UTF-8 character ends (or where the canonical tokenization ends a token)",
+    "byte": "hypotheses end at any byte: every segmentation (exact when nothing is pruned)",
+}
+
+
+def ends_allowed(stream: bytes, boundaries: str) -> np.ndarray:
+    """Per byte position ``0..len(stream)``: may a hypothesis end there? ``"char"``: not before a UTF-8
+    continuation byte; ``"byte"``: everywhere.
+
+    >>> ends_allowed("aé".encode(), "char").tolist(), ends_allowed("aé".encode(), "byte").tolist()
+    ([True, True, False, True], [True, True, True, True])
+    """
+    if boundaries not in BOUNDARIES:
+        raise InputError(f"unknown boundaries {boundaries!r}", fix="use one of: " + ", ".join(BOUNDARIES))
+    ok = np.ones(len(stream) + 1, dtype=bool)
+    if boundaries == "char":
+        b = np.frombuffer(stream, dtype=np.uint8)
+        ok[:-1] = (b & 0xC0) != 0x80  # a position before a continuation byte is inside a character
+    return ok
+
+
 def _session_class():
     from ..bytelevel.tree import TreeSession
 
@@ -107,6 +142,8 @@ class _Text:
     best: np.ndarray | None = None
     pruned: int = 0
     kept: int = 0
+    allow: np.ndarray | None = None  # byte positions where a hypothesis may end (`_Search.__init__`)
+    positions: list[int] = field(default_factory=list)  # those before the end, in order: the search's steps
 
     def __post_init__(self):
         self.best = np.full(len(self.stream) + 1, -np.inf)
@@ -120,8 +157,8 @@ class _Text:
 class _Search:
     """The beam search over a group of texts that share one tree session."""
 
-    def __init__(self, model, tokenizer, index: TokenIndex, texts: list[_Text], opts: tuple[int, float]):
-        self.index, self.texts, (self.beam, self.delta) = index, texts, opts
+    def __init__(self, model, tokenizer, index: TokenIndex, texts: list[_Text], opts: tuple[int, float, str]):
+        self.index, self.texts, (self.beam, self.delta, boundaries) = index, texts, opts
         ctx = tokenizer.bos_id if tokenizer.bos_id is not None else tokenizer.eos_id
         vocab_tokens = tokenizer.vocab.tokens
         self.s = _session_class()(model, [ctx])
@@ -134,6 +171,9 @@ class _Search:
                 t.canon_at[pos] = k
                 if pos < len(t.stream):
                     self.owner[k] = [(i, pos)]
+            t.allow = ends_allowed(t.stream, boundaries)
+            t.allow[list(t.canon_at)] = True  # the canonical tokenization's own ends, inside a character too
+            t.positions = [int(j) for j in np.flatnonzero(t.allow[:-1]) if j > 0]
 
     def _collect(self, nodes: list[int], lps) -> None:
         """Candidates that extend the nodes of one forward chunk (one gather, one host sync)."""
@@ -142,8 +182,12 @@ class _Search:
         work = []
         for r, k in enumerate(nodes):
             for i, j in self.owner.get(k, ()):
-                for tok, n in self.index.matches(self.texts[i].stream, j):
-                    work.append((r, k, i, j + n, tok))
+                t = self.texts[i]
+                for tok, n in self.index.matches(t.stream, j):
+                    if t.allow[j + n]:
+                        work.append((r, k, i, j + n, tok))
+                    else:  # ends inside a character (boundaries="char"): left out, counted as pruned
+                        t.pruned += 1
         if not work:
             return
         rows = torch.tensor([w[0] for w in work], device=lps.device)
@@ -176,13 +220,16 @@ class _Search:
         return out
 
     def run(self) -> None:
+        """Step ``s`` chooses, for every text, the hypotheses ending at its ``s``-th allowed position (each text
+        in its own byte order; texts are independent), then runs them all in one forward call."""
         self.s.run(on_chunk=self._collect)
-        for j in range(1, max(len(t.stream) for t in self.texts)):
-            new = [k for i, t in enumerate(self.texts) if j < len(t.stream) for k in self._choose(i, j)]
+        for step in range(max(len(t.positions) for t in self.texts)):
+            at = [(i, t.positions[step]) for i, t in enumerate(self.texts) if step < len(t.positions)]
+            new = [k for i, j in at for k in self._choose(i, j)]
             if new:
                 self.s.run(on_chunk=self._collect)
-            for t in self.texts:
-                t.cands.pop(j, None)
+            for i, j in at:  # a text's candidates at its own end stay: they are its complete segmentations
+                self.texts[i].cands.pop(j, None)
 
     def results(self) -> list[dict]:
         out = []
@@ -205,11 +252,20 @@ class _Search:
         return out
 
 
-def text_logprobs(model, tokenizer, texts: list[str], *, beam: int = DEFAULT_BEAM, delta: float = DEFAULT_DELTA):
+def text_logprobs(
+    model,
+    tokenizer,
+    texts: list[str],
+    *,
+    beam: int = DEFAULT_BEAM,
+    delta: float = DEFAULT_DELTA,
+    boundaries: str = DEFAULT_BOUNDARIES,
+):
     """Per text: canonical and marginal log-probabilities (nats), segmentations summed, candidates pruned,
     hypotheses run, bytes seen (see the module docstring)."""
     import torch
 
+    ends_allowed(b"", boundaries)  # an unknown name fails before any work
     if beam < 0 or delta < 0:
         raise InputError("beam and delta must be >= 0", where=f"beam={beam}, delta={delta}")
     if tokenizer.bos_id is None and tokenizer.eos_id is None:
@@ -220,12 +276,15 @@ def text_logprobs(model, tokenizer, texts: list[str], *, beam: int = DEFAULT_BEA
         if ids:
             stream = b"".join(tokenizer.vocab.tokens[i] for i in ids)
             items.append(_Text(stream, list(ids), len(tokenizer.decode_bytes(ids))))
-    out = []
+    order = sorted(range(len(items)), key=lambda i: len(items[i].stream))  # similar lengths share a session
+    out: list[dict | None] = [None] * len(items)
     with torch.no_grad():
-        for g in range(0, len(items), GROUP):
-            search = _Search(model, tokenizer, index, items[g : g + GROUP], (beam, delta))
+        for g in range(0, len(order), GROUP):
+            group = order[g : g + GROUP]
+            search = _Search(model, tokenizer, index, [items[i] for i in group], (beam, delta, boundaries))
             search.run()
-            out += search.results()
+            for i, r in zip(group, search.results()):
+                out[i] = r
     return out
 
 
@@ -237,6 +296,7 @@ def marginal_bits_per_byte(
     beam: int = DEFAULT_BEAM,
     limit: int = DEFAULT_LIMIT,
     delta: float = DEFAULT_DELTA,
+    boundaries: str = DEFAULT_BOUNDARIES,
     device: str | None = None,
 ) -> dict[str, dict]:
     """Per language of ``texts`` (``{lang: [lines]}`` or a list of lines, ``"text"``): canonical and
@@ -249,15 +309,22 @@ def marginal_bits_per_byte(
     if limit < 1:
         raise InputError("limit must be at least 1 (0 turns the marginal off where a caller offers it)")
     del device  # the tree session runs where the model's parameters are
-    out = {}
     per_language = -(-limit // max(1, len(texts)))
+    chosen = {}
     for lang, lines in texts.items():
-        chosen = [x for x in lines if x][:per_language]
-        if not chosen:
+        chosen[lang] = [x for x in lines if x][:per_language]
+        if not chosen[lang]:
             raise InputError("no text for the marginal evaluation", where=str(lang))
-        t0 = time.perf_counter()
-        per = text_logprobs(model, tokenizer, chosen, beam=beam, delta=delta)
-        out[lang] = summarise(per, beam, delta, time.perf_counter() - t0)
+    t0 = time.perf_counter()  # one search for every language (fewer forward calls: see GROUP)
+    flat = [x for v in chosen.values() for x in v]
+    per = text_logprobs(model, tokenizer, flat, beam=beam, delta=delta, boundaries=boundaries)
+    if len(per) != len(flat):  # text_logprobs leaves out texts that encode to no token
+        raise InputError("a marginal evaluation text encodes to no token", fix="leave out empty or blank texts")
+    seconds = time.perf_counter() - t0
+    out, i = {}, 0
+    for lang, lines in chosen.items():
+        out[lang] = summarise(per[i : i + len(lines)], beam, delta, seconds, boundaries)
+        i += len(lines)
     return out
 
 
@@ -291,7 +358,7 @@ def add_marginal(stats: dict[str, dict], model, tokenizer, texts: dict[str, list
     return stats
 
 
-def summarise(per: list[dict], beam: int, delta: float, seconds: float) -> dict:
+def summarise(per: list[dict], beam: int, delta: float, seconds: float, boundaries: str = "byte") -> dict:
     """One language's block from `text_logprobs`' rows.
 
     >>> row = {"canonical_nats": -2.0, "marginal_nats": -1.0, "segmentations": 3, "pruned": 0,
@@ -316,7 +383,9 @@ def summarise(per: list[dict], beam: int, delta: float, seconds: float) -> dict:
         "exact": pruned == 0,
         "beam": beam,
         "delta": delta,
+        "boundaries": boundaries,
+        "search_version": SEARCH_VERSION,
         "bound": "lower bound on the marginal probability (upper bound on its bits/byte)",
         "context": CONTEXT,
-        "seconds": round(seconds, 2),
+        "seconds": round(seconds, 2),  # the whole search: every language's texts search together
     }

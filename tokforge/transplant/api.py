@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..evaluate.bits import CONVENTION, EvalConfig, compare, default_texts, evaluate_languages, public
-from ..evaluate.marginal import add_marginal, check_marginal
+from ..evaluate.marginal import DEFAULT_LIMIT, add_marginal, check_marginal
 from ..io import check_out_dir
 from ..surgery.plan import match_by_bytes
 from ..vocab import TokenKind
@@ -63,8 +63,7 @@ class TransplantConfig:
     eval_langs: tuple[str, ...] | None = None
     eval_limit: int = 40
     eval: EvalConfig | None = None
-    marginal: int = 0  # texts in all also scored by marginal bits/byte (`evaluate.marginal`); 0: off (default:
-    # the bound costs more than the goal allows on non-Latin scripts, see CHANGELOG)
+    marginal: int = DEFAULT_LIMIT  # texts in all also scored by marginal bits/byte (`evaluate.marginal`); 0: off
 
     def __post_init__(self):
         get(self.method)
