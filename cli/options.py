@@ -32,16 +32,17 @@ def format_option(f):
     )(f)
 
 
-def marginal_option(f):
-    """``--marginal N``: how many evaluation texts in all also get marginal bits/byte (`evaluate.marginal`)."""
+def marginal_option(default: int = DEFAULT_LIMIT):
+    """``--marginal N``: how many evaluation texts in all also get marginal bits/byte (`evaluate.marginal`);
+    ``default``: the library's default of the command's function."""
     return click.option(
         "--marginal",
-        default=DEFAULT_LIMIT,
+        default=default,
         show_default=True,
         type=click.IntRange(0),
         help="Evaluation texts in all (split over the languages) also scored by marginal bits/byte"
         " (all tokenizations, beam bound; 0: off).",
-    )(f)
+    )
 
 
 def verbose_option(f):

@@ -49,7 +49,7 @@ Examples:
     type=click.IntRange(1),
     help="Sentences/lines per language to evaluate.",
 )
-@marginal_option
+@marginal_option()  # TransplantConfig's default (tests/unit/test_marginal.py checks they agree)
 @click.option(
     "--option",
     "options",
