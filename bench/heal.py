@@ -58,12 +58,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
-from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note, marginal_ratios  # noqa: E402
+from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note, marginal_argument, marginal_ratios  # noqa: E402
 
 from tokforge import artifacts, corpus, models  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
 from tokforge.evaluate.gap import gap_breakdown  # noqa: E402
-from tokforge.evaluate.marginal import DEFAULT_LIMIT, marginal_bits_per_byte  # noqa: E402
+from tokforge.evaluate.marginal import marginal_bits_per_byte  # noqa: E402
 from tokforge.heal.config import SCHEDULES, HealConfig  # noqa: E402
 from tokforge.heal.report import heal_comparison  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
@@ -197,12 +197,7 @@ def parse_args():
         "a donor is tried on Gemma-3's vocabulary only)",
     )
     ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the intervals")
-    ap.add_argument(
-        "--marginal",
-        type=int,
-        default=DEFAULT_LIMIT,
-        help="devtest texts in all (the first of each language) also scored by marginal bits/byte (0: off)",
-    )
+    marginal_argument(ap, "devtest texts")
     ap.add_argument(
         "--no-calibration-row",
         dest="calibration_row",

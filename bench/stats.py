@@ -107,6 +107,18 @@ def interval_note(n: int = RESAMPLES, seed: int = SEED) -> str:
     )
 
 
+def marginal_argument(ap, what: str = "texts") -> None:
+    """``--marginal N`` of the transplant and heal benches (default: the library's subset; 0: off)."""
+    from tokforge.evaluate.marginal import DEFAULT_LIMIT
+
+    ap.add_argument(
+        "--marginal",
+        type=int,
+        default=DEFAULT_LIMIT,
+        help=f"{what} in all (the first of each language) also scored by marginal bits/byte (0: off)",
+    )
+
+
 def marginal_ratios(orig: dict, new: dict) -> dict:
     """Per language and their mean: marginal bits/byte of ``new`` over ``orig`` (`tokforge.evaluate.marginal`
     blocks of the same texts), and the same for the canonical bits/byte of those texts read the same way.

@@ -39,11 +39,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, bpe32k  # noqa: E402
-from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note, marginal_ratios  # noqa: E402
+from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note, marginal_argument, marginal_ratios  # noqa: E402
 
 from tokforge import artifacts, corpus, models  # noqa: E402
 from tokforge.evaluate.bits import compare, public  # noqa: E402
-from tokforge.evaluate.marginal import DEFAULT_LIMIT, marginal_bits_per_byte  # noqa: E402
+from tokforge.evaluate.marginal import marginal_bits_per_byte  # noqa: E402
 from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders import load_tokenizer  # noqa: E402
 from tokforge.surgery.apply import apply_plan  # noqa: E402
@@ -260,12 +260,7 @@ def main():
         "plan time in the methods table is its cold time too",
     )
     ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the intervals")
-    ap.add_argument(
-        "--marginal",
-        type=int,
-        default=DEFAULT_LIMIT,
-        help="texts in all (the first of each language) also scored by marginal bits/byte (0: off)",
-    )
+    marginal_argument(ap, "texts")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help=f"results file (default {OUT}; with --quick a temporary one)")
