@@ -61,7 +61,7 @@ def select_every_of(given: int | None, has_select: bool) -> int:
 @click.option(
     "--eval-limit", default=40, show_default=True, type=click.IntRange(1), help="Evaluation lines per language."
 )
-@marginal_option(0)  # HealRun's default (tests/unit/test_marginal.py checks they agree)
+@marginal_option()  # HealRun's default (tests/unit/test_marginal.py checks they agree)
 @click.option(
     "--select",
     "select_texts",

@@ -149,9 +149,9 @@ def test_heal_report_has_marginal_before_and_after(tmp_path):
             assert m["marginal_bits_per_byte"] <= m["canonical_bits_per_byte"]
 
 
-def test_transplant_reports_the_marginal_by_default():
-    """A user sees the marginal bits/byte without asking: 20 texts in all unless `marginal=0` (the CLI too).
-    Heal's stays off by default (HealRun, `tokforge heal`), and the CLI agrees with the library."""
+def test_transplant_and_heal_report_the_marginal_by_default():
+    """A user sees the marginal bits/byte without asking: 20 texts in all unless `marginal=0`, in transplant and
+    heal alike, and the CLI agrees with the library."""
     import click
     from tokforge_cli.main import discover
 
@@ -159,8 +159,8 @@ def test_transplant_reports_the_marginal_by_default():
     from tokforge.heal.api import HealRun
     from tokforge.transplant.api import TransplantConfig, _Job, _measure
 
-    assert DEFAULT_LIMIT == 20 and TransplantConfig().marginal == 20 and HealRun().marginal == 0
-    for name, default in (("transplant", 20), ("heal", 0)):
+    assert DEFAULT_LIMIT == 20 and TransplantConfig().marginal == 20 and HealRun().marginal == 20
+    for name, default in (("transplant", 20), ("heal", 20)):
         opt = next(p for p in discover()[name].params if p.name == "marginal")
         assert isinstance(opt, click.Option) and opt.default == default
     model, tok = tiny_lm(seed=0)

@@ -26,6 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError
+from ..evaluate.marginal import DEFAULT_LIMIT
 from ..io import atomic_write_text, trim_step_log
 from .config import CHECKPOINT, LOG, HealConfig
 from .data import Windows, windows_of
@@ -51,8 +52,7 @@ class HealRun:
     meta: dict | None = None
     extra_files: dict[str, str] | None = None
     accelerator: Any = None
-    marginal: int = 0  # evaluation texts in all also scored by marginal bits/byte (before/after); 0: off (on, the
-    # transplant_and_heal notebook's small run timed out in its heal cell; not traced yet)
+    marginal: int = DEFAULT_LIMIT  # evaluation texts in all also scored by marginal bits/byte, before and after; 0: off
 
 
 @dataclass(frozen=True)
