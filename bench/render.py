@@ -906,6 +906,23 @@ def audit_vocab_table() -> str:
     )
 
 
+def _scale_runs(r: dict) -> str:
+    """How audit_scale.json's numbers were taken: the median or the best of its runs, and the raw side's GC."""
+    n = r.get("repeat", 1)
+    runs = (
+        f"median of {n} interleaved runs of each side"
+        if r.get("stat") == "median"
+        else (f"best of {n} interleaved runs of each side" if n > 1 else "one run of each side")
+    )
+    gc = (
+        "the raw side with Python's garbage collector paused, as the audit pauses it"
+        if r.get("gc_paused_raw")
+        else "the raw side with Python's garbage collector on (results written before the raw side paused it as "
+        "the audit does)"
+    )
+    return f"{runs}; {gc}"
+
+
 def audit_scale_table() -> str:
     """A 1 GB ``hf:`` corpus streamed (audit_scale.json): the audit against raw batch encoding."""
     r = _load("audit_scale.json")
@@ -913,7 +930,8 @@ def audit_scale_table() -> str:
     return (
         "\n".join(
             [
-                f"{r['corpus']}: {r['file_mb']:.1f} MB of files, {r['text_mb']:.1f} MB of text, `{r['tokenizer']}`.",
+                f"{r['corpus']}: {r['file_mb']:.1f} MB of files, {r['text_mb']:.1f} MB of text, `{r['tokenizer']}`; "
+                f"{_scale_runs(r)}.",
                 "",
                 "| | raw `encode_batch` | the audit | audit / raw | goal | met |",
                 "| --- | --- | --- | --- | --- | --- |",
@@ -927,6 +945,31 @@ def audit_scale_table() -> str:
         )
         + "\n"
     )
+
+
+def audit_workers_table() -> str:
+    """The corpus pass alone with 1 worker, ``num_proc=2`` and a 2-worker Dask local cluster (audit_scale.json)."""
+    r = _load("audit_scale.json")
+    passes = r.get("corpus_pass")
+    if not passes:
+        return (
+            "Not measured yet: the results file was written before these rows existed "
+            "(`python -m bench audit_scale` measures them).\n"
+        )
+    one = passes.get("pass1")
+    lines = [
+        f"{r['corpus']}, `{r['tokenizer']}`; {_scale_runs(r).split(';')[0]}.",
+        "",
+        "| corpus pass | workers | throughput | wall time | CPU time (all processes) | vs one process |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in passes.values():
+        speed = f"{p['mb_per_s'] / one['mb_per_s']:.2f}x" if one else "-"
+        lines.append(
+            f"| {p['label']} | {p['workers']} | {p['mb_per_s']:.3f} MB/s | {p['wall_s']:.2f} s | {p['cpu_s']:.2f} s "
+            f"| {speed} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 # Goals quoted next to results (the targets each feature was built to; not measurements).
@@ -1210,6 +1253,7 @@ RENDERERS = {
     "readme-results": readme_results_table,
     "audit-vocab": audit_vocab_table,
     "audit-scale": audit_scale_table,
+    "audit-workers": audit_workers_table,
     "bytelevel-speed": bytelevel_speed_table,
     "bytelevel-costs": bytelevel_costs_table,
     "bytelevel-truncated": bytelevel_truncated_table,

@@ -23,6 +23,7 @@ EXTRAS = {
     "models": ("torch", "transformers", "safetensors", "accelerate", "faiss"),
     "plots": ("matplotlib", "vl_convert"),
     "data": ("datasets",),
+    "cluster": ("distributed",),
 }
 
 

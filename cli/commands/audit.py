@@ -99,9 +99,17 @@ def _check_inputs(corpora, merge, out) -> None:
 @click.option(
     "--num-proc",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Worker processes for the corpus pass (each encodes one shard; results are merged).",
+    default=None,
+    help="Workers for the corpus pass: each reads and encodes its own share of the corpus, the results are "
+    "merged (default 1; with --cluster local, 2).",
+)
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="local|ADDRESS",
+    help="Run the corpus pass as Dask tasks, one per share: 'local' (a local cluster of --num-proc workers) or "
+    "a running scheduler's tcp://HOST:PORT (one task per worker thread, or --num-proc tasks; needs "
+    "tokforge[cluster]).",
 )
 @click.option(
     "--shard",
@@ -145,6 +153,7 @@ def command(
     text_column,
     lang_column,
     num_proc,
+    cluster,
     shard,
     merge,
     diff,
@@ -184,6 +193,7 @@ def command(
         lang_column=lang_column,
         format=fmt,
         num_proc=num_proc,
+        cluster=cluster,
     )
     _check_inputs(corpus, merge, out)
     spec = False if no_corpus else (list(corpus) or None)

@@ -171,9 +171,10 @@ def test_cli_shards_merge_and_num_proc(gpt2, audit_corp, tmp_path, capsys, small
         == 0
     )
     assert cli_main(base + ["--num-proc", "2", "--out", str(tmp_path / "np2")]) == 0
+    assert cli_main(base + ["--cluster", "local", "--out", str(tmp_path / "dask")]) == 0
     capsys.readouterr()
     whole = json.loads((tmp_path / "whole" / "report.json").read_text())["languages"]
-    for other in ("merged", "np2"):
+    for other in ("merged", "np2", "dask"):
         got = json.loads((tmp_path / other / "report.json").read_text())["languages"]
         assert got == whole, other
     assert cli_main(base + ["--shard", "2/2", "--out", str(tmp_path / "bad")]) == 2

@@ -281,13 +281,19 @@ class CorpusStats:
     @classmethod
     def load(cls, path, toks) -> "CorpusStats":
         """A shard's state, checked against the tokenizers it must belong to."""
-        from ..errors import InputError
         from ..io import read_json
 
-        fix = "pass folders written by shard=(i, n) audits"
-        d = read_json(path, "a shard's corpus statistics", fix=fix, gz=True)
+        d = read_json(path, "a shard's corpus statistics", fix="pass folders written by shard=(i, n) audits", gz=True)
+        return cls.from_json(d, toks, str(path))
+
+    @classmethod
+    def from_json(cls, d: dict, toks, where: str = "a shard") -> "CorpusStats":
+        """Statistics from their :meth:`to_json` state (a shard file's content, or a worker's result),
+        checked against the tokenizers it must belong to (their vocabularies' fingerprints)."""
+        from ..errors import InputError
+
         if d.get("format") != STATE_FORMAT:
-            raise InputError("not a tokforge corpus-statistics file", where=str(path))
+            raise InputError("not a tokforge corpus-statistics file", where=where)
         out = cls(toks, d["parallel"])
         out.order = list(d["order"])
         out._seen = set(out.order)
@@ -296,7 +302,7 @@ class CorpusStats:
             if s is None or s["fingerprint"] != _fingerprint(t):
                 raise InputError(
                     f"shard was not computed with tokenizer {t.name!r}",
-                    where=str(path),
+                    where=where,
                     fix="merge shards of the same tokenizers: " + ", ".join(d["tokenizers"]),
                 )
             out.accs[t.name].langs = {k: LangAcc.from_json(v, s["vocab_size"]) for k, v in s["langs"].items()}

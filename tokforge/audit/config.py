@@ -10,6 +10,7 @@ tokforge.errors.InputError: shard must be (i, n) with 0 <= i < n: (2, 2)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -18,6 +19,8 @@ from ..errors import InputError, UnknownNameError
 from .coverage import DEFAULT_TOP
 
 REFERENCE_CHOICES = ("default", "none")
+LOCAL_WORKERS = 2  # workers of cluster="local" when num_proc is not given
+_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}")
 
 
 def _strs(value, name: str) -> tuple[str, ...] | None:
@@ -46,7 +49,11 @@ class AuditConfig:
     the token viewer. ``shard=(i, n)``: encode only shard i of n; ``merge``: folders of shard runs to merge
     instead of reading a corpus (``merge_name`` names the result). ``text_column``/``lang_column``: columns
     of an ``hf:`` corpus. ``format``: the tokenizer file format when a file is ambiguous. ``num_proc``:
-    worker processes for the corpus pass.
+    worker processes for the corpus pass (each reads its own share of the corpus; default 1).
+    ``cluster``: run the corpus pass as Dask tasks, ``"local"`` (a ``LocalCluster`` of ``num_proc``
+    workers, default 2) or a scheduler address ``"tcp://HOST:PORT"`` (one task per worker, or ``num_proc``
+    tasks). Options that would be ignored together (``num_proc`` or ``cluster`` with ``merge`` or a
+    ``shard``) are an error.
     """
 
     baseline: str = "eng_Latn"
@@ -65,7 +72,8 @@ class AuditConfig:
     text_column: str = "text"
     lang_column: str | None = None
     format: str | None = None
-    num_proc: int = 1
+    num_proc: int | None = None
+    cluster: str | None = None
 
     def __post_init__(self):
         def put(name, value):
@@ -90,6 +98,28 @@ class AuditConfig:
         put("merge", tuple(str(m) for m in self.merge or ()))
         if not isinstance(self.text_column, str) or not self.text_column:
             raise InputError("text_column must be a column name", where=repr(self.text_column))
+        self._check_workers()
+
+    def _check_workers(self) -> None:
+        """``num_proc``/``cluster`` split the corpus pass themselves: with ``merge`` (no corpus read) or a
+        ``shard`` (one part of a split made elsewhere) they would be ignored, so each pair is an error."""
+        if self.cluster is not None and (
+            not isinstance(self.cluster, str) or (self.cluster != "local" and not _ADDRESS.fullmatch(self.cluster))
+        ):
+            raise InputError(
+                "cluster must be local or a Dask scheduler address",
+                where=repr(self.cluster),
+                fix="e.g. cluster=tcp://10.0.0.5:8786",
+            )
+        for name, on in (("num_proc", (self.num_proc or 1) > 1), ("cluster", self.cluster is not None)):
+            value = getattr(self, name)
+            if on and self.merge:
+                raise InputError(f"{name}={value} does nothing with merge=DIR (merging reads no corpus)")
+            if on and self.shard != (0, 1):
+                raise InputError(
+                    f"{name}={value} and shard={self.shard[0]}/{self.shard[1]} cannot be combined",
+                    fix=f"shard=I/N is one part of a run split by hand; {name}={value} splits the whole corpus itself",
+                )
 
     def _checked_diff(self):
         if self.diff is None:
@@ -121,6 +151,13 @@ class AuditConfig:
         return (i, n)
 
     @property
+    def workers(self) -> int:
+        """Worker processes (or Dask tasks) of the corpus pass: ``num_proc``, else 2 for a local cluster, else 1."""
+        if self.num_proc is not None:
+            return self.num_proc
+        return LOCAL_WORKERS if self.cluster == "local" else 1
+
+    @property
     def parallel(self) -> bool:
-        """Whether the corpus pass runs in ``num_proc`` worker processes (not when merging shards)."""
-        return self.num_proc > 1 and not self.merge
+        """Whether the corpus pass is split across workers (processes or a Dask cluster)."""
+        return self.workers > 1 or self.cluster is not None

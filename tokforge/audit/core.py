@@ -6,10 +6,8 @@ from the corpus) become warnings in the report; only total failure raises a one-
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
 from ..errors import InputError, TokforgeError
 from ..progress import bar
@@ -56,28 +54,53 @@ def audit_tokenizers(
         raise InputError("config must be an AuditConfig", where=type(cfg).__name__)
     if isinstance(tokenizers, (str, Tokenizer)):
         tokenizers = [tokenizers]
-    if cfg.parallel and corpus not in (None, False):
+    check_workers(list(tokenizers), corpus, cfg)
+    if cfg.parallel:
         return _audit_parallel(list(tokenizers), corpus, cfg, progress)
     return run_audit(list(tokenizers), corpus, cfg, progress)
 
 
+def check_workers(tokenizers: list, corpus, cfg: AuditConfig) -> None:
+    """What a split corpus pass (``num_proc``, ``cluster``, ``shard``) cannot do with these inputs, said
+    before anything loads: no corpus to split, loaded tokenizer objects, a limited ``hf:`` corpus."""
+    if cfg.parallel:
+        name, value = ("cluster", cfg.cluster) if cfg.cluster else ("num_proc", cfg.num_proc)
+        if corpus is None or corpus is False:
+            raise InputError(
+                f"{name}={value} needs a corpus (the built-in one and a vocabulary-only audit run in one process)",
+                fix="pass corpus=SPEC: a file, a folder, flores200:DIR or hf:PATH",
+            )
+        if not all(isinstance(t, str) for t in tokenizers):
+            raise InputError(
+                f"{name}={value} needs tokenizer names or paths (loaded objects cannot be sent to workers)"
+            )
+        if cfg.cluster is not None:
+            from ..extras import require
+
+            require("distributed", f"cluster={cfg.cluster}")
+    hf = isinstance(corpus, str) and corpus.startswith("hf:")
+    if hf and cfg.limit and (cfg.parallel or cfg.shard != (0, 1)):
+        raise InputError(
+            "limit=N cannot be combined with splitting an hf: corpus (the first N rows of a language need every "
+            "row before them)",
+            where=corpus,
+            fix="drop limit, or cut the corpus first and audit that",
+        )
+
+
 def _audit_parallel(tokenizers: list, corpus, cfg: AuditConfig, progress: bool) -> AuditReport:
-    """The corpus pass in ``cfg.num_proc`` worker processes (one shard each), then the merged audit."""
-    from .parallel import encode_shards
+    """The corpus pass split across workers (processes or Dask tasks, one share each), then the audit of
+    the merged statistics in this process."""
+    from .parallel import split_pass
 
-    if not all(isinstance(t, str) for t in tokenizers):
-        raise InputError("num_proc > 1 needs tokenizer names or paths (loaded objects cannot be sent to workers)")
-    with tempfile.TemporaryDirectory(prefix="tokforge-shards-") as tmp:
-        folders, warns = encode_shards(tokenizers, corpus, cfg, Path(tmp), progress)
-        name = corpus if isinstance(corpus, str) else "corpus"
-        merged = replace(cfg, merge=folders, merge_name=f"{name} ({cfg.num_proc} workers)", num_proc=1)
-        rep = run_audit(tokenizers, False, merged, progress)
-    rep.warnings += warns
-    return rep
+    split = split_pass(tokenizers, open_corpus(corpus, cfg, []), cfg, progress)
+    return run_audit(tokenizers, corpus, replace(cfg, num_proc=None, cluster=None), progress, split)
 
 
-def run_audit(tokenizers: list, corpus, cfg: AuditConfig, progress: bool = True) -> AuditReport:
-    """The audit in one process: load, vocabulary metrics, corpus pass, viewer, diff, report."""
+def run_audit(tokenizers: list, corpus, cfg: AuditConfig, progress: bool = True, split=None) -> AuditReport:
+    """The audit in one process: load, vocabulary metrics, corpus pass, viewer, diff, report.
+
+    ``split``: the `SplitPass` of workers that already encoded the corpus (their merged statistics are used)."""
     warnings: list[str] = []
     t0 = time.perf_counter()
     toks, failed = load_tokenizers(tokenizers, warnings, cfg.format)
@@ -85,7 +108,7 @@ def run_audit(tokenizers: list, corpus, cfg: AuditConfig, progress: bool = True)
     reachability = cfg.reachability
     if reachability is None:
         reachability = corpus is not False or bool(cfg.merge)
-    corp = open_corpus(corpus, cfg, toks)
+    corp = open_corpus(corpus, cfg, toks) if split is None else split.stand_in(toks)
     entries = _vocab_entries(toks, cfg, reachability, warnings, failed, progress)
     good = [t for t in toks if t.name in {e["name"] for e in entries}]
     rows, cstats = _corpus_rows(corp, good, entries, cfg, warnings, progress)
@@ -136,7 +159,9 @@ def _corpus_rows(corp, good, entries: list[dict], cfg: AuditConfig, warnings: li
     """Per-language rows (and each entry's ``corpus`` summary) from one pass over the corpus."""
     if corp is None:
         return [], None
-    cstats = corp.stats if cfg.merge else corpus_pass(good, corp, progress, cfg.shard)
+    cstats = getattr(corp, "stats", None)
+    if cstats is None:
+        cstats = corpus_pass(good, corp, progress, cfg.shard)
     warnings += corp.warnings
     order = cstats.order
     if corp.parallel and cfg.baseline not in order:

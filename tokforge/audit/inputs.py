@@ -115,15 +115,17 @@ def reference_panel(reference, toks: list[Tokenizer], warnings: list[str]) -> li
     return out
 
 
-def corpus_pass(toks: list[Tokenizer], corp, progress: bool = True, shard: tuple[int, int] = (0, 1)) -> CorpusStats:
-    """Encode the corpus once, batch by batch, with every tokenizer (bounded memory)."""
+def corpus_pass(
+    toks: list[Tokenizer], corp, progress: bool = True, shard: tuple[int, int] = (0, 1), whole: bool = True
+) -> CorpusStats:
+    """Encode the corpus (or its share ``shard=(i, n)``, read alone) once, batch by batch, with every
+    tokenizer (bounded memory). ``whole=False``: ``corp`` is one worker's share of a split run, whose
+    missing languages are said once the shares are merged."""
+    part = corp.shard(*shard) if shard != (0, 1) else corp
     stats = CorpusStats(toks, corp.parallel)
-    total = corp.n_rows() if hasattr(corp, "n_rows") else sum(len(v) for v in corp.texts.values())
-    if total is not None and shard[1] > 1:
-        total = -(-total // shard[1])
-    unit = "lines"
+    total = part.n_rows()
     with bar(
-        total, f"encoding ({len(toks)} tokenizer{'s' if len(toks) != 1 else ''})", enabled=progress, unit=unit
+        total, f"encoding ({len(toks)} tokenizer{'s' if len(toks) != 1 else ''})", enabled=progress, unit="lines"
     ) as b:
         done_langs = set()
 
@@ -132,9 +134,9 @@ def corpus_pass(toks: list[Tokenizer], corp, progress: bool = True, shard: tuple
             b.update(len(lines))
             b.set_postfix(language=lang if isinstance(lang, str) else "mixed", languages=len(done_langs))
 
-        stats.add_stream(corp.iter_batches(shard=shard), tick)
-    if hasattr(corp, "finish"):
-        corp.finish()
+        stats.add_stream(part.iter_batches(), tick)
+    if hasattr(part, "finish"):
+        part.finish(whole)
     return stats
 
 

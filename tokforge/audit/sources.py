@@ -46,12 +46,30 @@ class Corpus:
     def n_bytes(self) -> int:
         return sum(len(s.encode()) for v in self.texts.values() for s in v)
 
-    def iter_batches(self, batch: int | None = None, shard: tuple[int, int] = (0, 1)):
+    def n_rows(self) -> int:
+        """Lines in the corpus (all languages)."""
+        return sum(len(v) for v in self.texts.values())
+
+    def shard(self, i: int, n: int) -> "Corpus":
+        """Share i of n: a contiguous run of the lines (languages in order), balanced by lines, so shards
+        merged in index order see the lines in the corpus's order (its warnings stay with this corpus)."""
+        from .hf_read import share_range
+
+        lo, hi = share_range(self.n_rows(), i, n)
+        texts, keys, off = {}, ({} if self.keys is not None else None), 0
+        for lang, lines in self.texts.items():
+            s, e = max(lo, off) - off, min(hi, off + len(lines)) - off
+            if s < e:
+                texts[lang] = lines[s:e]
+                if keys is not None:
+                    keys[lang] = self.keys[lang][s:e]
+            off += len(lines)
+        return Corpus(self.name, texts, keys, self.warnings)
+
+    def iter_batches(self, batch: int | None = None):
         """``(langs, lines, keys)`` batches of ``batch`` lines (languages packed together, ``langs``
-        one per line; a single language as a string); batch number b belongs to shard ``b % n``."""
-        i, n = shard
+        one per line; a single language as a string)."""
         size = batch or hf_source.BATCH_LINES
-        b = 0
         buf_l, buf_t, buf_k = [], [], []
         for lang, lines in self.texts.items():
             keys = self.keys[lang] if self.keys else [None] * len(lines)
@@ -61,11 +79,9 @@ class Corpus:
                 buf_t += take
                 buf_k += keys[s : s + size]
                 while len(buf_t) >= size:
-                    if b % n == i:
-                        yield _pack(buf_l[:size], buf_t[:size], buf_k[:size], self.keys is not None)
-                    b += 1
+                    yield _pack(buf_l[:size], buf_t[:size], buf_k[:size], self.keys is not None)
                     buf_l, buf_t, buf_k = buf_l[size:], buf_t[size:], buf_k[size:]
-        if buf_t and b % n == i:
+        if buf_t:
             yield _pack(buf_l, buf_t, buf_k, self.keys is not None)
 
 
