@@ -55,7 +55,11 @@ def verbose_option(f):
 
 
 def quiet(verbose: bool) -> None:
-    """Silence transformers/datasets/huggingface_hub progress bars and info logs unless ``verbose``."""
+    """Silence transformers/datasets/huggingface_hub progress bars and info logs unless ``verbose``; with it,
+    tokforge's own calls leave transformers' logging alone too (`tokforge.hflog`), so its warnings show."""
+    from tokforge.hflog import set_verbose
+
+    set_verbose(verbose)
     if verbose:
         return
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

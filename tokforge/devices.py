@@ -16,14 +16,17 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 def resolve(name: str | None) -> str:
-    """``auto``/``None`` -> ``cuda`` or ``cpu``; ``cpu``, ``cuda``, ``cuda:N`` checked against this machine."""
-    import torch
-
+    """``auto``/``None`` -> ``cuda`` or ``cpu``; ``cpu``, ``cuda``, ``cuda:N`` checked against this machine
+    (``cpu`` and an unknown name are answered without importing torch: a cheap check)."""
     name = (name or "auto").strip().lower()
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cpu":
         return name
+    if name != "auto" and name != "cuda" and not name.startswith("cuda:"):
+        raise InputError(f"unknown device {name!r}", fix="use one of: " + ", ".join(DEVICES) + " (or cuda:N)")
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" or name.startswith("cuda:"):
         if not torch.cuda.is_available():
             why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA device is visible"

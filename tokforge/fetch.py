@@ -203,13 +203,12 @@ def _convert(gguf: Path, out: Path, with_model: bool) -> None:
     require("torch", "converting a GGUF file")  # transformers' GGUF reader imports torch
     require("transformers", "converting a GGUF file")
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
+    from .hflog import quiet_transformers
     from .io import atomic_dir
 
-    hf_logging.set_verbosity_error()
     _say(f"converting {gguf.name} to an HF {'model' if with_model else 'tokenizer'} directory (once)")
-    with atomic_dir(out, force=True) as tmp:
+    with atomic_dir(out, force=True) as tmp, quiet_transformers():
         tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         tok.save_pretrained(tmp)
         if with_model:

@@ -65,9 +65,9 @@ def load_causal_lm(name_or_path: str | os.PathLike, device: str = "cpu", dtype=N
     is already loaded.
     """
     from transformers import AutoModelForCausalLM
-    from transformers.utils import logging as hf_logging
 
     from .errors import LoadError
+    from .hflog import quiet_transformers
     from .loaders import load_tokenizer as _load
 
     src = str(name_or_path)
@@ -87,7 +87,7 @@ def load_causal_lm(name_or_path: str | os.PathLike, device: str = "cpu", dtype=N
                 where=src,
                 fix="pass a folder saved with save_pretrained or a built-in name",
             )
-    hf_logging.set_verbosity_error()
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype or "float32").to(device)
+    with quiet_transformers():
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype or "float32").to(device)
     model.eval()
     return model, (tokenizer if tokenizer is not None else _load(path, name=name))

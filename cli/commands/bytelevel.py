@@ -9,6 +9,8 @@ import click
 
 from tokforge.bytelevel import MODES
 
+from ..options import quiet, verbose_option
+
 MODELS_HELP = "Built-in causal LM name (smollm2-135m, gemma3-270m) or an HF model folder (repeat to ensemble)."
 
 
@@ -17,7 +19,8 @@ def _text(s: str) -> bytes:
     return s.encode("utf-8").decode("unicode_escape").encode("latin-1") if "\\" in s else s.encode("utf-8")
 
 
-def _load(names, device: str, mode: str):
+def _load(names, device: str, mode: str, verbose: bool = False):
+    quiet(verbose)
     from tokforge.bytelevel.bytelm import ByteLM
     from tokforge.bytelevel.ensemble import Ensemble
 
@@ -37,6 +40,7 @@ _model_opts = [
         help="How several --model are combined per byte (bayes: posterior weights; switch: fixed share).",
     ),
     click.option("--device", default="cpu", show_default=True),
+    verbose_option,
 ]
 
 
@@ -55,9 +59,9 @@ def command():
 @click.argument("prefix")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 257))
 @_with_models
-def next_cmd(prefix, top, names, mode, device):
+def next_cmd(prefix, top, names, mode, device, verbose):
     """Most likely next bytes after PREFIX (escapes like \\xc3 allowed)."""
-    lm = _load(names, device, mode)
+    lm = _load(names, device, mode, verbose)
     lp = lm.next_byte_logprobs(_text(prefix))
     vals, idx = lp.topk(top)
     for v, i in zip(vals.tolist(), idx.tolist()):
@@ -69,9 +73,9 @@ def next_cmd(prefix, top, names, mode, device):
 @click.argument("text")
 @click.option("--end/--no-end", default=True, show_default=True, help="Include the end-of-text probability.")
 @_with_models
-def score_cmd(text, end, names, mode, device):
+def score_cmd(text, end, names, mode, device, verbose):
     """Byte-level log-probability and bits per byte of TEXT (JSON)."""
-    lm = _load(names, device, mode)
+    lm = _load(names, device, mode, verbose)
     data = _text(text)
     lp = lm.logprob(data, end=end)
     out = {"bytes": len(data), "logprob": lp, "bits_per_byte": -lp / max(1, len(data)) / math.log(2)}
@@ -87,8 +91,8 @@ def score_cmd(text, end, names, mode, device):
 @click.option("--top-p", default=1.0, show_default=True, type=float)
 @click.option("--seed", default=0, show_default=True, type=int)
 @_with_models
-def generate_cmd(prompt, max_bytes, temperature, top_p, seed, names, mode, device):
+def generate_cmd(prompt, max_bytes, temperature, top_p, seed, names, mode, device, verbose):
     """Continue PROMPT (it may end inside a token or a character)."""
-    lm = _load(names, device, mode)
+    lm = _load(names, device, mode, verbose)
     out = lm.generate(_text(prompt), max_bytes=max_bytes, temperature=temperature, top_p=top_p, seed=seed)
     click.echo(out.decode("utf-8", errors="replace"))

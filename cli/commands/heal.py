@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from tokforge.devices import DEVICES
-from tokforge.heal.config import CALIBRATE_BY, DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES, HealConfig
+from tokforge.heal.config import CALIBRATE_BY, DEFAULT_STEPS, DIVERGENCES, ROW_MODES, SCHEDULES, TRAIN_MODES, HealConfig
 
-from ..options import marginal_option
+from ..options import marginal_option, quiet, verbose_option
 
 DEFAULTS = HealConfig()  # the library's defaults are the command's (chosen by the heal benches)
 
@@ -79,7 +79,12 @@ def select_every_of(given: int | None, has_select: bool) -> int:
     "--select-limit", default=25, show_default=True, type=click.IntRange(1), help="Selection lines per language."
 )
 @click.option("--out", required=True, type=click.Path(), help="Output HF model directory.")
-@click.option("--steps", default=None, type=click.IntRange(1), help="Optimiser steps (default 200 unless --minutes).")
+@click.option(
+    "--steps",
+    default=None,
+    type=click.IntRange(1),
+    help=f"Optimiser steps [default: {DEFAULT_STEPS} unless --minutes].",
+)
 @click.option("--minutes", default=None, type=click.FloatRange(0, min_open=True), help="Wall-time budget for training.")
 @click.option(
     "--loss",
@@ -150,10 +155,17 @@ def select_every_of(given: int | None, has_select: bool) -> int:
 )
 @click.option("--save-every", default=50, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=0, show_default=True)
-@click.option("--device", default="cpu", show_default=True, type=click.Choice(list(DEVICES)))
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    type=click.Choice(list(DEVICES)),
+    help="auto: cuda when available (one process per GPU under accelerate launch), else cpu.",
+)
 @click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "bf16", "fp32"]))
 @click.option("--resume", is_flag=True, help="Continue the unfinished run in --out.")
 @click.option("--force", is_flag=True, help="Replace an existing --out directory.")
+@verbose_option
 def command(student, teacher, texts, langs, split, text_column, lang_column, eval_texts, select_texts, **settings):
     """Heal STUDENT (a folder from `tokforge transplant`) by self-distillation from its original model."""
     from tokforge.corpus import parse_langs
@@ -163,12 +175,11 @@ def command(student, teacher, texts, langs, split, text_column, lang_column, eva
 
     from ._common import print_heal
 
+    quiet(settings.pop("verbose"))
     run = {k: settings.pop(k) for k in ("out", "device", "resume", "force")}
     marginal = settings.pop("marginal")
     settings["select_every"] = select_every_of(settings["select_every"], select_texts is not None)
-    if not settings["steps"] and not settings["minutes"]:
-        settings["steps"] = 200
-    cfg = HealConfig(**settings)
+    cfg = HealConfig(**settings)  # --steps with --minutes: a one-line error before anything loads
     lang_list = parse_langs(langs)
     sources = [Source(c, tuple(lang_list) if lang_list else None, split, text_column, lang_column) for c in texts]
     meta = {}

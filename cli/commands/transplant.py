@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from tokforge.devices import DEVICES
+from tokforge.heal.config import HealConfig
 from tokforge.transplant.registry import METHODS
 
-from ..options import marginal_option
+from ..options import marginal_option, quiet, verbose_option
 
 EXAMPLES = """
 \b
@@ -38,7 +39,8 @@ Examples:
     "--eval",
     "eval_spec",
     default=None,
-    help="Evaluation text: flores200:DIR, a text file, a folder of LANG.txt, or 'none' (default: FLORES devtest).",
+    help="Evaluation text: flores200:DIR, a text file, a folder of LANG.txt, 'embedded' (a smoke test on a few "
+    "English sentences) or 'none' (default: FLORES devtest; an error when it is not found).",
 )
 @click.option("--langs", "eval_langs", default=None, help="Comma-separated languages to evaluate (FLORES codes).")
 @click.option(
@@ -86,7 +88,10 @@ Examples:
     multiple=True,
     help="Healing text (repeatable; default: FLORES dev of the evaluation languages).",
 )
-@click.option("--heal-loss", default="alm", show_default=True, help="Loss for healing (see tokforge heal --loss).")
+@click.option(
+    "--heal-loss", default=HealConfig().loss, show_default=True, help="Loss for healing (see tokforge heal --loss)."
+)
+@verbose_option
 def command(
     model,
     tokenizer,
@@ -106,11 +111,13 @@ def command(
     heal_minutes,
     heal_corpora,
     heal_loss,
+    verbose,
 ):
     """Rewrite MODEL's embeddings for the --tokenizer; save to --out with transplant_report.json."""
     from tokforge.corpus import parse_langs
     from tokforge.transplant.api import TransplantConfig, transplant_model
 
+    quiet(verbose)
     evaluate = (eval_spec or "").lower() != "none"
     config = TransplantConfig(
         method=method,

@@ -180,14 +180,19 @@ def test_evaluate_model_is_evaluate_languages_with_a_result(tmp_path):
         evaluate_model((model, tok), 42)
 
 
-def test_evaluate_model_without_texts_falls_back_to_the_embedded_sample(tmp_path, monkeypatch):
+def test_evaluate_model_without_texts_or_flores_is_an_error_and_the_embedded_sample_is_asked_for(tmp_path, monkeypatch):
+    """No quiet fall-back to toy text: without FLORES and without texts the evaluation refuses (it used to
+    evaluate on 6 embedded sentences); ``"embedded"`` asks for them, with a warning."""
     from tokforge import corpus
     from tokforge.evaluate.api import evaluate_model
 
     monkeypatch.setattr(corpus, "flores_dir", lambda: None)
     tok = hf_tokenizer(tmp_path)
-    with pytest.warns(TokforgeWarning, match="FLORES-200 not found"):
-        res = evaluate_model((tiny_lm(len(tok.vocab)), tok))
+    model = tiny_lm(len(tok.vocab))
+    with pytest.raises(InputError, match="no evaluation text: none was given and FLORES-200 was not found"):
+        evaluate_model((model, tok))
+    with pytest.warns(TokforgeWarning, match="a smoke test, not an evaluation"):
+        res = evaluate_model((model, tok), "embedded")
     assert list(res.languages) == ["embedded_en"] and res.texts.startswith("embedded English sample")
 
 

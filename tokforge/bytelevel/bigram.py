@@ -39,8 +39,11 @@ from __future__ import annotations
 
 import json
 import unicodedata
+import warnings
 
 import numpy as np
+
+from ..errors import TokforgeWarning
 
 NEVER = np.iinfo(np.int64).max  # the absorbing rank of a whole token: it is never absorbed
 
@@ -305,7 +308,14 @@ def _hf_spec(tokenizer) -> dict | None:
         return None
     try:
         return json.loads(backend.to_str())
-    except Exception:  # noqa: BLE001 - not an HF tokenizers backend
+    except Exception as e:  # noqa: BLE001 - any failure to read the spec: said, then the exact slow path
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
+        warnings.warn(
+            f"{getattr(tokenizer, 'name', 'tokenizer')}: its HF tokenizers spec cannot be read ({first}), so the "
+            "canonicality test encodes every candidate instead of the merge-rank shortcut (exact, slower)",
+            TokforgeWarning,
+            stacklevel=1,  # one place: said once per tokenizer, though two builders read the spec
+        )
         return None
 
 

@@ -39,7 +39,8 @@ from ..errors import InputError, TokforgeWarning
 from .roundtrip import check_round_trip, round_trip, trip_label
 
 DEFAULT_LANGS = ("eng_Latn", "fra_Latn", "deu_Latn")
-# Used when FLORES is absent: a few plain sentences (written for tokforge, not from any corpus).
+# A smoke test when asked for (``"embedded"``): a few plain sentences (written for tokforge, not from any corpus).
+EMBEDDED = "embedded"
 EMBEDDED_SAMPLE = [
     "The library opens at nine in the morning and closes at six in the evening.",
     "She bought three apples, two oranges and a loaf of bread at the market.",
@@ -380,25 +381,27 @@ def default_texts(
     spec: str | None = None, langs: Sequence[str] | None = None, limit: int = 40, split: str = "devtest"
 ) -> tuple[dict[str, list[str]], str]:
     """``(texts per language, where they came from)``: ``spec`` (``flores200:DIR``, a file, a folder of
-    LANG.txt) or FLORES ``split`` when present (``DEFAULT_LANGS``), else the embedded English sample
-    (which says so). A requested language that is missing is an error."""
+    LANG.txt, or ``"embedded"``: tokforge's few English sentences, a smoke test with a warning) or FLORES
+    ``split`` (``DEFAULT_LANGS``). FLORES missing with no ``spec`` is an error, never a quiet fall-back to toy
+    text, and so is a requested language that is missing."""
     from .. import corpus
 
+    if spec == EMBEDDED:
+        warnings.warn(
+            f"evaluating on tokforge's {len(EMBEDDED_SAMPLE)} embedded English sentences: a smoke test, "
+            "not an evaluation (pass evaluation texts for one)",
+            TokforgeWarning,
+            stacklevel=2,
+        )
+        return {"embedded_en": list(EMBEDDED_SAMPLE)}, "embedded English sample (asked for)"
     if spec:
         return corpus.read_corpus(spec, split=split, langs=list(langs) if langs else None, limit=limit), spec
     d = corpus.flores_dir()
     if d is None:
-        if langs and list(langs) != ["embedded_en"]:
-            raise InputError(
-                "FLORES-200 not found, so the requested evaluation languages are unavailable",
-                where=",".join(langs),
-                fix="give evaluation text: flores200:DIR, a text file or a folder of LANG.txt",
-            )
-        warnings.warn(
-            "FLORES-200 not found: evaluating on tokforge's 6 embedded English sentences "
-            "(pass evaluation texts for a real evaluation)",
-            TokforgeWarning,
-            stacklevel=2,
+        raise InputError(
+            "no evaluation text: none was given and FLORES-200 was not found",
+            where=",".join(langs) if langs else "the default languages",
+            fix="set TOKFORGE_DATA to a folder holding flores200/, give evaluation text (flores200:DIR, a text "
+            f"file, a folder of LANG.txt), or {EMBEDDED!r} for a smoke test on a few English sentences",
         )
-        return {"embedded_en": list(EMBEDDED_SAMPLE)}, "embedded English sample (FLORES-200 not found)"
     return corpus.read_flores(d, split, list(langs or DEFAULT_LANGS), limit), f"flores200:{d} ({split})"

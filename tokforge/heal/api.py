@@ -29,7 +29,7 @@ from ..errors import InputError
 from ..evaluate.marginal import DEFAULT_LIMIT
 from ..io import atomic_write_text, trim_step_log
 from .config import CHECKPOINT, LOG, HealConfig
-from .data import Windows, windows_of
+from .data import Windows, check_texts, windows_of
 from .models import check_spec, plan_models
 from .report import REPORT, build_report, save
 
@@ -102,7 +102,7 @@ def heal_model(  # noqa: PLR0913  (the documented public signature; rarely used 
     out: str | Path | None = None,
     resume: bool = False,
     force: bool = False,
-    device: str = "cpu",
+    device: str = "auto",
     progress: bool = True,
     on_step: Callable[[dict], None] | None = None,
     run: HealRun | None = None,
@@ -115,13 +115,11 @@ def heal_model(  # noqa: PLR0913  (the documented public signature; rarely used 
     ``select_texts`` (with ``config.select_every``): the run ends with the rows that scored best on them
     (`select`); they are kept out of the training text. ``on_step(record)`` is called after every step
     (after its checkpoint, when one is due); an exception there stops the run, and ``resume=True``
-    (with the same ``out``) continues it from the last checkpoint."""
+    (with the same ``out``) continues it from the last checkpoint. ``device``: ``auto`` (the default) is
+    ``cuda`` when one is available, else ``cpu``, as accelerate chooses; under ``accelerate launch`` each
+    process runs on its own GPU."""
     from .. import devices
     from ..extras import require
-
-    require("torch", "heal_model")
-    require("accelerate", "heal_model")
-    from .select import check_texts
 
     cfg = config or HealConfig()
     run = run or HealRun()
@@ -131,14 +129,16 @@ def heal_model(  # noqa: PLR0913  (the documented public signature; rarely used 
         check_spec(teacher, "teacher")
     _prepare_out(out, resume, force, cfg)
     check_texts(cfg.select_every, select_texts, eval_texts)
+    require("torch", "heal_model")  # after the cheap checks: importing torch takes seconds
+    require("accelerate", "heal_model")
     windows = windows_of(texts, cfg, eval_texts, select_texts)
     windows.check()
     models = plan_models(model, teacher)
     texts = _eval_texts(windows, cfg, eval_texts, select_texts, run.meta)
-    device = devices.resolve(device)
-    student, teacher = models.load(device)
+    accelerator = run.accelerator or _accelerator(devices.resolve(device))
+    student, teacher = models.load(str(accelerator.device))  # each process on its own device
     job = _Job(cfg, run, texts, out, resume, progress, on_step, {**models.meta, **(run.meta or {})})
-    return _heal(student, teacher, job, device)
+    return _heal(student, teacher, job, accelerator)
 
 
 # -- checks before anything loads ---------------------------------------------------------------------
@@ -216,7 +216,7 @@ def calibrated_rows(student_vocab, copied) -> np.ndarray:
 
 
 # -- the run ---------------------------------------------------------------------------------------------
-def _heal(student, teacher, job: _Job, device: str) -> HealResult:
+def _heal(student, teacher, job: _Job, accelerator) -> HealResult:
     """Calibrate, train and evaluate (the phases below); every process of a multi-process run calls it."""
     from ..surgery.apply import embedding_modules
     from ..surgery.plan import match_by_bytes
@@ -225,8 +225,13 @@ def _heal(student, teacher, job: _Job, device: str) -> HealResult:
 
     (model, tok), (_, t_tok) = student, teacher
     cfg = job.cfg
-    accelerator = job.run.accelerator or _accelerator(device)
-    _, _, tied = embedding_modules(model)
+    _, head, tied = embedding_modules(model)
+    if head is None:
+        raise InputError(
+            "heal needs a causal LM with an output head (it trains on next-token logits)",
+            where=type(model).__name__,
+            fix="pass a model loaded with AutoModelForCausalLM (a folder from tokforge transplant)",
+        )
     n_rows = model.get_input_embeddings().weight.shape[0]
     shift = bool(cfg.calibrate) and not job.resume  # a resumed run has the shift in its checkpoint
     # the calibration and the calibrator need the rows copied by bytes: match once for them and the rows to train
@@ -255,8 +260,14 @@ def _heal(student, teacher, job: _Job, device: str) -> HealResult:
 
 
 def _accelerator(device: str):
+    """The `accelerate.Accelerator` for a resolved ``device``: ``cpu`` forces the CPU, ``cuda`` lets accelerate
+    give each process its GPU (``accelerate launch``: one process per GPU)."""
     from accelerate import Accelerator
 
+    if device.startswith("cuda:"):  # one process on a chosen GPU: accelerate uses the current one
+        import torch
+
+        torch.cuda.set_device(int(device.split(":", 1)[1]))
     return Accelerator(cpu=device == "cpu")
 
 

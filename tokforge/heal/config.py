@@ -71,6 +71,8 @@ def parse_losses(spec: str) -> dict[str, float]:
     return out
 
 
+DEFAULT_STEPS = 200  # a run's length when neither steps nor minutes is given
+
 # settings a resumed run may change (how long it runs, how often it saves, how much text the end evaluates)
 FREE_ON_RESUME = ("steps", "minutes", "save_every", "clock", "eval_limit", "select_limit")
 # settings that checkpoints from before them did not record, with the value those runs had
@@ -87,11 +89,11 @@ BEFORE = {
 
 @dataclass(frozen=True)
 class HealConfig:
-    """How a model is healed. ``steps`` or ``minutes`` bounds the run (``minutes`` wins when both)."""
+    """How a model is healed. ``steps`` or ``minutes`` bounds the run, not both (neither: `DEFAULT_STEPS` steps)."""
 
     loss: str = "lm"  # "lm", "alm", "bytes" or weighted: "alm=1,lm=0.1" (lm: what every heal bench
     # ablation chose, bench/results/heal.json)
-    steps: int | None = 200
+    steps: int | None = None  # DEFAULT_STEPS when minutes is not given either
     minutes: float | None = None
     batch_size: int = 8  # windows per step (all processes together)
     seq_bytes: int = 512  # bytes per window
@@ -138,7 +140,15 @@ class HealConfig:
             raise InputError("eval must be an EvalConfig", where=type(self.eval).__name__)
 
     def _check_budget(self) -> None:
-        if self.minutes is None and (self.steps is None or self.steps < 1):
+        if self.steps is not None and self.minutes is not None:
+            raise InputError(
+                "steps and minutes both bound the run: give one",
+                where=f"steps={self.steps}, minutes={self.minutes}",
+                fix="drop steps (a time budget) or minutes (a step budget)",
+            )
+        if self.steps is None and self.minutes is None:
+            object.__setattr__(self, "steps", DEFAULT_STEPS)
+        if self.minutes is None and self.steps < 1:
             raise InputError("heal needs steps (>= 1) or minutes", where=f"steps={self.steps}", fix="set steps=N")
         if self.minutes is not None and self.minutes <= 0:
             raise InputError("minutes must be positive", where=f"minutes={self.minutes}")

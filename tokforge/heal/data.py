@@ -279,3 +279,23 @@ def read_texts(spec: str, split: str, langs=None, limit: int | None = None) -> t
 
     texts = corpus.read_corpus(spec, split=split, langs=list(langs) if langs else None, limit=limit)
     return texts, f"{spec} ({split})" if spec.startswith("flores200:") else spec
+
+
+def check_texts(every: int, select_texts, eval_texts) -> None:
+    """Selection text goes with ``select_every`` (both or neither) and shares no line with the evaluation."""
+    if not every:
+        if select_texts is not None:
+            raise InputError("selection text given, but select_every is 0", fix="set select_every=K (steps)")
+        return
+    if not select_texts or not any(select_texts.values()):
+        raise InputError(
+            f"select_every={every} needs selection text",
+            fix="pass select_texts=TEXTS, held out of training and evaluation",
+        )
+    shared = (lines_of(select_texts) & lines_of(eval_texts)) - {""}
+    if shared:
+        raise InputError(
+            f"{len(shared)} selection line(s) are also evaluation lines",
+            where=repr(sorted(shared)[0][:60]),
+            fix="choose the step on text the evaluation does not use (FLORES dev to select, devtest to report)",
+        )

@@ -173,10 +173,11 @@ def _from_hub(repo_id: str, name: str | None) -> Tokenizer:
         )
     try:
         from transformers import AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        tok = AutoTokenizer.from_pretrained(repo_id)
+        from ..hflog import quiet_transformers
+
+        with quiet_transformers():
+            tok = AutoTokenizer.from_pretrained(repo_id)
     except Exception as e:  # transformers raises OSError/ValueError/HTTP errors for missing or offline
         first = (str(e).strip().splitlines() or [e.__class__.__name__])[0][:140]
 

@@ -234,20 +234,18 @@ def load(path: str | Path, name: str | None = None) -> Tokenizer:
         require("torch", "encoding with a GGUF tokenizer")  # transformers' GGUF reader imports torch
         require("transformers", "encoding with a GGUF tokenizer")
         from transformers import AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()
+        from ..hflog import quiet_transformers
+
         try:
-            tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+            with quiet_transformers():
+                tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
         except Exception as e:
             raise LoadError(
                 f"transformers cannot build an encoder from this GGUF ({str(e).splitlines()[0][:120]})",
                 where=str(path),
                 fix="the vocabulary is still available as tokenizer.vocab",
             ) from None
-        finally:
-            hf_logging.set_verbosity(verbosity)
         return tok.backend_tokenizer
 
     tok: Tokenizer

@@ -195,15 +195,15 @@ def to_hf_tokenizer(tok):
     ``tok`` is a tokforge `Tokenizer`, a path or a built-in name. An HF folder loads with all its settings;
     every other tokenizer gets a converted backend and the bos/eos/pad/unk roles of its vocabulary."""
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
-    from transformers.utils import logging as hf_logging
 
+    from ..hflog import quiet_transformers
     from . import load_tokenizer
 
     tok = load_tokenizer(tok)
-    hf_logging.set_verbosity_error()
     folder = _hf_folder(tok)
     if folder is not None:
-        return AutoTokenizer.from_pretrained(str(folder))
+        with quiet_transformers():
+            return AutoTokenizer.from_pretrained(str(folder))
     v = tok.vocab
     names = {f"{r}_token": v.tokens[v.roles[r]].decode("utf-8", "replace") for r in ROLES if r in v.roles}
     return PreTrainedTokenizerFast(tokenizer_object=backend_of(tok), **names)

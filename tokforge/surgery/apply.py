@@ -17,17 +17,21 @@ Example (identity plan: logits unchanged)::
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
-from ..errors import InputError
+from ..errors import InputError, TokforgeWarning
 from .plan import EmbeddingPlan, SidePlan, Source
 
 ROLE_CONFIG_KEYS = {"bos": "bos_token_id", "eos": "eos_token_id", "pad": "pad_token_id", "unk": "unk_token_id"}
 
 
 def embedding_modules(model) -> tuple[torch.nn.Module, torch.nn.Module | None, bool]:
-    """(input embedding module, output head module or None, tied?) with clear errors."""
+    """(input embedding module, output head module or None, tied?) with clear errors. ``tied`` is True only
+    when there is a head and it shares the embedding's weights (a model without a head is not tied: it has
+    no output side at all)."""
     try:
         emb = model.get_input_embeddings()
     except (AttributeError, NotImplementedError):
@@ -49,7 +53,7 @@ def embedding_modules(model) -> tuple[torch.nn.Module, torch.nn.Module | None, b
             raise InputError("model's LM head is not a (vocab, hidden) matrix", where=type(model).__name__)
         if getattr(head, "bias", None) is not None:
             raise InputError("LM heads with a bias are not supported", where=type(model).__name__)
-    tied = head is None or head.weight is w or head.weight.data_ptr() == w.data_ptr()
+    tied = head is not None and (head.weight is w or head.weight.data_ptr() == w.data_ptr())
     return emb, head, tied
 
 
@@ -122,7 +126,7 @@ def apply_plan(model, plan: EmbeddingPlan, new_tokenizer=None, pad_to_multiple_o
         pad_to_multiple_of = 64 if old_in.shape[0] > plan.input.n_old else 1
     n_rows = padded_rows(plan.input.n_new, pad_to_multiple_of)
     new_in = build_rows(old_in, plan.input, n_rows)
-    new_out = None if tied else build_rows(head.weight, plan.output, n_rows, pad_fill="zeros")
+    new_out = None if tied or head is None else build_rows(head.weight, plan.output, n_rows, pad_fill="zeros")
     emb.weight = torch.nn.Parameter(new_in, requires_grad=old_in.requires_grad)
     emb.num_embeddings = n_rows
     pad = vocab.roles.get("pad")
@@ -134,7 +138,15 @@ def apply_plan(model, plan: EmbeddingPlan, new_tokenizer=None, pad_to_multiple_o
     _update_config(model, vocab.roles, n_rows)
     plan.notes["rows"] = n_rows
     plan.notes["tied"] = bool(tied)
-    if tied and not plan.shared:
+    if head is None:
+        plan.notes["output_side"] = "none: the model has no LM head, only its input embeddings were rewritten"
+        warnings.warn(
+            f"{type(model).__name__} has no LM head (get_output_embeddings() is None): only its input embeddings "
+            "were rewritten; pass a causal LM (AutoModelForCausalLM) to transplant its output side too",
+            TokforgeWarning,
+            stacklevel=2,
+        )
+    elif tied and not plan.shared:
         plan.notes["output_side"] = "ignored: the model ties its LM head to the embedding"
     return model
 

@@ -310,13 +310,13 @@ def transplant_model(
     ``force``) and ``report["out"]`` says where."""
     from ..extras import require
 
-    require("torch", "transplant")
     config = config if config is not None else TransplantConfig()
     if not isinstance(config, TransplantConfig):
         raise InputError(
             f"config must be a TransplantConfig, not {type(config).__name__}", fix="pass TransplantConfig(...)"
         )
     job = _prepare(model, tokenizer, config, donor=donor, device=device, out=out, force=force)
+    require("torch", "transplant")  # after the cheap checks: importing torch takes seconds
     result = _run(model, job, donor, progress)
     if out is not None:
         result.save(out, force=force)

@@ -90,11 +90,12 @@ def encode_texts(
     autocast), rounded to float16."""
     import torch
     from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    tk = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModel.from_pretrained(str(path)).eval().to(device)
+    from ..hflog import quiet_transformers
+
+    with quiet_transformers():
+        tk = AutoTokenizer.from_pretrained(str(path))
+        model = AutoModel.from_pretrained(str(path)).eval().to(device)
     ids = tk(texts, truncation=True, max_length=MAX_PIECES, add_special_tokens=True)["input_ids"]
     uniq: dict[tuple, int] = {}
     which = np.fromiter((uniq.setdefault(tuple(x), len(uniq)) for x in ids), dtype=np.int64, count=len(ids))

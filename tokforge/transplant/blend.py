@@ -90,7 +90,7 @@ def _old_matrices(model):
     from ..surgery.apply import embedding_modules
 
     emb, head, tied = embedding_modules(model)
-    return emb.weight, (emb.weight if tied else head.weight), tied
+    return emb.weight, (head.weight if head is not None and not tied else emb.weight), tied or head is None
 
 
 # -- confidence --------------------------------------------------------------------------------------------
