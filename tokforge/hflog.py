@@ -1,4 +1,5 @@
-"""Transformers' logging around tokforge's own calls into it: turned down for the call, restored after.
+"""Transformers' (and datasets') logging around tokforge's own calls into them: turned down for the call,
+restored after.
 
 Loading a model through transformers prints notes (configuration dumps, weight-loading bars) that say
 nothing to a tokforge user, so the library quiets them *for the length of its call* and puts back the
@@ -44,3 +45,24 @@ def quiet_transformers():
         yield
     finally:
         hf_logging.set_verbosity(before)
+
+
+@contextmanager
+def quiet_datasets():
+    """HF datasets' verbosity at ``error`` and its progress bars off inside the block (unless `verbose`), the
+    caller's settings after it."""
+    if verbose():
+        yield
+        return
+    import datasets
+    from datasets.utils import logging as ds_logging
+
+    before, bars = ds_logging.get_verbosity(), datasets.is_progress_bar_enabled()
+    ds_logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        ds_logging.set_verbosity(before)
+        if bars:
+            datasets.enable_progress_bars()

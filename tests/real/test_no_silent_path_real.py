@@ -41,3 +41,23 @@ def test_verbose_shows_transformers_logging_again():
     assert shown.returncode == 0 and quiet.returncode == 0, shown.stderr[-400:] + quiet.stderr[-400:]
     assert "loading configuration file" in shown.stderr
     assert "loading configuration file" not in quiet.stderr
+
+
+def test_reading_an_hf_corpus_puts_back_the_callers_datasets_settings(tmp_path):
+    """Reading an ``hf:`` corpus used to turn datasets' logging to ``error`` and its progress bars off for the
+    rest of the process."""
+    import datasets
+    from datasets.utils import logging as ds_logging
+
+    from tokforge.audit.hf_source import HFCorpus
+
+    datasets.Dataset.from_list([{"text": "one line"}, {"text": "two lines"}]).save_to_disk(str(tmp_path / "d"))
+    before = ds_logging.get_verbosity()
+    ds_logging.set_verbosity_info()
+    datasets.enable_progress_bars()
+    try:
+        rows = [line for _, batch, _ in HFCorpus(str(tmp_path / "d")).iter_batches() for line in batch]
+        assert len(rows) == 2
+        assert ds_logging.get_verbosity() == ds_logging.INFO and datasets.is_progress_bar_enabled()
+    finally:
+        ds_logging.set_verbosity(before)

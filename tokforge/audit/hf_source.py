@@ -76,19 +76,19 @@ class HFCorpus:
     def _datasets(self):
         from ..extras import require
 
-        datasets = require("datasets", "an hf:PATH corpus")
-        datasets.disable_progress_bars()
-        datasets.logging.set_verbosity_error()
-        return datasets
+        return require("datasets", "an hf:PATH corpus")
 
     def _dataset(self, files=None):
         """The ``datasets`` view: the memory-mapped folder's share, or whole data files streamed."""
+        from ..hflog import quiet_datasets
+
         datasets = self._datasets()
-        if self._disk:
-            ds = datasets.load_from_disk(self._where)
-            lo, hi = hf_read.share_range(ds.num_rows, *self.part)
-            return ds.select(range(lo, hi)) if self.part[1] > 1 else ds  # a contiguous range: no index map
-        return datasets.load_dataset(self.builder, data_files=files or self.files, split="train", streaming=True)
+        with quiet_datasets():  # the caller's datasets logging and bars are put back after loading
+            if self._disk:
+                ds = datasets.load_from_disk(self._where)
+                lo, hi = hf_read.share_range(ds.num_rows, *self.part)
+                return ds.select(range(lo, hi)) if self.part[1] > 1 else ds  # a contiguous range: no index map
+            return datasets.load_dataset(self.builder, data_files=files or self.files, split="train", streaming=True)
 
     def _whole_files(self) -> list[str]:
         """The data files of this share, for formats split by whole files."""
