@@ -83,6 +83,13 @@ def _check_inputs(corpora, merge, out) -> None:
     help="default: add the built-in panel (gpt2, whisper-multilingual, mistral-v3, tekken, smollm2-135m, "
     "gemma3-270m) as context rows; none: only the tokenizers given.",
 )
+@click.option(
+    "--panel-cache",
+    type=click.Choice(["on", "off", "refresh"]),
+    default=None,
+    help="The reference panel's measurements, kept in the tokforge cache: on (read and write), off (measure the "
+    "panel every time), refresh (measure again, overwrite). Default: $TOKFORGE_AUDIT_CACHE, else on.",
+)
 @click.option("--baseline", default="eng_Latn", show_default=True, help="Language that parity is relative to.")
 @click.option(
     "--split", default="devtest", type=click.Choice(list(SPLITS)), show_default=True, help="FLORES-200 split."
@@ -145,6 +152,7 @@ def command(
     corpus,
     out,
     reference,
+    panel_cache,
     baseline,
     split,
     langs,
@@ -186,6 +194,7 @@ def command(
         diff=tuple(diff) if diff else None,
         reachability=reachability,
         reference=reference,
+        panel_cache=panel_cache,
         viewer_langs=parse_langs(viewer_langs, "--viewer-langs"),
         shard=_shard(shard),
         merge=merge,

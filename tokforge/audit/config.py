@@ -19,6 +19,7 @@ from ..errors import InputError, UnknownNameError
 from .coverage import DEFAULT_TOP
 
 REFERENCE_CHOICES = ("default", "none")
+PANEL_CACHE = ("on", "off", "refresh")  # the reference panel's cache (tokforge.audit.panel_cache)
 LOCAL_WORKERS = 2  # workers of cluster="local" when num_proc is not given
 _ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}")
 
@@ -53,7 +54,8 @@ class AuditConfig:
     ``cluster``: run the corpus pass as Dask tasks, ``"local"`` (a ``LocalCluster`` of ``num_proc``
     workers, default 2) or a scheduler address ``"tcp://HOST:PORT"`` (one task per worker, or ``num_proc``
     tasks). Options that would be ignored together (``num_proc`` or ``cluster`` with ``merge`` or a
-    ``shard``) are an error.
+    ``shard``) are an error. ``panel_cache``: ``"on"``, ``"off"`` or ``"refresh"`` the cache of the reference
+    panel's measurements (None: ``$TOKFORGE_AUDIT_CACHE``, else on; `tokforge.audit.panel_cache`).
     """
 
     baseline: str = "eng_Latn"
@@ -74,6 +76,7 @@ class AuditConfig:
     format: str | None = None
     num_proc: int | None = None
     cluster: str | None = None
+    panel_cache: str | None = None
 
     def __post_init__(self):
         def put(name, value):
@@ -92,6 +95,8 @@ class AuditConfig:
             raise InputError("reachability must be True, False or None", where=repr(self.reachability))
         put("diff", self._checked_diff())
         put("reference", self._checked_reference())
+        if self.panel_cache is not None and self.panel_cache not in PANEL_CACHE:
+            raise UnknownNameError("panel_cache setting", self.panel_cache, PANEL_CACHE)
         put("shard", self._checked_shard())
         if isinstance(self.merge, str):
             raise InputError("merge must be a list of folders", where=self.merge, fix=f"merge=[{self.merge!r}]")

@@ -16,10 +16,11 @@ from . import probes
 from .census import census
 from .config import AuditConfig
 from .coverage import coverage
-from .inputs import corpus_pass, load_tokenizers, open_corpus, reference_panel, wordfreq_codes
+from .inputs import corpus_pass, load_tokenizers, open_corpus, wordfreq_codes
 from .languages import info, to_flores
 from .overlap import diff as vocab_diff
-from .overlap import overlap_tables, text_set
+from .panel_cache import cache_mode, measured, panel_members, panel_overlap, rows_key, to_encode
+from .panel_keys import viewer_key, vocab_key
 from .qtok import qtok_categories
 from .report import AuditReport
 
@@ -55,6 +56,7 @@ def audit_tokenizers(
     if isinstance(tokenizers, (str, Tokenizer)):
         tokenizers = [tokenizers]
     check_workers(list(tokenizers), corpus, cfg)
+    cache_mode(cfg.panel_cache)  # an unknown $TOKFORGE_AUDIT_CACHE is an error before any work
     if cfg.parallel:
         return _audit_parallel(list(tokenizers), corpus, cfg, progress)
     return run_audit(list(tokenizers), corpus, cfg, progress)
@@ -104,10 +106,10 @@ def run_audit(tokenizers: list, corpus, cfg: AuditConfig, progress: bool = True,
     warnings: list[str] = []
     t0 = time.perf_counter()
     toks, failed = load_tokenizers(tokenizers, warnings, cfg.format)
-    toks += reference_panel(cfg.reference, toks, warnings)
     reachability = cfg.reachability
     if reachability is None:
         reachability = corpus is not False or bool(cfg.merge)
+    toks += panel_members(cfg, toks, warnings, reachability)  # built-in members: measured once, then cached
     corp = open_corpus(corpus, cfg, toks) if split is None else split.stand_in(toks)
     entries = _vocab_entries(toks, cfg, reachability, warnings, failed, progress)
     good = [t for t in toks if t.name in {e["name"] for e in entries}]
@@ -119,7 +121,7 @@ def run_audit(tokenizers: list, corpus, cfg: AuditConfig, progress: bool = True,
     rep = AuditReport(
         tokenizers=entries,
         languages=rows,
-        overlap=overlap_tables({t.name: text_set(t.vocab) for t in good}),
+        overlap=panel_overlap(good),
         diff=_diff(good, cfg.diff),
         warnings=warnings,
         corpus=_corpus_info(corp, cstats, rows, entries, cfg),
@@ -135,12 +137,15 @@ def run_audit(tokenizers: list, corpus, cfg: AuditConfig, progress: bool = True,
 def _vocab_entries(toks, cfg: AuditConfig, reachability: bool, warnings: list, failed: list, progress: bool):
     """Vocabulary metrics per tokenizer; one that breaks becomes a warning and a ``failed`` row."""
     coverage_langs = wordfreq_codes(list(cfg.coverage_langs) if cfg.coverage_langs else None, warnings)
+    vkey = vocab_key(reachability, cfg.coverage_langs, cfg.coverage_top)
     entries = []
     with bar(len(toks), "vocabulary", enabled=progress, unit="tokenizers") as b:
         for tok in toks:
             b.set_postfix(tokenizer=tok.name)
             try:
-                entries.append(_vocab_entry(tok, reachability, coverage_langs, cfg.coverage_top))
+                entries.append(
+                    measured(tok, vkey, lambda t: _vocab_entry(t, reachability, coverage_langs, cfg.coverage_top))
+                )
             except TokforgeError:
                 raise
             except Exception as e:  # one broken backend must not sink the others
@@ -159,9 +164,11 @@ def _corpus_rows(corp, good, entries: list[dict], cfg: AuditConfig, warnings: li
     """Per-language rows (and each entry's ``corpus`` summary) from one pass over the corpus."""
     if corp is None:
         return [], None
+    ckey = rows_key(corp, cfg, good, warnings)  # None: the panel's rows on this corpus are not cached
+    by = {t.name: t for t in good}
     cstats = getattr(corp, "stats", None)
     if cstats is None:
-        cstats = corpus_pass(good, corp, progress, cfg.shard)
+        cstats = corpus_pass(to_encode(good, ckey), corp, progress, cfg.shard)
     warnings += corp.warnings
     order = cstats.order
     if corp.parallel and cfg.baseline not in order:
@@ -173,7 +180,7 @@ def _corpus_rows(corp, good, entries: list[dict], cfg: AuditConfig, warnings: li
         warnings.append("corpus is not parallel (no aligned lines); parity not computed")
     rows = []
     for e in entries:
-        lang_rows, e["corpus"] = cstats.rows(e["name"], cfg.baseline)
+        lang_rows, e["corpus"] = measured(by[e["name"]], ckey, lambda t: list(cstats.rows(t.name, cfg.baseline)))
         rows += lang_rows
     return rows, cstats
 
@@ -184,7 +191,12 @@ def _viewer(corp, good, viewer_langs, warnings: list) -> dict:
     for x in viewer_langs or []:
         if x not in vtexts:
             warnings.append(f"token viewer: no sample for language {x!r} (not in the corpus, no built-in sample)")
-    return {"texts": vtexts, "splits": {t.name: {k: probes.split(t, s) for k, s in vtexts.items()} for t in good}}
+
+    def splits(t) -> dict:
+        return {k: probes.split(t, s) for k, s in vtexts.items()}
+
+    key = viewer_key(vtexts)
+    return {"texts": vtexts, "splits": {t.name: measured(t, key, splits) for t in good}}
 
 
 def _diff(good: list[Tokenizer], diff) -> dict | None:

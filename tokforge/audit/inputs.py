@@ -95,8 +95,9 @@ def as_corpus(corpus, split: str, langs, limit) -> Corpus:
 REFERENCE = ("gpt2", "whisper-multilingual", "mistral-v3", "tekken", "smollm2-135m", "gemma3-270m")
 
 
-def reference_panel(reference, toks: list[Tokenizer], warnings: list[str]) -> list[Tokenizer]:
-    """The reference panel's tokenizers not already audited (``None``/``"none"``: no panel)."""
+def reference_panel(reference, toks: list[Tokenizer], warnings: list[str], load=None) -> list[Tokenizer]:
+    """The reference panel's tokenizers not already audited (``None``/``"none"``: no panel); ``load(name)``
+    makes each one (default: load it; `panel_cache.panel_members` passes one that may serve it from its cache)."""
     if reference in (None, "none", False):
         return []
     names = list(REFERENCE) if reference == "default" else list(reference)
@@ -106,7 +107,7 @@ def reference_panel(reference, toks: list[Tokenizer], warnings: list[str]) -> li
         if name in have:
             continue
         try:
-            t = _load_one(name)
+            t = (load or _load_one)(name)
         except TokforgeError as e:
             warnings.append(f"reference tokenizer {name!r} could not be loaded and is left out: {e}")
             continue

@@ -27,12 +27,34 @@ def share(a: set[bytes], b: set[bytes]) -> float:
     return round(len(a & b) / len(a), 6) if a else 0.0
 
 
-def overlap_tables(sets: dict[str, set[bytes]]) -> dict[str, dict[str, dict[str, float]]]:
-    """``{"jaccard": {A: {B: x}}, "share": {A: {B: share of A in B}}}`` for every pair."""
+def overlap_tables(sets: dict[str, set[bytes]], known: dict | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """``{"jaccard": {A: {B: x}}, "share": {A: {B: share of A in B}}}`` for every pair (the values of
+    `jaccard` and `share`, from one intersection per pair: a union's size is ``|A| + |B| - |A & B|``).
+    ``known``: ``{(A, B): |A & B|}`` of pairs counted before (the reference panel's, cached).
+
+    >>> overlap_tables({"x": {b"a", b"b"}, "y": {b"a", b"c", b"d"}})["jaccard"]["x"]
+    {'x': 1.0, 'y': 0.25}
+    """
     names = list(sets)
-    jac = {a: {b: jaccard(sets[a], sets[b]) for b in names} for a in names}
-    sh = {a: {b: share(sets[a], sets[b]) for b in names} for a in names}
-    return {"jaccard": jac, "share": sh}
+    common: dict[tuple[str, str], int] = {}
+    for i, a in enumerate(names):
+        for b in names[i:]:
+            n = (known or {}).get((a, b))
+            if n is None:
+                n = len(sets[a]) if a == b else len(sets[a] & sets[b])
+            common[a, b] = common[b, a] = n
+
+    def jac(a: str, b: str) -> float:
+        u = len(sets[a]) + len(sets[b]) - common[a, b]
+        return round(common[a, b] / u, 6) if u else 0.0
+
+    def sh(a: str, b: str) -> float:
+        return round(common[a, b] / len(sets[a]), 6) if sets[a] else 0.0
+
+    return {
+        "jaccard": {a: {b: jac(a, b) for b in names} for a in names},
+        "share": {a: {b: sh(a, b) for b in names} for a in names},
+    }
 
 
 def diff(a: Vocab, b: Vocab, limit: int | None = None) -> dict:
