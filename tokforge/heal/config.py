@@ -32,6 +32,9 @@ LOSS_NAMES = ("lm", "alm", "bytes")  # the keys of losses.LOSSES, here without t
 DIVERGENCES = ("binary_kl", "abs", "sq")
 SCHEDULES = ("linear", "rsqrt", "constant")
 CALIBRATE_BY = ("shared", "pieces")
+# the LM head's weight gradient under rows="seen": only for the rows the step keeps (`seen_head`), or the full
+# product (the same update up to rounding; kept for measuring the difference, bench/heal_speed.py)
+HEAD_GRADS = ("kept", "all")
 CHUNK_MODES = ("all", "space")
 PRECISIONS = ("auto", "bf16", "fp32")
 CLOCKS = ("wall", "cpu")
@@ -40,6 +43,7 @@ CLOCKS = ("wall", "cpu")
 CHOICES = {
     "train": ("train mode", TRAIN_MODES),
     "rows": ("rows mode", ROW_MODES),
+    "head_grad": ("head gradient", HEAD_GRADS),
     "divergence": ("ALM divergence", DIVERGENCES),
     "schedule": ("learning-rate schedule", SCHEDULES),
     "calibrate_by": ("calibration grouping", CALIBRATE_BY),
@@ -74,7 +78,7 @@ def parse_losses(spec: str) -> dict[str, float]:
 DEFAULT_STEPS = 200  # a run's length when neither steps nor minutes is given
 
 # settings a resumed run may change (how long it runs, how often it saves, how much text the end evaluates)
-FREE_ON_RESUME = ("steps", "minutes", "save_every", "clock", "eval_limit", "select_limit")
+FREE_ON_RESUME = ("steps", "minutes", "save_every", "clock", "eval_limit", "select_limit", "head_grad")
 # settings that checkpoints from before them did not record, with the value those runs had
 BEFORE = {
     "schedule": "constant",
@@ -106,6 +110,7 @@ class HealConfig:
     train: str = "embeddings"  # "embeddings", "embeddings+head", "all"
     train_copied: bool = False  # also train rows copied by bytes from the original
     rows: str = "seen"  # which trainable rows a step updates: "seen" (tokens in this step's windows) or "all"
+    head_grad: str = "kept"  # HEAD_GRADS: the head's weight gradient for the rows a step keeps, or all rows
     calibrate: int = 16  # training windows that fit the shared shift of rows not copied (0: no shift)
     calibrate_by: str = "shared"  # one shift for all those rows, or "pieces": one per group of rows
     # by how many original tokens spell them (`heal.calibrate.piece_groups`)

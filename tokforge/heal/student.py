@@ -60,6 +60,29 @@ class Student(torch.nn.Module):
 
             self.calibrators = install(model, calibrated, tied)
         self.baked: list[dict] = []  # what `merge` folded in (`calibrator.bake`)
+        # the head's weight gradient only for the rows a step keeps (`seen_head`): not with a calibrator, whose
+        # map learns from every row's gradient, and only when the head's rows train
+        self._limited = None
+        if calibrated is None and head is not None and (tied or has_out):
+            from .seen_head import limit_head
+
+            self._limited = head if limit_head(head) else None
+
+    def limit_rows(self, rows: torch.Tensor | None) -> None:
+        """The rows whose head-weight gradient the next backward computes (None: all); a no-op when the
+        head is not limited (a calibrator, a frozen head, a head that is not a plain linear layer)."""
+        if self._limited is not None:
+            from .seen_head import set_rows
+
+            set_rows(self._limited, rows)
+
+    def unlimit(self) -> None:
+        """The head module's own forward back."""
+        if self._limited is not None:
+            from .seen_head import unlimit_head
+
+            unlimit_head(self._limited)
+            self._limited = None
 
     @property
     def emb(self) -> torch.nn.Parameter:
@@ -101,6 +124,7 @@ class Student(torch.nn.Module):
     def merge(self):
         """The model, trained in place; with a calibrator, its maps folded into the rows once and the
         model's own embedding modules back (`calibrator.bake`; ``baked`` records what they did)."""
+        self.unlimit()
         if self.calibrators:
             from .calibrator import bake
 

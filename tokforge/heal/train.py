@@ -121,6 +121,7 @@ class Healer:
     def restore(self) -> None:
         """Give frozen weights held in bfloat16 their exact float32 values back (teacher and student), and
         the teacher its own requires_grad flags."""
+        self.student.unlimit()
         for p, data in self._originals:
             p.data = data
         self._originals = []
@@ -156,6 +157,9 @@ class Healer:
         for the log."""
         w = self.weights
         s_inp, s_mask, s_n, s_ids = encode_windows(self.tok, windows, self.device)
+        seen = self.seen_rows(s_inp)  # a collective; None unless rows="seen"
+        kept = seen is not None and self.cfg.head_grad == "kept"
+        self.student.limit_rows(seen.nonzero()[:, 0] if kept else None)
         with self._autocast():
             s_logits = self.student_ddp(s_inp, s_mask)
         s_lsm = [torch.log_softmax(s_logits[b, : s_n[b] + 1], -1) for b in range(len(windows))]
@@ -170,7 +174,7 @@ class Healer:
             "bytes": sum(len(t.encode("utf-8")) for t in windows),
             "chunks": step.chunks,
         }
-        out["_seen"] = self.seen_rows(s_inp)
+        out["_seen"] = seen
         self.shown[s_inp[s_mask.bool()]] = True
         return out
 
