@@ -16,8 +16,11 @@
 4. The main job of docs/audit.md: GPT-2, SmolLM2 and Gemma-3 on all 204 FLORES-200 devtest
    languages, with reachability; every number of the docs table and of the README's parity
    sentence is stored under ``main_job`` (``bench/render.py`` renders the table into the docs).
+5. What the reference panel costs, its measurements cached, against ``--reference none``
+   (``reference_panel``; `bench/audit_panel.py`). Alone: ``--only panel`` (the rest of the file is kept).
 
 Run: ``python -m bench audit`` (or ``python bench/audit.py [--threads 2] [--repeat 3] [--skip-qtok]``).
+``--quick``: every section on the first lines of five languages, once each, written to a temporary folder.
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-import bench.common  # noqa: E402,F401  (sets $TOKFORGE_DATA when unset)
+import bench.common  # noqa: E402  (sets $TOKFORGE_DATA when unset)
+from bench.audit_panel import bench_panel  # noqa: E402
+
+# --quick: the languages the main job's table needs, the first QUICK_LIMIT devtest lines of each
+QUICK_LANGS = ["eng_Latn", "fra_Latn", "rus_Cyrl", "hin_Deva", "zho_Hans"]
+QUICK_LIMIT = 40
 
 
 def best(fn, repeat: int) -> float:
@@ -80,13 +88,14 @@ def _timed(fn) -> tuple[float, float]:
     return time.perf_counter() - w, time.process_time() - c
 
 
-def bench_corpus(flores: Path, repeat: int) -> dict:
-    """Interleaved runs (raw, bare, metrics) x repeat; minimum wall and CPU time of each."""
+def bench_corpus(flores: Path, repeat: int, langs: list[str] | None = None, limit: int | None = None) -> dict:
+    """Interleaved runs (raw, bare, metrics) x repeat; minimum wall and CPU time of each (``langs``,
+    ``limit``: the first lines of some languages, else every line of every language)."""
     from tokforge import load_tokenizer
     from tokforge.audit.inputs import corpus_pass
     from tokforge.audit.sources import load_corpus
 
-    corp = load_corpus(f"flores200:{flores}")
+    corp = load_corpus(f"flores200:{flores}", langs=langs, limit=limit)
     lines = [s for v in corp.texts.values() for s in v]
     out = {"languages": len(corp.texts), "lines": len(lines), "bytes": sum(len(s.encode()) for s in lines)}
     for name in ("gpt2", "smollm2-135m", "gemma3-270m"):
@@ -201,15 +210,18 @@ def bench_qtok(repeat: int) -> dict:
 
 
 MAIN_JOB = ("gpt2", "smollm2-135m", "gemma3-270m")
+PARTS = {"qtok": "vs_qtok", "panel": "reference_panel"}  # --only NAME: the key it rewrites in the results
 
 
-def bench_main_job(flores: Path) -> dict:
-    """The docs' main job, every number the docs table shows (rounded as printed there)."""
+def bench_main_job(flores: Path, langs: list[str] | None = None, limit: int | None = None) -> dict:
+    """The docs' main job, every number the docs table shows (rounded as printed there); ``langs``, ``limit``:
+    the first lines of some languages (--quick)."""
     from tokforge.audit.config import AuditConfig
     from tokforge.audit.core import audit_tokenizers
 
     t, c = time.perf_counter(), time.process_time()
-    rep = audit_tokenizers(list(MAIN_JOB), f"flores200:{flores}", config=AuditConfig(reachability=True), progress=False)
+    cfg = AuditConfig(reachability=True, langs=langs, limit=limit)
+    rep = audit_tokenizers(list(MAIN_JOB), f"flores200:{flores}", config=cfg, progress=False)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     summ = {r["tokenizer"]: r for r in __import__("tokforge.audit.tables", fromlist=["x"]).summary_rows(rep)}
     rows = {(r["tokenizer"], r["language"]): r for r in rep.languages}
@@ -264,29 +276,53 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-qtok", action="store_true")
     ap.add_argument("--only-qtok", action="store_true", help="rerun the Qtok comparison only; keep the rest")
+    ap.add_argument(
+        "--only",
+        choices=sorted(PARTS),
+        default=None,
+        help="rerun one part only (qtok: the Qtok comparison; panel: the reference panel's cost); keep the rest",
+    )
+    ap.add_argument("--out", default=None, help="results file (default bench/results/audit.json)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"once each, on the first {QUICK_LIMIT} lines of {QUICK_LANGS}; a temporary results folder",
+    )
     args = ap.parse_args()
+    if args.quick:
+        bench.common.set_quick()
+        args.repeat = 1
+    sub = (QUICK_LANGS, QUICK_LIMIT) if args.quick else (None, None)
     os.environ.setdefault("RAYON_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     from tokforge import corpus as tc
-    from tokforge.io import atomic_write_text
 
-    path = ROOT / "bench" / "results" / "audit.json"
-    if args.only_qtok:
-        res = json.loads(path.read_text())
-        res["vs_qtok"] = bench_qtok(max(3, args.repeat))
-        print("qtok", res["vs_qtok"], flush=True)
-        atomic_write_text(path, json.dumps(res, indent=2) + "\n")
+    path = bench.common.results_path("audit", args.out)
+    q_repeat = 1 if args.quick else max(3, args.repeat)
+    only = "qtok" if args.only_qtok else args.only
+    if only:
+        part = PARTS[only]
+        res = json.loads(path.read_text()) if path.is_file() else {}
+        res[part] = bench_qtok(q_repeat) if only == "qtok" else bench_panel(tc.flores_dir(), q_repeat, *sub)
+        print(part, json.dumps(res[part])[:2000], flush=True)
+        # the rest of the file keeps the record it was written with
+        bench.common.write_json(path, res, provenance=bench.common.part_provenance(res.get("provenance"), part))
         return
     res = {"machine_cores": os.cpu_count(), "threads": args.threads, "repeat": args.repeat}
     res["vocab_audit_gemma3"] = bench_vocab(args.repeat)
     print("vocab", res["vocab_audit_gemma3"], flush=True)
     flores = tc.flores_dir()
-    res["corpus_metrics_flores204"] = bench_corpus(flores, args.repeat) if flores else {"skipped": "no FLORES-200"}
-    res["vs_qtok"] = {"skipped": "--skip-qtok"} if args.skip_qtok else bench_qtok(max(3, args.repeat))
+    res["corpus_metrics_flores204"] = (
+        bench_corpus(flores, args.repeat, *sub) if flores else {"skipped": "no FLORES-200"}
+    )
+    res["vs_qtok"] = {"skipped": "--skip-qtok"} if args.skip_qtok else bench_qtok(q_repeat)
     print("qtok", res["vs_qtok"], flush=True)
-    res["main_job"] = bench_main_job(flores) if flores else {"skipped": "no FLORES-200"}
+    res["main_job"] = bench_main_job(flores, *sub) if flores else {"skipped": "no FLORES-200"}
     print("main job", json.dumps(res["main_job"])[:2000], flush=True)
-    atomic_write_text(path, json.dumps(res, indent=2) + "\n")
+    res["reference_panel"] = bench_panel(flores, q_repeat, *sub)
+    if args.quick:
+        res["quick"] = {"langs": QUICK_LANGS, "limit": QUICK_LIMIT}
+    bench.common.write_json(path, res)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ the corpus pass's MB/s with 1 and 2 workers. CPU time counts the side's worker p
 Results: ``bench/results/audit_scale.json``.
 
 Run: ``python -m bench audit_scale`` (or ``python bench/audit_scale.py [--mb 1000] [--tokenizer gpt2]``).
-``--quick``: one copy of three languages' FLORES lines (about 1 MB), written to a temporary folder.
+``--quick``: one copy of three languages' FLORES lines (about 1 MB), each side once, written to a temporary
+folder.
 """
 
 from __future__ import annotations
@@ -212,11 +213,11 @@ def main() -> None:
     ap.add_argument("--data")
     ap.add_argument("--out-dir")
     ap.add_argument("--out", default=None, help="results file (default bench/results/audit_scale.json)")
-    ap.add_argument("--quick", action="store_true", help=f"--mb 1 of {QUICK_LANGS} only; a temporary results folder")
+    ap.add_argument("--quick", action="store_true", help=f"--mb 1 of {QUICK_LANGS}, --repeat 1; a temp folder")
     a = ap.parse_args()
     if a.quick:
         bench.common.set_quick()
-        a.mb = 1
+        a.mb, a.repeat = 1, 1
     os.environ.setdefault("RAYON_NUM_THREADS", str(a.threads))
     if a.child:
         print(json.dumps(child(a.child, Path(a.data), a.tokenizer, Path(a.out_dir))))

@@ -4,6 +4,7 @@ ensembles, truncated prompts, and prompts that end inside a word or a character.
     python -m bench bytelevel                      # the committed run (arguments in bench/__main__.py)
     python bench/bytelevel.py --per-lang 4 --speed-texts 4 --chain-texts 1 --canon-prefixes 1 \\
         --genlm-prefixes 1 --gen-prompts 8 --out /tmp/bytelevel.json          # a small trial
+    python bench/bytelevel.py --quick   # a smoke test: QUICK's sizes unless given, a temporary results folder
 
 Sections (all in one run, the same texts and start context for every method):
 
@@ -44,9 +45,23 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import write_results  # noqa: E402
+from common import apply_quick, results_path, write_json, write_results  # noqa: E402
 
 MODELS = ("smollm2-135m", "gemma3-270m")
+# --quick: every section on a few texts (options given on the command line win)
+QUICK = {
+    "langs": "eng_Latn,zho_Hans",
+    "per_lang": 2,
+    "max_bytes": 32,
+    "speed_texts": 2,
+    "reps": 1,
+    "chain_texts": 1,
+    "canon_prefixes": 1,
+    "genlm_prefixes": 1,
+    "beams": "1",
+    "gen_prompts": 4,
+    "gen_bytes": 4,
+}
 
 
 # -- data --------------------------------------------------------------------------------------------
@@ -510,7 +525,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", default=None, help="results file (default bench/results/bytelevel.json)")
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK} unless given; a temporary results folder")
     a = ap.parse_args()
+    if a.quick:
+        apply_quick(a, QUICK)
     torch.set_num_threads(a.threads)
 
     from tokforge import corpus, models
@@ -595,9 +613,7 @@ def main() -> None:
     prompts = midword_prompts(root, gl, max(1, a.gen_prompts // len(gl)), a.seed)
     out["midword_generation"] = midword_section(lms["smollm2-135m"], prompts, a.gen_bytes)
     if a.out:
-        from tokforge.io import atomic_write_text
-
-        atomic_write_text(a.out, json.dumps(out, indent=2) + "\n")
+        write_json(results_path("bytelevel", a.out), out)
     else:
         write_results("bytelevel", out)
     print(json.dumps({k: out[k] for k in ("speed", "ensemble", "midword_generation")}, indent=1)[:6000])

@@ -14,6 +14,7 @@ leaves on --old-canonical-models (slow: every node's whole-vocabulary mask), on 
 --old-canonical-texts texts cut to --old-canonical-bytes.
 
     python bench/canonical.py                       # SmolLM2 and Gemma-3, 8 sentences
+    python bench/canonical.py --quick               # SmolLM2, 2 short sentences: a smoke test (a temporary folder)
 """
 
 from __future__ import annotations
@@ -28,7 +29,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bytelevel import canonical_vs_model, cut_to_chars, fresh_prefixes, interleaved, load_items  # noqa: E402
-from common import write_results  # noqa: E402
+from common import apply_quick, write_results  # noqa: E402
+
+# --quick: the same measures on SmolLM2 alone, two short sentences, one fresh prefix (given options win)
+QUICK = {
+    "models": "smollm2-135m",
+    "langs": "eng_Latn,zho_Hans",
+    "per_lang": 1,
+    "max_bytes": 40,
+    "prefixes": 1,
+    "old_canonical_bytes": 12,
+}
 
 
 def main() -> None:
@@ -44,7 +55,11 @@ def main() -> None:
     ap.add_argument("--old-canonical-texts", type=int, default=1)
     ap.add_argument("--old-canonical-bytes", type=int, default=40)
     ap.add_argument("--prefixes", type=int, default=6)
+    ap.add_argument("--out", default=None, help="results file (default bench/results/canonical.json)")
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK} unless given; a temporary results folder")
     a = ap.parse_args()
+    if a.quick:
+        apply_quick(a, QUICK)
     torch.set_num_threads(a.threads)
 
     from tokforge import corpus, models
@@ -132,7 +147,7 @@ def main() -> None:
         "fresh_prefixes": len(prefixes),
         "load_average_start_end": [round(load_start[0], 2), round(os.getloadavg()[0], 2)],
     }
-    path = write_results("canonical", {"setup": setup, "models": rows})
+    path = write_results("canonical", {"setup": setup, "models": rows}, a.out)
     print(f"wrote {path}", file=sys.stderr)
 
 

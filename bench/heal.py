@@ -50,14 +50,13 @@ import gc
 import json
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, bpe32k  # noqa: E402
+from common import apply_quick, bpe32k, cache_lock, part_provenance, results_path, write_json  # noqa: E402
 from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note, marginal_argument, marginal_ratios  # noqa: E402
 
 from tokforge import artifacts, corpus, models  # noqa: E402
@@ -66,12 +65,14 @@ from tokforge.evaluate.gap import gap_breakdown  # noqa: E402
 from tokforge.evaluate.marginal import marginal_bits_per_byte  # noqa: E402
 from tokforge.heal.config import SCHEDULES, HealConfig  # noqa: E402
 from tokforge.heal.report import heal_comparison  # noqa: E402
-from tokforge.io import atomic_write_text  # noqa: E402
 
 LANGS = ["eng_Latn", "fra_Latn", "deu_Latn", "rus_Cyrl", "zho_Hans"]
 # the zero-shot starts the calibrator rows choose among on dev (methods that need a donor: Gemma-3 only)
 STARTS = "hybrid,omp,blend:mode=average,blend:mode=confidence"
+# --quick's HealConfig sizes (shared with the other heal benches): short windows, small steps, a short calibration
+QUICK_SIZES = {"batch_size": 2, "seq_bytes": 128, "calibrate": 2}
 QUICK = {
+    **QUICK_SIZES,
     "targets": "bpe32k",
     "losses": "lm",
     "minutes": 0.05,
@@ -83,7 +84,8 @@ QUICK = {
     "calibrator_minutes": 0.05,
     "starts": "hybrid",
     "resamples": 200,
-    "marginal": 5,
+    "marginal": 0,  # the marginal rows cost more than the rest here (transplant's and heal_marginal's --quick run it)
+    "threads": 1,  # two torch threads on a machine whose other core is busy run slower than one
 }
 
 
@@ -101,13 +103,28 @@ def student(target: str, teacher, t_tok, flores: Path, start: str = "hybrid"):
     opts = dict(kv.split("=", 1) for kv in raw.split(";") if kv) if raw else None
     tag = "" if start == "hybrid" else "-" + start.replace(":", "-").replace(";", "-").replace("=", "-")
     d = artifacts.cache_dir() / "bench" / f"heal-student-{target}{tag}"
-    if not (d / "config.json").is_file():
-        new = "gemma3-270m" if target == "gemma3" else str(bpe32k(flores))
-        say(f"transplanting SmolLM2 -> {target} ({start}, once)")
-        config = TransplantConfig(method=name, options=opts, evaluate=False)
-        donor = "gemma3-270m" if needs_donor(start) else None
-        transplant_model((teacher, t_tok), new, config=config, donor=donor, progress=False, out=d, force=True)
+    with cache_lock(d.name):  # benches running at once build it once and never read it half-written
+        if not (d / "config.json").is_file():
+            new = "gemma3-270m" if target == "gemma3" else str(bpe32k(flores))
+            say(f"transplanting SmolLM2 -> {target} ({start}, once)")
+            config = TransplantConfig(method=name, options=opts, evaluate=False)
+            donor = "gemma3-270m" if needs_donor(start) else None
+            transplant_model((teacher, t_tok), new, config=config, donor=donor, progress=False, out=d, force=True)
     return models.load_causal_lm(d, tokenizer=load_tokenizer(d, name=f"smollm2-{target}{tag}"))
+
+
+def size_arguments(ap: argparse.ArgumentParser) -> None:
+    """--batch-size, --seq-bytes and --calibrate: HealConfig's sizes, its defaults unless given (--quick:
+    QUICK_SIZES)."""
+    d = HealConfig()
+    ap.add_argument("--batch-size", type=int, default=d.batch_size, help="HealConfig.batch_size (windows per step)")
+    ap.add_argument("--seq-bytes", type=int, default=d.seq_bytes, help="HealConfig.seq_bytes (bytes per window)")
+    ap.add_argument("--calibrate", type=int, default=d.calibrate, help="HealConfig.calibrate (calibration windows)")
+
+
+def sizes(a: argparse.Namespace) -> dict:
+    """The HealConfig fields of `size_arguments`."""
+    return {"batch_size": a.batch_size, "seq_bytes": a.seq_bytes, "calibrate": a.calibrate}
 
 
 def needs_donor(start: str) -> bool:
@@ -205,6 +222,7 @@ def parse_args():
         help="skip the calibration-only row (every run still starts with the calibration)",
     )
     ap.add_argument("--threads", type=int, default=2)
+    size_arguments(ap)
     ap.add_argument("--out", default=None, help="results file (default bench/results/heal.json; --quick: a temp one)")
     ap.add_argument(
         "--quick",
@@ -213,13 +231,8 @@ def parse_args():
     )
     a = ap.parse_args()
     if a.quick:
-        given = {x.split("=")[0].lstrip("-").replace("-", "_") for x in sys.argv[1:] if x.startswith("--")}
-        for k, v in QUICK.items():
-            if k not in given:
-                setattr(a, k, v)
-        a.out = a.out or str(Path(tempfile.gettempdir()) / "tokforge-bench-quick" / "heal.json")
-    a.out = Path(a.out or RESULTS / "heal.json")
-    a.out.parent.mkdir(parents=True, exist_ok=True)
+        apply_quick(a, QUICK)  # a temporary results folder unless --out; never bench/results
+    a.out = results_path("heal", a.out)
     return a
 
 
@@ -267,6 +280,7 @@ def main() -> None:
             else "wall time"
         ),
         "rows": a.rows,
+        "sizes": sizes(a),
         "schedule": f"{a.schedule} after a {a.warmup}-step warm-up (linear: to zero at the end of each run's budget)",
         "machine": platform.platform(),
         "torch": torch.__version__,
@@ -348,6 +362,7 @@ def config(job: Job, loss: str, minutes: float, lr: float, schedule: str, **kw) 
         rows=a.rows,
         schedule=schedule,
         warmup=a.warmup,
+        **sizes(a),
         **kw,
     )
 
@@ -506,7 +521,8 @@ def save(out: Path, target: str, row: dict) -> None:
         res.pop("setup", None)  # each target records its own setup
         res.setdefault("targets", {})[target] = row
         res["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        atomic_write_text(out, json.dumps(res, indent=2) + "\n")
+        # one provenance record per target (the other targets' are kept: another process may have written them)
+        write_json(out, res, provenance=part_provenance(res.get("provenance"), target, list(res["targets"])))
 
 
 def calibration_only(s_model, s_tok, t_tok, train, evals, baseline, job: Job) -> dict:
@@ -514,7 +530,7 @@ def calibration_only(s_model, s_tok, t_tok, train, evals, baseline, job: Job) ->
     from tokforge.heal.calibrate import calibrate
     from tokforge.heal.data import windows_of
 
-    cfg = HealConfig()
+    cfg = HealConfig(**sizes(job.a))
     m = copy.deepcopy(s_model)
     t = time.perf_counter()
     cal = calibrate(m, s_tok, t_tok, windows_of(train, cfg, evals), cfg)
@@ -555,8 +571,8 @@ def one_run(s_model, s_tok, teacher, cfg, train, evals, baseline, select=None) -
         eval_texts=probe,
         select_texts=select,
         progress=False,
-        # the bench scores the model and breaks the goal run's gap down itself
-        run=HealRun(gap=False, meta=meta),
+        # the bench scores the model (marginal bits/byte too, --marginal) and breaks the goal run's gap down itself
+        run=HealRun(gap=False, meta=meta, marginal=0),
     )
     healed, rep = res.model, res.report
     t = time.perf_counter()

@@ -12,6 +12,7 @@ over the original model's (`tokforge.evaluate.bits`). The dev column chooses; de
 Students: the TokenAdapt hybrid transplants of SmolLM2-135M that bench/heal.py starts from (cached).
 
     python bench/heal_calibrate.py --targets gemma3 --windows 16
+    python bench/heal_calibrate.py --quick     # a smoke test of the same code: QUICK unless given, a temporary folder
 """
 
 from __future__ import annotations
@@ -27,13 +28,16 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import pick, write_results  # noqa: E402
+from common import apply_quick, pick, write_results  # noqa: E402
 from heal import LANGS, heal_texts, student  # noqa: E402
 
 from tokforge import models  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
 from tokforge.heal.config import CALIBRATE_BY, HealConfig  # noqa: E402
 from tokforge.heal.report import heal_comparison  # noqa: E402
+
+# --quick: both modes fitted on 2 windows of the 32k BPE student, two sentences per language
+QUICK = {"targets": "bpe32k", "windows": "2", "eval_limit": 2, "dev_heldout": 2}
 
 
 def say(msg: str) -> None:
@@ -51,7 +55,11 @@ def main() -> None:
     ap.add_argument("--eval-limit", type=int, default=25, help="first FLORES devtest sentences per language")
     ap.add_argument("--dev-heldout", type=int, default=25, help="as bench/heal.py: last dev sentences per language")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", default=None, help="results file (default bench/results/heal_calibrate.json)")
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK} unless given; a temporary results folder")
     a = ap.parse_args()
+    if a.quick:
+        apply_quick(a, QUICK)
     torch.set_num_threads(a.threads)
     modes = pick(a.modes, CALIBRATE_BY, "--modes")
     sizes = [int(x) for x in a.windows.split(",") if x.strip()]
@@ -102,7 +110,7 @@ def main() -> None:
         res["targets"][target] = {"vocab_size": len(s_tok.vocab), "runs": runs, "best_on_dev": best}
         del s_model
         gc.collect()
-    say(f"wrote {write_results('heal_calibrate', res)}")
+    say(f"wrote {write_results('heal_calibrate', res, a.out)}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ with a scale in --scales to every new row training never showed. Every model is 
 held-out sentences (would choose) and on devtest (reports), as bits/byte over the original model's.
 
     python bench/heal_init.py --minutes 2 --scales 1
+    python bench/heal_init.py --quick      # a smoke test of the same code: QUICK unless given, a temporary folder
 """
 
 from __future__ import annotations
@@ -27,13 +28,25 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write_results  # noqa: E402
-from heal import LANGS, heal_texts, one_run, student  # noqa: E402
+from common import apply_quick, write_results  # noqa: E402
+from heal import LANGS, QUICK_SIZES, heal_texts, one_run, size_arguments, sizes, student  # noqa: E402
 
 from tokforge import models  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
 from tokforge.heal.config import HealConfig  # noqa: E402
 from tokforge.heal.report import heal_comparison  # noqa: E402
+
+VOCABS = {"gemma3": "Gemma-3's vocabulary", "bpe32k": "the 32k BPE's vocabulary"}
+# --quick: a few CPU seconds of healing on the 32k BPE, two sentences per language, one scale
+QUICK = {
+    **QUICK_SIZES,
+    "target": "bpe32k",
+    "minutes": 0.05,
+    "scales": "1",
+    "eval_limit": 2,
+    "dev_heldout": 2,
+    "threads": 1,
+}
 
 
 def say(msg: str) -> None:
@@ -68,28 +81,34 @@ def main() -> None:
     ap.add_argument("--eval-limit", type=int, default=25)
     ap.add_argument("--dev-heldout", type=int, default=25)
     ap.add_argument("--threads", type=int, default=2)
+    size_arguments(ap)
+    ap.add_argument("--target", default="gemma3", choices=["gemma3", "bpe32k"], help="the student's vocabulary")
+    ap.add_argument("--out", default=None, help="results file (default bench/results/heal_init.json)")
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK} unless given; a temporary results folder")
     a = ap.parse_args()
+    if a.quick:
+        apply_quick(a, QUICK)
     torch.set_num_threads(a.threads)
     scales = [float(x) for x in a.scales.split(",") if x.strip()]
     flores, train, dev_eval, evals = heal_texts(a.dev_heldout, a.eval_limit)
     teacher, t_tok = models.load_causal_lm("smollm2-135m")
     say("original model on dev held-out and devtest")
     t_dev, t_test = (public(evaluate_languages(teacher, t_tok, x)) for x in (dev_eval, evals))
-    s_model, s_tok = student("gemma3", teacher, t_tok, flores)
+    s_model, s_tok = student(a.target, teacher, t_tok, flores)
     dev0, test0 = (public(evaluate_languages(s_model, s_tok, x)) for x in (dev_eval, evals))
 
     def scored(m) -> dict:
         d, t = (public(evaluate_languages(m, s_tok, x)) for x in (dev_eval, evals))
         return {"dev": heal_comparison(t_dev, dev0, d), "devtest": heal_comparison(t_test, test0, t)}
 
-    cfg = HealConfig(loss="lm", lr=a.lr, minutes=a.minutes, clock="cpu")
+    cfg = HealConfig(loss="lm", lr=a.lr, minutes=a.minutes, clock="cpu", **sizes(a))
     # the calibrated start, then heal from it without calibrating again (what heal(cfg) does, in two parts)
     start = copy.deepcopy(s_model)
     copied = match_by_bytes(t_tok.vocab, s_tok.vocab)[0]
     calibrate(start, s_tok, t_tok, windows_of(train, cfg, evals), cfg, copied=copied)
     say(f"heal: lm, {a.minutes} min")
     base = {"teacher": t_test, "before": test0}
-    rep, healed = one_run(start, s_tok, teacher, t_tok, train, replace(cfg, calibrate=0), evals, base)
+    rep, healed, _ = one_run(start, s_tok, (teacher, t_tok), replace(cfg, calibrate=0), train, evals, base)
     w0 = start.get_input_embeddings().weight.detach().double()
     w1 = healed.get_input_embeddings().weight.detach().double()
     del start, s_model
@@ -128,9 +147,10 @@ def main() -> None:
     res = {
         "setup": {
             "model": "smollm2-135m",
-            "start": "TokenAdapt hybrid transplant into Gemma-3's vocabulary (bench/heal.py's cached student)",
+            "start": f"TokenAdapt hybrid transplant into {VOCABS[a.target]} (bench/heal.py's cached student)",
             "heal": f"lm, lr {a.lr}, {a.minutes} CPU minutes, new rows only (calibrated first)",
             "train": "bench/heal.py's training text",
+            "sizes": sizes(a),
             "fit": "ridge regression from the calibrated start row (+ a constant) to its change, on the new rows "
             "training moved; R^2 on a random 20% of them when fitted on the other 80%",
             "dev": f"FLORES dev, last {a.dev_heldout} sentences of {LANGS} (never trained on)",
@@ -142,7 +162,7 @@ def main() -> None:
         "fit": fit_report,
         "runs": runs,
     }
-    say(f"wrote {write_results('heal_init', res)}")
+    say(f"wrote {write_results('heal_init', res, a.out)}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ calibration that starts every heal run (`tokforge.heal.calibrate`). Text: the fi
 --sentences FLORES devtest sentences of each --langs language (the sentences heal.json evaluates on).
 
     python bench/heal_marginal.py --targets gemma3 --sentences 10 --beam 8
+    python bench/heal_marginal.py --quick      # a smoke test of the same code: QUICK unless given, a temporary folder
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import pick, write_results  # noqa: E402
+from common import apply_quick, pick, write_results  # noqa: E402
 from heal import LANGS, student, training_texts  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
+from tokforge.heal.config import HealConfig  # noqa: E402
 
 LN2 = math.log(2)
+HEAL_WINDOWS = HealConfig().calibrate  # the windows every heal run of bench/heal.py calibrates on
+# --quick: one sentence, a narrow beam, the 32k BPE student calibrated on 2 windows
+QUICK = {"targets": "bpe32k", "sentences": 1, "beam": 2, "calibrate": 2, "threads": 1}
 
 
 def say(msg: str) -> None:
@@ -47,7 +52,7 @@ def say(msg: str) -> None:
 
 def score(model, tok, texts: dict[str, list[str]], beam: int) -> dict:
     """Per language: canonical and beam-marginal bits/byte over the sentences (each after the BOS alone)."""
-    from tokforge.bytelevel import ByteLM
+    from tokforge.bytelevel.bytelm import ByteLM
     from tokforge.bytelevel.marginal import MarginalByteLM
     from tokforge.progress import bar
 
@@ -103,7 +108,12 @@ def main() -> None:
     ap.add_argument("--sentences", type=int, default=10, help="first FLORES devtest sentences per language")
     ap.add_argument("--beam", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--calibrate", type=int, default=HEAL_WINDOWS, help="training windows of the calibration")
+    ap.add_argument("--out", default=None, help="results file (default bench/results/heal_marginal.json)")
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK} unless given; a temporary results folder")
     a = ap.parse_args()
+    if a.quick:
+        apply_quick(a, QUICK)
     torch.set_num_threads(a.threads)
     langs = pick(a.langs, LANGS, "--langs")
     flores = corpus.flores_dir()
@@ -120,7 +130,7 @@ def main() -> None:
             "marginal": f"tokforge.bytelevel.marginal.MarginalByteLM, beam {a.beam}: a lower bound of the "
             "probability over all tokenizations (bits/byte: an upper bound)",
             "canonical": "ByteLM.token_logprob: log p(canonical tokenization), the evaluator's quantity",
-            "calibration": "tokforge.heal.calibrate on the first 16 training windows of bench/heal.py",
+            "calibration": f"tokforge.heal.calibrate on the first {a.calibrate} training windows of bench/heal.py",
             "threads": a.threads,
             "machine": platform.platform(),
             "torch": torch.__version__,
@@ -134,7 +144,7 @@ def main() -> None:
         before = score(s_model, s_tok, texts, a.beam)
         say(f"{target}: after calibration")
         cal_model = copy.deepcopy(s_model)
-        cal = calibrated(cal_model, s_tok, t_tok, flores, shakes)
+        cal = calibrated(cal_model, s_tok, t_tok, flores, shakes, a.calibrate)
         after = score(cal_model, s_tok, texts, a.beam)
         res["targets"][target] = {
             "vocab_size": len(s_tok.vocab),
@@ -143,18 +153,18 @@ def main() -> None:
         }
         say(f"{target}: {res['targets'][target]['transplant']['vs_original']}")
         del s_model, cal_model
-    say(f"wrote {write_results('heal_marginal', res)}")
+    say(f"wrote {write_results('heal_marginal', res, a.out)}")
 
 
-def calibrated(model, s_tok, t_tok, flores: Path, shakes: Path) -> dict:
-    """Calibrate ``model`` in place as every heal run of bench/heal.py starts (same windows)."""
+def calibrated(model, s_tok, t_tok, flores: Path, shakes: Path, windows: int = HEAL_WINDOWS) -> dict:
+    """Calibrate ``model`` in place as every heal run of bench/heal.py starts (same windows; ``windows``:
+    how many, HealConfig's default as heal.py)."""
     from tokforge.heal.calibrate import calibrate
-    from tokforge.heal.config import HealConfig
     from tokforge.heal.data import windows_of
 
     train, _ = training_texts(flores, shakes, 25)
     evals = corpus.read_flores(flores, "devtest", LANGS, 25)
-    cfg = HealConfig()
+    cfg = HealConfig(calibrate=windows)
     return calibrate(model, s_tok, t_tok, windows_of(train, cfg, evals), cfg)
 
 

@@ -12,6 +12,7 @@ bench/heal.py's sweep chose on both targets), and scores every run on the FLORES
 model's. For English devtest it also splits the remaining gap by class (`tokforge.evaluate.gap`).
 
     python bench/heal_train.py --targets gemma3 --modes embeddings,all --minutes 2
+    python bench/heal_train.py --quick     # a smoke test of the same code: QUICK unless given, a temporary folder
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import pick, write_results  # noqa: E402
-from heal import LANGS, heal_texts, one_run, student  # noqa: E402
+from common import apply_quick, pick, write_results  # noqa: E402
+from heal import LANGS, QUICK_SIZES, heal_texts, one_run, size_arguments, sizes, student  # noqa: E402
 
 from tokforge import models  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages, public  # noqa: E402
@@ -41,6 +42,10 @@ MODES = {
     "embeddings+copied": {"train": "embeddings", "train_copied": True},
     "all": {"train": "all"},
 }
+
+
+# --quick: every mode for a few CPU seconds on the 32k BPE, two sentences per language
+QUICK = {**QUICK_SIZES, "targets": "bpe32k", "minutes": 0.05, "eval_limit": 2, "dev_heldout": 2, "threads": 1}
 
 
 def say(msg: str) -> None:
@@ -57,7 +62,12 @@ def main() -> None:
     ap.add_argument("--eval-limit", type=int, default=25, help="first FLORES devtest sentences per language")
     ap.add_argument("--dev-heldout", type=int, default=25, help="as bench/heal.py: last dev sentences per language")
     ap.add_argument("--threads", type=int, default=2)
+    size_arguments(ap)
+    ap.add_argument("--out", default=None, help="results file (default bench/results/heal_train.json)")
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK} unless given; a temporary results folder")
     a = ap.parse_args()
+    if a.quick:
+        apply_quick(a, QUICK)
     torch.set_num_threads(a.threads)
     modes = pick(a.modes, MODES, "--modes")
     flores, train, dev_eval, evals = heal_texts(a.dev_heldout, a.eval_limit)
@@ -75,6 +85,7 @@ def main() -> None:
             "lr": a.lr,
             "body_lr": HealConfig().body_lr,
             "minutes": a.minutes,
+            "sizes": sizes(a),
             "clock": a.clock,
             "modes": {m: MODES[m] for m in modes},
             "dev": f"FLORES dev, last {a.dev_heldout} sentences of {LANGS} (never trained on)",
@@ -93,11 +104,10 @@ def main() -> None:
         runs = {}
         for mode in modes:
             say(f"{target}: --train {mode}, lm, {a.minutes} min")
-            cfg = HealConfig(loss="lm", minutes=a.minutes, clock=a.clock, lr=a.lr, **MODES[mode])
+            cfg = HealConfig(loss="lm", minutes=a.minutes, clock=a.clock, lr=a.lr, **sizes(a), **MODES[mode])
             t = time.perf_counter()
-            rep, healed = one_run(
-                s_model, s_tok, teacher, t_tok, train, cfg, evals, {"teacher": t_test, "before": test0}
-            )
+            base = {"teacher": t_test, "before": test0}
+            rep, healed, _ = one_run(s_model, s_tok, (teacher, t_tok), cfg, train, evals, base)
             dev1 = public(evaluate_languages(healed, s_tok, dev_eval))
             gap = gap_breakdown((teacher, t_tok), (healed, s_tok), eng, train_texts=train_lines, on_mismatch="warn")
             runs[mode] = {
@@ -119,7 +129,7 @@ def main() -> None:
         res["targets"][target] = {"vocab_size": len(s_tok.vocab), "runs": runs}
         del s_model
         gc.collect()
-    say(f"wrote {write_results('heal_train', res)}")
+    say(f"wrote {write_results('heal_train', res, a.out)}")
 
 
 if __name__ == "__main__":

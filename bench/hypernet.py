@@ -4,6 +4,7 @@ SmolLM2 to tokenizers NOT seen in training and compare bits/byte on FLORES devte
     python bench/hypernet.py train   # resumable; writes $TOKFORGE_CACHE/bench/hypernet-smollm2
     python bench/hypernet.py eval    # writes bench/results/hypernet.json
     python bench/hypernet.py         # both
+    python bench/hypernet.py --quick # both, a few steps into a temporary folder, 3 sentences, the 32k BPE only
 
 Training text: FLORES-200 *dev* English + the first 300 kB of tinyshakespeare (the evaluation uses
 *devtest*). Unseen tokenizers: a 32k byte-level BPE trained here on FLORES dev text of 8 languages
@@ -27,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 from tokforge import artifacts, corpus, models
-from tokforge.io import atomic_write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "hypernet.json"
@@ -35,6 +35,9 @@ CACHE = artifacts.cache_dir() / "bench"
 RECON_DIR, FULL_DIR = CACHE / "hypernet-smollm2-recon", CACHE / "hypernet-smollm2"
 RECON_STEPS = int(os.environ.get("HYPERNET_RECON_STEPS", "300"))
 LM_STEPS = int(os.environ.get("HYPERNET_STEPS", "12"))
+THREADS = 2  # torch threads (--quick: 1)
+QUICK = {"recon_steps": 3, "lm_steps": 2, "limit": 3, "targets": ["bpe32k-flores-dev"], "threads": 1}  # --quick
+_PART = None  # the part of the results file this process writes (None: all of it)
 TRAIN = dict(
     batch_size=4, seq_len=48, lr=1e-3, warmup=20, negatives=512, aux_weight=0.1, save_every=5, seed=0, recon_batch=256
 )
@@ -58,7 +61,7 @@ def train() -> dict:
     from tokforge.transplant.hypernet.api import train_hypernet
     from tokforge.transplant.hypernet.config import CHECKPOINT, HypernetConfig
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     pair = models.load_causal_lm("smollm2-135m")
     texts, times = training_texts(), {}
     sizes = {**NET, **SAMPLER, **TRAIN}
@@ -83,17 +86,17 @@ def bpe32k() -> Path:
     return common.bpe32k(corpus.flores_dir())
 
 
-def targets() -> dict:
-    """Tokenizers the hypernetwork never saw in training."""
+def targets(only: list[str] | None = None) -> dict:
+    """Tokenizers the hypernetwork never saw in training (``only``: some of them)."""
     from tokforge.loaders import load_tokenizer
 
-    out = {
-        "bpe32k-flores-dev": load_tokenizer(bpe32k(), name="bpe32k-flores-dev"),
-        "gemma3-262k": load_tokenizer("gemma3-270m"),
+    makers = {
+        "bpe32k-flores-dev": lambda: load_tokenizer(bpe32k(), name="bpe32k-flores-dev"),
+        "gemma3-262k": lambda: load_tokenizer("gemma3-270m"),
+        # SmolLM2 + 2,048 multi-word tokens, built by the supertokens bench's recipe (common.supertokens_ext)
+        "supertokens-smollm2-ext": lambda: load_tokenizer(common.supertokens_ext(2048), name="supertokens-smollm2-ext"),
     }
-    # SmolLM2 + 2,048 multi-word tokens, built by the supertokens bench's recipe (common.supertokens_ext)
-    out["supertokens-smollm2-ext"] = load_tokenizer(common.supertokens_ext(2048), name="supertokens-smollm2-ext")
-    return out
+    return {k: make() for k, make in makers.items() if only is None or k in only}
 
 
 def _row(base: dict, after: dict, t: float) -> dict:
@@ -106,7 +109,7 @@ def _row(base: dict, after: dict, t: float) -> dict:
     }
 
 
-def evaluate(limit: int = 40) -> dict:
+def evaluate(limit: int = 40, only_targets: list[str] | None = None) -> dict:
     import copy
     import gc
 
@@ -114,12 +117,14 @@ def evaluate(limit: int = 40) -> dict:
     from tokforge.surgery.apply import apply_plan
     from tokforge.transplant.registry import METHODS, TransplantContext, get_method
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     model, tok = models.load_causal_lm("smollm2-135m")
     texts = {"eng_Latn": corpus.read_flores(corpus.flores_dir(), "devtest", ["eng_Latn"], limit)["eng_Latn"]}
     base = evaluate_languages(model, tok, texts)
+    global _PART
     only = os.environ.get("HYPERNET_METHODS")
     keep = os.environ.get("HYPERNET_TARGETS")
+    _PART = f"targets {keep or 'all'}, methods {only or 'all'}" if only or keep else None
     _merge(
         lambda res: res.update(
             {
@@ -127,7 +132,7 @@ def evaluate(limit: int = 40) -> dict:
                     "model": "smollm2-135m",
                     "eval": f"FLORES devtest eng_Latn, first {limit} sentences, joined by "
                     "newlines, BOS context (tokforge.evaluate.bits)",
-                    "threads": 2,
+                    "threads": THREADS,
                     "train": _trained_with(),
                     "train_log": _train_summary(),
                 },
@@ -138,7 +143,7 @@ def evaluate(limit: int = 40) -> dict:
     )
     methods = ["mean", "fvt", "hypernet-recon", "hypernet"] + (["hybrid"] if "hybrid" in METHODS else [])
     methods = [m for m in methods if not only or m in only.split(",")]
-    for key, new in targets().items():
+    for key, new in targets(only_targets).items():
         if keep and key not in keep.split(","):
             continue
         for name in methods:
@@ -167,10 +172,12 @@ def evaluate(limit: int = 40) -> dict:
 
 def _merge(update, fresh: bool = False) -> None:
     """Re-read the results file, apply ``update`` and write it back (several eval runs restricted by
-    HYPERNET_TARGETS/HYPERNET_METHODS may share it); ``fresh`` starts from an empty file (a full run)."""
+    HYPERNET_TARGETS/HYPERNET_METHODS may share it: each records its provenance as its own part);
+    ``fresh`` starts from an empty file (a full run)."""
     res = json.loads(RESULT.read_text()) if RESULT.is_file() and not fresh else {}
     update(res)
-    atomic_write_text(RESULT, json.dumps(res, indent=1) + "\n")
+    prov = common.make_provenance() if _PART is None else common.part_provenance(res.get("provenance"), _PART)
+    common.write_json(RESULT, res, provenance=prov, indent=1)
 
 
 def _trained_with() -> dict:
@@ -210,13 +217,33 @@ def _train_summary() -> dict:
     return out
 
 
-if __name__ == "__main__":
+def main() -> None:
     import argparse
+    import tempfile
 
+    global RESULT, RECON_DIR, FULL_DIR, RECON_STEPS, LM_STEPS, THREADS
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("stage", nargs="?", default="all", choices=["train", "eval", "all"])
-    stage = ap.parse_args().stage
-    if stage in ("train", "all"):
-        train()
-    if stage in ("eval", "all"):
-        evaluate()
+    ap.add_argument("--out", default=None, help="results file (default bench/results/hypernet.json)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK}, the hypernetwork trained into a temporary folder (never the cache); a temporary results folder",
+    )
+    a = ap.parse_args()
+    if a.quick:
+        common.set_quick()
+    RESULT = common.results_path("hypernet", a.out)
+    with tempfile.TemporaryDirectory(prefix="tokforge-hypernet-quick-") as tmp:
+        if a.quick:
+            RECON_DIR, FULL_DIR = Path(tmp) / "recon", Path(tmp) / "full"
+            RECON_STEPS, LM_STEPS, THREADS = QUICK["recon_steps"], QUICK["lm_steps"], QUICK["threads"]
+            a.stage = "all"  # a quick eval needs the quick training
+        if a.stage in ("train", "all"):
+            train()
+        if a.stage in ("eval", "all"):
+            evaluate(*((QUICK["limit"], QUICK["targets"]) if a.quick else ()))
+
+
+if __name__ == "__main__":
+    main()

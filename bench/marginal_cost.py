@@ -17,23 +17,20 @@ SmolLM2-135M itself (49k vocabulary) and its TokenAdapt hybrid transplant into G
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, pick  # noqa: E402
+from common import pick, results_path, set_quick, write_json  # noqa: E402
 from heal import LANGS, student  # noqa: E402
 
 from tokforge import corpus, models  # noqa: E402
 from tokforge.evaluate.bits import evaluate_languages  # noqa: E402
 from tokforge.evaluate.marginal import DEFAULT_BEAM, DEFAULT_DELTA, DEFAULT_LIMIT, marginal_bits_per_byte  # noqa: E402
-from tokforge.io import atomic_write_text  # noqa: E402
 
 MODELS = {"smollm2": "SmolLM2-135M, its own 49k vocabulary", "gemma3": "hybrid transplant into Gemma-3's 262k"}
 
@@ -75,8 +72,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.quick:
         a.limit, a.marginal, a.models = 2, 5, "smollm2"
-        a.out = a.out or str(Path(tempfile.gettempdir()) / "tokforge-bench-quick" / "marginal_cost.json")
-    out = Path(a.out or RESULTS / "marginal_cost.json")
+        set_quick()  # a temporary results folder unless --out; never bench/results
+    out = results_path("marginal_cost", a.out)
     names = pick(a.models, MODELS, "--models")
     torch.set_num_threads(a.threads)
     flores = corpus.flores_dir()
@@ -102,8 +99,7 @@ def main() -> None:
         model, tok = (teacher, t_tok) if name == "smollm2" else student(name, teacher, t_tok, flores)
         res["models"][name] = {"model": MODELS[name], **one_model(model, tok, texts, a)}
         res["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out, json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+        write_json(out, res, ensure_ascii=False)
     say(f"wrote {out}")
 
 

@@ -492,6 +492,29 @@ def heal_calibrator_table(target: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def heal_speed_table() -> str:
+    """Heal's training tokens per CPU second by lever, both vocabularies (heal_speed.json)."""
+    if not (RESULTS / "heal_speed.json").is_file():
+        return "Not measured yet (`python -m bench heal_speed`).\n"
+    r = _load("heal_speed.json")
+    s = r["settings"]
+    lines = [
+        f"{s['steps']} steps per run, {s['repeat']} interleaved runs of each lever (median), {s['threads']} torch "
+        f"thread(s); CPU time, the first step of each run left out; {s['loss']}.",
+        "",
+        "| target | lever | tokens / CPU s | vs baseline | largest loss difference per step | goal met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for target, row in r["targets"].items():
+        for name, x in row["levers"].items():
+            lines.append(
+                f"| {target} ({_k(row['vocab'])}) | `{name}`: {s['levers'][name]} | {x['tokens_per_cpu_s']:.1f} | "
+                f"{x['speedup']:.2f}x | {100 * x['max_rel_loss_diff']:.2f}% | "
+                f"{'-' if x['speedup'] == 1 and x['max_rel_loss_diff'] == 0 else _met(x['goal_met'])} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def cold_warm_table() -> str:
     res = _load("transplant.json")["cold_vs_warm"]
     if not res:
@@ -972,9 +995,36 @@ def audit_workers_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def audit_panel_table() -> str:
+    """What the reference panel costs, its measurements cached, against ``--reference none`` (``reference_panel``
+    in audit.json, `bench/audit_panel.py`): fresh processes, medians, per corpus."""
+    r = _load("audit.json").get("reference_panel")
+    if not r or "skipped" in r:
+        why = f" ({r['skipped']})" if r else ""
+        return f"Not measured yet{why}: `python bench/audit.py --only panel` measures it.\n"
+    lines = [
+        f"`tokforge audit TOKENIZER` with a {r['tokenizer']}, fresh processes, interleaved; the {r['stat']} of "
+        "each side's runs; the last column is the first audit, which measures the panel and stores it.",
+        "",
+        "| corpus | runs | `--reference none` | default panel, cached | ratio | CPU time, none / panel "
+        "| CPU-time ratio | goal | met | first run (`--panel-cache refresh`) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, x in r.items():
+        if not isinstance(x, dict) or "ratio_wall" not in x:
+            continue
+        lines.append(
+            f"| {name} | {x['runs']} | {x['reference_none_s']:.2f} s | {x['panel_cached_s']:.2f} s | "
+            f"{x['ratio_wall']:.3f} | {x['reference_none_cpu_s']:.2f} s / {x['panel_cached_cpu_s']:.2f} s | "
+            f"{x['ratio_cpu']:.3f} | <= {r['goal_ratio']:g} | {_met(x['met'])} | {x['panel_refresh_s']:.1f} s |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 # Goals quoted next to results (the targets each feature was built to; not measurements).
 GOALS: dict[str, str] = {
     "goal.audit.vs_qtok": ">= 10x faster",
+    "goal.audit.panel": "<= 1.3x",
     "goal.audit.corpus_cpu": "<= 1.3x",
     "goal.heal.english": "<= 1.07",
     "goal.transplant.cold_s": "<= 300 s",
@@ -987,6 +1037,7 @@ GOALS: dict[str, str] = {
     "goal.transplant.zero_shot": "close >= 25% of hybrid's gap",
     "goal.heal.calibrator": "with < without, interval below 0",
     "goal.marginal.cost": "<= 1x",
+    "goal.heal.speed": ">= 2x tokens/s, loss within 1%",
 }
 
 
@@ -1002,7 +1053,25 @@ def _results_audit() -> list[list[str]]:
     a, sc = _load("audit.json"), _load("audit_scale.json")
     q, cm = a["vs_qtok"], a["corpus_metrics_flores204"]
     strict = {k: v["cpu_ratio_vs_encode_batch_gc_paused"] for k, v in cm.items() if isinstance(v, dict)}
-    return [
+    panel = [v for v in (a.get("reference_panel") or {}).values() if isinstance(v, dict) and "ratio_cpu" in v]
+    rows = []
+    if panel:
+        rows.append(
+            [
+                "audit",
+                "default reference panel (cached) vs `--reference none`, CPU time, worst of "
+                + ", ".join(
+                    f"{k.split(' (')[0]}"
+                    for k, v in a["reference_panel"].items()
+                    if isinstance(v, dict) and "ratio_cpu" in v
+                ),
+                f"{max(v['ratio_cpu'] for v in panel):.2f}x",
+                "1x",
+                GOALS["goal.audit.panel"],
+                _met(max(v["ratio_cpu"] for v in panel) <= 1.3),
+            ]
+        )
+    return rows + [
         [
             "audit",
             "vocabulary-only audit, SmolLM2 (time)",
@@ -1191,20 +1260,44 @@ def _results_levers() -> list[list[str]]:
                 _met(hyb > 1 and (hyb - x) / (hyb - 1) >= 0.25),
             ]
         )
-    if (RESULTS / "heal_calibrator.json").is_file():
-        row = _load("heal_calibrator.json").get("targets", {}).get("gemma3", {})
+    cal_targets = (
+        _load("heal_calibrator.json").get("targets", {}) if (RESULTS / "heal_calibrator.json").is_file() else {}
+    )
+    for target, label in (("gemma3", "Gemma-3's vocabulary"), ("bpe32k", "the 32k BPE")):
+        row = cal_targets.get(target, {})
         runs, eff = row.get("runs", {}), (row.get("calibrator_effect") or {}).get("with_minus_without")
         if eff and {"calibrator:with", "calibrator:without"} <= set(runs):
             w, wo = (runs[k]["comparison"]["mean"]["ratio_after"] for k in ("calibrator:with", "calibrator:without"))
             rows.append(
                 [
                     "heal",
-                    f"shared calibrator, Gemma-3's vocabulary, {runs['calibrator:with']['minutes']:g} CPU min, "
-                    "mean ratio",
+                    f"shared calibrator, {label}, {runs['calibrator:with']['minutes']:g} CPU min, mean ratio",
                     f"{w:.3f} (with minus without {_signed_interval(eff['mean'])})",
                     f"{wo:.3f} without",
                     GOALS["goal.heal.calibrator"],
                     _met(eff["mean"][1] < 0),
+                ]
+            )
+    if (RESULTS / "heal_speed.json").is_file():
+        hs = _load("heal_speed.json")
+        for target, row in hs["targets"].items():
+            name, x = max(
+                (
+                    (k, v)
+                    for k, v in row["levers"].items()
+                    if v["max_rel_loss_diff"] <= hs["settings"]["loss_tolerance"]
+                ),
+                key=lambda kv: kv[1]["speedup"],
+            )
+            rows.append(
+                [
+                    "heal",
+                    f"training tokens per CPU second, {target} ({_k(row['vocab'])}), best lever within the loss "
+                    f"tolerance (`{name}`)",
+                    f"{x['speedup']:.2f}x (loss {100 * x['max_rel_loss_diff']:.2f}%)",
+                    "1x (float32, every row's head gradient)",
+                    GOALS["goal.heal.speed"],
+                    _met(x["goal_met"]),
                 ]
             )
     if (RESULTS / "marginal_cost.json").is_file():
@@ -1240,6 +1333,7 @@ RENDERERS = {
     "transplant-bpe32k": lambda: transplant_table("bpe32k"),
     "transplant-cold": cold_warm_table,
     "marginal-cost": marginal_cost_table,
+    "heal-speed": heal_speed_table,
     "marginal-gap": marginal_gap_table,
     "heal-calibrator-gemma3": lambda: heal_calibrator_table("gemma3"),
     "heal-calibrator-bpe32k": lambda: heal_calibrator_table("bpe32k"),
@@ -1254,6 +1348,7 @@ RENDERERS = {
     "audit-vocab": audit_vocab_table,
     "audit-scale": audit_scale_table,
     "audit-workers": audit_workers_table,
+    "audit-panel": audit_panel_table,
     "bytelevel-speed": bytelevel_speed_table,
     "bytelevel-costs": bytelevel_costs_table,
     "bytelevel-truncated": bytelevel_truncated_table,

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_of, write_results  # noqa: E402
+from common import best_of, set_quick, write_results  # noqa: E402
 
 from tokforge import corpus, load_tokenizer  # noqa: E402
 from tokforge.stochastok.core import StochasTok  # noqa: E402
@@ -146,10 +146,14 @@ def main(argv: list[str]) -> None:
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer and shorter documents (a smoke run)")
+    ap.add_argument(
+        "--quick", action="store_true", help="fewer documents, two tokenizers (a smoke run; a temporary results folder)"
+    )
     quick = ap.parse_args(argv).quick
+    if quick:
+        set_quick()
     load_start, t0 = os.getloadavg()[0], time.perf_counter()
-    results = {name: bench_one(name, quick) for name in TOKENIZERS}
+    results = {name: bench_one(name, quick) for name in (TOKENIZERS[:2] if quick else TOKENIZERS)}
     path = write_results(
         "stochastok",
         {

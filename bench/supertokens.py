@@ -9,6 +9,7 @@ to a temporary folder outside the repo (never committed). Writes bench/results/s
 
     python bench/supertokens.py                  # 8k/16k/32k, t sweep, extend, transplant (about an hour on 2 cores)
     python bench/supertokens.py --sizes 8000 --transplant ''   # quicker
+    python bench/supertokens.py --quick          # a smoke test of the same code: tiny sizes, a temporary folder
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 from tokforge import corpus  # noqa: E402
-from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders.hf_json import from_backend  # noqa: E402
-from tokforge.supertokens import pretok, train_supertokens  # noqa: E402
+from tokforge.supertokens import pretok  # noqa: E402
 from tokforge.supertokens.report import compression  # noqa: E402
-from tokforge.supertokens.train import checked_lines, train_bpe  # noqa: E402
+from tokforge.supertokens.train import SuperConfig, checked_lines, train_bpe  # noqa: E402
+from tokforge.supertokens.trainer import train_supertokens  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "supertokens.json"
+# --quick: one small size, one transition, a few supertokens, a few held-out lines for the transplant, and
+# the first QUICK_TRAIN_BYTES of the training text for the trainings this bench times
+QUICK = {"sizes": "2000", "fracs": "0.8", "extend": 128, "transplant": "128", "transplant_limit": 5}
+QUICK_TRAIN_BYTES = 200_000
 
 
 def split_data(tmp: Path) -> tuple[Path, list[str]]:
@@ -94,7 +98,8 @@ def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[d
     hf, s = timed(lambda: train_bpe(checked_lines([train]), v, pretok.chunk_pretokenizer(), min_frequency=1))
     rows.append(hf_row("bpe_no_whitespace_pretok", hf, held, s, sets))
     for f in fracs:
-        tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * f), progress=False))
+        cfg = SuperConfig(transition=int(v * f))
+        tok, s = timed(lambda: train_supertokens([train], v, config=cfg, progress=False))
         rows.append(
             {
                 "name": f"superbpe_t{f:.2f}",
@@ -105,7 +110,8 @@ def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[d
                 **by_set(tok, sets),
             }
         )
-    tok, s = timed(lambda: train_supertokens([train], v, transition=int(v * 0.8), end_punct=".!?", progress=False))
+    cfg = SuperConfig(transition=int(v * 0.8), end_punct=".!?")
+    tok, s = timed(lambda: train_supertokens([train], v, config=cfg, progress=False))
     rows.append(
         {
             "name": "superbpe_t0.80_end_punct",
@@ -116,7 +122,8 @@ def run_size(v: int, train: Path, held: list[str], fracs: list[float]) -> list[d
             **by_set(tok, sets),
         }
     )
-    tok, s = timed(lambda: train_supertokens([train], v, method="chunked", seed=0, progress=False))
+    cfg = SuperConfig(method="chunked", seed=0)
+    tok, s = timed(lambda: train_supertokens([train], v, config=cfg, progress=False))
     rows.append(
         {
             "name": "chunked_seed0",
@@ -138,7 +145,8 @@ def run_extend(train: Path, held: list[str], extra: int) -> list[dict]:
     base_dir = pull("smollm2-135m")
     base = load_tokenizer("smollm2-135m")
     sets = held_sets(held)
-    tok, s = timed(lambda: train_supertokens([train], len(base.vocab) + extra, base=base_dir, progress=False))
+    cfg = SuperConfig(base=base_dir)
+    tok, s = timed(lambda: train_supertokens([train], len(base.vocab) + extra, config=cfg, progress=False))
     rows = [
         {"name": "smollm2", "vocab": len(base.vocab), **compression(base, held), **by_set(base, sets)},
         {
@@ -222,10 +230,24 @@ def main() -> None:
         default="512,2048",
         help="put SmolLM2 + N supertokens into SmolLM2 (fvt, hybrid) and evaluate; '' to skip",
     )
+    ap.add_argument("--transplant-limit", type=int, default=200, help="held-out lines per source the transplant scores")
+    ap.add_argument("--out", default=None, help="results file (default bench/results/supertokens.json)")
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK}; a temporary results folder")
     a = ap.parse_args()
+    if a.quick:
+        common.set_quick()
+        for k, v in QUICK.items():
+            setattr(a, k, v)
+        import torch
+
+        torch.set_num_threads(1)  # the transplant's evaluation; two threads beside another bench run slower
+    out = common.results_path("supertokens", a.out)
     fracs = [float(x) for x in a.fracs.split(",")]
     with tempfile.TemporaryDirectory() as d:
         train, held = split_data(Path(d))
+        if a.quick:  # whole lines only
+            head = train.read_text(encoding="utf-8")[:QUICK_TRAIN_BYTES]
+            train.write_text(head[: head.rfind("\n") + 1], encoding="utf-8")
         results = {
             "train_bytes": train.stat().st_size,
             "heldout_bytes": sum(len(x.encode()) + 1 for x in held),
@@ -252,14 +274,16 @@ def main() -> None:
                     flush=True,
                 )
         if a.transplant:
-            results["extend_transplant"] = run_transplant(held, [int(x) for x in a.transplant.split(",")])
+            extras = [int(x) for x in a.transplant.split(",")]
+            results["extend_transplant"] = run_transplant(held, extras, limit=a.transplant_limit)
     results["machine"] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "rayon_threads": os.environ["RAYON_NUM_THREADS"],
     }
     results["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    print("wrote", atomic_write_text(OUT, json.dumps(results, indent=2) + "\n"))
+    results["quick"] = a.quick
+    print("wrote", common.write_json(out, results))
 
 
 if __name__ == "__main__":

@@ -38,13 +38,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, bpe32k  # noqa: E402
+from common import RESULTS, apply_quick, bpe32k, part_provenance, results_path, write_json  # noqa: E402
 from stats import bootstrap, bootstrap_diff, evaluate_sentences, interval_note, marginal_argument, marginal_ratios  # noqa: E402
 
 from tokforge import artifacts, corpus, models  # noqa: E402
 from tokforge.evaluate.bits import compare, public  # noqa: E402
 from tokforge.evaluate.marginal import marginal_bits_per_byte  # noqa: E402
-from tokforge.io import atomic_write_text  # noqa: E402
 from tokforge.loaders import load_tokenizer  # noqa: E402
 from tokforge.surgery.apply import apply_plan  # noqa: E402
 from tokforge.transplant.registry import METHODS, TransplantContext, get, get_method, parse_options  # noqa: E402
@@ -62,7 +61,8 @@ QUICK = {
     "loop_sample": 20,
     "cold": "none",
     "resamples": 200,
-    "marginal": 5,
+    "marginal": 1,  # one text per language (the marginal splits its limit over them, at least one each)
+    "threads": 1,  # two torch threads on a machine whose other core is busy run slower than one
 }
 
 
@@ -146,7 +146,7 @@ def run_methods(res, key, model, old_tok, new_tok, methods, texts, base, donor=N
     return ctx
 
 
-def cold_warm(res, method: str, extra: list[str]) -> None:
+def cold_warm(res, method: str, extra: list[str], write=None) -> None:
     """Wall time of `tokforge transplant` with an empty auxiliary cache, then warm (fresh processes)."""
     real = artifacts.cache_dir()
     with tempfile.TemporaryDirectory(prefix="tokforge-cold-") as d:
@@ -197,7 +197,7 @@ def cold_warm(res, method: str, extra: list[str]) -> None:
             "goal_cold_s": 300 if method == "hybrid" else 600,
         }
         say(f"  {times}")
-        save(res)
+        (write or save)(res)
 
 
 def loop_vs_vectorised(res, key, ctx, model, n_sample: int, seed: int):
@@ -242,7 +242,22 @@ OUT = RESULTS / "transplant.json"
 
 def save(res):
     res["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    atomic_write_text(OUT, json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+    write_json(OUT, res, ensure_ascii=False)
+
+
+def only_cold(cold: list[str]) -> None:
+    """The cold/warm timings alone, into the existing results file (its other parts and their provenance
+    stay; this run's provenance is recorded as the ``cold`` part)."""
+    if not cold or not OUT.is_file():
+        sys.exit(f"--only-cold needs --cold METHODS and an existing results file ({OUT})")
+    res = json.loads(OUT.read_text(encoding="utf-8"))
+    old = res.pop("provenance", None)
+    res["cold_vs_warm"] = {}
+    for method in cold:
+        cold_warm(res, method, ["--donor", "gemma3-270m"] if method == "omp" else [], write=lambda r: None)
+    res["written"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    write_json(OUT, res, provenance=part_provenance(old, "cold"), ensure_ascii=False)
+    say(f"wrote the cold runs into {OUT}")
 
 
 def main():
@@ -259,6 +274,11 @@ def main():
         help="methods whose cold/warm command-line runs are timed ('none': skip). OMP keeps no cache, so its "
         "plan time in the methods table is its cold time too",
     )
+    ap.add_argument(
+        "--only-cold",
+        action="store_true",
+        help="time only the --cold runs and put them into the existing results file (the rest of it stays)",
+    )
     ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of the intervals")
     marginal_argument(ap, "texts")
     ap.add_argument("--threads", type=int, default=2)
@@ -271,13 +291,8 @@ def main():
     )
     a = ap.parse_args()
     if a.quick:
-        given = {x.split("=")[0].lstrip("-").replace("-", "_") for x in sys.argv[1:] if x.startswith("--")}
-        for k, v in QUICK.items():
-            if k not in given:
-                setattr(a, k, v)
-        a.out = a.out or str(Path(tempfile.gettempdir()) / "tokforge-bench-quick" / "transplant.json")
-    OUT = Path(a.out or OUT)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+        apply_quick(a, QUICK)  # a temporary results folder unless --out; never bench/results
+    OUT = results_path("transplant", a.out)
     torch.set_num_threads(a.threads)
     flores = corpus.flores_dir()
     if flores is None:
@@ -304,6 +319,9 @@ def main():
     unknown = [m for m in cold if m not in ("hybrid", "omp")]
     if unknown:
         sys.exit(f"--cold: unknown method {unknown[0]!r} (known: hybrid, omp, none)")
+    if a.only_cold:
+        only_cold(cold)
+        return
     for method in cold:  # first, before this process warms any cache
         cold_warm(res, method, ["--donor", "gemma3-270m"] if method == "omp" else [])
     model, tok = models.load_causal_lm("smollm2-135m")
