@@ -15,7 +15,6 @@ else ``bench/results/``; a ``--quick`` run (:func:`set_quick`) writes to a tempo
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -46,15 +45,10 @@ def cache_lock(name: str):
     that build a cached artifact (the 32k BPE, the heal students) check and build it under this lock, so
     benches running at once (``python -m bench all --quick --jobs 2``) never read a half-built one."""
     from tokforge import artifacts
+    from tokforge.fetch import file_lock
 
-    path = artifacts.cache_dir() / "locks" / f"bench-{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(artifacts.cache_dir() / "locks" / f"bench-{name}.lock"):
+        yield
 
 
 def best_of(fn, repeat: int = 3, clock=time.perf_counter) -> float:

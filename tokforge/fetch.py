@@ -38,7 +38,7 @@ def sha256_file(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _lock(path: Path):
+def file_lock(path: Path):
     """An exclusive file lock, so parallel processes pull an artifact once."""
     import fcntl
 
@@ -174,7 +174,7 @@ def pull(name: str, part: str = "model") -> Path:
     spec = registry_get(ARTIFACTS, name, "artifact")
     root = cache_dir() / "artifacts" / name
     raw = root / "raw"
-    with _lock(cache_dir() / "locks" / f"{name}.lock"):
+    with file_lock(cache_dir() / "locks" / f"{name}.lock"):
         if not (raw / spec["file"]).exists():
             from .io import atomic_dir
 
