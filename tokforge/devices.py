@@ -10,6 +10,8 @@ torch build without CUDA with a one-line error, before any model is loaded.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from .errors import InputError
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -39,3 +41,21 @@ def resolve(name: str | None) -> str:
                 )
         return name
     raise InputError(f"unknown device {name!r}", fix="use one of: " + ", ".join(DEVICES) + " (or cuda:N)")
+
+
+@contextmanager
+def one_cpu_thread(model):
+    """One torch thread inside the block when ``model`` is on a CPU (the caller's count back after it), for work
+    made of many small forward calls (the marginal search): more threads gain little there, and on a machine
+    whose cores are busy they lose much (each small op waits for its slowest thread)."""
+    import torch
+
+    cpu = next(model.parameters()).device.type == "cpu"
+    before = torch.get_num_threads()
+    if cpu:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if cpu:
+            torch.set_num_threads(before)

@@ -45,11 +45,11 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..devices import one_cpu_thread
 from ..errors import InputError
 
 DEFAULT_LIMIT = 20  # texts in all, split evenly over the languages
@@ -253,24 +253,6 @@ class _Search:
         return out
 
 
-@contextmanager
-def _one_cpu_thread(model):
-    """One torch thread for the search on a CPU (the caller's count back after it): its forward calls are small,
-    so more threads gain little, and on a machine whose cores are busy they lose much (each small op waits for
-    its slowest thread; a probe on 2 busy cores ran 5x slower with 2 threads than with 1)."""
-    import torch
-
-    cpu = next(model.parameters()).device.type == "cpu"
-    before = torch.get_num_threads()
-    if cpu:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if cpu:
-            torch.set_num_threads(before)
-
-
 def text_logprobs(
     model,
     tokenizer,
@@ -297,7 +279,7 @@ def text_logprobs(
             items.append(_Text(stream, list(ids), len(tokenizer.decode_bytes(ids))))
     order = sorted(range(len(items)), key=lambda i: len(items[i].stream))  # similar lengths share a session
     out: list[dict | None] = [None] * len(items)
-    with torch.no_grad(), _one_cpu_thread(model):
+    with torch.no_grad(), one_cpu_thread(model):
         for g in range(0, len(order), GROUP):
             group = order[g : g + GROUP]
             search = _Search(model, tokenizer, index, [items[i] for i in group], (beam, delta, boundaries))
